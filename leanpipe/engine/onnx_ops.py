@@ -1,0 +1,134 @@
+"""The model ops as an ONNX graph builder: the same names as `NumpyOps`, emitting nodes.
+
+Values are tensor names in the graph being built. Weights become initializers (transposed once
+here where MatMul wants (in, out)), so onnxruntime runs the whole model in one call.
+Shapes: B batch, T tokens, H hidden, N heads, D head dim.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17  # LayerNormalization is standard from 17
+_NEG = float(np.finfo(np.float32).min)
+
+
+class OnnxOps:
+    """Builds a graph; `model()` returns the finished ModelProto."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.inputs: dict[str, onnx.ValueInfoProto] = {}
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self._consts: dict[tuple, str] = {}
+        self._mask_bias: dict[str, str] = {}
+        self._count = 0
+        self._alive: list[object] = []
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _name(self, hint: str) -> str:
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def _node(self, op: str, inputs: list[str], hint: str | None = None, n_out: int = 1, **attrs) -> str | list[str]:
+        outs = [self._name(hint or op.lower()) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op, inputs, outs, **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def const(self, array: np.ndarray, key: tuple | None = None) -> str:
+        """An initializer holding `array`; the same `key` (or the same array object) is stored once."""
+        key = key or ("id", id(array))
+        self._alive.append(array)  # an id() key stays unique only while its array lives
+        if key not in self._consts:
+            name = self._name("w")
+            self.initializers.append(numpy_helper.from_array(np.asarray(array, order="C"), name))  # 0-d stays 0-d
+            self._consts[key] = name
+        return self._consts[key]
+
+    def _ints(self, values: list[int]) -> str:
+        return self.const(np.array(values, dtype=np.int64), key=("ints", tuple(values)))
+
+    def _scalar(self, value: float) -> str:
+        return self.const(np.array(value, dtype=np.float32), key=("f32", value))
+
+    # --- the ops -----------------------------------------------------------------------------
+    def input(self, name: str) -> str:
+        if name not in self.inputs:
+            self.inputs[name] = helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
+        return name
+
+    def embed(self, table: np.ndarray, ids: str) -> str:
+        return self._node("Gather", [self.const(table), ids], "embed")  # (B, T, H)
+
+    def position_embed(self, table: np.ndarray, ids: str) -> str:
+        t = self._node("Slice", [self._node("Shape", [ids]), self._ints([1]), self._ints([2])], "t")
+        return self._node("Slice", [self.const(table), self._ints([0]), t, self._ints([0])], "pos")  # (T, H)
+
+    def add(self, a: str, b: str) -> str:
+        return self._node("Add", [a, b])
+
+    def linear(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
+        self._alive.append(w)
+        y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (..., out)
+        return self._node("Add", [y, self.const(b)], "linear") if b is not None else y
+
+    def linears(self, x: str, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
+        """Several projections of one input as one MatMul (fused QKV), split afterwards."""
+        w = np.concatenate([w for w, _ in pairs], axis=0).T  # (in, sum of outs)
+        b = np.concatenate([b for _, b in pairs])
+        key = tuple(id(w_) for w_, _ in pairs)
+        self._alive.append(pairs)
+        y = self._node("MatMul", [x, self.const(w, key=("cat", key))], "matmul")
+        y = self._node("Add", [y, self.const(b, key=("catb", key))], "linear")
+        sizes = self._ints([w_.shape[0] for w_, _ in pairs])
+        return self._node("Split", [y, sizes], "split", n_out=len(pairs), axis=-1)
+
+    def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
+        return self._node("LayerNormalization", [x, self.const(gamma), self.const(beta)], "ln", axis=-1, epsilon=float(eps))
+
+    def activation(self, x: str, name: str) -> str:
+        if name == "gelu":  # exact erf GELU, as BERT uses (modeling_bert ACT2FN["gelu"])
+            e = self._node("Erf", [self._node("Mul", [x, self._scalar(float(1 / np.sqrt(2)))])])
+            half = self._node("Mul", [x, self._scalar(0.5)])
+            return self._node("Mul", [half, self._node("Add", [e, self._scalar(1.0)])], "gelu")
+        if name in ("gelu_new", "gelu_pytorch_tanh"):
+            cube = self._node("Mul", [self._node("Pow", [x, self._scalar(3.0)]), self._scalar(0.044715)])
+            inner = self._node("Mul", [self._node("Add", [x, cube]), self._scalar(float(np.sqrt(2 / np.pi)))])
+            half = self._node("Mul", [x, self._scalar(0.5)])
+            return self._node("Mul", [half, self._node("Add", [self._node("Tanh", [inner]), self._scalar(1.0)])])
+        if name in ("relu", "tanh"):
+            return self._node(name.capitalize(), [x])
+        raise ValueError(f"activation {name!r} has no ONNX implementation")
+
+    def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int) -> str:
+        """Scaled dot-product attention over keys where `mask` (B, T) is 1."""
+        split = self._ints([0, 0, heads, -1])
+        qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
+        kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
+        vh = self._node("Transpose", [self._node("Reshape", [v, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
+        scores = self._node("Mul", [self._node("MatMul", [qh, kt]), self._scalar(float(1 / np.sqrt(head_dim)))])
+        scores = self._node("Add", [scores, self._mask_to_bias(mask)])  # (B, N, T, T)
+        probs = self._node("Softmax", [scores], axis=-1)
+        ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
+        return self._node("Reshape", [ctx, self._ints([0, 0, -1])], "attn")  # (B, T, H)
+
+    def _mask_to_bias(self, mask: str) -> str:
+        if mask not in self._mask_bias:
+            m = self._node("Cast", [mask], to=TensorProto.FLOAT)
+            bias = self._node("Mul", [self._node("Sub", [self._scalar(1.0), m]), self._scalar(_NEG)])
+            self._mask_bias[mask] = self._node("Unsqueeze", [bias, self._ints([1, 2])], "mask_bias")  # (B, 1, 1, T)
+        return self._mask_bias[mask]
+
+    def first_token(self, x: str) -> str:
+        return self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1)
+
+    def output(self, name: str, x: str) -> None:
+        self.nodes.append(helper.make_node("Identity", [x], [name]))
+        self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+
+    def model(self) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=8)

@@ -1,0 +1,85 @@
+"""Where checkpoint files come from: a local folder, or a repo id in the Hugging Face cache.
+
+`resolve_file("sentence-transformers/all-MiniLM-L6-v2", "config.json")` returns the path of that
+file in the cache that transformers shares (downloading it unless `HF_HUB_OFFLINE=1`).
+huggingface_hub is imported only when a repo id has to be resolved, so loading from a folder
+costs no import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import CheckpointError
+
+
+def is_local(name_or_path: str | os.PathLike) -> bool:
+    """True when `name_or_path` is an existing folder (then the hub is never asked)."""
+    return Path(name_or_path).is_dir()
+
+
+def resolve_file(
+    name_or_path: str | os.PathLike,
+    filename: str,
+    *,
+    revision: str | None = None,
+    required: bool = True,
+) -> Path | None:
+    """Local path of `filename` in a folder or hub repo; None if absent and not `required`."""
+    if is_local(name_or_path):
+        path = Path(name_or_path) / filename
+        if path.is_file():
+            return path
+        if required:
+            raise CheckpointError(
+                f"{filename} not found in folder {name_or_path}; a checkpoint saved with "
+                f"save_pretrained() has it. Found: {sorted(p.name for p in Path(name_or_path).iterdir())}"
+            )
+        return None
+    return _resolve_hub_file(str(name_or_path), filename, revision=revision, required=required)
+
+
+def _resolve_hub_file(repo_id: str, filename: str, *, revision: str | None, required: bool) -> Path | None:
+    import huggingface_hub
+    from huggingface_hub import errors as hub_errors
+
+    try:
+        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+    except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled) as exc:
+        if not required and _revision_is_cached(repo_id, revision):
+            return None
+        raise CheckpointError(
+            f"cannot find {filename} for {repo_id!r} (revision {revision or 'main'}) in the Hugging Face "
+            f"cache {huggingface_hub.constants.HF_HUB_CACHE}, and the hub cannot be reached or "
+            f"HF_HUB_OFFLINE=1 is set. Download it once with network access "
+            f"(`hf download {repo_id}`) or pass a local folder. ({type(exc).__name__})"
+        ) from None
+    except hub_errors.RepositoryNotFoundError:
+        raise CheckpointError(
+            f"{repo_id!r} is not a folder and not a repo on the Hugging Face Hub; check the name "
+            f"(private repos need `hf auth login`)."
+        ) from None
+    except hub_errors.EntryNotFoundError:
+        # The repo (or its cached revision) exists but has no such file.
+        if required:
+            raise CheckpointError(f"{filename} not found in {repo_id} (revision {revision or 'main'})") from None
+        return None
+    except hub_errors.HFValidationError:
+        raise CheckpointError(
+            f"{repo_id!r} is neither an existing folder nor a valid Hugging Face repo id "
+            f"(like 'sentence-transformers/all-MiniLM-L6-v2'); check the path."
+        ) from None
+    except hub_errors.RevisionNotFoundError:
+        raise CheckpointError(f"revision {revision!r} does not exist in {repo_id!r}") from None
+
+
+def _revision_is_cached(repo_id: str, revision: str | None) -> bool:
+    """True when the cache holds a snapshot for this repo and revision (so a missing file is truly absent)."""
+    import huggingface_hub
+
+    try:
+        found = huggingface_hub.try_to_load_from_cache(repo_id, "config.json", revision=revision)
+    except Exception:
+        return False
+    return found is not None

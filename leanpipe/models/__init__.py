@@ -1,0 +1,76 @@
+"""Model classes per architecture and head, and the Auto classes that pick one from config.json."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..config import BertConfig, DistilBertConfig, PretrainedConfig, supported_model_types
+from ..errors import ConfigError
+from . import bert, distilbert
+from .base import HEADS, PreTrainedModel
+from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
+
+
+def _model_class(name: str, family, config_class, head: str) -> type[PreTrainedModel]:
+    return type(name, (PreTrainedModel,), {"family": family, "config_class": config_class, "head": head, "__module__": __name__})
+
+
+BertModel = _model_class("BertModel", bert, BertConfig, "base")
+BertForSequenceClassification = _model_class("BertForSequenceClassification", bert, BertConfig, "sequence-classification")
+DistilBertModel = _model_class("DistilBertModel", distilbert, DistilBertConfig, "base")
+DistilBertForSequenceClassification = _model_class(
+    "DistilBertForSequenceClassification", distilbert, DistilBertConfig, "sequence-classification"
+)
+
+# (model_type, head) -> class; the single table the Auto classes read.
+MODEL_CLASSES: dict[tuple[str, str], type[PreTrainedModel]] = {
+    (cls.config_class.model_type, cls.head): cls
+    for cls in (BertModel, BertForSequenceClassification, DistilBertModel, DistilBertForSequenceClassification)
+}
+
+
+class _AutoModelBase:
+    head = "base"
+
+    def __init__(self) -> None:
+        raise TypeError(f"use {type(self).__name__}.from_pretrained(path_or_repo_id)")
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
+        from ..config import AutoConfig
+
+        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **_config_keys(kwargs))
+        return cls.class_for(config).from_pretrained(name_or_path, revision=revision, config=config, **kwargs)
+
+    @classmethod
+    def class_for(cls, config: PretrainedConfig) -> type[PreTrainedModel]:
+        found = MODEL_CLASSES.get((config.model_type, cls.head))
+        if found is None:
+            having = sorted(t for t, h in MODEL_CLASSES if h == cls.head)
+            raise ConfigError(
+                f"{cls.__name__} does not support model_type {config.model_type!r}; supported: {having} "
+                f"(all known model types: {supported_model_types()})"
+            )
+        return found
+
+
+def _config_keys(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Split config overrides (num_labels=..., id2label=...) from loading options."""
+    loading = {"engine", "num_threads"}
+    return {k: kwargs.pop(k) for k in list(kwargs) if k not in loading}
+
+
+class AutoModel(_AutoModelBase):
+    head = "base"
+
+
+class AutoModelForSequenceClassification(_AutoModelBase):
+    head = "sequence-classification"
+
+
+__all__ = [
+    "AutoModel", "AutoModelForSequenceClassification", "BertModel", "BertForSequenceClassification",
+    "DistilBertModel", "DistilBertForSequenceClassification", "PreTrainedModel", "ModelOutput",
+    "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES",
+]

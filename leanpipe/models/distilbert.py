@@ -1,0 +1,49 @@
+"""DistilBERT against the ops of leanpipe.engine; tensor names as in modeling_distilbert.
+
+No token types and no pooler; the classifier reads [CLS] through `pre_classifier` + ReLU.
+"""
+
+from __future__ import annotations
+
+from ..config import DistilBertConfig
+from ..weights import Weights
+from .bert import layer_norm, linear
+
+PREFIX = "distilbert"
+INPUT_NAMES = ("input_ids", "attention_mask")
+_EPS = 1e-12  # modeling_distilbert hard-codes LayerNorm eps
+
+
+def embeddings(ops, w: Weights, c: DistilBertConfig):
+    ids = ops.input("input_ids")
+    x = ops.embed(w.get("embeddings.word_embeddings.weight", (c.vocab_size, c.dim)), ids)  # (B, T, H)
+    x = ops.add(x, ops.position_embed(w.get("embeddings.position_embeddings.weight", (c.max_position_embeddings, c.dim)), ids))
+    return layer_norm(ops, w, x, "embeddings.LayerNorm", c.dim, _EPS)
+
+
+def layer(ops, w: Weights, c: DistilBertConfig, i: int, x, mask):
+    p, h, n = f"transformer.layer.{i}", c.dim, c.hidden_dim
+    qkv = [(w.get(f"{p}.attention.{m}.weight", (h, h)), w.get(f"{p}.attention.{m}.bias", (h,))) for m in ("q_lin", "k_lin", "v_lin")]
+    q, k, v = ops.linears(x, qkv)  # (B, T, H) each
+    a = linear(ops, w, ops.attention(q, k, v, mask, c.n_heads, h // c.n_heads), f"{p}.attention.out_lin", h, h)
+    x = layer_norm(ops, w, ops.add(a, x), f"{p}.sa_layer_norm", h, _EPS)
+    f = ops.activation(linear(ops, w, x, f"{p}.ffn.lin1", n, h), c.activation)  # (B, T, I)
+    f = linear(ops, w, f, f"{p}.ffn.lin2", h, n)
+    return layer_norm(ops, w, ops.add(f, x), f"{p}.output_layer_norm", h, _EPS)
+
+
+def encoder(ops, w: Weights, c: DistilBertConfig):
+    x, mask = embeddings(ops, w, c), ops.input("attention_mask")
+    for i in range(c.n_layers):
+        x = layer(ops, w, c, i, x, mask)
+    return x
+
+
+def base(ops, w: Weights, c: DistilBertConfig) -> None:
+    ops.output("last_hidden_state", encoder(ops, w, c))
+
+
+def sequence_classification(ops, w: Weights, c: DistilBertConfig) -> None:
+    cls = ops.first_token(encoder(ops, w, c))  # (B, H)
+    cls = ops.activation(linear(ops, w, cls, "pre_classifier", c.dim, c.dim, head=True), "relu")
+    ops.output("logits", linear(ops, w, cls, "classifier", c.num_labels, c.dim, head=True))  # (B, L)

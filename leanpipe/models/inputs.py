@@ -1,0 +1,77 @@
+"""Model inputs: lists, NumPy arrays or torch tensors -> checked int64 arrays (B, T)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+
+def is_torch(x: Any) -> bool:
+    return type(x).__module__.startswith("torch")
+
+
+def to_ids(x: Any, name: str) -> np.ndarray:
+    """One input as a 2-D int64 array; a 1-D input is refused with the fix."""
+    if is_torch(x):
+        x = x.detach().cpu().numpy()
+    try:
+        array = np.asarray(x)
+    except ValueError:
+        raise InputError(f"{name} is ragged; pad it first: tokenizer(texts, padding=True, return_tensors='np')") from None
+    if array.dtype == object:
+        raise InputError(f"{name} is ragged or not numeric; pad it first: tokenizer(texts, padding=True)")
+    if array.ndim == 1:
+        raise InputError(
+            f"{name} has shape {array.shape} but models take a batch (batch, sequence); "
+            f"wrap it in a batch: model([ids]) or torch.tensor([ids])"
+        )
+    if array.ndim != 2:
+        raise InputError(f"{name} must be 2-D (batch, sequence), got shape {array.shape}")
+    if array.size and not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+        raise InputError(f"{name} must hold integer ids, got dtype {array.dtype}")
+    return array.astype(np.int64, copy=False)
+
+
+def prepare(
+    input_ids: Any,
+    attention_mask: Any,
+    token_type_ids: Any,
+    *,
+    vocab_size: int,
+    max_positions: int,
+    type_vocab_size: int | None,
+) -> dict[str, np.ndarray]:
+    """Check and complete the feeds: the mask defaults to ones and token types to zeros."""
+    if input_ids is None:
+        raise InputError("input_ids is required: model(input_ids=..., attention_mask=...)")
+    ids = to_ids(input_ids, "input_ids")
+    if ids.shape[1] == 0:
+        raise InputError("input_ids has no tokens; tokenize with add_special_tokens=True or skip empty inputs")
+    bad = ids[(ids < 0) | (ids >= vocab_size)]
+    if bad.size:
+        raise InputError(
+            f"input_ids contains {bad.flat[0]}, outside the model's vocabulary of {vocab_size}; "
+            f"use the tokenizer that belongs to this checkpoint"
+        )
+    if ids.shape[1] > max_positions:
+        raise InputError(
+            f"sequence length {ids.shape[1]} exceeds the model's {max_positions} positions; "
+            f"tokenize with truncation=True (or max_length<={max_positions})"
+        )
+    feeds = {"input_ids": ids}
+    feeds["attention_mask"] = np.ones_like(ids) if attention_mask is None else _same_shape(attention_mask, "attention_mask", ids)
+    types = np.zeros_like(ids) if token_type_ids is None else _same_shape(token_type_ids, "token_type_ids", ids)
+    if type_vocab_size is not None and types.size and (types.min() < 0 or types.max() >= type_vocab_size):
+        raise InputError(f"token_type_ids must be in [0, {type_vocab_size}); got {types.max()}")
+    feeds["token_type_ids"] = types
+    return feeds
+
+
+def _same_shape(x: Any, name: str, ids: np.ndarray) -> np.ndarray:
+    array = to_ids(x, name)
+    if array.shape != ids.shape:
+        raise InputError(f"{name} has shape {array.shape} but input_ids has {ids.shape}; they must match")
+    return array

@@ -1,0 +1,6 @@
+"""Checkpoint weights: find the files, memory-map them, look tensors up by checkpoint name."""
+
+from .loader import load_weights
+from .store import Weights
+
+__all__ = ["load_weights", "Weights"]

@@ -1,0 +1,50 @@
+"""Look checkpoint tensors up by their names, as the model code spells them.
+
+A base model's tensors are saved either bare (`embeddings.word_embeddings.weight`, what
+`BertModel.save_pretrained` writes) or under the architecture prefix (`bert.embeddings...`,
+what a task model writes). `Weights` decides once, at load time, which of the two this
+checkpoint uses, so lookups never guess.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import CheckpointError
+
+
+class Weights:
+    """`w["encoder.layer.0.attention.self.query.weight"]` -> float32 array, checked against `shape`."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], *, prefix: str, probe: str, source: str) -> None:
+        self.tensors, self.source = tensors, source
+        if probe in tensors:
+            self.base = ""
+        elif f"{prefix}.{probe}" in tensors:
+            self.base = f"{prefix}."
+        else:
+            prefixes = sorted({name.split(".", 1)[0] + "." for name in tensors})
+            raise CheckpointError(
+                f"{source}: neither {probe!r} nor {prefix + '.' + probe!r} found; "
+                f"the checkpoint's top-level prefixes are {prefixes[:10]}. Is it the right architecture?"
+            )
+
+    def base_key(self, name: str) -> str:
+        return self.base + name
+
+    def has(self, name: str, *, head: bool = False) -> bool:
+        return (name if head else self.base_key(name)) in self.tensors
+
+    def get(self, name: str, shape: tuple[int, ...] | None = None, *, head: bool = False) -> np.ndarray:
+        """A base-model tensor (`head=False`) or a task-head tensor named from the top level."""
+        key = name if head else self.base_key(name)
+        if key not in self.tensors:
+            raise CheckpointError(f"missing {key!r} in {self.source}; it has {len(self.tensors)} tensors, e.g. {sorted(self.tensors)[:3]}")
+        array = self.tensors[key]
+        if shape is not None and tuple(array.shape) != tuple(shape):
+            raise CheckpointError(
+                f"{key!r} in {self.source} has shape {tuple(array.shape)} but config.json implies {tuple(shape)}"
+            )
+        if array.dtype != np.float32:
+            array = array.astype(np.float32)
+        return array
