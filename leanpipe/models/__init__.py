@@ -30,6 +30,27 @@ MODEL_CLASSES: dict[tuple[str, str], type[PreTrainedModel]] = {
 }
 
 
+def model_class(model_type: str, head: str) -> type[PreTrainedModel]:
+    """The class for this architecture and head, or a ConfigError listing what is supported."""
+    found = MODEL_CLASSES.get((model_type, head))
+    if found is None:
+        having = sorted(t for t, h in MODEL_CLASSES if h == head)
+        raise ConfigError(
+            f"no {head} model for model_type {model_type!r}; supported for {head}: {having} "
+            f"(all known model types: {supported_model_types()})"
+        )
+    return found
+
+
+def load_model(name_or_path: str | os.PathLike, head: str, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
+    """Load a checkpoint as the `head` model its config.json's model_type calls for."""
+    from ..config import AutoConfig
+
+    loading = {k: kwargs.pop(k) for k in ("engine", "num_threads") if k in kwargs}
+    config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **kwargs)
+    return model_class(config.model_type, head).from_pretrained(name_or_path, revision=revision, config=config, **loading)
+
+
 class _AutoModelBase:
     head = "base"
 
@@ -38,27 +59,8 @@ class _AutoModelBase:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
-        from ..config import AutoConfig
-
-        config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **_config_keys(kwargs))
-        return cls.class_for(config).from_pretrained(name_or_path, revision=revision, config=config, **kwargs)
-
-    @classmethod
-    def class_for(cls, config: PretrainedConfig) -> type[PreTrainedModel]:
-        found = MODEL_CLASSES.get((config.model_type, cls.head))
-        if found is None:
-            having = sorted(t for t, h in MODEL_CLASSES if h == cls.head)
-            raise ConfigError(
-                f"{cls.__name__} does not support model_type {config.model_type!r}; supported: {having} "
-                f"(all known model types: {supported_model_types()})"
-            )
-        return found
-
-
-def _config_keys(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Split config overrides (num_labels=..., id2label=...) from loading options."""
-    loading = {"engine", "num_threads"}
-    return {k: kwargs.pop(k) for k in list(kwargs) if k not in loading}
+        """Keyword arguments: engine ("onnx" | "numpy"), num_threads, config, or config overrides."""
+        return load_model(name_or_path, cls.head, revision=revision, **kwargs)
 
 
 class AutoModel(_AutoModelBase):
@@ -72,5 +74,5 @@ class AutoModelForSequenceClassification(_AutoModelBase):
 __all__ = [
     "AutoModel", "AutoModelForSequenceClassification", "BertModel", "BertForSequenceClassification",
     "DistilBertModel", "DistilBertForSequenceClassification", "PreTrainedModel", "ModelOutput",
-    "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES",
+    "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
 ]

@@ -83,8 +83,17 @@ class PreTrainedModel:
         *,
         return_dict: bool | None = None,
     ) -> ModelOutput:
+        outputs = self.forward(self.check_inputs(input_ids, attention_mask, token_type_ids))
+        if any(inputs.is_torch(x) for x in (input_ids, attention_mask, token_type_ids)):
+            import torch
+
+            outputs = {k: torch.from_numpy(v) for k, v in outputs.items()}
+        return HEADS[self.head].output(outputs)
+
+    def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None) -> dict[str, np.ndarray]:
+        """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model."""
         c = self.config
-        feeds = inputs.prepare(
+        return inputs.prepare(
             input_ids,
             attention_mask,
             token_type_ids,
@@ -92,12 +101,6 @@ class PreTrainedModel:
             max_positions=c.max_position_embeddings,
             type_vocab_size=getattr(c, "type_vocab_size", None),
         )
-        outputs = self.forward(feeds)
-        if any(inputs.is_torch(x) for x in (input_ids, attention_mask, token_type_ids)):
-            import torch
-
-            outputs = {k: torch.from_numpy(v) for k, v in outputs.items()}
-        return HEADS[self.head].output(outputs)
 
     def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Checked int64 feeds -> float32 outputs by name; the pipelines call this directly."""

@@ -1,0 +1,59 @@
+"""leanpipe: Hugging Face encoder pipelines without torch. Same API, same checkpoints, same answers.
+
+    from leanpipe import pipeline, AutoTokenizer, AutoModelForSequenceClassification
+
+Names are imported on first use, so `import leanpipe` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "pipeline": "pipeline",
+    "Pipeline": "pipeline",
+    "AutoConfig": "config",
+    "PretrainedConfig": "config",
+    "PreTrainedConfig": "config",
+    "BertConfig": "config",
+    "DistilBertConfig": "config",
+    "AutoTokenizer": "tokenization",
+    "PreTrainedTokenizerFast": "tokenization",
+    "BertTokenizer": "tokenization",
+    "BertTokenizerFast": "tokenization",
+    "DistilBertTokenizer": "tokenization",
+    "DistilBertTokenizerFast": "tokenization",
+    "BatchEncoding": "tokenization",
+    "AutoModel": "models",
+    "AutoModelForSequenceClassification": "models",
+    "BertModel": "models",
+    "BertForSequenceClassification": "models",
+    "DistilBertModel": "models",
+    "DistilBertForSequenceClassification": "models",
+    "softmax": "functional",
+    "sigmoid": "functional",
+    "LeanpipeError": "errors",
+    "CheckpointError": "errors",
+    "ConfigError": "errors",
+    "TokenizerError": "errors",
+    "InputError": "errors",
+}
+_RENAMED = {"PreTrainedConfig": "PretrainedConfig"}  # transformers 5 spells it both ways
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leanpipe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), _RENAMED.get(name, name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,122 @@
+"""`pipeline(task, model)`: tokenizer + model + task, with length-sorted batching.
+
+>>> classify = pipeline("sentiment-analysis", model="path/or/repo-id")
+>>> classify(["I love it", "I hate it"])
+[{'label': 'POSITIVE', 'score': 0.99...}, {'label': 'NEGATIVE', 'score': 0.99...}]
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import types
+from typing import Any, Iterable, Iterator
+
+from . import batching
+from .errors import CheckpointError, InputError
+from .tasks import Task, task_class
+
+CHUNK = 4096  # inputs tokenized and sorted together; bounds memory on long streams
+
+
+class Pipeline:
+    """Runs one task: `pipe(inputs, **params)`; `pipe.stream(iterable)` yields results lazily."""
+
+    def __init__(self, task: Task, *, batch_size: int | None = None, **params: Any) -> None:
+        self.task, self.model, self.tokenizer = task, task.model, task.tokenizer
+        self.batch_size = batch_size
+        self.params = self._check_params(params)
+
+    def _check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = set(params) - set(self.task.parameters)
+        if unknown:
+            raise TypeError(
+                f"{self.task.name} does not take {sorted(unknown)}; its parameters are {sorted(self.task.parameters)} "
+                f"(and batch_size)"
+            )
+        return params
+
+    def __call__(self, inputs: Any, *, batch_size: int | None = None, **params: Any) -> Any:
+        call_params = self._check_params(params)
+        merged = {**self.task.parameters, **self.params, **call_params}
+        if isinstance(inputs, types.GeneratorType):  # transformers 5.2 reads a generator into a list
+            inputs = list(inputs)
+        items, single = self.task.normalize(inputs)
+        results = list(self._results(items, merged, batch_size or self.batch_size))
+        return self.task.finish(results, inputs, single, call_params)
+
+    def stream(self, inputs: Iterable[Any], *, batch_size: int | None = None, **params: Any) -> Iterator[Any]:
+        """Results one by one in input order, reading `inputs` lazily (for files larger than memory)."""
+        merged = {**self.task.parameters, **self.params, **self._check_params(params)}
+        return self._results(inputs, merged, batch_size or self.batch_size)
+
+    def _results(self, inputs: Iterable[Any], params: dict[str, Any], batch_size: int | None) -> Iterator[Any]:
+        iterator = iter(inputs)
+        while chunk := list(itertools.islice(iterator, CHUNK)):
+            yield from self._run_chunk(chunk, params, batch_size or batching.DEFAULT_BATCH_SIZE)
+
+    def _run_chunk(self, chunk: list[Any], params: dict[str, Any], batch_size: int) -> list[Any]:
+        items = self.task.encode(chunk, params)
+        results: list[Any] = [None] * len(items)
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        for batch in batching.plan_batches([len(it) for it in items], batch_size):
+            padded = batching.pad([items[i] for i in batch], pad_id)
+            try:
+                feeds = self.model.check_inputs(**padded)
+            except InputError as exc:
+                raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
+            outputs = self.model.forward(feeds)
+            for row, i in enumerate(batch):
+                mine = {k: v[row, : len(items[i])] if k in self.task.token_outputs else v[row] for k, v in outputs.items()}
+                results[i] = self.task.postprocess(mine, params)
+        return results
+
+    def __repr__(self) -> str:
+        return f"Pipeline(task={self.task.name!r}, model={self.model.name_or_path!r})"
+
+
+def pipeline(
+    task: str,
+    model: Any = None,
+    tokenizer: Any = None,
+    *,
+    revision: str | None = None,
+    batch_size: int | None = None,
+    engine: str = "onnx",
+    num_threads: int | None = None,
+    device: Any = None,
+    **params: Any,
+) -> Pipeline:
+    """Build a task pipeline as transformers' `pipeline()` does: the model from a folder, a repo id
+    (default: transformers' default checkpoint for the task) or an already loaded model."""
+    from .models import PreTrainedModel, load_model
+    from .tokenization import AutoTokenizer
+
+    if device not in (None, -1, "cpu"):
+        raise InputError(f"device={device!r}: leanpipe runs on the CPU; leave device unset")
+    cls = task_class(task)
+    if model is None:
+        model, revision = cls.default_model
+    if isinstance(model, (str, os.PathLike)):
+        loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads)
+    elif isinstance(model, PreTrainedModel):
+        loaded = model
+    else:
+        raise InputError(f"model must be a path, a repo id or a leanpipe model, got {type(model).__name__}")
+    if loaded.head != cls.head:
+        raise InputError(f"task {task!r} needs a {cls.head} model; {type(loaded).__name__} is a {loaded.head} model")
+    if tokenizer is None:
+        tokenizer = loaded.name_or_path
+    if isinstance(tokenizer, (str, os.PathLike)):
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None)
+    check_vocabulary(tokenizer, loaded)
+    return Pipeline(cls(loaded, tokenizer), batch_size=batch_size, **params)
+
+
+def check_vocabulary(tokenizer: Any, model: Any) -> None:
+    """A tokenizer that can emit ids past the model's embedding table belongs to another checkpoint."""
+    if len(tokenizer) > model.config.vocab_size:
+        raise CheckpointError(
+            f"the tokenizer has {len(tokenizer)} tokens but the model {model.name_or_path!r} embeds only "
+            f"{model.config.vocab_size}; use the tokenizer saved with this model"
+        )

@@ -1,0 +1,73 @@
+"""What every task shares: a task is preprocess -> forward -> postprocess, nothing more.
+
+`Task.encode` turns inputs into `Item`s; `leanpipe.pipeline.Pipeline` batches them (sorted by
+length), runs the model and hands each item's own slice of the outputs to `Task.postprocess`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from ..batching import Item
+from ..errors import InputError
+
+
+class Task:
+    """Base of the task classes; subclasses set the class variables and the three steps."""
+
+    name: ClassVar[str]
+    head: ClassVar[str]  # which model head the task needs (leanpipe.models.HEADS)
+    token_outputs: ClassVar[frozenset[str]] = frozenset()  # outputs with a sequence axis, cut per item
+    default_model: ClassVar[tuple[str, str]]  # (repo id, revision): transformers' default for the task
+    # parameter name -> default; pipeline(...) and pipe(...) may set exactly these
+    parameters: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        self.model, self.tokenizer = model, tokenizer
+
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Item]:
+        raise NotImplementedError
+
+    def postprocess(self, outputs: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
+        """(list of single inputs, whether the caller passed one input rather than a list)."""
+        if isinstance(inputs, (list, tuple)):
+            return list(inputs), False
+        return [inputs], True
+
+    def finish(self, results: list[Any], inputs: Any, single: bool, call_params: dict[str, Any]) -> Any:
+        """The public shape of the answer: one result, or a list of them."""
+        return results[0] if single else results
+
+
+def tokenize_texts(
+    tokenizer: Any,
+    texts: Sequence[str],
+    pairs: Sequence[str | None] | None,
+    *,
+    truncation: Any,
+    max_length: int | None,
+) -> list[Item]:
+    """Tokenize many texts (and optional second segments) into Items, without padding."""
+    for text in list(texts) + [p for p in (pairs or []) if p is not None]:
+        if not isinstance(text, str):
+            raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
+    if pairs is not None and any(p is None for p in pairs) and not all(p is None for p in pairs):
+        singles = [i for i, p in enumerate(pairs) if p is None]
+        paired = [i for i, p in enumerate(pairs) if p is not None]
+        items: list[Item | None] = [None] * len(texts)
+        for group, with_pairs in ((singles, None), (paired, [pairs[i] for i in paired])):
+            encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation, max_length=max_length)
+            for i, item in zip(group, encoded):
+                items[i] = item
+        return items  # type: ignore[return-value]
+    if pairs is not None and all(p is None for p in pairs):
+        pairs = None
+    enc = tokenizer(list(texts), list(pairs) if pairs is not None else None, truncation=truncation, max_length=max_length)
+    ids = enc["input_ids"]
+    types = enc.get("token_type_ids") or [[0] * len(row) for row in ids]
+    return [Item(row, t) for row, t in zip(ids, types)]

@@ -1,0 +1,34 @@
+"""feature-extraction: the last hidden state of every token, as nested lists (1, T, H) per text."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..batching import Item
+from ..errors import InputError
+from .base import Task, tokenize_texts
+
+
+class FeatureExtraction(Task):
+    name = "feature-extraction"
+    head = "base"
+    token_outputs = frozenset({"last_hidden_state"})
+    default_model = ("distilbert/distilbert-base-cased", "6ea8117")
+    parameters = {"truncation": None, "tokenize_kwargs": None, "return_tensors": False}
+
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Item]:
+        kwargs = dict(params["tokenize_kwargs"] or {})
+        if params["truncation"] is not None:
+            if "truncation" in kwargs:
+                raise InputError("truncation given twice: as an argument and in tokenize_kwargs; keep one")
+            kwargs["truncation"] = params["truncation"]
+        unknown = set(kwargs) - {"truncation", "max_length"}
+        if unknown:
+            raise InputError(f"tokenize_kwargs {sorted(unknown)} are not supported; leanpipe takes truncation and max_length")
+        return tokenize_texts(self.tokenizer, inputs, None, truncation=kwargs.get("truncation"), max_length=kwargs.get("max_length"))
+
+    def postprocess(self, outputs: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
+        hidden = outputs["last_hidden_state"][None]  # (1, T, H), this text's tokens only
+        return hidden if params["return_tensors"] else hidden.tolist()

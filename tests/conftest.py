@@ -1,0 +1,33 @@
+"""Shared fixtures: tiny random checkpoints (built once per session) and the packaged MiniLM."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here may reach the Hub
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np
+import pytest
+
+from checkpoints import SPECS, build, minilm_dir
+
+
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory) -> dict:
+    """name -> folder, for every tiny checkpoint in tests/checkpoints.py SPECS."""
+    root = tmp_path_factory.mktemp("checkpoints")
+    return {name: build(name, root / name) for name in SPECS}
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    return minilm_dir()
+
+
+def assert_close(ours, theirs, atol: float, what: str) -> None:
+    """Max-abs comparison that prints the difference it found."""
+    ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != transformers' {theirs.shape}"
+    diff = float(np.abs(ours - theirs).max()) if ours.size else 0.0
+    assert diff <= atol, f"{what}: max abs difference {diff:.3g} exceeds {atol:g}"

@@ -1,0 +1,107 @@
+"""Model parity: hidden states, pooler output and logits equal transformers' within 1e-4 (max abs),
+for every tiny checkpoint and the real all-MiniLM-L6-v2, on both engines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from conftest import assert_close
+from leanpipe import AutoModel, AutoModelForSequenceClassification
+from leanpipe.errors import InputError
+
+ATOL = 1e-4
+SENTENCES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
+PAIRS = (["Is this the question?", "Short."], ["This is a much longer second segment with many words in it.", "x"])
+ENGINES = ["onnx", "numpy"]
+
+
+def reference_inputs(folder) -> list[dict]:
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    return [
+        dict(tok(SENTENCES, padding=True, truncation=True, return_tensors="pt")),
+        dict(tok(*PAIRS, padding=True, return_tensors="pt")),
+        dict(tok(["one"], return_tensors="pt")),
+    ]
+
+
+def compare(ours_cls, theirs_cls, folder, engine, keys):
+    ours = ours_cls.from_pretrained(folder, engine=engine)
+    theirs = theirs_cls.from_pretrained(folder).eval()
+    for inputs in reference_inputs(folder):
+        if "token_type_ids" not in ours.engine.input_names and ours.config.model_type == "distilbert":
+            inputs.pop("token_type_ids", None)
+        with torch.no_grad():
+            expected = theirs(**inputs)
+        got = ours(**{k: v.numpy() for k, v in inputs.items()})
+        for key in keys:
+            assert_close(got[key], expected[key].numpy(), ATOL, f"{folder.name}/{engine}/{key}")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name,keys", [
+    ("bert", ["last_hidden_state", "pooler_output"]),
+    ("bert-nopool", ["last_hidden_state"]),
+    ("distilbert", ["last_hidden_state"]),
+])
+def test_base_model_parity(checkpoints, name, keys, engine):
+    compare(AutoModel, transformers.AutoModel, checkpoints[name], engine, keys)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", ["bert-cls", "distilbert-cls"])
+def test_sequence_classification_parity(checkpoints, name, engine):
+    compare(AutoModelForSequenceClassification, transformers.AutoModelForSequenceClassification,
+            checkpoints[name], engine, ["logits"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_minilm_parity(minilm, engine):
+    compare(AutoModel, transformers.AutoModel, minilm, engine, ["last_hidden_state", "pooler_output"])
+
+
+def test_outputs_by_attribute_key_and_index(checkpoints):
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"])
+    out = model([[101, 2023, 102]])
+    assert out.logits is out["logits"] is out[0]
+    assert out.logits.shape == (1, 3)
+    with pytest.raises(AttributeError, match="has no 'pooler_output'"):
+        out.pooler_output
+
+
+def test_input_kinds_and_defaults(checkpoints):
+    model = AutoModel.from_pretrained(checkpoints["bert"])
+    ids = [[101, 7592, 2088, 102]]
+    from_list = model(ids).last_hidden_state
+    from_numpy = model(np.array(ids), attention_mask=np.ones((1, 4), dtype=np.int32)).last_hidden_state
+    from_torch = model(torch.tensor(ids)).last_hidden_state
+    assert isinstance(from_torch, torch.Tensor)  # torch in, torch out: user code keeps working
+    assert_close(from_list, from_numpy, 0, "list vs numpy")
+    assert_close(from_list, from_torch.numpy(), 0, "list vs torch")
+
+
+def test_one_dimensional_input_says_wrap_in_batch(checkpoints):
+    model = AutoModel.from_pretrained(checkpoints["bert"])
+    with pytest.raises(InputError, match=r"wrap it in a batch: model\(\[ids\]\)"):
+        model(torch.tensor([101, 7592, 102]))
+
+
+def test_ids_outside_vocabulary(checkpoints):
+    model = AutoModel.from_pretrained(checkpoints["distilbert"])
+    with pytest.raises(InputError, match="outside the model's vocabulary of 30522"):
+        model([[101, 30522, 102]])
+    with pytest.raises(InputError, match="outside"):
+        model([[101, -1, 102]])
+
+
+def test_too_long_input_says_truncate(checkpoints):
+    model = AutoModel.from_pretrained(checkpoints["bert"])
+    with pytest.raises(InputError, match="truncation=True"):
+        model([[101] * 513])
+
+
+def test_threads_are_configurable(checkpoints):
+    model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=1)
+    assert model.engine.session.get_session_options().intra_op_num_threads == 1
