@@ -57,9 +57,10 @@ class PretrainedConfig:
         for key, value in values.items():
             object.__setattr__(self, key, value)
         self.id2label = _int_keys(self.id2label, "id2label")
-        if "id2label" in kwargs and "label2id" not in kwargs:
+        if self.label2id is None or ("id2label" in kwargs and "label2id" not in kwargs):
+            # transformers 5 leaves label2id None here; the inverse of id2label is what users want from it
             self.label2id = {label: i for i, label in self.id2label.items()}
-        elif self.label2id is not None:
+        else:
             self.label2id = {label: int(i) for label, i in self.label2id.items()}
         if num_labels is not None and ("id2label" not in kwargs or len(self.id2label) != num_labels):
             if "id2label" in kwargs:
@@ -121,14 +122,12 @@ class PretrainedConfig:
 
     # --- saving and printing ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        out = {k: copy.deepcopy(v) for k, v in self.__dict__.items()}
-        out["id2label"] = {str(k): v for k, v in self.id2label.items()}
-        return out
+        return {k: copy.deepcopy(v) for k, v in self.__dict__.items()}
 
     def to_diff_dict(self) -> dict[str, Any]:
         """The keys transformers prints: those not at the generic defaults, plus the class's own."""
         full = self.to_dict()
-        base = {**_BASE_DEFAULTS, "id2label": {"0": "LABEL_0", "1": "LABEL_1"}}
+        base = _BASE_DEFAULTS
         own = type(self).defaults
         out = {
             k: v

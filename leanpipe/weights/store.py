@@ -13,11 +13,25 @@ import numpy as np
 from ..errors import CheckpointError
 
 
+# Old (TensorFlow-converted) checkpoints, and transformers 5 when it re-saves a loaded model,
+# name LayerNorm parameters gamma/beta; transformers renames them on load (modeling_utils).
+_SUFFIX_ALIASES = {".gamma": ".weight", ".beta": ".bias"}
+
+
+def canonical_name(name: str) -> str:
+    """`encoder.layer.0.output.LayerNorm.gamma` -> `encoder.layer.0.output.LayerNorm.weight`."""
+    for old, new in _SUFFIX_ALIASES.items():
+        if name.endswith(old):
+            return name[: -len(old)] + new
+    return name
+
+
 class Weights:
     """`w["encoder.layer.0.attention.self.query.weight"]` -> float32 array, checked against `shape`."""
 
     def __init__(self, tensors: dict[str, np.ndarray], *, prefix: str, probe: str, source: str) -> None:
-        self.tensors, self.source = tensors, source
+        self.tensors, self.source = {canonical_name(k): v for k, v in tensors.items()}, source
+        tensors = self.tensors
         if probe in tensors:
             self.base = ""
         elif f"{prefix}.{probe}" in tensors:

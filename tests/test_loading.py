@@ -1,0 +1,128 @@
+"""Loading: folders, the Hugging Face cache by repo id and revision (offline), sharded and
+half-precision safetensors, and the errors for missing or mismatched files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import transformers
+
+from checkpoints import build, copy_tokenizer
+from conftest import assert_close
+from leanpipe import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, pipeline
+from leanpipe.errors import CheckpointError, ConfigError
+
+IDS = [[101, 7592, 2088, 999, 102]]
+
+
+def make_cache(root, repo_id, revisions: dict) -> None:
+    """A Hugging Face hub cache as huggingface_hub lays it out: refs/<name> -> commit, snapshots/<commit>/."""
+    repo = root / ("models--" + repo_id.replace("/", "--"))
+    for ref, folder in revisions.items():
+        commit = hashlib.sha1(ref.encode()).hexdigest()
+        shutil.copytree(folder, repo / "snapshots" / commit)
+        (repo / "refs").mkdir(parents=True, exist_ok=True)
+        (repo / "refs" / ref).write_text(commit)
+
+
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch, checkpoints):
+    import huggingface_hub.constants as hc
+
+    old = tmp_path / "old"
+    shutil.copytree(checkpoints["bert-cls"], old)
+    config = json.loads((old / "config.json").read_text())
+    config["id2label"] = {"0": "old-a", "1": "old-b", "2": "old-c"}
+    (old / "config.json").write_text(json.dumps(config))
+    make_cache(tmp_path / "cache", "leanpipe-test/tiny-bert", {"main": checkpoints["bert-cls"], "v1": old})
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
+    return "leanpipe-test/tiny-bert", hashlib.sha1(b"v1").hexdigest()
+
+
+def test_load_by_repo_id_and_revision_offline(hub_cache, checkpoints):
+    repo_id, v1_commit = hub_cache
+    main = pipeline("text-classification", model=repo_id, top_k=None)
+    assert {d["label"] for d in main("hello")[0]} == {"negative", "neutral", "very positive"}
+    for revision in ("v1", v1_commit):
+        old = AutoModelForSequenceClassification.from_pretrained(repo_id, revision=revision)
+        assert old.config.id2label[0] == "old-a"
+    old_pipe = pipeline("text-classification", model=repo_id, revision="v1")
+    assert old_pipe("hello")[0]["label"].startswith("old-")
+    assert AutoTokenizer.from_pretrained(repo_id).pad_token_id == 0
+
+
+def test_repo_not_in_cache_says_how_to_fix(hub_cache):
+    with pytest.raises(CheckpointError, match="HF_HUB_OFFLINE"):
+        AutoModel.from_pretrained("leanpipe-test/not-downloaded")
+    with pytest.raises(CheckpointError):
+        AutoModel.from_pretrained("leanpipe-test/tiny-bert", revision="no-such-branch")
+
+
+def test_sharded_safetensors(tmp_path, checkpoints):
+    theirs = transformers.AutoModel.from_pretrained(checkpoints["bert"]).eval()
+    theirs.save_pretrained(tmp_path, max_shard_size="100KB")
+    assert (tmp_path / "model.safetensors.index.json").exists() and not (tmp_path / "model.safetensors").exists()
+    ours = AutoModel.from_pretrained(tmp_path)
+    with torch.no_grad():
+        expected = theirs(torch.tensor(IDS)).last_hidden_state.numpy()
+    assert_close(ours(IDS).last_hidden_state, expected, 1e-4, "sharded")
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_weights(tmp_path, checkpoints, dtype):
+    theirs = transformers.AutoModel.from_pretrained(checkpoints["bert"]).eval()
+    theirs.to(dtype).save_pretrained(tmp_path)
+    ours = AutoModel.from_pretrained(tmp_path)
+    with torch.no_grad():  # the reference computes in fp32 from the same rounded weights
+        expected = theirs.float()(torch.tensor(IDS)).last_hidden_state.numpy()
+    assert_close(ours(IDS).last_hidden_state, expected, 1e-4, str(dtype))
+
+
+def test_missing_files(tmp_path, checkpoints):
+    with pytest.raises(CheckpointError, match="config.json not found"):
+        AutoModel.from_pretrained(tmp_path)
+    shutil.copy(checkpoints["bert"] / "config.json", tmp_path / "config.json")
+    with pytest.raises(CheckpointError, match="no model.safetensors"):
+        AutoModel.from_pretrained(tmp_path)
+    with pytest.raises(CheckpointError, match="neither an existing folder nor a valid"):
+        AutoModel.from_pretrained("./no/such//folder")
+
+
+def test_unsupported_model_type_lists_supported(tmp_path, checkpoints):
+    shutil.copytree(checkpoints["bert"], tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["model_type"] = "gpt2"
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="supported: bert, distilbert"):
+        AutoModel.from_pretrained(tmp_path / "m")
+
+
+def test_weights_that_contradict_config(tmp_path, checkpoints):
+    shutil.copytree(checkpoints["bert"], tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["intermediate_size"] = 40
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match=r"has shape \(37, 32\) but config.json implies \(40, 32\)"):
+        AutoModel.from_pretrained(tmp_path / "m")
+
+
+def test_tokenizer_larger_than_embeddings(tmp_path):
+    config = transformers.BertConfig(vocab_size=1000, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=20)
+    transformers.BertForSequenceClassification(config).save_pretrained(tmp_path)
+    copy_tokenizer(tmp_path)
+    with pytest.raises(CheckpointError, match="tokenizer has 30522 tokens but the model .* embeds only 1000"):
+        pipeline("text-classification", model=tmp_path)
+
+
+def test_wrong_architecture_weights(tmp_path, checkpoints):
+    shutil.copytree(checkpoints["distilbert"], tmp_path / "m")
+    sizes = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 37}
+    (tmp_path / "m" / "config.json").write_text(json.dumps({"model_type": "bert", **sizes}))
+    with pytest.raises(CheckpointError, match="missing 'embeddings.token_type_embeddings.weight'"):
+        AutoModel.from_pretrained(tmp_path / "m")

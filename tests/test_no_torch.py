@@ -1,0 +1,38 @@
+"""leanpipe runs with torch and transformers made unimportable (they are test-only dependencies)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+SCRIPT = r"""
+import sys, json
+for name in ("torch", "transformers", "sentence_transformers"):
+    sys.modules[name] = None  # any `import torch` now raises ImportError
+from leanpipe import pipeline, AutoTokenizer, AutoModel
+folder = sys.argv[1]
+out = pipeline("text-classification", model=folder, top_k=None)(["I love it", "I hate it"])
+features = pipeline("feature-extraction", model=folder)("hello")
+enc = AutoTokenizer.from_pretrained(folder)(["a b", "c"], padding=True, return_tensors="np")
+hidden = AutoModel.from_pretrained(folder)(**enc).last_hidden_state
+try:
+    AutoTokenizer.from_pretrained(folder)("x", return_tensors="pt")
+    pt_error = None
+except Exception as exc:
+    pt_error = str(exc)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers") and sys.modules[m] is not None)
+print(json.dumps({"labels": len(out[0]), "features": len(features[0][0]), "hidden": list(hidden.shape),
+                  "pt_error": pt_error, "loaded": loaded}))
+"""
+
+
+def test_pipeline_runs_without_torch_or_transformers(checkpoints):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(checkpoints["bert-cls"])], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["labels"] == 3 and report["features"] == 32 and report["hidden"] == [2, 4, 32]
+    assert report["loaded"] == []
+    assert report["pt_error"] and "torch" in report["pt_error"]
