@@ -52,7 +52,7 @@ def tokenize_texts(
     truncation: Any,
     max_length: int | None,
 ) -> list[Item]:
-    """Tokenize many texts (and optional second segments) into Items, without padding."""
+    """Tokenize many texts (and optional second segments) without padding; Encodings are Items."""
     for text in list(texts) + [p for p in (pairs or []) if p is not None]:
         if not isinstance(text, str):
             raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
@@ -67,7 +67,6 @@ def tokenize_texts(
         return items  # type: ignore[return-value]
     if pairs is not None and all(p is None for p in pairs):
         pairs = None
-    enc = tokenizer(list(texts), list(pairs) if pairs is not None else None, truncation=truncation, max_length=max_length)
-    ids = enc["input_ids"]
-    types = enc.get("token_type_ids") or [[0] * len(row) for row in ids]
-    return [Item(row, t) for row, t in zip(ids, types)]
+    truncation = False if truncation is None else truncation  # transformers' pipelines do not truncate by default
+    return tokenizer.encode_batch_raw(list(texts), list(pairs) if pairs is not None else None,
+                                      truncation=truncation, max_length=max_length)

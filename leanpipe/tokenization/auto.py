@@ -1,0 +1,63 @@
+"""AutoTokenizer and the named tokenizer classes (BertTokenizer, DistilBertTokenizer and their aliases).
+
+`AutoTokenizer.from_pretrained(path)` picks the class exactly as transformers 5.2 does: from
+tokenizer_config.json's "tokenizer_class", else config.json (tokenizer_class, then model_type).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import TokenizerError
+from . import files as F
+from .loading import BERT, DISTILBERT, GENERIC, check_overrides, choose_class, load_parts
+from .tokenizer import PreTrainedTokenizerFast
+
+
+class BertTokenizer(PreTrainedTokenizerFast):
+    """BERT's WordPiece tokenizer, rebuilt from tokenizer_config.json flags (do_lower_case defaults to False)."""
+
+    _recipe = BERT
+
+
+class DistilBertTokenizer(BertTokenizer):
+    """BertTokenizer with do_lower_case defaulting to True and no token_type_ids in its outputs."""
+
+    _recipe = DISTILBERT
+
+
+# transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
+BertTokenizerFast = BertTokenizer
+DistilBertTokenizerFast = DistilBertTokenizer
+
+CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
+    BERT: BertTokenizer,
+    DISTILBERT: DistilBertTokenizer,
+    GENERIC: PreTrainedTokenizerFast,
+}
+
+
+class AutoTokenizer:
+    """`AutoTokenizer.from_pretrained(name_or_path)` -> the right tokenizer class, loaded."""
+
+    def __init__(self) -> None:
+        raise TokenizerError("use AutoTokenizer.from_pretrained(name_or_path)")
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **overrides: Any
+    ) -> PreTrainedTokenizerFast:
+        """Load the tokenizer of a folder or Hub repo id.
+
+        `AutoTokenizer.from_pretrained("sentence-transformers/all-MiniLM-L6-v2")("hi")["input_ids"]`
+        -> [101, 7632, 102]. Keyword overrides replace tokenizer_config.json entries
+        (model_max_length=128, do_lower_case=False, pad_token="[PAD]", padding_side="left", ...).
+        """
+        overrides = check_overrides(overrides)
+        files = F.TokenizerFiles.locate(name_or_path, revision=revision)
+        tokenizer_class = F.read_json_object(files.tokenizer_config).get("tokenizer_class")
+        model_type, config_tokenizer_class = F.read_model_config(files.model_config)
+        has_json = files.tokenizer_json is not None
+        class_name = choose_class(tokenizer_class, model_type, has_json, config_tokenizer_class)
+        return CLASSES[class_name]._from_parts(load_parts(files, class_name, overrides))

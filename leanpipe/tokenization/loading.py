@@ -1,0 +1,280 @@
+"""From checkpoint files to the parts of a tokenizer: the Rust backend plus its settings.
+
+Two recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between them:
+
+- "BertTokenizer" / "DistilBertTokenizer": vocabulary from tokenizer.json (or vocab.txt),
+  everything else rebuilt from tokenizer_config.json (see bert_backend.py);
+- "PreTrainedTokenizerFast": tokenizer.json used as it is (transformers' TokenizersBackend).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from tokenizers import AddedToken, Tokenizer, processors
+
+from ..errors import CheckpointError, TokenizerError
+from . import files as F
+from .bert_backend import BERT_DEFAULT_TOKENS, bert_template, build_wordpiece_backend
+from .special_tokens import (
+    SpecialTokens,
+    as_token,
+    collect_special_tokens,
+    prefer_declared,
+    register_tokens,
+    special_strings,
+)
+
+logger = logging.getLogger(__name__)
+
+VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length for "no limit"
+BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedTokenizerFast"
+
+# Model types whose transformers 5.2 tokenizer is BertTokenizer (models/auto/tokenization_auto.py).
+BERT_MODEL_TYPES = frozenset(
+    "align bark bert blip bros chinese_clip convbert distilbert electra ernie flava git grounding-dino "
+    "layoutlm megatron-bert mm-grounding-dino nezha qdqbert realm retribert squeezebert tvp vilt visual_bert".split()
+)
+# A few other entries of that table, enough to tell "same class as the model type" apart.
+OTHER_MODEL_TYPES = {"roberta": "RobertaTokenizer", "xlm-roberta": "XLMRobertaTokenizer", "mpnet": "MPNetTokenizer"}
+
+DEFAULT_INPUT_NAMES = {
+    BERT: ("input_ids", "token_type_ids", "attention_mask"),
+    DISTILBERT: ("input_ids", "attention_mask"),
+    GENERIC: ("input_ids", "attention_mask"),
+}
+SETTING_KEYS = frozenset(
+    "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "
+    "split_special_tokens do_lower_case strip_accents tokenize_chinese_chars extra_special_tokens "
+    "additional_special_tokens".split()
+)
+
+
+@dataclass
+class TokenizerParts:
+    """Everything `PreTrainedTokenizerFast.__init__` needs, read from one checkpoint."""
+
+    backend: Tokenizer
+    class_name: str
+    name_or_path: str
+    specials: SpecialTokens
+    model_max_length: int = VERY_LARGE_INTEGER
+    padding_side: str = "right"
+    truncation_side: str = "right"
+    model_input_names: tuple[str, ...] = ("input_ids", "attention_mask")
+    clean_up_tokenization_spaces: bool = False
+    init_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _strip_fast(name: str) -> str:
+    return name[: -len("Fast")] if name.endswith("Fast") and name != GENERIC else name
+
+
+def expected_class(model_type: str) -> str:
+    """transformers' tokenizer class for a model type: "bert" -> "BertTokenizer", unknown -> ""."""
+    return BERT if model_type in BERT_MODEL_TYPES else OTHER_MODEL_TYPES.get(model_type, "")
+
+
+def choose_class(
+    tokenizer_class: str | None,
+    model_type: str | None,
+    has_tokenizer_json: bool,
+    config_tokenizer_class: str | None = None,
+) -> str:
+    """Which recipe AutoTokenizer uses: BERT, DISTILBERT or GENERIC (tokenizer.json as is).
+
+    `choose_class("BertTokenizer", "bert", True)` -> "BertTokenizer";
+    `choose_class("DistilBertTokenizer", "distilbert", True)` -> "PreTrainedTokenizerFast", because
+    transformers maps model type distilbert to BertTokenizer and, seeing another class named,
+    loads tokenizer.json as it is. `tokenizer_class` comes from tokenizer_config.json,
+    `config_tokenizer_class` from config.json (consulted only when the former is absent).
+    """
+    if tokenizer_class and model_type and expected_class(model_type) != _strip_fast(tokenizer_class):
+        if has_tokenizer_json:
+            return GENERIC
+    name = tokenizer_class or config_tokenizer_class
+    name = _strip_fast(name) if name else (BERT if model_type in BERT_MODEL_TYPES else None)
+    if name in (BERT, DISTILBERT):
+        return name
+    if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
+        if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
+            logger.info("no leanpipe recipe for %s; using tokenizer.json as it is", name)
+        return GENERIC
+    raise CheckpointError(
+        f"cannot build tokenizer {name or '(no tokenizer_class, model_type ' + repr(model_type) + ')'} "
+        f"without tokenizer.json; leanpipe builds BertTokenizer/DistilBertTokenizer from vocab.txt and any "
+        f"other tokenizer from tokenizer.json. Save one with transformers: "
+        f"AutoTokenizer.from_pretrained(...).save_pretrained(folder)"
+    )
+
+
+def read_init(files: F.TokenizerFiles, overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[int, AddedToken]]:
+    """tokenizer_config.json merged with overrides and legacy files -> (init dict, added tokens by id)."""
+    init = F.read_json_object(files.tokenizer_config)
+    for key in ("tokenizer_class", "init_inputs", "auto_map", "name_or_path"):
+        init.pop(key, None)
+    if files.tokenizer_json is not None:
+        init.pop("add_bos_token", None)
+        init.pop("add_eos_token", None)
+    init.update(overrides)
+    if "added_tokens_decoder" in init:
+        return init, _parse_added_tokens_decoder(init.pop("added_tokens_decoder"), files.tokenizer_config)
+    _merge_special_tokens_map(init, F.read_json_object(files.special_tokens_map), overrides)
+    added: dict[int, AddedToken] = {}
+    named = special_strings(init)
+    for content, index in F.read_added_tokens(files.added_tokens).items():
+        special = content in named
+        added[index] = AddedToken(content, rstrip=False, lstrip=False, normalized=not special, special=special)
+    if files.tokenizer_json is not None:
+        for entry in F.read_json_object(files.tokenizer_json).get("added_tokens", []):
+            fields = {k: v for k, v in entry.items() if k != "id"}
+            added[entry["id"]] = AddedToken(**fields)
+    return init, added
+
+
+def _parse_added_tokens_decoder(value: Any, path: Any) -> dict[int, AddedToken]:
+    if not isinstance(value, dict):
+        raise CheckpointError(f"added_tokens_decoder in {path} should map id -> token, found {value!r}")
+    try:
+        return {int(i): as_token(t, where=f"added_tokens_decoder[{i}] in {path}") for i, t in value.items()}
+    except ValueError:
+        raise CheckpointError(f"added_tokens_decoder in {path} has a non-integer id") from None
+
+
+def _merge_special_tokens_map(init: dict[str, Any], token_map: dict[str, Any], overrides: dict[str, Any]) -> None:
+    for key, value in token_map.items():
+        if overrides.get(key):
+            continue  # tokens passed to from_pretrained win
+        if isinstance(value, dict) and key not in ("extra_special_tokens", "additional_special_tokens"):
+            value = as_token(value, where=f"{key} in special_tokens_map.json", special=True)
+        init[key] = value
+
+
+def _settings(init: dict[str, Any], class_name: str) -> dict[str, Any]:
+    """Pop the tokenizer-level settings out of `init`, with transformers' defaults."""
+    max_length = init.pop("model_max_length", None)
+    legacy = init.pop("max_len", None)
+    max_length = max_length if max_length is not None else legacy
+    names = init.pop("model_input_names", None) or DEFAULT_INPUT_NAMES[class_name]
+    settings = {
+        "model_max_length": int(max_length) if max_length is not None else VERY_LARGE_INTEGER,
+        "padding_side": init.pop("padding_side", "right"),
+        "truncation_side": init.pop("truncation_side", "right"),
+        "model_input_names": tuple(names),
+        "clean_up_tokenization_spaces": bool(init.pop("clean_up_tokenization_spaces", False)),
+    }
+    for key in ("padding_side", "truncation_side"):
+        if settings[key] not in ("right", "left"):
+            raise TokenizerError(f"{key} must be 'right' or 'left', got {settings[key]!r}")
+    return settings
+
+
+def load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, Any]) -> TokenizerParts:
+    """Build the backend for `class_name` (BERT, DISTILBERT or GENERIC) from `files`."""
+    init, added = read_init(files, overrides)
+    if class_name != GENERIC:
+        return bert_parts(files, init, added, class_name)
+    if files.tokenizer_json is None:
+        raise CheckpointError(
+            f"tokenizer.json not found in {files.name_or_path}; PreTrainedTokenizerFast loads only tokenizer.json "
+            f"(use AutoTokenizer or BertTokenizer for a checkpoint that has vocab.txt)"
+        )
+    return generic_parts(F.load_tokenizer_json(files.tokenizer_json), init, added, files.name_or_path)
+
+
+def bert_parts(
+    files: F.TokenizerFiles, init: dict[str, Any], added: dict[int, AddedToken], class_name: str
+) -> TokenizerParts:
+    """transformers' BertTokenizer / DistilBertTokenizer recipe (see bert_backend.py)."""
+    init_kwargs = dict(init)
+    specials = collect_special_tokens(init, defaults=BERT_DEFAULT_TOKENS)
+    backend = _bert_backend(files, init, specials, lower_default=class_name == DISTILBERT)
+    prefer_declared(specials, added)
+    register_tokens(backend, added, specials)
+    cls, sep = str(specials.named.get("cls_token")), str(specials.named.get("sep_token"))
+    backend.post_processor = bert_template(cls, _id_or(backend, cls, 2), sep, _id_or(backend, sep, 3))
+    return _finish(backend, class_name, files.name_or_path, specials, init, init_kwargs)
+
+
+def generic_parts(
+    backend: Tokenizer, init: dict[str, Any], added: dict[int, AddedToken], name_or_path: str
+) -> TokenizerParts:
+    """transformers' TokenizersBackend recipe: the serialized tokenizer as it is.
+
+    Truncation/padding stored in tokenizer.json only lend defaults (truncation_side, pad_token,
+    padding_side) and are then cleared: every call sets its own.
+    """
+    init_kwargs = dict(init)
+    if backend.truncation is not None:
+        init.setdefault("truncation_side", backend.truncation["direction"])
+        backend.no_truncation()
+    if backend.padding is not None:
+        init.setdefault("pad_token", backend.padding["pad_token"])
+        init.setdefault("padding_side", backend.padding["direction"])
+        backend.no_padding()
+    specials = collect_special_tokens(init)
+    prefer_declared(specials, added)
+    register_tokens(backend, added, specials)
+    if backend.post_processor is None:  # TokenizersBackend.update_post_processor without bos/eos
+        backend.post_processor = processors.TemplateProcessing(single="$A:0", pair="$A:0 $B:1", special_tokens=[])
+    return _finish(backend, GENERIC, name_or_path, specials, init, init_kwargs)
+
+
+def _finish(
+    backend: Tokenizer,
+    class_name: str,
+    name_or_path: str,
+    specials: SpecialTokens,
+    init: dict[str, Any],
+    init_kwargs: dict[str, Any],
+) -> TokenizerParts:
+    backend.encode_special_tokens = bool(init.pop("split_special_tokens", False))
+    return TokenizerParts(
+        backend=backend,
+        class_name=class_name,
+        name_or_path=name_or_path,
+        specials=specials,
+        init_kwargs=init_kwargs,
+        **_settings(init, class_name),
+    )
+
+
+def _id_or(backend: Tokenizer, token: str, fallback: int) -> int:
+    """Id of `token` (registered as an added token just before, so normally found), else `fallback`."""
+    index = backend.token_to_id(token)
+    return fallback if index is None else index
+
+
+def _bert_backend(files: F.TokenizerFiles, init: dict[str, Any], specials: SpecialTokens, *, lower_default: bool) -> Tokenizer:
+    if files.tokenizer_json is not None:
+        vocab = F.tokenizer_json_vocab(files.tokenizer_json)
+    elif files.vocab_txt is not None:
+        vocab = F.read_vocab_txt(files.vocab_txt)
+    else:
+        raise CheckpointError(
+            f"no tokenizer.json and no vocab.txt in {files.name_or_path}; a BERT tokenizer needs one of them "
+            f"(save it with tokenizer.save_pretrained(folder))"
+        )
+    return build_wordpiece_backend(
+        vocab,
+        unk_token=str(specials.named.get("unk_token")),
+        do_lower_case=bool(init.pop("do_lower_case", lower_default)),
+        strip_accents=init.pop("strip_accents", None),
+        tokenize_chinese_chars=bool(init.pop("tokenize_chinese_chars", True)),
+    )
+
+
+IGNORED_OVERRIDES = frozenset({"use_fast"})  # transformers 5 ignores it too: every tokenizer is fast
+
+
+def check_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of from_pretrained that leanpipe understands; TokenizerError for others."""
+    unknown = [k for k in overrides if k not in SETTING_KEYS and k not in IGNORED_OVERRIDES and not k.endswith("_token")]
+    if unknown:
+        raise TokenizerError(
+            f"from_pretrained() got unsupported argument(s) {unknown}; leanpipe accepts revision= and "
+            f"{sorted(SETTING_KEYS)} plus special tokens such as pad_token="
+        )
+    return {k: v for k, v in overrides.items() if k not in IGNORED_OVERRIDES}
