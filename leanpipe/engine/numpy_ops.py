@@ -33,9 +33,15 @@ class NumpyOps:
     def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
 
-    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    def linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, activation: str | None = None) -> np.ndarray:
         y = x @ w.T  # (..., out); w is (out, in) as checkpoints store it
-        return y + b if b is not None else y
+        y = y + b if b is not None else y
+        return self.activation(y, activation) if activation else y
+
+    def dense_add_norm(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, residual: np.ndarray,
+                       gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+        """LayerNorm(x @ w.T + b + residual): a post-LN block's output."""
+        return self.layer_norm(self.linear(x, w, b) + residual, gamma, beta, eps)
 
     def linears(self, x: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         return [self.linear(x, w, b) for w, b in pairs]
@@ -66,6 +72,11 @@ class NumpyOps:
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         probs = scores / scores.sum(-1, keepdims=True)
         return (probs @ v).transpose(0, 2, 1, 3).reshape(b, t, h)  # (B, T, H)
+
+    def self_attention(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
+        """Q/K/V projections of `x`, then attention (one fused op in the ONNX engine)."""
+        q, k, v = self.linears(x, qkv)  # (B, T, H) each
+        return self.attention(q, k, v, mask, heads, head_dim)
 
     def first_token(self, x: np.ndarray) -> np.ndarray:
         return x[:, 0]  # (B, H)

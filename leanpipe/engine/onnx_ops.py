@@ -70,10 +70,21 @@ class OnnxOps:
     def add(self, a: str, b: str) -> str:
         return self._node("Add", [a, b])
 
-    def linear(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
+    def linear(self, x: str, w: np.ndarray, b: np.ndarray | None, activation: str | None = None) -> str:
+        """x @ w.T + b, then `activation`; bias + erf GELU run as one BiasGelu kernel."""
         self._alive.append(w)
         y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (..., out)
-        return self._node("Add", [y, self.const(b)], "linear") if b is not None else y
+        if activation == "gelu" and b is not None:  # exact erf GELU, as BERT's ACT2FN["gelu"]
+            return self._node("BiasGelu", [y, self.const(b)], "bias_gelu", domain="com.microsoft")
+        y = self._node("Add", [y, self.const(b)], "linear") if b is not None else y
+        return self.activation(y, activation) if activation else y
+
+    def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
+        """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as MatMul + SkipLayerNormalization."""
+        self._alive.append(w)
+        y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (B, T, H)
+        inputs = [y, residual, self.const(gamma), self.const(beta), self.const(b)]
+        return self._node("SkipLayerNormalization", inputs, "skip_ln", domain="com.microsoft", epsilon=float(eps))
 
     def linears(self, x: str, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
         """Several projections of one input as one MatMul (fused QKV), split afterwards."""
@@ -122,6 +133,17 @@ class OnnxOps:
             self._mask_bias[mask] = self._node("Unsqueeze", [bias, self._ints([1, 2])], "mask_bias")  # (B, 1, 1, T)
         return self._mask_bias[mask]
 
+    def self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, heads: int, head_dim: int) -> str:
+        """Q/K/V projections and attention as onnxruntime's fused Attention kernel (com.microsoft)."""
+        key = tuple(id(w_) for w_, _ in qkv)
+        self._alive.append(qkv)
+        w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
+        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
+        if ("i32", mask) not in self._mask_bias:
+            self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=TensorProto.INT32)
+        return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)]], "attn", domain="com.microsoft",
+                          num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+
     def first_token(self, x: str) -> str:
         return self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1)
 
@@ -131,4 +153,4 @@ class OnnxOps:
 
     def model(self) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=8)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)], ir_version=8)

@@ -13,8 +13,17 @@ PREFIX = "bert"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def linear(ops, w: Weights, x, name: str, out: int, inp: int, *, head: bool = False):
-    return ops.linear(x, w.get(f"{name}.weight", (out, inp), head=head), w.get(f"{name}.bias", (out,), head=head))
+def linear(ops, w: Weights, x, name: str, out: int, inp: int, *, head: bool = False, activation: str | None = None):
+    weight, bias = w.get(f"{name}.weight", (out, inp), head=head), w.get(f"{name}.bias", (out,), head=head)
+    return ops.linear(x, weight, bias, activation)
+
+
+def dense_add_norm(ops, w: Weights, x, residual, dense: str, norm: str, out: int, inp: int, eps: float):
+    """LayerNorm(dense(x) + residual), the output of every post-LN block (dropout is identity here)."""
+    return ops.dense_add_norm(
+        x, w.get(f"{dense}.weight", (out, inp)), w.get(f"{dense}.bias", (out,)), residual,
+        w.get(f"{norm}.weight", (out,)), w.get(f"{norm}.bias", (out,)), eps,
+    )
 
 
 def layer_norm(ops, w: Weights, x, name: str, width: int, eps: float):
@@ -36,13 +45,10 @@ def layer(ops, w: Weights, c: BertConfig, i: int, x, mask):
         (w.get(f"{p}.attention.self.{m}.weight", (h, h)), w.get(f"{p}.attention.self.{m}.bias", (h,)))
         for m in ("query", "key", "value")
     ]
-    q, k, v = ops.linears(x, qkv)  # (B, T, H) each
-    a = ops.attention(q, k, v, mask, c.num_attention_heads, h // c.num_attention_heads)  # (B, T, H)
-    a = linear(ops, w, a, f"{p}.attention.output.dense", h, h)
-    x = layer_norm(ops, w, ops.add(a, x), f"{p}.attention.output.LayerNorm", h, c.layer_norm_eps)
-    f = ops.activation(linear(ops, w, x, f"{p}.intermediate.dense", n, h), c.hidden_act)  # (B, T, I)
-    f = linear(ops, w, f, f"{p}.output.dense", h, n)  # (B, T, H)
-    return layer_norm(ops, w, ops.add(f, x), f"{p}.output.LayerNorm", h, c.layer_norm_eps)
+    a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads)  # (B, T, H)
+    x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, c.layer_norm_eps)
+    f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
+    return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, c.layer_norm_eps)
 
 
 def encoder(ops, w: Weights, c: BertConfig):
@@ -56,7 +62,7 @@ def encoder(ops, w: Weights, c: BertConfig):
 def pooler(ops, w: Weights, c: BertConfig, x):
     """tanh(dense(hidden state of [CLS])) -> (B, H)."""
     h = c.hidden_size
-    return ops.activation(linear(ops, w, ops.first_token(x), "pooler.dense", h, h), "tanh")
+    return linear(ops, w, ops.first_token(x), "pooler.dense", h, h, activation="tanh")
 
 
 def base(ops, w: Weights, c: BertConfig) -> None:

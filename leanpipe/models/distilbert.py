@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..config import DistilBertConfig
 from ..weights import Weights
-from .bert import layer_norm, linear
+from .bert import dense_add_norm, layer_norm, linear
 
 PREFIX = "distilbert"
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -24,12 +24,10 @@ def embeddings(ops, w: Weights, c: DistilBertConfig):
 def layer(ops, w: Weights, c: DistilBertConfig, i: int, x, mask):
     p, h, n = f"transformer.layer.{i}", c.dim, c.hidden_dim
     qkv = [(w.get(f"{p}.attention.{m}.weight", (h, h)), w.get(f"{p}.attention.{m}.bias", (h,))) for m in ("q_lin", "k_lin", "v_lin")]
-    q, k, v = ops.linears(x, qkv)  # (B, T, H) each
-    a = linear(ops, w, ops.attention(q, k, v, mask, c.n_heads, h // c.n_heads), f"{p}.attention.out_lin", h, h)
-    x = layer_norm(ops, w, ops.add(a, x), f"{p}.sa_layer_norm", h, _EPS)
-    f = ops.activation(linear(ops, w, x, f"{p}.ffn.lin1", n, h), c.activation)  # (B, T, I)
-    f = linear(ops, w, f, f"{p}.ffn.lin2", h, n)
-    return layer_norm(ops, w, ops.add(f, x), f"{p}.output_layer_norm", h, _EPS)
+    a = ops.self_attention(x, qkv, mask, c.n_heads, h // c.n_heads)  # (B, T, H)
+    x = dense_add_norm(ops, w, a, x, f"{p}.attention.out_lin", f"{p}.sa_layer_norm", h, h, _EPS)
+    f = linear(ops, w, x, f"{p}.ffn.lin1", n, h, activation=c.activation)  # (B, T, I)
+    return dense_add_norm(ops, w, f, x, f"{p}.ffn.lin2", f"{p}.output_layer_norm", h, n, _EPS)
 
 
 def encoder(ops, w: Weights, c: DistilBertConfig):
@@ -45,5 +43,5 @@ def base(ops, w: Weights, c: DistilBertConfig) -> None:
 
 def sequence_classification(ops, w: Weights, c: DistilBertConfig) -> None:
     cls = ops.first_token(encoder(ops, w, c))  # (B, H)
-    cls = ops.activation(linear(ops, w, cls, "pre_classifier", c.dim, c.dim, head=True), "relu")
+    cls = linear(ops, w, cls, "pre_classifier", c.dim, c.dim, head=True, activation="relu")
     ops.output("logits", linear(ops, w, cls, "classifier", c.num_labels, c.dim, head=True))  # (B, L)
