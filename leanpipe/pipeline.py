@@ -84,6 +84,7 @@ def pipeline(
     batch_size: int | None = None,
     engine: str = "onnx",
     num_threads: int | None = None,
+    quantize: str | None = None,
     device: Any = None,
     **params: Any,
 ) -> Pipeline:
@@ -98,7 +99,7 @@ def pipeline(
     if model is None:
         model, revision = cls.default_model
     if isinstance(model, (str, os.PathLike)):
-        loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads)
+        loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads, quantize=quantize)
     elif isinstance(model, PreTrainedModel):
         loaded = model
     else:

@@ -105,3 +105,24 @@ def test_too_long_input_says_truncate(checkpoints):
 def test_threads_are_configurable(checkpoints):
     model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=1)
     assert model.engine.session.get_session_options().intra_op_num_threads == 1
+
+
+def test_int8_is_close_to_fp32(minilm):
+    """Dynamic int8 is an option with a measured cost, never the default: features stay within
+    cosine 0.98 of fp32 on the real MiniLM (bench/ reports the corpus-wide numbers)."""
+    sentences = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!", "short"]
+    tok = transformers.AutoTokenizer.from_pretrained(minilm)
+    inputs = {k: v.numpy() for k, v in tok(sentences, padding=True, return_tensors="pt").items()}
+    fp32 = AutoModel.from_pretrained(minilm)(**inputs).last_hidden_state
+    int8 = AutoModel.from_pretrained(minilm, quantize="int8")(**inputs).last_hidden_state
+    mask = inputs["attention_mask"][..., None]
+    a, b = (fp32 * mask).sum(1), (int8 * mask).sum(1)
+    cosine = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    assert cosine.min() > 0.97, f"int8 mean-pooled cosine vs fp32: {cosine}"
+
+
+def test_quantize_needs_onnx_engine(checkpoints):
+    with pytest.raises(InputError, match="quantize needs engine='onnx'"):
+        AutoModel.from_pretrained(checkpoints["bert"], engine="numpy", quantize="int8")
+    with pytest.raises(InputError, match="quantize='int4'"):
+        AutoModel.from_pretrained(checkpoints["bert"], quantize="int4")

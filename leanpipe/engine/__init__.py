@@ -34,13 +34,17 @@ def default_threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def build_engine(forward: Forward, input_names: tuple[str, ...], kind: str = "onnx", *, num_threads: int | None = None) -> Engine:
+def build_engine(
+    forward: Forward, input_names: tuple[str, ...], kind: str = "onnx", *, num_threads: int | None = None, quantize: str | None = None
+) -> Engine:
     if kind == "numpy":
+        if quantize:
+            raise InputError("quantize needs engine='onnx'; the NumPy engine runs fp32 only")
         from .numpy_engine import NumpyEngine
 
         return NumpyEngine(forward, input_names)
     if kind == "onnx":
         from .onnx_engine import OnnxEngine
 
-        return OnnxEngine(forward, input_names, num_threads=num_threads or default_threads())
+        return OnnxEngine(forward, input_names, num_threads=num_threads or default_threads(), quantize=quantize)
     raise InputError(f"engine={kind!r} is not one of {ENGINES}")

@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 
+from ..errors import InputError
 from .onnx_ops import OnnxOps
+
+QUANTIZATIONS = (None, "int8")
 
 
 class OnnxEngine:
-    def __init__(self, forward, input_names: tuple[str, ...], *, num_threads: int) -> None:
+    """`quantize="int8"`: onnxruntime's dynamic int8 quantization, per channel, of the MatMul and
+    Attention weights (activations are quantized per batch at run time). Faster, slightly less exact."""
+
+    def __init__(self, forward, input_names: tuple[str, ...], *, num_threads: int, quantize: str | None = None) -> None:
         import onnxruntime as ort
 
-        ops = OnnxOps()
+        if quantize not in QUANTIZATIONS:
+            raise InputError(f"quantize={quantize!r} is not one of {list(QUANTIZATIONS)}")
+        ops = OnnxOps(for_quantization=quantize is not None)
         forward(ops)
-        model_bytes = ops.model().SerializeToString()
-        del ops
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if quantize:
+            model_bytes = _quantize_int8(ops.model())
+        else:
+            model_bytes = ops.model().SerializeToString()
+            # onnxruntime reads these arrays in place (memory-mapped weights); they must outlive the session
+            self._external = ops.external
+            names = list(self._external)
+            options.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(self._external[n]) for n in names])
+        del ops
         self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
@@ -27,3 +45,15 @@ class OnnxEngine:
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         values = self.session.run(self.output_names, {n: feeds[n] for n in self.input_names})
         return dict(zip(self.output_names, values))
+
+
+def _quantize_int8(model) -> bytes:
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="leanpipe-int8-") as tmp:
+        out = os.path.join(tmp, "model.int8.onnx")
+        quantize_dynamic(model, out, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Attention"],
+                         extra_options={"DefaultTensorType": TensorProto.FLOAT})  # types behind contrib ops
+        with open(out, "rb") as f:
+            return f.read()

@@ -13,12 +13,23 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17  # LayerNormalization is standard from 17
 _NEG = float(np.finfo(np.float32).min)
+_EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
+
+
+def _external_placeholder(name: str, shape: tuple[int, ...]) -> onnx.TensorProto:
+    """An initializer whose data onnxruntime takes from SessionOptions.add_external_initializers."""
+    t = onnx.TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(shape), data_location=TensorProto.EXTERNAL)
+    entry = t.external_data.add()
+    entry.key, entry.value = "location", "leanpipe-in-memory"
+    return t
 
 
 class OnnxOps:
     """Builds a graph; `model()` returns the finished ModelProto."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, for_quantization: bool = False) -> None:
+        # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
+        self.for_quantization = for_quantization
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self.inputs: dict[str, onnx.ValueInfoProto] = {}
@@ -27,6 +38,7 @@ class OnnxOps:
         self._mask_bias: dict[str, str] = {}
         self._count = 0
         self._alive: list[object] = []
+        self.external: dict[str, np.ndarray] = {}  # initializer name -> array fed by reference
 
     # --- plumbing ----------------------------------------------------------------------------
     def _name(self, hint: str) -> str:
@@ -39,12 +51,20 @@ class OnnxOps:
         return outs[0] if n_out == 1 else outs
 
     def const(self, array: np.ndarray, key: tuple | None = None) -> str:
-        """An initializer holding `array`; the same `key` (or the same array object) is stored once."""
+        """An initializer holding `array`; the same `key` (or the same array object) is stored once.
+
+        Large float arrays are not copied into the graph: the graph names them as external data and
+        `external` hands onnxruntime the arrays themselves (memory-mapped checkpoint tensors).
+        """
         key = key or ("id", id(array))
         self._alive.append(array)  # an id() key stays unique only while its array lives
         if key not in self._consts:
             name = self._name("w")
-            self.initializers.append(numpy_helper.from_array(np.asarray(array, order="C"), name))  # 0-d stays 0-d
+            if array.size >= _EXTERNAL_MIN and array.dtype == np.float32 and not self.for_quantization:
+                self.external[name] = np.require(array, requirements="C")
+                self.initializers.append(_external_placeholder(name, array.shape))
+            else:
+                self.initializers.append(numpy_helper.from_array(np.asarray(array, order="C"), name))  # 0-d stays 0-d
             self._consts[key] = name
         return self._consts[key]
 
@@ -70,20 +90,29 @@ class OnnxOps:
     def add(self, a: str, b: str) -> str:
         return self._node("Add", [a, b])
 
+    def _gemm(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
+        """x @ w.T (+ b) for x of any rank, with w in the checkpoint's own (out, in) layout (no copy)."""
+        if self.for_quantization:
+            self._alive.append(w)
+            y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (..., out)
+            return self._node("Add", [y, self.const(b)], "linear") if b is not None else y
+        out, inp = w.shape
+        flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
+        inputs = [flat, self.const(w)] + ([self.const(b)] if b is not None else [])
+        y = self._node("Gemm", inputs, "gemm", transB=1)  # (N, out)
+        lead = self._node("Slice", [self._node("Shape", [x]), self._ints([0]), self._ints([-1])], "lead")
+        return self._node("Reshape", [y, self._node("Concat", [lead, self._ints([out])], axis=0)], "linear")
+
     def linear(self, x: str, w: np.ndarray, b: np.ndarray | None, activation: str | None = None) -> str:
         """x @ w.T + b, then `activation`; bias + erf GELU run as one BiasGelu kernel."""
-        self._alive.append(w)
-        y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (..., out)
         if activation == "gelu" and b is not None:  # exact erf GELU, as BERT's ACT2FN["gelu"]
-            return self._node("BiasGelu", [y, self.const(b)], "bias_gelu", domain="com.microsoft")
-        y = self._node("Add", [y, self.const(b)], "linear") if b is not None else y
+            return self._node("BiasGelu", [self._gemm(x, w, None), self.const(b)], "bias_gelu", domain="com.microsoft")
+        y = self._gemm(x, w, b)
         return self.activation(y, activation) if activation else y
 
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
-        """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as MatMul + SkipLayerNormalization."""
-        self._alive.append(w)
-        y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (B, T, H)
-        inputs = [y, residual, self.const(gamma), self.const(beta), self.const(b)]
+        """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as Gemm + SkipLayerNormalization."""
+        inputs = [self._gemm(x, w, None), residual, self.const(gamma), self.const(beta), self.const(b)]
         return self._node("SkipLayerNormalization", inputs, "skip_ln", domain="com.microsoft", epsilon=float(eps))
 
     def linears(self, x: str, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:

@@ -46,7 +46,7 @@ def load_model(name_or_path: str | os.PathLike, head: str, *, revision: str | No
     """Load a checkpoint as the `head` model its config.json's model_type calls for."""
     from ..config import AutoConfig
 
-    loading = {k: kwargs.pop(k) for k in ("engine", "num_threads") if k in kwargs}
+    loading = {k: kwargs.pop(k) for k in ("engine", "num_threads", "quantize") if k in kwargs}
     config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **kwargs)
     return model_class(config.model_type, head).from_pretrained(name_or_path, revision=revision, config=config, **loading)
 
@@ -59,7 +59,7 @@ class _AutoModelBase:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
-        """Keyword arguments: engine ("onnx" | "numpy"), num_threads, config, or config overrides."""
+        """Keyword arguments: engine ("onnx" | "numpy"), num_threads, quantize (None | "int8"), config, or config overrides."""
         return load_model(name_or_path, cls.head, revision=revision, **kwargs)
 
 

@@ -45,11 +45,13 @@ class PreTrainedModel:
     config_class: ClassVar[type[PretrainedConfig]]
     head: ClassVar[str] = "base"
 
-    def __init__(self, config: PretrainedConfig, weights: Weights, *, engine: str = "onnx", num_threads: int | None = None) -> None:
+    def __init__(
+        self, config: PretrainedConfig, weights: Weights, *, engine: str = "onnx", num_threads: int | None = None, quantize: str | None = None
+    ) -> None:
         self.config, self.engine_kind = config, engine
         definition = getattr(self.family, HEADS[self.head].function)
         self.engine = build_engine(
-            lambda ops: definition(ops, weights, config), self.family.INPUT_NAMES, engine, num_threads=num_threads
+            lambda ops: definition(ops, weights, config), self.family.INPUT_NAMES, engine, num_threads=num_threads, quantize=quantize
         )
 
     @classmethod
@@ -61,15 +63,19 @@ class PreTrainedModel:
         config: PretrainedConfig | None = None,
         engine: str = "onnx",
         num_threads: int | None = None,
+        quantize: str | None = None,
         **config_overrides: Any,
     ) -> "PreTrainedModel":
-        """Load config.json and the safetensors weights from a folder or a hub repo id."""
+        """Load config.json and the safetensors weights from a folder or a hub repo id.
+
+        engine: "onnx" (default) or "numpy"; num_threads: compute threads; quantize: None or "int8".
+        """
         config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
         if config.model_type != cls.config_class.model_type:
             raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
         tensors = load_weights(name_or_path, revision=revision)
         weights = Weights(tensors, prefix=cls.family.PREFIX, probe=PROBE, source=str(name_or_path))
-        return cls(config, weights, engine=engine, num_threads=num_threads)
+        return cls(config, weights, engine=engine, num_threads=num_threads, quantize=quantize)
 
     @property
     def name_or_path(self) -> str:
