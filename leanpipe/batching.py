@@ -1,5 +1,5 @@
 """Length-sorted batching: the one place where every task, the CLI, the server and batch jobs
-turn tokenized items into padded model batches and back.
+decide which tokenized items share a padded model batch (padding itself: tokenization.pad_encodings).
 
 `plan_batches([5, 90, 7, 88], batch_size=2)` -> [[0, 2], [3, 1]]: items of similar length share a
 batch, so little compute goes to padding; callers put results back in input order.
@@ -7,24 +7,10 @@ batch, so little compute goes to padding; callers put results back in input orde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
-
-import numpy as np
 
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_MAX_TOKENS = 16384  # padded tokens per batch: bounds memory for long inputs
-
-
-@dataclass(frozen=True)
-class Item:
-    """One tokenized model input: ids and token types of equal length."""
-
-    ids: Sequence[int]
-    type_ids: Sequence[int]
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 def plan_batches(lengths: Sequence[int], batch_size: int = DEFAULT_BATCH_SIZE, max_tokens: int = DEFAULT_MAX_TOKENS) -> list[list[int]]:
@@ -44,17 +30,3 @@ def plan_batches(lengths: Sequence[int], batch_size: int = DEFAULT_BATCH_SIZE, m
     if current:
         batches.append(current)
     return batches
-
-
-def pad(items: Sequence[Item], pad_id: int) -> dict[str, np.ndarray]:
-    """Right-pad items into int64 arrays (B, T): input_ids, attention_mask, token_type_ids."""
-    width = max(len(item) for item in items)
-    ids = np.full((len(items), width), pad_id, dtype=np.int64)
-    types = np.zeros((len(items), width), dtype=np.int64)
-    mask = np.zeros((len(items), width), dtype=np.int64)
-    for row, item in enumerate(items):
-        n = len(item)
-        ids[row, :n] = item.ids
-        types[row, :n] = item.type_ids
-        mask[row, :n] = 1
-    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}

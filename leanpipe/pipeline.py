@@ -15,6 +15,7 @@ from typing import Any, Iterable, Iterator
 from . import batching
 from .errors import CheckpointError, InputError
 from .tasks import Task, task_class
+from .tokenization import pad_encodings
 
 CHUNK = 4096  # inputs tokenized and sorted together; bounds memory on long streams
 
@@ -60,7 +61,7 @@ class Pipeline:
         results: list[Any] = [None] * len(items)
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         for batch in batching.plan_batches([len(it) for it in items], batch_size):
-            padded = batching.pad([items[i] for i in batch], pad_id)
+            padded = pad_encodings([items[i] for i in batch], pad_id)
             try:
                 feeds = self.model.check_inputs(**padded)
             except InputError as exc:

@@ -1,6 +1,6 @@
 """What every task shares: a task is preprocess -> forward -> postprocess, nothing more.
 
-`Task.encode` turns inputs into `Item`s; `leanpipe.pipeline.Pipeline` batches them (sorted by
+`Task.encode` turns inputs into unpadded `tokenizers.Encoding`s; `leanpipe.pipeline.Pipeline` batches them (sorted by
 length), runs the model and hands each item's own slice of the outputs to `Task.postprocess`.
 """
 
@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from ..batching import Item
+from tokenizers import Encoding
 from ..errors import InputError
 
 
@@ -27,7 +27,7 @@ class Task:
     def __init__(self, model: Any, tokenizer: Any) -> None:
         self.model, self.tokenizer = model, tokenizer
 
-    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Item]:
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Encoding]:
         raise NotImplementedError
 
     def postprocess(self, outputs: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
@@ -51,7 +51,7 @@ def tokenize_texts(
     *,
     truncation: Any,
     max_length: int | None,
-) -> list[Item]:
+) -> list[Encoding]:
     """Tokenize many texts (and optional second segments) without padding; Encodings are Items."""
     for text in list(texts) + [p for p in (pairs or []) if p is not None]:
         if not isinstance(text, str):
@@ -59,7 +59,7 @@ def tokenize_texts(
     if pairs is not None and any(p is None for p in pairs) and not all(p is None for p in pairs):
         singles = [i for i, p in enumerate(pairs) if p is None]
         paired = [i for i, p in enumerate(pairs) if p is not None]
-        items: list[Item | None] = [None] * len(texts)
+        items: list[Encoding | None] = [None] * len(texts)
         for group, with_pairs in ((singles, None), (paired, [pairs[i] for i in paired])):
             encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation, max_length=max_length)
             for i, item in zip(group, encoded):

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..batching import Item
+from tokenizers import Encoding
 from ..errors import InputError
 from .base import Task, tokenize_texts
 
@@ -18,7 +18,7 @@ class FeatureExtraction(Task):
     default_model = ("distilbert/distilbert-base-cased", "6ea8117")
     parameters = {"truncation": None, "tokenize_kwargs": None, "return_tensors": False}
 
-    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Item]:
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Encoding]:
         kwargs = dict(params["tokenize_kwargs"] or {})
         if params["truncation"] is not None:
             if "truncation" in kwargs:

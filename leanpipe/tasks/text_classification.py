@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..batching import Item
+from tokenizers import Encoding
 from ..errors import InputError
 from ..functional import sigmoid, softmax
 from .base import Task, tokenize_texts
@@ -31,7 +31,7 @@ class TextClassification(Task):
             return [{"text": inputs[0][0], "text_pair": inputs[0][1]}], True  # [[text, pair]]: transformers' pair form
         return super().normalize(inputs)
 
-    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Item]:
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Encoding]:
         texts, pairs = [], []
         for x in inputs:
             if isinstance(x, dict):

@@ -45,28 +45,25 @@ def _enum_value(value: Any) -> Any:
     return value if isinstance(value, (bool, str)) or value is None else getattr(value, "value", value)
 
 
+def _strategy(kind: str, value: Any, on: str, off: str, allowed: tuple[str, ...]) -> str:
+    value = _enum_value(value)
+    if value is True:
+        return on
+    if value is False or value is None:
+        return off
+    if value in allowed:
+        return value
+    raise TokenizerError(f"{kind}={value!r} is not valid; use True, False or one of {allowed}")
+
+
 def padding_strategy(padding: Any) -> str:
     """True -> "longest", False/None -> "do_not_pad", a valid string -> itself."""
-    padding = _enum_value(padding)
-    if padding is True:
-        return "longest"
-    if padding is False or padding is None:
-        return "do_not_pad"
-    if padding in PADDING_VALUES:
-        return padding
-    raise TokenizerError(f"padding={padding!r} is not valid; use True, False or one of {PADDING_VALUES}")
+    return _strategy("padding", padding, "longest", "do_not_pad", PADDING_VALUES)
 
 
 def truncation_strategy(truncation: Any) -> str:
     """True -> "longest_first", False/None -> "do_not_truncate", a valid string -> itself."""
-    truncation = _enum_value(truncation)
-    if truncation is True:
-        return "longest_first"
-    if truncation is False or truncation is None:
-        return "do_not_truncate"
-    if truncation in TRUNCATION_VALUES:
-        return truncation
-    raise TokenizerError(f"truncation={truncation!r} is not valid; use True, False or one of {TRUNCATION_VALUES}")
+    return _strategy("truncation", truncation, "longest_first", "do_not_truncate", TRUNCATION_VALUES)
 
 
 def plan_encoding(
