@@ -1,0 +1,169 @@
+"""Side-by-side benchmark of leanpipe and transformers (CPU torch): one command, one table.
+
+    HF_HUB_OFFLINE=1 python bench/run.py              # full run, ~10 minutes on 2 cores
+    HF_HUB_OFFLINE=1 python bench/run.py --quick      # smoke test, well under a minute
+    python bench/run.py --threads 1 --skip-install
+
+Writes bench/results/{results.md, results.png, results.json} (a --quick run writes
+bench/results/quick/ instead, so it never overwrites a full result). Phases run one after the
+other, each library in its own child processes: never two measurements at the same time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import measure  # noqa: E402
+from checkpoints import (DISTILBERT_DIR, bench_models, distilbert_ready, flops_per_token,  # noqa: E402
+                         minilm_path, model_shape, token_counts)
+from corpus import describe, make_corpus  # noqa: E402
+from derive import derive  # noqa: E402
+from report import chart, markdown  # noqa: E402
+
+FULL = {"corpus_size": 2000, "distilbert_sentences": 500, "reps": 3, "latency_calls": 200,
+        "cold_repeats": 3, "import_repeats": 5, "sgemm_repeats": 20}
+QUICK = {"corpus_size": 64, "distilbert_sentences": 64, "reps": 1, "latency_calls": 16,
+         "cold_repeats": 1, "import_repeats": 1, "sgemm_repeats": 5}
+IMPORTS = ("import leanpipe", "from leanpipe import pipeline", "from transformers import pipeline")
+COLD_SENTENCE = "I've been waiting for a HuggingFace course my whole life."
+
+
+START = time.perf_counter()
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')} +{time.perf_counter() - START:4.0f}s] {message}", flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    default_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="64 sentences, 1 repetition, no install size")
+    parser.add_argument("--threads", type=int, default=default_threads, help="threads for every system (default: all cores)")
+    parser.add_argument("--skip-install", action="store_true", help="reuse the cached install sizes from results.json")
+    parser.add_argument("--reps", type=int, default=None, help="throughput repetitions (default 3; --quick 1)")
+    parser.add_argument("--out", type=Path, default=None, help="results folder (default bench/results[/quick])")
+    return parser.parse_args(argv)
+
+
+def settings(args: argparse.Namespace) -> dict:
+    s = dict(QUICK if args.quick else FULL, threads=args.threads)
+    if args.reps:
+        s["reps"] = args.reps
+    s["model_sentences"] = {"minilm": s["corpus_size"], "distilbert": min(s["corpus_size"], s.pop("distilbert_sentences"))}
+    return s
+
+
+def ensure_distilbert(threads: int) -> None:
+    if distilbert_ready():
+        return
+    log(f"building the random DistilBERT-base classifier into {DISTILBERT_DIR} (once)")
+    measure.run_json([sys.executable, str(HERE / "checkpoints.py"), str(DISTILBERT_DIR), minilm_path()], threads)
+
+
+def describe_models(s: dict, corpus: list[str]) -> dict:
+    """Per model: task, shape, sentences and real tokens of its throughput subset, FLOPs per token."""
+    out = {}
+    for m in bench_models():
+        texts = corpus[: s["model_sentences"][m.key]]
+        tokens = sum(token_counts(m.path, texts))
+        shape = model_shape(m.path)
+        out[m.key] = {**asdict(m), "shape": shape, "sentences": len(texts), "real_tokens": tokens,
+                      "mean_tokens": tokens / len(texts), "flops": flops_per_token(shape, tokens / len(texts))}
+    return out
+
+
+def run_phase(library: str, models: dict, s: dict, out_dir: Path) -> dict:
+    spec = {"library": library, "threads": s["threads"], "corpus_size": s["corpus_size"], "reps": s["reps"],
+            "latency_calls": s["latency_calls"], "out_dir": str(out_dir),
+            "models": [{k: m[k] for k in ("key", "path", "task", "kind", "sentences")} for m in models.values()]}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    try:
+        return measure.run_json([sys.executable, str(HERE / "systems.py"), f.name], s["threads"], timeout=3600)
+    finally:
+        os.unlink(f.name)
+
+
+def cached_install(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())["raw"].get("install")
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def install_sizes(args: argparse.Namespace, out: Path) -> dict | None:
+    if args.quick or args.skip_install:
+        cached = cached_install(out / "results.json") or cached_install(HERE / "results" / "results.json")
+        cached = cached if cached and "key" in cached else None
+        log("install size: " + (f"reusing cached result {cached['key']}" if cached else "skipped, nothing cached"))
+        return cached
+    from install import measure_install_sizes
+
+    log("install size: two fresh virtualenvs (leanpipe; transformers + torch)")
+    try:
+        result = measure_install_sizes()
+    except Exception as exc:  # keep the timings already measured; the table says what went wrong
+        log(f"install size failed: {exc}")
+        return {"error": f"{type(exc).__name__}: {str(exc)[-500:]}"}
+    result["measured"] = time.strftime("%Y-%m-%d")
+    return result
+
+
+def main(argv: list[str]) -> None:
+    args = parse_args(argv)
+    s = settings(args)
+    out = args.out or HERE / "results" / ("quick" if args.quick else "")
+    out.mkdir(parents=True, exist_ok=True)
+    threads = s["threads"]
+    started = time.perf_counter()
+
+    log(f"{'quick' if args.quick else 'full'} run, {threads} threads -> {out}")
+    corpus = make_corpus(s["corpus_size"])
+    ensure_distilbert(threads)
+    models = describe_models(s, corpus)
+    counts = token_counts(minilm_path(), corpus)
+    raw: dict = {"mode": "quick" if args.quick else "full", "argv": argv, "settings": s,
+                 "machine": measure.machine_info(threads),
+                 "corpus": {**describe(corpus), "real_tokens": sum(counts), "mean_tokens": sum(counts) / len(counts)}}
+    log("fp32 SGEMM")
+    raw["sgemm"] = measure.sgemm_gflops(threads, s["sgemm_repeats"])
+    log("import times")
+    raw["imports"] = {stmt: measure.import_time(stmt, threads, s["import_repeats"]) for stmt in IMPORTS}
+    for lib in ("leanpipe", "transformers"):
+        for key, m in models.items():
+            log(f"cold start: {lib} {key}")
+            code = measure.cold_start_code(lib, m["task"], m["path"], COLD_SENTENCE)
+            m.setdefault("cold_start", {})[lib] = measure.cold_start(code, threads, s["cold_repeats"])
+    outputs = HERE / ".cache" / "outputs"
+    for lib in ("leanpipe", "transformers"):
+        log(f"throughput and latency: {lib}")
+        phase = run_phase(lib, models, s, outputs)
+        for key in models:
+            models[key][lib] = phase[key]
+    raw["models"] = models
+    raw["install"] = install_sizes(args, out)
+    raw["elapsed_seconds"] = time.perf_counter() - started
+
+    derived = derive(raw)
+    (out / "results.json").write_text(json.dumps({"raw": raw, "derived": derived}, indent=1))
+    table = markdown(raw, derived)
+    (out / "results.md").write_text(table + "\n")
+    chart(raw, derived, out / "results.png")
+    print(table)
+    log(f"done in {raw['elapsed_seconds']:.0f} s: {out / 'results.md'}, results.png, results.json")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

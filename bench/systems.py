@@ -1,0 +1,177 @@
+"""The systems under test, each run in its own child process (one library per process):
+
+    python bench/systems.py SPEC.json   ->  one JSON line of timings; outputs saved as .npy
+
+- leanpipe: `pipeline(task, model)` at batch 32 over the corpus, at batch 1, and with quantize="int8";
+- transformers: `pipeline(task, model, batch_size=32)` over the corpus and at batch 1, and the
+  strongest plain-torch loop a careful user would write (length-sorted batches, inference_mode).
+
+Embeddings are mean-pooled over each text's real tokens inside the timed region; for the
+two-label classifier each answer becomes P(label 1) (its label is P > 0.5); the orchestrator compares the saved arrays (int8 vs fp32, leanpipe vs transformers).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkpoints import token_counts  # noqa: E402
+from corpus import make_corpus  # noqa: E402
+from measure import median, percentile  # noqa: E402
+
+BATCH = 32
+
+
+def pooled(features: Any, n_tokens: int) -> np.ndarray:
+    """Mean of a (1, T, H) feature list over its first n_tokens rows (transformers pads to the batch)."""
+    return np.asarray(features[0][:n_tokens], dtype=np.float32).mean(axis=0)
+
+
+def pipeline_outputs(pipe: Any, model: dict, texts: list[str], counts: list[int], **call: Any) -> np.ndarray:
+    """Run the pipeline over all texts; (N, H) mean-pooled embeddings or (N,) P(label 1)."""
+    results = pipe(texts, truncation=True, **call)
+    if model["kind"] == "embed":
+        return np.stack([pooled(r, n) for r, n in zip(results, counts)])
+    return np.array([positive_score(pipe, r) for r in results], dtype=np.float64)
+
+
+def positive_score(pipe: Any, result: dict) -> float:
+    """P(label 1) from the pipeline's best {label, score} (two labels: the other one has 1 - score)."""
+    label_id = pipe.model.config.label2id[result["label"]]
+    return result["score"] if label_id == 1 else 1.0 - result["score"]
+
+
+def single_output(pipe: Any, model: dict, text: str, n_tokens: int) -> Any:
+    result = pipe(text, truncation=True)
+    return pooled(result, n_tokens) if model["kind"] == "embed" else result[0]["label"]
+
+
+def throughput(run: Callable[[], np.ndarray], warmup: Callable[[], object], reps: int) -> tuple[dict, np.ndarray]:
+    """Median wall time of `reps` full runs after one warm-up call; returns the last run's outputs."""
+    warmup()
+    runs, outputs = [], None
+    for _ in range(reps):
+        start = time.perf_counter()
+        outputs = run()
+        runs.append(time.perf_counter() - start)
+    return {"seconds": median(runs), "runs": runs}, outputs
+
+
+def latency(call: Callable[[int], object], n_texts: int, calls: int) -> dict:
+    """Batch-1 latency: `calls` single calls cycling through the corpus, after 5 warm-up calls."""
+    for i in range(5):
+        call(i % n_texts)
+    times = []
+    for i in range(calls):
+        start = time.perf_counter()
+        call(i % n_texts)
+        times.append(time.perf_counter() - start)
+    return {"median_ms": 1000 * median(times), "p90_ms": 1000 * percentile(times, 0.9), "calls": calls}
+
+
+def measure_pipeline(pipe: Any, model: dict, spec: dict, **call: Any) -> tuple[dict, np.ndarray]:
+    texts = make_corpus(spec["corpus_size"])[: model["sentences"]]
+    counts = token_counts(model["path"], texts)
+    return throughput(lambda: pipeline_outputs(pipe, model, texts, counts, **call),
+                      lambda: pipeline_outputs(pipe, model, texts[:BATCH], counts[:BATCH], **call), spec["reps"])
+
+
+def measure_latency(pipe: Any, model: dict, spec: dict) -> dict:
+    texts = make_corpus(spec["corpus_size"])
+    counts = token_counts(model["path"], texts)
+    return latency(lambda i: single_output(pipe, model, texts[i], counts[i]), len(texts), spec["latency_calls"])
+
+
+def save(spec: dict, name: str, outputs: np.ndarray) -> str:
+    path = Path(spec["out_dir"]) / f"{name}.npy"
+    np.save(path, outputs)
+    return str(path)
+
+
+def run_leanpipe(model: dict, spec: dict) -> dict:
+    from leanpipe import pipeline
+
+    threads = spec["threads"]
+    start = time.perf_counter()
+    pipe = pipeline(model["task"], model=model["path"], num_threads=threads)
+    result: dict[str, Any] = {"load_seconds": time.perf_counter() - start}
+    result["pipeline"], outputs = measure_pipeline(pipe, model, spec, batch_size=BATCH)
+    result["pipeline"]["outputs"] = save(spec, f"leanpipe-{model['key']}-fp32", outputs)
+    result["latency"] = measure_latency(pipe, model, spec)
+    del pipe
+    try:
+        int8 = pipeline(model["task"], model=model["path"], num_threads=threads, quantize="int8")
+    except TypeError as exc:
+        result["int8"] = {"available": False, "reason": f"not available: {exc}"}
+        return result
+    except Exception as exc:  # a failure of the new option must not sink the whole benchmark
+        result["int8"] = {"available": False, "reason": f"failed: {type(exc).__name__}: {exc}"}
+        return result
+    result["int8"], outputs = measure_pipeline(int8, model, spec, batch_size=BATCH)
+    result["int8"].update(available=True, outputs=save(spec, f"leanpipe-{model['key']}-int8", outputs))
+    return result
+
+
+def torch_loop(tokenizer: Any, model: Any, texts: list[str], kind: str) -> np.ndarray:
+    """What a careful torch user writes: inference_mode, batches of 32 sorted by token length,
+    mean pooling (embeddings) or softmax (labels) in torch, results in input order."""
+    import torch
+
+    with torch.inference_mode():
+        lengths = [len(ids) for ids in tokenizer(texts, truncation=True)["input_ids"]]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        out: list[Any] = [None] * len(texts)
+        for start in range(0, len(order), BATCH):
+            rows = order[start : start + BATCH]
+            batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, return_tensors="pt")
+            output = model(**batch)
+            if kind == "embed":
+                mask = batch["attention_mask"].unsqueeze(-1).to(output.last_hidden_state.dtype)  # (B, T, 1)
+                values = (output.last_hidden_state * mask).sum(1) / mask.sum(1)  # (B, H)
+            else:
+                values = output.logits.softmax(-1)[:, 1]  # (B,) P(label 1); the label is its argmax
+            for row, i in enumerate(rows):
+                out[i] = values[row]
+        return torch.stack(out).numpy()
+
+
+def run_transformers(model: dict, spec: dict) -> dict:
+    import torch
+    from transformers import pipeline
+
+    torch.set_num_threads(spec["threads"])
+    start = time.perf_counter()
+    pipe = pipeline(model["task"], model=model["path"], batch_size=BATCH, device="cpu")
+    result: dict[str, Any] = {"load_seconds": time.perf_counter() - start}
+    result["pipeline"], outputs = measure_pipeline(pipe, model, spec)
+    result["pipeline"]["outputs"] = save(spec, f"transformers-{model['key']}", outputs)
+    result["latency"] = measure_latency(pipe, model, spec)
+    texts = make_corpus(spec["corpus_size"])[: model["sentences"]]
+    pipe.model.eval()
+    result["torch_loop"], outputs = throughput(lambda: torch_loop(pipe.tokenizer, pipe.model, texts, model["kind"]),
+                                               lambda: torch_loop(pipe.tokenizer, pipe.model, texts[:BATCH], model["kind"]),
+                                               spec["reps"])
+    result["torch_loop"]["outputs"] = save(spec, f"torchloop-{model['key']}", outputs)
+    result["torch_threads"] = torch.get_num_threads()
+    return result
+
+
+RUNNERS = {"leanpipe": run_leanpipe, "transformers": run_transformers}
+
+
+def main(spec_path: str) -> None:
+    spec = json.loads(Path(spec_path).read_text())
+    Path(spec["out_dir"]).mkdir(parents=True, exist_ok=True)
+    runner = RUNNERS[spec["library"]]
+    results = {m["key"]: runner(m, spec) for m in spec["models"]}
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
