@@ -12,6 +12,8 @@ import os
 import types
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from . import batching
 from .errors import CheckpointError, InputError
 from .tasks import Task, task_class
@@ -57,20 +59,23 @@ class Pipeline:
             yield from self._run_chunk(chunk, params, batch_size or batching.DEFAULT_BATCH_SIZE)
 
     def _run_chunk(self, chunk: list[Any], params: dict[str, Any], batch_size: int) -> list[Any]:
-        items = self.task.encode(chunk, params)
-        results: list[Any] = [None] * len(items)
+        samples = self.task.encode(chunk, params)
+        rows = [(sample, enc) for sample in samples for enc in sample.chunks]  # every model row, in order
+        outputs: list[dict[str, np.ndarray] | None] = [None] * len(rows)
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        for batch in batching.plan_batches([len(it) for it in items], batch_size):
-            padded = pad_encodings([items[i] for i in batch], pad_id)
+        for batch in batching.plan_batches([len(enc) for _, enc in rows], batch_size):
+            padded = pad_encodings([rows[i][1] for i in batch], pad_id)
             try:
                 feeds = self.model.check_inputs(**padded)
             except InputError as exc:
                 raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
-            outputs = self.model.forward(feeds)
-            for row, i in enumerate(batch):
-                mine = {k: v[row, : len(items[i])] if k in self.task.token_outputs else v[row] for k, v in outputs.items()}
-                results[i] = self.task.postprocess(mine, params)
-        return results
+            result = self.model.forward(feeds)
+            for r, i in enumerate(batch):
+                n = len(rows[i][1])
+                outputs[i] = {k: v[r, :n] if k in self.task.token_outputs else v[r] for k, v in result.items()}
+        for (sample, _), out in zip(rows, outputs):
+            sample.outputs.append(out)
+        return [self.task.postprocess(sample, params) for sample in samples]
 
     def __repr__(self) -> str:
         return f"Pipeline(task={self.task.name!r}, model={self.model.name_or_path!r})"

@@ -14,6 +14,7 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spec
 TINY_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, max_position_embeddings=512)
 TINY_DISTILBERT = dict(dim=32, n_layers=2, n_heads=4, hidden_dim=37, max_position_embeddings=512)
 LABELS3 = {0: "negative", 1: "neutral", 2: "very positive"}  # a label with a space on purpose
+NER_LABELS = dict(enumerate(["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]))
 
 # name -> (transformers config class, transformers model class, config kwargs)
 SPECS = {
@@ -22,6 +23,12 @@ SPECS = {
     "bert-nopool": ("BertConfig", "BertModel", TINY_BERT),
     "distilbert": ("DistilBertConfig", "DistilBertModel", TINY_DISTILBERT),
     "distilbert-cls": ("DistilBertConfig", "DistilBertForSequenceClassification", TINY_DISTILBERT),
+    "bert-tok": ("BertConfig", "BertForTokenClassification", {**TINY_BERT, "id2label": NER_LABELS}),
+    "bert-qa": ("BertConfig", "BertForQuestionAnswering", TINY_BERT),
+    "bert-mlm": ("BertConfig", "BertForMaskedLM", TINY_BERT),
+    "distilbert-tok": ("DistilBertConfig", "DistilBertForTokenClassification", {**TINY_DISTILBERT, "id2label": NER_LABELS}),
+    "distilbert-qa": ("DistilBertConfig", "DistilBertForQuestionAnswering", TINY_DISTILBERT),
+    "distilbert-mlm": ("DistilBertConfig", "DistilBertForMaskedLM", TINY_DISTILBERT),
 }
 
 

@@ -57,6 +57,24 @@ def test_sequence_classification_parity(checkpoints, name, engine):
             checkpoints[name], engine, ["logits"])
 
 
+HEAD_CASES = [
+    ("bert-tok", "AutoModelForTokenClassification", ["logits"]),
+    ("distilbert-tok", "AutoModelForTokenClassification", ["logits"]),
+    ("bert-qa", "AutoModelForQuestionAnswering", ["start_logits", "end_logits"]),
+    ("distilbert-qa", "AutoModelForQuestionAnswering", ["start_logits", "end_logits"]),
+    ("bert-mlm", "AutoModelForMaskedLM", ["logits"]),
+    ("distilbert-mlm", "AutoModelForMaskedLM", ["logits"]),
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name,auto,keys", HEAD_CASES, ids=[c[0] for c in HEAD_CASES])
+def test_task_head_parity(checkpoints, name, auto, keys, engine):
+    import leanpipe
+
+    compare(getattr(leanpipe, auto), getattr(transformers, auto), checkpoints[name], engine, keys)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_minilm_parity(minilm, engine):
     compare(AutoModel, transformers.AutoModel, minilm, engine, ["last_hidden_state", "pooler_output"])

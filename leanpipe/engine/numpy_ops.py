@@ -78,6 +78,10 @@ class NumpyOps:
         q, k, v = self.linears(x, qkv)  # (B, T, H) each
         return self.attention(q, k, v, mask, heads, head_dim)
 
+    def columns(self, x: np.ndarray, n: int) -> list[np.ndarray]:
+        """(..., n) -> n arrays (...): e.g. QA logits (B, T, 2) -> start (B, T), end (B, T)."""
+        return [x[..., i] for i in range(n)]
+
     def first_token(self, x: np.ndarray) -> np.ndarray:
         return x[:, 0]  # (B, H)
 

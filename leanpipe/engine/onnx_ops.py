@@ -173,6 +173,12 @@ class OnnxOps:
         return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)]], "attn", domain="com.microsoft",
                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
 
+    def columns(self, x: str, n: int) -> list[str]:
+        """(..., n) -> n tensors (...): e.g. QA logits (B, T, 2) -> start (B, T), end (B, T)."""
+        parts = self._node("Split", [x, self._ints([1] * n)], "col", n_out=n, axis=-1)
+        parts = [parts] if n == 1 else parts
+        return [self._node("Squeeze", [p, self._ints([-1])], "col") for p in parts]
+
     def first_token(self, x: str) -> str:
         return self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1)
 

@@ -12,22 +12,30 @@ from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
 
+# transformers' class-name suffix per head
+_SUFFIX = {
+    "base": "Model",
+    "sequence-classification": "ForSequenceClassification",
+    "token-classification": "ForTokenClassification",
+    "question-answering": "ForQuestionAnswering",
+    "masked-lm": "ForMaskedLM",
+}
+# family module, its config class and the prefix of its class names
+_FAMILIES = [(bert, BertConfig, "Bert"), (distilbert, DistilBertConfig, "DistilBert")]
+
+
 def _model_class(name: str, family, config_class, head: str) -> type[PreTrainedModel]:
     return type(name, (PreTrainedModel,), {"family": family, "config_class": config_class, "head": head, "__module__": __name__})
 
 
-BertModel = _model_class("BertModel", bert, BertConfig, "base")
-BertForSequenceClassification = _model_class("BertForSequenceClassification", bert, BertConfig, "sequence-classification")
-DistilBertModel = _model_class("DistilBertModel", distilbert, DistilBertConfig, "base")
-DistilBertForSequenceClassification = _model_class(
-    "DistilBertForSequenceClassification", distilbert, DistilBertConfig, "sequence-classification"
-)
-
-# (model_type, head) -> class; the single table the Auto classes read.
+# (model_type, head) -> class, for every head a family's module defines; the table the Auto classes read.
 MODEL_CLASSES: dict[tuple[str, str], type[PreTrainedModel]] = {
-    (cls.config_class.model_type, cls.head): cls
-    for cls in (BertModel, BertForSequenceClassification, DistilBertModel, DistilBertForSequenceClassification)
+    (config_class.model_type, head): _model_class(prefix + suffix, family, config_class, head)
+    for family, config_class, prefix in _FAMILIES
+    for head, suffix in _SUFFIX.items()
+    if hasattr(family, HEADS[head].function)
 }
+globals().update({cls.__name__: cls for cls in MODEL_CLASSES.values()})
 
 
 def model_class(model_type: str, head: str) -> type[PreTrainedModel]:
@@ -71,8 +79,20 @@ class AutoModelForSequenceClassification(_AutoModelBase):
     head = "sequence-classification"
 
 
+class AutoModelForTokenClassification(_AutoModelBase):
+    head = "token-classification"
+
+
+class AutoModelForQuestionAnswering(_AutoModelBase):
+    head = "question-answering"
+
+
+class AutoModelForMaskedLM(_AutoModelBase):
+    head = "masked-lm"
+
+
 __all__ = [
-    "AutoModel", "AutoModelForSequenceClassification", "BertModel", "BertForSequenceClassification",
-    "DistilBertModel", "DistilBertForSequenceClassification", "PreTrainedModel", "ModelOutput",
+    "AutoModel", "AutoModelForSequenceClassification", "AutoModelForTokenClassification",
+    "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "PreTrainedModel", "ModelOutput",
     "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
-]
+] + [cls.__name__ for cls in MODEL_CLASSES.values()]

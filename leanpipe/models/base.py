@@ -19,7 +19,14 @@ from ..engine import build_engine
 from ..errors import ConfigError
 from ..weights import Weights, load_weights
 from . import inputs
-from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
+from .outputs import (
+    BaseModelOutput,
+    MaskedLMOutput,
+    ModelOutput,
+    QuestionAnsweringModelOutput,
+    SequenceClassifierOutput,
+    TokenClassifierOutput,
+)
 
 PROBE = "embeddings.word_embeddings.weight"  # every supported family has it, bare or prefixed
 
@@ -35,6 +42,9 @@ class Head:
 HEADS = {
     "base": Head("base", BaseModelOutput),
     "sequence-classification": Head("sequence_classification", SequenceClassifierOutput),
+    "token-classification": Head("token_classification", TokenClassifierOutput),
+    "question-answering": Head("question_answering", QuestionAnsweringModelOutput),
+    "masked-lm": Head("masked_lm", MaskedLMOutput),
 }
 
 

@@ -75,3 +75,27 @@ def base(ops, w: Weights, c: BertConfig) -> None:
 def sequence_classification(ops, w: Weights, c: BertConfig) -> None:
     pooled = pooler(ops, w, c, encoder(ops, w, c))  # dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
+
+
+def token_classification(ops, w: Weights, c: BertConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+
+
+def question_answering(ops, w: Weights, c: BertConfig) -> None:
+    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
+    start, end = ops.columns(logits, 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: BertConfig) -> None:
+    """BertOnlyMLMHead: dense + act + LayerNorm, then the decoder tied to the word embeddings."""
+    h, p = c.hidden_size, "cls.predictions"
+    x = linear(ops, w, encoder(ops, w, c), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
+    x = ops.layer_norm(x, w.get(f"{p}.transform.LayerNorm.weight", (h,), head=True),
+                       w.get(f"{p}.transform.LayerNorm.bias", (h,), head=True), c.layer_norm_eps)
+    decoder = f"{p}.decoder.weight" if w.has(f"{p}.decoder.weight", head=True) else None
+    table = w.get(decoder, (c.vocab_size, h), head=True) if decoder else w.get("embeddings.word_embeddings.weight")
+    bias_name = f"{p}.bias" if w.has(f"{p}.bias", head=True) else f"{p}.decoder.bias"
+    ops.output("logits", ops.linear(x, table, w.get(bias_name, (c.vocab_size,), head=True)))  # (B, T, V)

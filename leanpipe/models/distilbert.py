@@ -45,3 +45,25 @@ def sequence_classification(ops, w: Weights, c: DistilBertConfig) -> None:
     cls = ops.first_token(encoder(ops, w, c))  # (B, H)
     cls = linear(ops, w, cls, "pre_classifier", c.dim, c.dim, head=True, activation="relu")
     ops.output("logits", linear(ops, w, cls, "classifier", c.num_labels, c.dim, head=True))  # (B, L)
+
+
+def token_classification(ops, w: Weights, c: DistilBertConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.dim, head=True))  # (B, T, L)
+
+
+def question_answering(ops, w: Weights, c: DistilBertConfig) -> None:
+    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.dim, head=True)  # (B, T, 2)
+    start, end = ops.columns(logits, 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: DistilBertConfig) -> None:
+    """vocab_transform + act + vocab_layer_norm, then vocab_projector tied to the word embeddings."""
+    x = linear(ops, w, encoder(ops, w, c), "vocab_transform", c.dim, c.dim, head=True, activation=c.activation)
+    x = ops.layer_norm(x, w.get("vocab_layer_norm.weight", (c.dim,), head=True),
+                       w.get("vocab_layer_norm.bias", (c.dim,), head=True), _EPS)
+    tied = "vocab_projector.weight"
+    table = w.get(tied, (c.vocab_size, c.dim), head=True) if w.has(tied, head=True) else w.get("embeddings.word_embeddings.weight")
+    ops.output("logits", ops.linear(x, table, w.get("vocab_projector.bias", (c.vocab_size,), head=True)))  # (B, T, V)

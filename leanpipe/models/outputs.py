@@ -29,3 +29,15 @@ class BaseModelOutput(ModelOutput):
 
 class SequenceClassifierOutput(ModelOutput):
     """`logits` (B, num_labels)."""
+
+
+class TokenClassifierOutput(ModelOutput):
+    """`logits` (B, T, num_labels)."""
+
+
+class QuestionAnsweringModelOutput(ModelOutput):
+    """`start_logits` and `end_logits`, each (B, T)."""
+
+
+class MaskedLMOutput(ModelOutput):
+    """`logits` (B, T, vocab_size)."""

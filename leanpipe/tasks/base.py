@@ -1,17 +1,35 @@
 """What every task shares: a task is preprocess -> forward -> postprocess, nothing more.
 
-`Task.encode` turns inputs into unpadded `tokenizers.Encoding`s; `leanpipe.pipeline.Pipeline` batches them (sorted by
-length), runs the model and hands each item's own slice of the outputs to `Task.postprocess`.
+`Task.encode` turns each input into a `Sample`: one or more unpadded `tokenizers.Encoding`s (several
+when a long text is cut into strided windows, or a premise is paired with each candidate label)
+plus whatever postprocessing needs. `leanpipe.pipeline.Pipeline` batches all encodings sorted by
+length, runs the model, and hands each sample its encodings' own slices of the outputs, in order,
+to `Task.postprocess`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
-
 from tokenizers import Encoding
+
 from ..errors import InputError
+
+
+@dataclass
+class Sample:
+    """The model inputs made from one pipeline input, and what postprocess needs besides outputs."""
+
+    chunks: list[Encoding]
+    data: Any = None
+    outputs: list[dict[str, np.ndarray]] = field(default_factory=list)  # filled by the pipeline, per chunk
+
+
+def single_chunk_samples(encodings: Sequence[Encoding]) -> list[Sample]:
+    """One sample per encoding: the usual case of one input, one model row."""
+    return [Sample([e]) for e in encodings]
 
 
 class Task:
@@ -27,10 +45,11 @@ class Task:
     def __init__(self, model: Any, tokenizer: Any) -> None:
         self.model, self.tokenizer = model, tokenizer
 
-    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Encoding]:
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
         raise NotImplementedError
 
-    def postprocess(self, outputs: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
+    def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
+        """`sample.outputs[i]` holds chunk i's outputs: token outputs cut to its length, others its row."""
         raise NotImplementedError
 
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:

@@ -6,9 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tokenizers import Encoding
 from ..errors import InputError
-from .base import Task, tokenize_texts
+from .base import Sample, Task, single_chunk_samples, tokenize_texts
 
 
 class FeatureExtraction(Task):
@@ -18,7 +17,7 @@ class FeatureExtraction(Task):
     default_model = ("distilbert/distilbert-base-cased", "6ea8117")
     parameters = {"truncation": None, "tokenize_kwargs": None, "return_tensors": False}
 
-    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Encoding]:
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
         kwargs = dict(params["tokenize_kwargs"] or {})
         if params["truncation"] is not None:
             if "truncation" in kwargs:
@@ -27,8 +26,9 @@ class FeatureExtraction(Task):
         unknown = set(kwargs) - {"truncation", "max_length"}
         if unknown:
             raise InputError(f"tokenize_kwargs {sorted(unknown)} are not supported; leanpipe takes truncation and max_length")
-        return tokenize_texts(self.tokenizer, inputs, None, truncation=kwargs.get("truncation"), max_length=kwargs.get("max_length"))
+        encodings = tokenize_texts(self.tokenizer, inputs, None, truncation=kwargs.get("truncation"), max_length=kwargs.get("max_length"))
+        return single_chunk_samples(encodings)
 
-    def postprocess(self, outputs: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
-        hidden = outputs["last_hidden_state"][None]  # (1, T, H), this text's tokens only
+    def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
+        hidden = sample.outputs[0]["last_hidden_state"][None]  # (1, T, H), this text's tokens only
         return hidden if params["return_tensors"] else hidden.tolist()

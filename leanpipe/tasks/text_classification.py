@@ -9,10 +9,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tokenizers import Encoding
 from ..errors import InputError
 from ..functional import sigmoid, softmax
-from .base import Task, tokenize_texts
+from .base import Sample, Task, single_chunk_samples, tokenize_texts
 
 _UNSET = object()  # top_k not given: transformers' "legacy" answer, the best label only
 FUNCTIONS = ("softmax", "sigmoid", "none")
@@ -31,7 +30,7 @@ class TextClassification(Task):
             return [{"text": inputs[0][0], "text_pair": inputs[0][1]}], True  # [[text, pair]]: transformers' pair form
         return super().normalize(inputs)
 
-    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Encoding]:
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
         texts, pairs = [], []
         for x in inputs:
             if isinstance(x, dict):
@@ -47,11 +46,12 @@ class TextClassification(Task):
             else:
                 texts.append(x)
                 pairs.append(None)
-        return tokenize_texts(self.tokenizer, texts, pairs, truncation=params["truncation"], max_length=params["max_length"])
+        encodings = tokenize_texts(self.tokenizer, texts, pairs, truncation=params["truncation"], max_length=params["max_length"])
+        return single_chunk_samples(encodings)
 
-    def postprocess(self, outputs: dict[str, np.ndarray], params: dict[str, Any]) -> Any:
+    def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
         config = self.model.config
-        scores = apply_function(outputs["logits"], choose_function(config, params["function_to_apply"]))
+        scores = apply_function(sample.outputs[0]["logits"], choose_function(config, params["function_to_apply"]))
         top_k = params["top_k"]
         if top_k is _UNSET:
             best = int(scores.argmax())
