@@ -39,7 +39,8 @@ class Pipeline:
             )
         return params
 
-    def __call__(self, inputs: Any, *, batch_size: int | None = None, **params: Any) -> Any:
+    def __call__(self, inputs: Any = None, *, batch_size: int | None = None, **params: Any) -> Any:
+        inputs = self.task.gather_inputs(inputs, params)
         call_params = self._check_params(params)
         merged = {**self.task.parameters, **self.params, **call_params}
         if isinstance(inputs, types.GeneratorType):  # transformers 5.2 reads a generator into a list

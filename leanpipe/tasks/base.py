@@ -52,6 +52,13 @@ class Task:
         """`sample.outputs[i]` holds chunk i's outputs: token outputs cut to its length, others its row."""
         raise NotImplementedError
 
+    def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
+        """The call's inputs; a task whose inputs may come as keywords (QA's question=, context=)
+        pops them from `params` here."""
+        if inputs is None:
+            raise TypeError(f"{self.name} needs inputs: pipe(inputs, ...)")
+        return inputs
+
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
         """(list of single inputs, whether the caller passed one input rather than a list)."""
         if isinstance(inputs, (list, tuple)):
