@@ -8,6 +8,7 @@ import tempfile
 import numpy as np
 
 from ..errors import InputError
+from ..weights.safetensors import drop_resident_pages
 from .onnx_ops import OnnxOps
 
 QUANTIZATIONS = (None, "int8")
@@ -38,6 +39,8 @@ class OnnxEngine:
             options.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(self._external[n]) for n in names])
         del ops
         self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+        if not quantize:  # onnxruntime has copied what it needs; stop counting the checkpoint's pages twice
+            drop_resident_pages(self._external.values())
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]

@@ -80,3 +80,20 @@ def load_safetensors(path: Path) -> dict[str, np.ndarray]:
 def _bf16_to_f32(raw: np.ndarray) -> np.ndarray:
     # bfloat16 is the top half of a float32 (safetensors stores it as 2 raw bytes).
     return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
+def drop_resident_pages(arrays) -> int:
+    """Tell the kernel it may drop the file pages behind memory-mapped `arrays` (they are re-read
+    from disk if touched again). Called once an engine holds its own copy of the weights, so a
+    loaded model does not count its checkpoint twice in RSS. Returns how many maps were advised."""
+    maps = {}
+    for array in arrays:
+        base = array
+        while isinstance(base, (np.ndarray, memoryview)):
+            base = base.base if isinstance(base, np.ndarray) else base.obj
+        if isinstance(base, mmap.mmap):
+            maps[id(base)] = base
+    for m in maps.values():
+        if not m.closed and hasattr(mmap, "MADV_DONTNEED"):
+            m.madvise(mmap.MADV_DONTNEED)
+    return len(maps)
