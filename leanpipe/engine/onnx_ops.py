@@ -47,7 +47,7 @@ class OnnxOps:
 
     def _node(self, op: str, inputs: list[str], hint: str | None = None, n_out: int = 1, **attrs) -> str | list[str]:
         outs = [self._name(hint or op.lower()) for _ in range(n_out)]
-        self.nodes.append(helper.make_node(op, inputs, outs, **attrs))
+        self.nodes.append(helper.make_node(op, inputs, outs, name=outs[0], **attrs))
         return outs[0] if n_out == 1 else outs
 
     def const(self, array: np.ndarray, key: tuple | None = None) -> str:
