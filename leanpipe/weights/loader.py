@@ -10,9 +10,12 @@ import numpy as np
 from .. import hub
 from ..errors import CheckpointError
 from .safetensors import load_safetensors
+from .torch_pickle import load_torch_pickle
 
 SAFETENSORS = "model.safetensors"
 SAFETENSORS_INDEX = "model.safetensors.index.json"
+TORCH_BIN = "pytorch_model.bin"
+TORCH_BIN_INDEX = "pytorch_model.bin.index.json"
 
 
 def load_weights(name_or_path: str | os.PathLike, *, revision: str | None = None) -> dict[str, np.ndarray]:
@@ -22,25 +25,27 @@ def load_weights(name_or_path: str | os.PathLike, *, revision: str | None = None
         return load_safetensors(single)
     index = hub.resolve_file(name_or_path, SAFETENSORS_INDEX, revision=revision, required=False)
     if index is not None:
-        return _load_sharded(name_or_path, index, revision)
-    legacy = hub.resolve_file(name_or_path, "pytorch_model.bin", revision=revision, required=False)
-    hint = (
-        "it has only pytorch_model.bin, which leanpipe does not read yet; convert it once with "
-        "`safetensors` (or save_pretrained in transformers, which writes model.safetensors)"
-        if legacy is not None
-        else "save the model with save_pretrained() or download the repo's model.safetensors"
+        return _load_sharded(name_or_path, index, revision, load_safetensors)
+    legacy = hub.resolve_file(name_or_path, TORCH_BIN, revision=revision, required=False)
+    if legacy is not None:  # read without torch and without running pickle code
+        return load_torch_pickle(legacy)
+    legacy_index = hub.resolve_file(name_or_path, TORCH_BIN_INDEX, revision=revision, required=False)
+    if legacy_index is not None:
+        return _load_sharded(name_or_path, legacy_index, revision, load_torch_pickle)
+    raise CheckpointError(
+        f"no {SAFETENSORS}, {SAFETENSORS_INDEX}, {TORCH_BIN} or {TORCH_BIN_INDEX} in {name_or_path}; "
+        f"save the model with save_pretrained() or download the repo's weight files"
     )
-    raise CheckpointError(f"no {SAFETENSORS} or {SAFETENSORS_INDEX} in {name_or_path}: {hint}")
 
 
-def _load_sharded(name_or_path, index_path, revision) -> dict[str, np.ndarray]:
+def _load_sharded(name_or_path, index_path, revision, load_shard) -> dict[str, np.ndarray]:
     try:
         weight_map = json.loads(index_path.read_text(encoding="utf-8"))["weight_map"]
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{index_path} is not a safetensors index with a 'weight_map' ({exc!r})") from None
+        raise CheckpointError(f"{index_path} is not a weight index with a 'weight_map' ({exc!r})") from None
     tensors: dict[str, np.ndarray] = {}
     for shard in sorted(set(weight_map.values())):
-        tensors.update(load_safetensors(hub.resolve_file(name_or_path, shard, revision=revision)))
+        tensors.update(load_shard(hub.resolve_file(name_or_path, shard, revision=revision)))
     missing = sorted(set(weight_map) - set(tensors))
     if missing:
         raise CheckpointError(f"{index_path} lists tensors that no shard holds, e.g. {missing[:3]}")
