@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import types
@@ -37,9 +38,12 @@ class Pipeline:
                 f"{self.task.name} does not take {sorted(unknown)}; its parameters are {sorted(self.task.parameters)} "
                 f"(and batch_size)"
             )
+        self.task.check_params(params)
         return params
 
-    def __call__(self, inputs: Any = None, *, batch_size: int | None = None, **params: Any) -> Any:
+    def __call__(self, inputs: Any = None, *args: Any, batch_size: int | None = None, **params: Any) -> Any:
+        if args:  # e.g. zero-shot's pipe(text, candidate_labels)
+            inputs = self.task.gather_args(inputs, args, params)
         inputs = self.task.gather_inputs(inputs, params)
         call_params = self._check_params(params)
         merged = {**self.task.parameters, **self.params, **call_params}
@@ -54,6 +58,32 @@ class Pipeline:
         merged = {**self.task.parameters, **self.params, **self._check_params(params)}
         return self._results(inputs, merged, batch_size or self.batch_size)
 
+    def answers(self, inputs: Iterable[Any], **params: Any) -> Iterator[Any]:
+        """For each input, what `pipe(input, **params)` returns, computed lazily in shared batches.
+
+        `pipe.answers(["I love it", ["a", "b"]])` -> iter([pipe("I love it"), pipe(["a", "b"])]):
+        the CLI's input lines and the server's concurrent requests share model batches this way.
+        """
+        pending: collections.deque[tuple[Any, int, bool]] = collections.deque()  # (input, items, single)
+
+        def items() -> Iterator[Any]:
+            for x in inputs:
+                parts, single = self.task.normalize(x)
+                pending.append((x, len(parts), single))
+                yield from parts
+
+        done: collections.deque[Any] = collections.deque()
+        for result in self.stream(items(), **params):
+            done.append(result)
+            while pending and len(done) >= pending[0][1]:
+                yield self._finish_one(pending.popleft(), done, params)
+        while pending:  # inputs with no items (an empty list) come last
+            yield self._finish_one(pending.popleft(), done, params)
+
+    def _finish_one(self, entry: tuple[Any, int, bool], done: collections.deque, params: dict[str, Any]) -> Any:
+        x, n, single = entry
+        return self.task.finish([done.popleft() for _ in range(n)], x, single, params)
+
     def _results(self, inputs: Iterable[Any], params: dict[str, Any], batch_size: int | None) -> Iterator[Any]:
         iterator = iter(inputs)
         while chunk := list(itertools.islice(iterator, CHUNK)):
@@ -66,6 +96,8 @@ class Pipeline:
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         for batch in batching.plan_batches([len(enc) for _, enc in rows], batch_size):
             padded = pad_encodings([rows[i][1] for i in batch], pad_id)
+            if "token_type_ids" not in self.tokenizer.model_input_names:  # transformers' tokenizer would not pass them:
+                del padded["token_type_ids"]  # the model sees zeros, also for pairs (ALBERT types the 2nd text 1)
             try:
                 feeds = self.model.check_inputs(**padded)
             except InputError as exc:
@@ -118,7 +150,7 @@ def pipeline(
     if isinstance(tokenizer, (str, os.PathLike)):
         tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None)
     check_vocabulary(tokenizer, loaded)
-    return Pipeline(cls(loaded, tokenizer), batch_size=batch_size, **params)
+    return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, **params)
 
 
 def check_vocabulary(tokenizer: Any, model: Any) -> None:

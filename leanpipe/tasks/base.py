@@ -41,6 +41,8 @@ class Task:
     default_model: ClassVar[tuple[str, str]]  # (repo id, revision): transformers' default for the task
     # parameter name -> default; pipeline(...) and pipe(...) may set exactly these
     parameters: ClassVar[dict[str, Any]] = {}
+    # a Pipeline subclass with methods of this task's own (sentence-embeddings' encode); None: Pipeline
+    pipeline_class: ClassVar[type | None] = None
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
         self.model, self.tokenizer = model, tokenizer
@@ -52,12 +54,22 @@ class Task:
         """`sample.outputs[i]` holds chunk i's outputs: token outputs cut to its length, others its row."""
         raise NotImplementedError
 
+    def check_params(self, params: dict[str, Any]) -> None:
+        """Reject bad values among the parameters of one pipeline(...) or pipe(...) call, before any
+        work. Called with that call's own parameters only: transformers judges each call's arguments
+        on their own (e.g. NER's stride with aggregation_strategy="none" in the same call)."""
+
     def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
         """The call's inputs; a task whose inputs may come as keywords (QA's question=, context=)
         pops them from `params` here."""
         if inputs is None:
             raise TypeError(f"{self.name} needs inputs: pipe(inputs, ...)")
         return inputs
+
+    def gather_args(self, inputs: Any, args: tuple[Any, ...], params: dict[str, Any]) -> Any:
+        """Positional arguments after the inputs: a task that accepts some (zero-shot's candidate labels)
+        moves them into `params` here and returns the inputs."""
+        raise TypeError(f"{self.name} takes one positional argument (the inputs); pass the others by keyword")
 
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
         """(list of single inputs, whether the caller passed one input rather than a list)."""

@@ -23,6 +23,11 @@ class TextClassification(Task):
     default_model = ("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "714eb0f")
     parameters = {"top_k": _UNSET, "function_to_apply": None, "truncation": None, "max_length": None}
 
+    def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
+        if "function_to_apply" in params and params["function_to_apply"] is None:
+            del params["function_to_apply"]  # transformers: None in a call keeps the pipeline's choice
+        return super().gather_inputs(inputs, params)
+
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
         if isinstance(inputs, dict):
             return [inputs], True
@@ -71,9 +76,10 @@ class TextClassification(Task):
 
 
 def choose_function(config: Any, requested: str | None) -> str:
-    """transformers' rule: regression -> none; multi-label or one logit -> sigmoid; else softmax."""
+    """transformers' rule (TextClassificationPipeline.postprocess): regression -> none; multi-label or
+    one logit -> sigmoid; else softmax. A requested function ("softmax", "SIGMOID", ...) wins."""
     if requested is not None:
-        name = str(requested).lower()
+        name = str(getattr(requested, "value", requested)).lower()  # a string or transformers' ClassificationFunction
         if name not in FUNCTIONS:
             raise InputError(f"function_to_apply={requested!r} is not one of {list(FUNCTIONS)}")
         return name
