@@ -54,6 +54,7 @@ class PreTrainedModel:
     family: ClassVar[ModuleType]
     config_class: ClassVar[type[PretrainedConfig]]
     head: ClassVar[str] = "base"
+    revision: str | None = None
 
     def __init__(
         self, config: PretrainedConfig, weights: Weights, *, engine: str = "onnx", num_threads: int | None = None, quantize: str | None = None
@@ -85,7 +86,9 @@ class PreTrainedModel:
             raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
         tensors = load_weights(name_or_path, revision=revision)
         weights = Weights(tensors, prefix=cls.family.PREFIX, probe=PROBE, source=str(name_or_path))
-        return cls(config, weights, engine=engine, num_threads=num_threads, quantize=quantize)
+        model = cls(config, weights, engine=engine, num_threads=num_threads, quantize=quantize)
+        model.revision = revision  # tasks read the checkpoint's other files (modules.json ...) at the same revision
+        return model
 
     @property
     def name_or_path(self) -> str:
@@ -114,7 +117,7 @@ class PreTrainedModel:
             attention_mask,
             token_type_ids,
             vocab_size=c.vocab_size,
-            max_positions=c.max_position_embeddings,
+            max_positions=self.family.max_positions(c) if hasattr(self.family, "max_positions") else c.max_position_embeddings,
             type_vocab_size=getattr(c, "type_vocab_size", None),
         )
 

@@ -1,0 +1,228 @@
+"""Sentence vectors from token vectors, as sentence-transformers computes them, on NumPy.
+
+A sentence-transformers checkpoint lists its modules in `modules.json` (Transformer -> Pooling ->
+optional Normalize); `read_sentence_config` turns those files into a `SentenceConfig`, and `pool`
+reduces hidden states (B, T, H) to sentence vectors (B, M*H) for the M pooling modes it names:
+
+>>> config = read_sentence_config("sentence-transformers/all-MiniLM-L6-v2")
+SentenceConfig(modes=('mean',), normalize=True, max_seq_length=256, ...)
+>>> l2_normalize(pool(hidden, mask, config.modes))   # (B, 384)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import hub
+from .errors import CheckpointError
+
+# The modes in the order sentence-transformers concatenates them when a legacy config enables
+# several (sentence_transformers/sentence_transformer/modules/pooling.py _LEGACY_POOLING_MODE_KWARGS).
+LEGACY_MODE_KEYS = {
+    "pooling_mode_cls_token": "cls",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+    "pooling_mode_weightedmean_tokens": "weightedmean",
+    "pooling_mode_lasttoken": "lasttoken",
+}
+MODES = tuple(LEGACY_MODE_KEYS.values())
+# Where the Transformer module's settings live; sentence-transformers tries these names in order.
+TRANSFORMER_CONFIGS = (
+    "sentence_bert_config.json",
+    "sentence_roberta_config.json",
+    "sentence_distilbert_config.json",
+    "sentence_camembert_config.json",
+    "sentence_albert_config.json",
+    "sentence_xlm-roberta_config.json",
+    "sentence_xlnet_config.json",
+)
+SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
+
+
+@dataclass(frozen=True)
+class SentenceConfig:
+    """How a checkpoint turns token vectors into one sentence vector.
+
+    The defaults are what sentence-transformers does with a plain transformers checkpoint
+    (no modules.json): mean pooling, no normalisation, the tokenizer's own length limit.
+    """
+
+    modes: tuple[str, ...] = ("mean",)
+    normalize: bool = False  # a Normalize module follows the pooling
+    max_seq_length: int | None = None  # sentence_bert_config.json; None: the tokenizer's / model's limit
+    do_lower_case: bool = False  # sentence_bert_config.json: lowercase texts before tokenizing
+    prompt: str = ""  # config_sentence_transformers.json's default prompt, put before every text
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.modes if m not in MODES]
+        if unknown or not self.modes:
+            raise CheckpointError(f"pooling modes {list(self.modes)}: each must be one of {list(MODES)}")
+
+
+def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | None = None) -> SentenceConfig:
+    """Read modules.json and the files it points to; SentenceConfig() when there is no modules.json."""
+    modules = _read_json(name_or_path, "modules.json", revision)
+    if modules is None:
+        return SentenceConfig()
+    kinds = {_module_kind(m, name_or_path): m.get("path", "") for m in modules}
+    if "Pooling" not in kinds:
+        raise CheckpointError(
+            f"{name_or_path}/modules.json has no Pooling module, so it makes no sentence vector; "
+            f"use the feature-extraction task for token vectors"
+        )
+    pooling = _read_json(name_or_path, _join(kinds["Pooling"], "config.json"), revision) or {}
+    transformer = read_transformer_config(name_or_path, kinds.get("Transformer", ""), revision=revision)
+    return SentenceConfig(
+        modes=pooling_modes(pooling),
+        normalize="Normalize" in kinds,
+        max_seq_length=transformer.get("max_seq_length"),
+        do_lower_case=bool(transformer.get("do_lower_case", False)),
+        prompt=_default_prompt(name_or_path, revision, include_prompt=pooling.get("include_prompt", True)),
+    )
+
+
+def pooling_modes(pooling: dict[str, Any]) -> tuple[str, ...]:
+    """1_Pooling/config.json -> modes in concatenation order.
+
+    {"pooling_mode": "cls"} -> ("cls",);  {"pooling_mode_mean_tokens": true} -> ("mean",);
+    no mode enabled -> ("mean",), as sentence-transformers falls back.
+    """
+    mode = pooling.get("pooling_mode")
+    if mode is not None:
+        return (mode,) if isinstance(mode, str) else tuple(mode)
+    enabled = tuple(m for key, m in LEGACY_MODE_KEYS.items() if pooling.get(key, False))
+    return enabled or ("mean",)
+
+
+def _module_kind(module: dict[str, Any], name_or_path: str | os.PathLike) -> str:
+    """'sentence_transformers.models.Pooling' -> 'Pooling'; other module types are refused."""
+    kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+    if kind not in SUPPORTED_MODULES:
+        raise CheckpointError(
+            f"{name_or_path}/modules.json lists a {module.get('type')!r} module; leanpipe runs only "
+            f"{list(SUPPORTED_MODULES)} (a Dense or other module would change the vectors)"
+        )
+    return kind
+
+
+def read_transformer_config(
+    name_or_path: str | os.PathLike, folder: str = "", *, revision: str | None = None
+) -> dict[str, Any]:
+    """sentence_bert_config.json (or a legacy name) as a dict: max_seq_length, do_lower_case; {} if absent."""
+    for filename in TRANSFORMER_CONFIGS:
+        found = _read_json(name_or_path, _join(folder, filename), revision)
+        if found is not None:
+            return found
+    return {}
+
+
+def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, include_prompt: bool) -> str:
+    """The prompt sentence-transformers puts before every text when none is asked for."""
+    config = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}
+    name = config.get("default_prompt_name")
+    if not name:
+        return ""
+    prompts = config.get("prompts") or {}
+    if name not in prompts:
+        raise CheckpointError(
+            f"config_sentence_transformers.json: default_prompt_name {name!r} is not in prompts {sorted(prompts)}"
+        )
+    if prompts[name] and not include_prompt:
+        raise CheckpointError(
+            f"{name_or_path}: pooling that leaves out the default prompt {prompts[name]!r} "
+            f"(include_prompt: false) is not supported by leanpipe"
+        )
+    return prompts[name]
+
+
+def _join(folder: str, filename: str) -> str:
+    return f"{folder.strip('/')}/{filename}" if folder.strip("/") else filename
+
+
+def _read_json(name_or_path: str | os.PathLike, filename: str, revision: str | None) -> Any:
+    path = hub.resolve_file(name_or_path, filename, revision=revision, required=False)
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); re-download the checkpoint") from None
+
+
+# ---- pooling: hidden (B, T, H) float, mask (B, T) 0/1 -> (B, H) ----------------------------------
+
+
+def pool(hidden: np.ndarray, mask: np.ndarray, modes: Sequence[str]) -> np.ndarray:
+    """The modes' vectors side by side: (B, T, H), (B, T) -> (B, len(modes) * H)."""
+    mask = np.asarray(mask)
+    return np.concatenate([POOLERS[m](hidden, mask) for m in modes], axis=-1)
+
+
+def cls_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The first attended token (position 0 unless the batch is left-padded)."""
+    first = mask.argmax(axis=1)  # (B,)
+    return hidden[np.arange(len(hidden)), first]  # (B, H)
+
+
+def max_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per-feature maximum over attended tokens (-inf where a row attends to nothing, as torch)."""
+    return np.where(mask[..., None] > 0, hidden, -np.inf).max(axis=1).astype(hidden.dtype)  # (B, H)
+
+
+def _masked_sum(hidden: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    m = mask[..., None].astype(hidden.dtype)  # (B, T, 1)
+    return (hidden * m).sum(axis=1), np.maximum(m.sum(axis=1), 1e-9)  # (B, H), (B, 1); clamp as Pooling does
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    total, count = _masked_sum(hidden, mask)
+    return total / count  # (B, H)
+
+
+def mean_sqrt_len_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sum over attended tokens divided by sqrt(their count)."""
+    total, count = _masked_sum(hidden, mask)
+    return total / np.sqrt(count)  # (B, H)
+
+
+def weighted_mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Token i (counted from the first attended token, from 1) weighs i: later tokens count more."""
+    positions = np.arange(1, hidden.shape[1] + 1, dtype=hidden.dtype)[None, :]  # (1, T)
+    weights = mask.astype(hidden.dtype) * (positions - mask.argmax(axis=1)[:, None])  # (B, T); left padding shifts
+    total = (hidden * weights[..., None]).sum(axis=1)  # (B, H)
+    return total / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
+
+
+def last_token_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The last attended token; a row attending to nothing gives zeros (as sentence-transformers)."""
+    t = hidden.shape[1]
+    last = t - 1 - mask[:, ::-1].argmax(axis=1)  # (B,)
+    last = np.where(mask.max(axis=1) > 0, last, 0)
+    rows = np.arange(len(hidden))
+    return hidden[rows, last] * mask[rows, last][:, None].astype(hidden.dtype)  # (B, H)
+
+
+POOLERS = {
+    "cls": cls_pool,
+    "max": max_pool,
+    "mean": mean_pool,
+    "mean_sqrt_len_tokens": mean_sqrt_len_pool,
+    "weightedmean": weighted_mean_pool,
+    "lasttoken": last_token_pool,
+}
+
+
+def l2_normalize(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length; norms below 1e-12 are clamped (torch.nn.functional.normalize)."""
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, H), (M, H) -> (N, M), as sentence_transformers.util.cos_sim."""
+    return l2_normalize(a) @ l2_normalize(b).T

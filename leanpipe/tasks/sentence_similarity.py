@@ -1,0 +1,147 @@
+"""sentence-embeddings and sentence-similarity: one vector per text, pooled as sentence-transformers does.
+
+pipe("A man is eating food.")                      -> [0.0365, -0.0121, ...]      (H floats)
+pipe(["a", "b"])                                   -> [[...], [...]]
+pipe.encode(["a", "b"])                            -> np.ndarray (2, H), like SentenceTransformer.encode
+similarity({"source_sentence": "a", "sentences": ["b", "c"]}) -> [0.61, 0.12]  (cosine, in order)
+
+Pooling, normalisation, the length limit and a default prompt come from the checkpoint's
+sentence-transformers files (modules.json, 1_Pooling/config.json, sentence_bert_config.json,
+config_sentence_transformers.json); see `leanpipe.pooling`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from tokenizers import Encoding
+
+from ..errors import InputError
+from ..pipeline import Pipeline
+from ..pooling import cosine_similarity, l2_normalize, pool, read_sentence_config
+from .base import Sample, Task, single_chunk_samples, tokenize_texts
+
+
+class _SentenceTask(Task):
+    """What both tasks share: tokenizing as sentence-transformers does, and pooling one chunk."""
+
+    head = "base"
+    token_outputs = frozenset({"last_hidden_state"})
+    # The Hugging Face Inference API's default for sentence-similarity (transformers has no such task).
+    default_model = ("sentence-transformers/all-MiniLM-L6-v2", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf")
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        super().__init__(model, tokenizer)
+        self.sentence_config = read_sentence_config(model.name_or_path, revision=model.revision)
+
+    def max_length(self) -> int:
+        """sentence_bert_config.json's max_seq_length, else the tokenizer's limit capped at the
+        model's positions (sentence-transformers' Transformer module)."""
+        if self.sentence_config.max_seq_length is not None:
+            return int(self.sentence_config.max_seq_length)
+        return min(int(self.tokenizer.model_max_length), int(self.model.config.max_position_embeddings))
+
+    def check_params(self, params: dict[str, Any]) -> None:
+        if "truncation" in params and not isinstance(params["truncation"], bool):
+            raise InputError(f"truncation must be True or False, got {params['truncation']!r}")
+
+    def tokenize(self, texts: Sequence[str], truncation: bool) -> list[Encoding]:
+        for text in texts:
+            if not isinstance(text, str):
+                raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
+        c = self.sentence_config
+        texts = [c.prompt + t for t in texts]
+        if c.do_lower_case:
+            texts = [t.lower() for t in texts]
+        max_length = self.max_length() if truncation else None
+        return tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
+
+    def embed(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
+        """One chunk's token vectors (T, H) -> its pooled sentence vector (M*H,), not normalised."""
+        hidden = outputs["last_hidden_state"][None]  # (1, T, H), this text's tokens only
+        return pool(hidden, np.ones(hidden.shape[:2], dtype=np.int64), self.sentence_config.modes)[0]
+
+
+class SentenceEmbeddingPipeline(Pipeline):
+    """The sentence-embeddings pipeline, with sentence-transformers' `encode` besides `pipe(texts)`."""
+
+    def encode(
+        self, sentences: str | Sequence[str], batch_size: int = 32, normalize_embeddings: bool | None = None
+    ) -> np.ndarray:
+        """Texts -> float32 array (N, H); one text -> (H,), as SentenceTransformer.encode.
+
+        normalize_embeddings: True scales every vector to unit length; None or False leaves them as
+        the checkpoint makes them (normalised when its modules.json has a Normalize module).
+        """
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        extra = {"normalize": True} if normalize_embeddings else {}  # else the pipeline's own setting
+        vectors = self(texts, batch_size=batch_size, return_tensors=True, **extra)
+        if not vectors:
+            width = len(self.task.sentence_config.modes) * self.model.config.hidden_size
+            return np.zeros((0, width), dtype=np.float32)
+        matrix = np.stack(vectors).astype(np.float32, copy=False)  # (N, H)
+        return matrix[0] if single else matrix
+
+
+class SentenceEmbeddings(_SentenceTask):
+    name = "sentence-embeddings"
+    # normalize None: as the checkpoint says (a Normalize module in modules.json -> True)
+    parameters = {"normalize": None, "truncation": True, "return_tensors": False}
+    pipeline_class = SentenceEmbeddingPipeline
+
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
+        return single_chunk_samples(self.tokenize(inputs, params["truncation"]))
+
+    def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
+        vector = self.embed(sample.outputs[0])  # (M*H,)
+        normalize = self.sentence_config.normalize if params["normalize"] is None else params["normalize"]
+        if normalize:
+            vector = l2_normalize(vector)
+        return vector if params["return_tensors"] else vector.tolist()
+
+
+class SentenceSimilarity(_SentenceTask):
+    """The Hugging Face Inference API's sentence-similarity: cosine of the source with each sentence."""
+
+    name = "sentence-similarity"
+    parameters = {"truncation": True}
+
+    def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
+        if "source_sentence" in params or "sentences" in params:
+            if inputs is not None:
+                raise TypeError(
+                    "pass either {'source_sentence': ..., 'sentences': [...]} or source_sentence=, sentences=, not both"
+                )
+            return {"source_sentence": params.pop("source_sentence", None), "sentences": params.pop("sentences", None)}
+        return super().gather_inputs(inputs, params)
+
+    def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
+        if isinstance(inputs, dict):
+            return [inputs], True
+        if isinstance(inputs, (list, tuple)) and all(isinstance(x, dict) for x in inputs):
+            return list(inputs), False
+        raise InputError(
+            'sentence-similarity takes {"source_sentence": "text", "sentences": ["text", ...]} '
+            f"(or a list of such dicts); got {type(inputs).__name__}"
+        )
+
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
+        groups = [[x["source_sentence"], *x["sentences"]] for x in map(_check_similarity_input, inputs)]
+        encodings = iter(self.tokenize([t for group in groups for t in group], params["truncation"]))
+        return [Sample([next(encodings) for _ in group]) for group in groups]  # chunk 0: the source
+
+    def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
+        vectors = np.stack([self.embed(out) for out in sample.outputs])  # (1 + N, H)
+        return cosine_similarity(vectors[:1], vectors[1:])[0].tolist()  # N floats
+
+
+def _check_similarity_input(x: dict[str, Any]) -> dict[str, Any]:
+    source, sentences = x.get("source_sentence"), x.get("sentences")
+    if not isinstance(source, str) or not isinstance(sentences, (list, tuple)):
+        raise InputError(
+            'sentence-similarity takes {"source_sentence": "text", "sentences": ["text", ...]}; '
+            f"got keys {sorted(x)} with source_sentence {type(source).__name__} and sentences {type(sentences).__name__}"
+        )
+    return x
