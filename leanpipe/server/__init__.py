@@ -1,0 +1,23 @@
+"""The HTTP server: the Hugging Face Inference API's `POST /` and text-embeddings-inference's routes
+over leanpipe's pipelines, with dynamic batching of concurrent requests. Needs starlette + uvicorn
+(`pip install 'leanpipe[server]'`); `leanpipe serve --model M` runs it.
+
+    from leanpipe.server import create_app
+    app = create_app("./my-classifier")          # an ASGI app: uvicorn.run(app, port=8080)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .settings import Settings
+
+
+def create_app(model: Any, task: str | None = None, *, settings: Settings | None = None, **options: Any) -> Any:
+    """See `leanpipe.server.app.create_app` (imported here on first use: it needs starlette)."""
+    from .app import create_app as build
+
+    return build(model, task, settings=settings, **options)
+
+
+__all__ = ["Settings", "create_app"]

@@ -1,0 +1,151 @@
+"""The ASGI app: routes, the API-key and metrics middleware, and the batcher's lifetime.
+
+    app = create_app("sentence-transformers/all-MiniLM-L6-v2", "feature-extraction")
+    uvicorn.run(app, host="127.0.0.1", port=8080)       # or: leanpipe serve --model ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import InputError, LeanpipeError
+from . import openapi, tei
+from .hf_api import request_format
+from .http import HTTPError, as_http_error, error_response, json_response, read_json
+from .service import Service
+from .settings import Settings
+
+log = logging.getLogger("leanpipe.server")
+Handler = Callable[[Service, dict[str, Any]], Awaitable[Any]]
+PUBLIC = {("GET", "/"), ("GET", "/health"), ("GET", "/ping"), ("GET", "/metrics")}  # no API key needed, as TEI
+
+
+def create_app(model: Any, task: str | None = None, *, settings: Settings | None = None, **options: Any) -> Starlette:
+    """Load `model` (a folder or repo id) for `task` (default: from its config.json) and build the app.
+
+    `options` are pipeline()'s: revision, batch_size, engine, num_threads, quantize.
+    """
+    if task is None:
+        task = _task_of(model, options.get("revision"))
+    return build_app(Service.load(model, task, settings=settings, **options))
+
+
+def _task_of(model: Any, revision: str | None) -> str:
+    from ..cli.infer import infer_task
+    from ..config import read_config_dict
+
+    task = infer_task(read_config_dict(model, revision=revision))
+    if task is None:
+        raise InputError(f"cannot tell the task of {model} from config.json's architectures; pass task=")
+    return task
+
+
+def build_app(service: Service) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service.batcher.start()
+        log.info("leanpipe: %s ready for %s", service.model.name_or_path, service.task)
+        yield
+        await run_in_threadpool(service.batcher.stop)  # in-flight requests are done; answer what is queued
+
+    routes = [
+        Route("/", endpoint(inference_api), methods=["POST"]),
+        *[Route(path, endpoint(handler), methods=["POST"]) for path, handler in tei.ROUTES.items()],
+        Route("/", health, methods=["GET"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/ping", health, methods=["GET"]),
+        Route("/info", lambda request: json_response(service.info()), methods=["GET"]),
+        Route("/metrics", lambda request: Response(service.metrics.render(), media_type="text/plain; version=0.0.4"),
+              methods=["GET"]),
+        Route("/openapi.json", lambda request: json_response(openapi.document(service.task)), methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(Guard, service=service)],
+                    exception_handlers={404: _not_found, 405: _not_allowed, Exception: _crashed})
+    app.state.service = service
+    return app
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """A POST route: JSON body in (size-limited), JSON answer out, every failure as a JSON error."""
+    async def run(request: Request) -> Response:
+        service: Service = request.app.state.service
+        try:
+            body = await read_json(request, service.settings.max_body_bytes)
+            return json_response(await handler(service, body))
+        except (HTTPError, LeanpipeError, ValueError, TypeError, LookupError) as exc:
+            return as_http_error(exc).response()
+    return run
+
+
+async def inference_api(service: Service, body: dict[str, Any]) -> Any:
+    """POST /: the served task, in the Hugging Face Inference API's shapes (see hf_api)."""
+    parse, reply = request_format(service.task)
+    inputs, params = parse(body)
+    return reply(inputs, await service.infer(service.task, inputs, params, "/"))
+
+
+async def health(request: Request) -> Response:
+    service: Service = request.app.state.service
+    if not service.batcher.alive():
+        return error_response(503, "unhealthy: the batcher is not running")
+    return Response(status_code=200)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_response(404, f"no route {request.url.path}; see /openapi.json")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return error_response(405, f"{request.method} is not allowed on {request.url.path}; see /openapi.json")
+
+
+async def _crashed(request: Request, exc: Exception) -> Response:
+    log.error("request to %s failed", request.url.path, exc_info=exc)
+    return error_response(500, f"internal error ({type(exc).__name__}); see the server log")
+
+
+class Guard:
+    """ASGI middleware: the API key (401 without `Authorization: Bearer KEY`) and request metrics."""
+
+    def __init__(self, app: Any, service: Service) -> None:
+        self.app, self.service = app, service
+        key = service.settings.api_key
+        self.expected = None if key is None else f"Bearer {key}".encode()
+        self.routes = {"/", "/health", "/ping", "/info", "/metrics", "/openapi.json", *tei.ROUTES}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.monotonic(), 500
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        method, path = scope["method"], scope["path"]
+        try:
+            if self.expected is not None and (method, path) not in PUBLIC and not self._authorized(scope):
+                await error_response(401, "missing or wrong API key: send `Authorization: Bearer <key>`")(scope, receive, watch)
+            else:
+                await self.app(scope, receive, watch)
+        finally:
+            route = path if path in self.routes else "other"
+            self.service.metrics.request(route, method, status, time.monotonic() - start)
+
+    def _authorized(self, scope: dict[str, Any]) -> bool:
+        sent = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        return hmac.compare_digest(sent, self.expected or b"")

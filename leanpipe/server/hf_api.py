@@ -1,0 +1,118 @@
+"""`POST /`: the Hugging Face Inference API's request and answer shapes for the served task.
+
+What `huggingface_hub.InferenceClient(base_url=...)` sends and how it parses the answer
+(huggingface_hub/inference/_client.py, _providers/hf_inference.py):
+
+  text_classification      {"inputs": text, "parameters": {top_k=all, function_to_apply}} -> [[{label, score}, ...]]
+  token_classification     {"inputs": text, "parameters": {aggregation_strategy="simple", ...}} -> [{entity_group, score, word, start, end}]
+  question_answering       {"inputs": {"question", "context"}, "parameters": {...}}   -> {answer, score, start, end}
+  fill_mask                {"inputs": text, "parameters": {top_k, targets}}           -> [{sequence, score, token, token_str}]
+  zero_shot_classification {"inputs": text, "parameters": {candidate_labels, ...}}    -> [{label, score}, ...]
+  sentence_similarity      {"inputs": {"source_sentence", "sentences"}}                -> [float, ...]
+  feature_extraction       {"inputs": text, "normalize": ..., "truncate": ...}  (parameters at the top) -> nested floats
+
+A task not listed here takes `{"inputs", "parameters"}` and answers what its pipeline returns.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .http import HTTPError, field
+
+# task -> (body -> (inputs, params), (inputs, answer) -> the JSON answer)
+Parse = Callable[[dict[str, Any]], tuple[Any, dict[str, Any]]]
+Reply = Callable[[Any, Any], Any]
+
+
+def parse_default(body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if "inputs" not in body:
+        raise HTTPError(422, 'the body needs "inputs", e.g. {"inputs": "I love it", "parameters": {}}')
+    return body["inputs"], dict(field(body, "parameters", dict, {}, "an object"))
+
+
+def reply_default(inputs: Any, answer: Any) -> Any:
+    return answer
+
+
+def parse_text_classification(body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    inputs, params = parse_default(body)
+    params.setdefault("top_k", None)  # the Inference API answers every label, best first
+    return inputs, params
+
+
+def parse_token_classification(body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    inputs, params = parse_default(body)
+    params.setdefault("aggregation_strategy", "simple")  # the Inference API groups word pieces into entities
+    return inputs, params
+
+
+def reply_nested(inputs: Any, answer: Any) -> Any:
+    """One input's list of labels goes in a list of its own: [[{label, score}, ...]]."""
+    return answer if isinstance(inputs, list) else [answer]
+
+
+def reply_zero_shot(inputs: Any, answer: Any) -> Any:
+    """transformers' {sequence, labels, scores} -> the Inference API's [{label, score}, ...]."""
+    def pairs(a: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"label": label, "score": score} for label, score in zip(a["labels"], a["scores"])]
+
+    return [pairs(a) for a in answer] if isinstance(answer, list) else pairs(answer)
+
+
+def parse_embedding_options(body: dict[str, Any], task: str) -> tuple[Any, dict[str, Any]]:
+    """feature_extraction puts its options next to "inputs" (text-embeddings-inference's /embed)."""
+    inputs, params = parse_default(body)
+    truncate = field(body, "truncate", bool, None, "true or false")
+    if truncate is not None:
+        params["truncation"] = truncate
+    normalize = field(body, "normalize", bool, None, "true or false")
+    if normalize is not None:
+        if task != "sentence-embeddings":
+            raise HTTPError(422, f"normalize applies to sentence embeddings; this server runs {task} "
+                                 f"(token vectors). Use /embed, or serve with --task sentence-embeddings")
+        params["normalize"] = normalize
+    refuse_unsupported(body)
+    return inputs, params
+
+
+def refuse_unsupported(body: dict[str, Any]) -> None:
+    """Options of text-embeddings-inference that leanpipe does not implement: said, not ignored."""
+    if body.get("prompt_name") is not None:
+        raise HTTPError(422, "prompt_name is not supported; put the prompt in the text")
+    if str(body.get("truncation_direction") or "right").lower() != "right":
+        raise HTTPError(422, "truncation_direction 'left' is not supported; texts are cut on the right")
+    if body.get("dimensions") is not None:
+        raise HTTPError(422, "dimensions is not supported; the vectors have the model's full width")
+    if str(body.get("encoding_format") or "float") != "float":
+        raise HTTPError(422, "encoding_format must be 'float'")
+
+
+def reply_sentence_embeddings(inputs: Any, answer: Any) -> Any:
+    """One text -> [[...]] (a list of one vector), as text-embeddings-inference answers."""
+    return answer if isinstance(inputs, list) else [answer]
+
+
+def parse_similarity(body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    inputs, params = parse_default(body)
+    truncate = params.pop("truncate", None)  # text-embeddings-inference's SimilarityParameters
+    if truncate is not None:
+        params["truncation"] = truncate
+    refuse_unsupported(params)
+    for key in ("prompt_name", "truncation_direction"):
+        params.pop(key, None)
+    return inputs, params
+
+
+FORMATS: dict[str, tuple[Parse, Reply]] = {
+    "text-classification": (parse_text_classification, reply_nested),
+    "token-classification": (parse_token_classification, reply_default),
+    "zero-shot-classification": (parse_default, reply_zero_shot),
+    "feature-extraction": (lambda b: parse_embedding_options(b, "feature-extraction"), reply_default),
+    "sentence-embeddings": (lambda b: parse_embedding_options(b, "sentence-embeddings"), reply_sentence_embeddings),
+    "sentence-similarity": (parse_similarity, reply_default),
+}
+
+
+def request_format(task: str) -> tuple[Parse, Reply]:
+    return FORMATS.get(task, (parse_default, reply_default))

@@ -1,0 +1,150 @@
+"""The served model: the pipeline for its task, pipelines for other tasks on the same weights, the batcher.
+
+A route names the task it runs (`/embed` -> sentence-embeddings, `/predict` -> text-classification
+...). Any registered task whose model head matches the loaded model can run on it, sharing the
+weights: a sentence-transformers checkpoint served for feature-extraction also answers `/embed`.
+A route whose task needs another head answers 424 saying which model it needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from .. import __version__
+from ..errors import InputError, LeanpipeError
+from ..pipeline import Pipeline, pipeline
+from ..tasks import ALIASES, REGISTRY, task_class
+from .batcher import Batcher, Overloaded, ShuttingDown, estimate_tokens
+from .http import HTTPError, as_http_error
+from .metrics import Metrics
+from .settings import Settings
+
+
+class Service:
+    def __init__(self, pipe: Pipeline, settings: Settings | None = None) -> None:
+        self.pipe, self.settings = pipe, settings or Settings()
+        self.task: str = pipe.task.name
+        self.model, self.tokenizer = pipe.model, pipe.tokenizer
+        self._pipelines: dict[str, Pipeline] = {self.task: pipe}
+        self._lock = threading.Lock()
+        self.batcher = Batcher(self._run, max_batch_tokens=self.settings.max_batch_tokens,
+                               max_wait=self.settings.max_wait_ms / 1000,
+                               max_pending=self.settings.max_concurrent_requests)
+        self.metrics = Metrics({
+            "leanpipe_queue_size": ("requests waiting for the batcher", lambda: self.batcher.queue_size),
+            "leanpipe_requests_pending": ("requests queued or running", lambda: self.batcher.pending),
+        })
+        self.batcher.metrics = self.metrics
+
+    @classmethod
+    def load(cls, model: Any, task: str, *, settings: Settings | None = None, **options: Any) -> "Service":
+        """`options`: pipeline()'s revision, batch_size, engine, num_threads, quantize."""
+        return cls(pipeline(task, model, **options), settings)
+
+    def pipeline_for(self, task: str, route: str) -> Pipeline:
+        """The pipeline for `task` on the loaded model, built on first use; 424 when the model cannot run it."""
+        name = ALIASES.get(task, task)
+        with self._lock:
+            if name in self._pipelines:
+                return self._pipelines[name]
+            try:
+                cls = task_class(name)
+            except InputError:
+                raise HTTPError(424, f"{route} needs the {name} task, which this leanpipe version does not have yet") from None
+            if cls.head != self.model.head:
+                raise HTTPError(424, f"{route} needs a model for {name} (a {cls.head} model); this server runs "
+                                     f"{self.model.name_or_path} ({self.model.head} model) for {self.task}")
+            try:
+                pipe = pipeline(name, self.model, self.tokenizer, batch_size=self.pipe.batch_size)
+            except LeanpipeError as exc:
+                raise HTTPError(424, f"{route} needs the {name} task, which cannot run on this model: {exc}") from None
+            self._pipelines[name] = pipe
+            return pipe
+
+    async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:
+        """What `pipe(inputs, **params)` returns, computed by the batcher together with other requests."""
+        pipe = self.pipeline_for(task, route)
+        unknown = sorted(set(params) - set(pipe.task.parameters))
+        if unknown:
+            raise HTTPError(422, f"{pipe.task.name} does not take parameters {unknown}; it takes {sorted(pipe.task.parameters)}")
+        size = count_inputs(inputs)
+        if size > self.settings.max_client_batch_size:
+            raise HTTPError(413, f"batch size {size} > maximum allowed batch size {self.settings.max_client_batch_size}")
+        try:
+            future = self.batcher.submit(pipe.task.name, params, inputs, tokens=estimate_tokens(inputs), size=size)
+        except Overloaded as exc:
+            raise HTTPError(429, f"model is overloaded: {exc}") from None
+        except ShuttingDown as exc:
+            raise HTTPError(503, str(exc)) from None
+        try:
+            return await asyncio.wrap_future(future)
+        except Exception as exc:
+            raise as_http_error(exc) from None
+
+    def _run(self, task: str, params: dict[str, Any], inputs: list[Any]) -> list[Any]:
+        """The batcher's call, in its worker thread: one pipeline call for many requests."""
+        return list(self._pipelines[task].answers(inputs, **params))
+
+    def info(self) -> dict[str, Any]:
+        """text-embeddings-inference's /info, plus the task and the routes this model answers."""
+        config, s = self.model.config, self.settings
+        return {
+            "model_id": str(self.model.name_or_path),
+            "model_sha": None,
+            "model_dtype": "float32",
+            "served_model_name": str(self.model.name_or_path),
+            "model_type": self._model_type(),
+            "max_concurrent_requests": s.max_concurrent_requests,
+            "max_input_length": min(int(self.tokenizer.model_max_length), int(config.max_position_embeddings)),
+            "max_batch_tokens": s.max_batch_tokens,
+            "max_batch_requests": None,
+            "max_client_batch_size": s.max_client_batch_size,
+            "auto_truncate": s.auto_truncate,
+            "tokenization_workers": 1,
+            "version": __version__,
+            "sha": None,
+            "docker_label": None,
+            "task": self.task,
+            "tasks": self.runnable_tasks(),
+        }
+
+    def runnable_tasks(self) -> list[str]:
+        """Registered tasks whose module exists and whose head is the loaded model's."""
+        found = []
+        for name in REGISTRY:
+            try:
+                if task_class(name).head == self.model.head:
+                    found.append(name)
+            except InputError:
+                continue
+        return found
+
+    def _model_type(self) -> dict[str, Any]:
+        config = self.model.config
+        if self.model.head == "sequence-classification":
+            labels = {"id2label": {str(i): l for i, l in config.id2label.items()},
+                      "label2id": {l: int(i) for i, l in config.id2label.items()}}
+            return {"reranker" if self.task == "text-ranking" else "classifier": labels}
+        if self.model.head == "base":
+            return {"embedding": {"pooling": self._pooling()}}
+        return {self.task: {}}
+
+    def _pooling(self) -> str:
+        try:
+            from ..pooling import read_sentence_config
+
+            return read_sentence_config(self.model.name_or_path).modes[0]
+        except (ImportError, LeanpipeError):
+            return "mean"
+
+
+def count_inputs(inputs: Any) -> int:
+    """Texts in a request, for the batch-size limit: a list's length; a dict's longest list
+    (the sentences of a similarity request, the texts of a rerank request); else 1."""
+    if isinstance(inputs, list):
+        return len(inputs)
+    if isinstance(inputs, dict):
+        return max([len(v) for v in inputs.values() if isinstance(v, list)], default=1)
+    return 1

@@ -1,0 +1,144 @@
+"""text-embeddings-inference's routes (router/src/http/server.rs and types.rs), each on a leanpipe task.
+
+  /embed       {inputs: str | [str], normalize=true, truncate}      sentence-embeddings -> [[float]]
+  /embed_all   {inputs, truncate}                                   feature-extraction  -> [[[float]]]
+  /predict     {inputs: str | [a, b] | [[a], [a, b]], raw_scores}   text-classification -> [{score, label}] (per input)
+  /rerank      {query, texts, raw_scores, return_text, truncate}    text-ranking        -> [{index, score, text?}]
+  /similarity  {inputs: {source_sentence, sentences}}               sentence-similarity -> [float]
+  /tokenize    {inputs, add_special_tokens=true}                    the tokenizer       -> [[{id, text, special, start, stop}]]
+  /decode      {ids: [int] | [[int]], skip_special_tokens=true}     the tokenizer       -> [str]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from .hf_api import refuse_unsupported
+from .http import HTTPError, field
+from .service import Service
+
+
+def texts(body: dict[str, Any], name: str = "inputs") -> tuple[list[str], bool]:
+    """`inputs` as (list of texts, whether one text was sent); 400 when empty, 422 when not text."""
+    value = body.get(name)
+    single = isinstance(value, str)
+    items = [value] if single else value
+    if not isinstance(items, list) or not all(isinstance(t, str) for t in items):
+        hint = " (token ids as input are not supported)" if isinstance(items, list) and items and isinstance(items[0], (int, list)) else ""
+        raise HTTPError(422, f"`{name}` must be a string or a list of strings{hint}")
+    if not items:
+        raise HTTPError(400, f"`{name}` cannot be empty")
+    return items, single
+
+
+def truncation(body: dict[str, Any], service: Service) -> bool:
+    refuse_unsupported(body)
+    return field(body, "truncate", bool, service.settings.auto_truncate, "true or false")
+
+
+async def embed(service: Service, body: dict[str, Any]) -> Any:
+    items, _ = texts(body)
+    params = {"normalize": field(body, "normalize", bool, True, "true or false"), "truncation": truncation(body, service)}
+    return await service.infer("sentence-embeddings", items, params, "/embed")  # a vector per text, even for one
+
+
+async def embed_all(service: Service, body: dict[str, Any]) -> Any:
+    items, _ = texts(body)
+    features = await service.infer("feature-extraction", items, {"truncation": truncation(body, service)}, "/embed_all")
+    return [f[0] for f in features]  # (1, T, H) per text -> (T, H)
+
+
+async def predict(service: Service, body: dict[str, Any]) -> Any:
+    inputs, single = predict_inputs(body.get("inputs"))
+    raw = field(body, "raw_scores", bool, False, "true or false")
+    params = {"top_k": None, "truncation": truncation(body, service), **({"function_to_apply": "none"} if raw else {})}
+    answers = await service.infer("text-classification", inputs, params, "/predict")
+    return answers[0] if single else answers
+
+
+def predict_inputs(value: Any) -> tuple[list[Any], bool]:
+    """TEI's PredictInput: "text" | ["text", "pair"] | [["text"], ["text", "pair"], ...] -> pipeline inputs."""
+    def sequence(x: Any) -> Any:
+        if isinstance(x, str):
+            return x
+        if isinstance(x, list) and len(x) in (1, 2) and all(isinstance(t, str) for t in x):
+            return x[0] if len(x) == 1 else {"text": x[0], "text_pair": x[1]}
+        raise HTTPError(422, "`inputs` must be a string, a pair of strings [string, string] "
+                             "or a batch of mixed strings and pairs [[string], [string, string], ...]")
+
+    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(t, str) for t in value)):
+        return [sequence(value)], True
+    if isinstance(value, list) and not value:
+        raise HTTPError(400, "`inputs` cannot be empty")
+    if not isinstance(value, list):
+        sequence(value)  # raises with the shapes it takes
+    return [sequence(x) for x in value], False
+
+
+async def rerank(service: Service, body: dict[str, Any]) -> Any:
+    query = field(body, "query", str, None, "a string")
+    if query is None:
+        raise HTTPError(422, "`query` is required: the text the others are ranked against")
+    items, _ = texts(body, "texts")
+    params = {"raw_scores": field(body, "raw_scores", bool, False, "true or false"),
+              "return_text": field(body, "return_text", bool, False, "true or false"),
+              "truncation": truncation(body, service)}
+    return await service.infer("text-ranking", {"query": query, "texts": items}, params, "/rerank")
+
+
+async def similarity(service: Service, body: dict[str, Any]) -> Any:
+    inputs = field(body, "inputs", dict, None, 'an object {"source_sentence": ..., "sentences": [...]}')
+    if inputs is None:
+        raise HTTPError(422, 'the body needs "inputs": {"source_sentence": ..., "sentences": [...]}')
+    if not inputs.get("sentences"):
+        raise HTTPError(400, "`sentences` cannot be empty")
+    params = field(body, "parameters", dict, {}, "an object")
+    return await service.infer("sentence-similarity", inputs, {"truncation": truncation(params, service)}, "/similarity")
+
+
+async def tokenize(service: Service, body: dict[str, Any]) -> Any:
+    items, _ = texts(body)
+    if body.get("prompt_name") is not None:
+        raise HTTPError(422, "prompt_name is not supported; put the prompt in the text")
+    special = field(body, "add_special_tokens", bool, True, "true or false")
+    _check_batch(service, len(items))
+    encodings = await run_in_threadpool(service.tokenizer.encode_batch_raw, items, add_special_tokens=special, truncation=False)
+    return [tokens(text, enc) for text, enc in zip(items, encodings)]
+
+
+def tokens(text: str, encoding: Any) -> list[dict[str, Any]]:
+    """TEI's SimpleToken list: special tokens by name without offsets; others with their text and
+    UTF-8 byte offsets (`start`, `stop`), as TEI reports them."""
+    out = []
+    for id_, (start, stop), special, token in zip(encoding.ids, encoding.offsets, encoding.special_tokens_mask, encoding.tokens):
+        if special:
+            out.append({"id": id_, "text": token, "special": True, "start": None, "stop": None})
+        else:
+            byte_start = len(text[:start].encode("utf-8"))
+            piece = text[start:stop]
+            out.append({"id": id_, "text": piece, "special": False, "start": byte_start,
+                        "stop": byte_start + len(piece.encode("utf-8"))})
+    return out
+
+
+async def decode(service: Service, body: dict[str, Any]) -> Any:
+    ids = body.get("ids")
+    batch = ids if isinstance(ids, list) and ids and all(isinstance(x, list) for x in ids) else [ids]
+    if not all(isinstance(seq, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in seq) for seq in batch):
+        raise HTTPError(422, "`ids` must be a list of token ids or a list of such lists")
+    if not batch or not batch[0]:
+        raise HTTPError(400, "`ids` cannot be empty")
+    _check_batch(service, len(batch))
+    skip = field(body, "skip_special_tokens", bool, True, "true or false")
+    return [service.tokenizer.decode(seq, skip_special_tokens=skip) for seq in batch]
+
+
+def _check_batch(service: Service, size: int) -> None:
+    if size > service.settings.max_client_batch_size:
+        raise HTTPError(413, f"batch size {size} > maximum allowed batch size {service.settings.max_client_batch_size}")
+
+
+ROUTES = {"/embed": embed, "/embed_all": embed_all, "/predict": predict, "/rerank": rerank,
+          "/similarity": similarity, "/tokenize": tokenize, "/decode": decode}
