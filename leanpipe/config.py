@@ -237,7 +237,86 @@ class DistilBertConfig(PretrainedConfig):
         self._require_divisible("dim", "n_heads")
 
 
-CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {c.model_type: c for c in (BertConfig, DistilBertConfig)}
+class RobertaConfig(BertConfig):
+    """RoBERTa's config with transformers' defaults: BERT's keys, pad 1 / bos 0 / eos 2, 50265 tokens.
+
+    Positions start after `pad_token_id` (modeling_roberta), so a checkpoint with
+    max_position_embeddings=514 and pad_token_id=1 takes 512 tokens.
+    """
+
+    model_type = "roberta"
+    defaults = {**BertConfig.defaults, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "vocab_size": 50265}
+
+
+class XLMRobertaConfig(RobertaConfig):
+    """XLM-RoBERTa: RoBERTa's architecture and defaults, except vocab_size 30522 (configuration_xlm_roberta)."""
+
+    model_type = "xlm-roberta"
+    defaults = {**RobertaConfig.defaults, "vocab_size": 30522}
+
+
+class ElectraConfig(BertConfig):
+    """ELECTRA's config with transformers' defaults (electra-small's discriminator shape).
+
+    Embeddings are `embedding_size` wide and projected to `hidden_size` when the two differ.
+    """
+
+    model_type = "electra"
+    defaults = {
+        **BertConfig.defaults,
+        "embedding_size": 128,
+        "hidden_size": 256,
+        "intermediate_size": 1024,
+        "num_attention_heads": 4,
+        "summary_activation": "gelu",
+        "summary_last_dropout": 0.1,
+        "summary_type": "first",
+        "summary_use_proj": True,
+    }
+
+
+class AlbertConfig(PretrainedConfig):
+    """ALBERT's config with transformers' defaults (albert-xxlarge's shape): factorised embeddings
+    (`embedding_size`), `num_hidden_groups` groups of `inner_group_num` layers shared across depth."""
+
+    model_type = "albert"
+    defaults = {
+        "attention_probs_dropout_prob": 0,
+        "bos_token_id": 2,
+        "classifier_dropout_prob": 0.1,
+        "embedding_size": 128,
+        "eos_token_id": 3,
+        "hidden_act": "gelu_new",
+        "hidden_dropout_prob": 0,
+        "hidden_size": 4096,
+        "initializer_range": 0.02,
+        "inner_group_num": 1,
+        "intermediate_size": 16384,
+        "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512,
+        "num_attention_heads": 64,
+        "num_hidden_groups": 1,
+        "num_hidden_layers": 12,
+        "pad_token_id": 0,
+        "tie_word_embeddings": True,
+        "type_vocab_size": 2,
+        "vocab_size": 30000,
+    }
+
+    def validate(self) -> None:
+        self._require_divisible("hidden_size", "num_attention_heads")
+        groups, layers = self.num_hidden_groups, self.num_hidden_layers
+        if not isinstance(groups, int) or not 1 <= groups <= layers:
+            raise ConfigError(
+                f"num_hidden_groups={groups!r} must be between 1 and num_hidden_layers={layers!r} "
+                f"({self._name_or_path or 'config'}/config.json)"
+            )
+
+
+CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
+    c.model_type: c
+    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, ElectraConfig, AlbertConfig)
+}
 
 
 def supported_model_types() -> list[str]:

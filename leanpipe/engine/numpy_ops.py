@@ -88,6 +88,15 @@ class NumpyOps:
     def output(self, name: str, x: np.ndarray) -> None:
         self.outputs[name] = x
 
+    def position_ids_from_mask(self, ids: np.ndarray, pad_id: int) -> np.ndarray:
+        """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads.
+
+        `position_ids_from_mask([[0, 5, 2, 1]], pad_id=1)` -> [[2, 3, 4, 1]] (modeling_roberta
+        create_position_ids_from_input_ids).
+        """
+        mask = (ids != pad_id).astype(np.int64)  # (B, T)
+        return np.cumsum(mask, axis=1) * mask + pad_id  # (B, T)
+
 
 def _erf(x: np.ndarray) -> np.ndarray:
     """erf to within 1.5e-7 (Abramowitz & Stegun 7.1.26); NumPy has none and SciPy is not a dependency."""

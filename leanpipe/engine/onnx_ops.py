@@ -186,6 +186,13 @@ class OnnxOps:
         self.nodes.append(helper.make_node("Identity", [x], [name]))
         self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
 
+    def position_ids_from_mask(self, ids: str, pad_id: int) -> str:
+        """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads (see NumpyOps)."""
+        pad = self.const(np.array(pad_id, dtype=np.int64), key=("i64", pad_id))
+        mask = self._node("Cast", [self._node("Not", [self._node("Equal", [ids, pad])])], "not_pad", to=TensorProto.INT64)
+        counted = self._node("CumSum", [mask, self.const(np.array(1, dtype=np.int64), key=("i64", 1))], "cumsum")  # (B, T)
+        return self._node("Add", [self._node("Mul", [counted, mask]), pad], "position_ids")  # (B, T)
+
     def model(self) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)], ir_version=8)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..config import BertConfig, DistilBertConfig, PretrainedConfig, supported_model_types
+from ..config import (
+    AlbertConfig,
+    BertConfig,
+    DistilBertConfig,
+    ElectraConfig,
+    PretrainedConfig,
+    RobertaConfig,
+    XLMRobertaConfig,
+    supported_model_types,
+)
 from ..errors import ConfigError
-from . import bert, distilbert
+from . import albert, bert, distilbert, electra, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -21,7 +30,14 @@ _SUFFIX = {
     "masked-lm": "ForMaskedLM",
 }
 # family module, its config class and the prefix of its class names
-_FAMILIES = [(bert, BertConfig, "Bert"), (distilbert, DistilBertConfig, "DistilBert")]
+_FAMILIES = [
+    (bert, BertConfig, "Bert"),
+    (distilbert, DistilBertConfig, "DistilBert"),
+    (roberta, RobertaConfig, "Roberta"),
+    (xlm_roberta, XLMRobertaConfig, "XLMRoberta"),
+    (electra, ElectraConfig, "Electra"),
+    (albert, AlbertConfig, "Albert"),
+]
 
 
 def _model_class(name: str, family, config_class, head: str) -> type[PreTrainedModel]:

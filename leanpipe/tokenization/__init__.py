@@ -9,11 +9,19 @@ then `tok.pad_batch(encodings)` or `pad_encodings(encodings, pad_id)` -> dict of
 """
 
 from .auto import (
+    AlbertTokenizer,
+    AlbertTokenizerFast,
     AutoTokenizer,
     BertTokenizer,
     BertTokenizerFast,
     DistilBertTokenizer,
     DistilBertTokenizerFast,
+    ElectraTokenizer,
+    ElectraTokenizerFast,
+    RobertaTokenizer,
+    RobertaTokenizerFast,
+    XLMRobertaTokenizer,
+    XLMRobertaTokenizerFast,
 )
 from .batch_encoding import BatchEncoding, CharSpan, TokenSpan
 from .inputs import flatten_overflow
@@ -22,6 +30,14 @@ from .padding import pad_encodings
 from .tokenizer import PreTrainedTokenizerFast
 
 __all__ = [
+    "AlbertTokenizer",
+    "AlbertTokenizerFast",
+    "ElectraTokenizer",
+    "ElectraTokenizerFast",
+    "RobertaTokenizer",
+    "RobertaTokenizerFast",
+    "XLMRobertaTokenizer",
+    "XLMRobertaTokenizerFast",
     "AutoTokenizer",
     "BatchEncoding",
     "BertTokenizer",

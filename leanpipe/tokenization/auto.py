@@ -1,4 +1,4 @@
-"""AutoTokenizer and the named tokenizer classes (BertTokenizer, DistilBertTokenizer and their aliases).
+"""AutoTokenizer and the named tokenizer classes (BertTokenizer, RobertaTokenizer, ... and their aliases).
 
 `AutoTokenizer.from_pretrained(path)` picks the class exactly as transformers 5.2 does: from
 tokenizer_config.json's "tokenizer_class", else config.json (tokenizer_class, then model_type).
@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import TokenizerError
 from . import files as F
-from .loading import BERT, DISTILBERT, GENERIC, check_overrides, choose_class, load_parts
+from .loading import ALBERT, BERT, DISTILBERT, GENERIC, ROBERTA, XLM_ROBERTA, check_overrides, choose_class, load_parts
 from .tokenizer import PreTrainedTokenizerFast
 
 
@@ -27,13 +27,39 @@ class DistilBertTokenizer(BertTokenizer):
     _recipe = DISTILBERT
 
 
+class RobertaTokenizer(PreTrainedTokenizerFast):
+    """RoBERTa's byte-level BPE, rebuilt from tokenizer_config.json flags (add_prefix_space=False, trim_offsets=True)."""
+
+    _recipe = ROBERTA
+
+
+class XLMRobertaTokenizer(PreTrainedTokenizerFast):
+    """XLM-RoBERTa's SentencePiece Unigram, from tokenizer.json or sentencepiece.bpe.model (add_prefix_space=True)."""
+
+    _recipe = XLM_ROBERTA
+
+
+class AlbertTokenizer(PreTrainedTokenizerFast):
+    """ALBERT's SentencePiece Unigram, from tokenizer.json or spiece.model (do_lower_case=True, keep_accents=False)."""
+
+    _recipe = ALBERT
+
+
 # transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
+# (transformers 5.2 still ships an older RobertaTokenizerFast class; AutoTokenizer never picks it.)
 BertTokenizerFast = BertTokenizer
 DistilBertTokenizerFast = DistilBertTokenizer
+ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
+RobertaTokenizerFast = RobertaTokenizer
+XLMRobertaTokenizerFast = XLMRobertaTokenizer
+AlbertTokenizerFast = AlbertTokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,
     DISTILBERT: DistilBertTokenizer,
+    ROBERTA: RobertaTokenizer,
+    XLM_ROBERTA: XLMRobertaTokenizer,
+    ALBERT: AlbertTokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

@@ -39,6 +39,7 @@ class TokenizerFiles:
     special_tokens_map: Path | None
     added_tokens: Path | None
     model_config: Path | None
+    revision: str | None = None
 
     @classmethod
     def locate(cls, name_or_path: str | os.PathLike, *, revision: str | None = None) -> TokenizerFiles:
@@ -60,7 +61,12 @@ class TokenizerFiles:
             special_tokens_map=find(SPECIAL_TOKENS_MAP_FILE),
             added_tokens=find(ADDED_TOKENS_FILE),
             model_config=find(MODEL_CONFIG_FILE),
+            revision=revision,
         )
+
+    def find(self, filename: str) -> Path | None:
+        """A family's own file (vocab.json, merges.txt, spiece.model ...), looked up only when a recipe needs it."""
+        return resolve_file(self.name_or_path, filename, revision=self.revision, required=False)
 
 
 def read_json_object(path: Path | None) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """From checkpoint files to the parts of a tokenizer: the Rust backend plus its settings.
 
-Two recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between them:
+Recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between them:
 
 - "BertTokenizer" / "DistilBertTokenizer": vocabulary from tokenizer.json (or vocab.txt),
   everything else rebuilt from tokenizer_config.json (see bert_backend.py);
+- "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer": likewise, from tokenizer.json or
+  vocab.json + merges.txt / sentencepiece.bpe.model / spiece.model (bpe_backend.py, sentencepiece_backend.py);
 - "PreTrainedTokenizerFast": tokenizer.json used as it is (transformers' TokenizersBackend).
 """
 
@@ -18,6 +20,8 @@ from tokenizers import AddedToken, Tokenizer, processors
 from ..errors import CheckpointError, TokenizerError
 from . import files as F
 from .bert_backend import BERT_DEFAULT_TOKENS, bert_template, build_wordpiece_backend
+from .bpe_backend import roberta_backend
+from .sentencepiece_backend import albert_backend, xlm_roberta_backend
 from .special_tokens import (
     SpecialTokens,
     as_token,
@@ -31,24 +35,41 @@ logger = logging.getLogger(__name__)
 
 VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length for "no limit"
 BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedTokenizerFast"
+ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer"
+# class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
+FAMILY_RECIPES = {ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend}
 
 # Model types whose transformers 5.2 tokenizer is BertTokenizer (models/auto/tokenization_auto.py).
 BERT_MODEL_TYPES = frozenset(
     "align bark bert blip bros chinese_clip convbert distilbert electra ernie flava git grounding-dino "
     "layoutlm megatron-bert mm-grounding-dino nezha qdqbert realm retribert squeezebert tvp vilt visual_bert".split()
 )
-# A few other entries of that table, enough to tell "same class as the model type" apart.
-OTHER_MODEL_TYPES = {"roberta": "RobertaTokenizer", "xlm-roberta": "XLMRobertaTokenizer", "mpnet": "MPNetTokenizer"}
+# Other entries of that table: the model types whose tokenizer leanpipe rebuilds, and a few more.
+OTHER_MODEL_TYPES = {
+    **dict.fromkeys("bart bridgetower clap data2vec-text ibert lilt longformer mega mra roberta "
+                    "roberta-prelayernorm".split(), ROBERTA),
+    **dict.fromkeys("kosmos-2 metaclip_2 trocr xlm-roberta xlm-roberta-xl xmod".split(), XLM_ROBERTA),
+    **dict.fromkeys("albert nystromformer yoso".split(), ALBERT),
+    "mpnet": "MPNetTokenizer",
+}
+# Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
+CLASS_ALIASES = {
+    **dict.fromkeys("ElectraTokenizer LayoutLMTokenizer LxmertTokenizer MobileBertTokenizer SqueezeBertTokenizer".split(), BERT),
+    **dict.fromkeys("BartTokenizer LEDTokenizer LongformerTokenizer MvpTokenizer".split(), ROBERTA),
+}
 
 DEFAULT_INPUT_NAMES = {
     BERT: ("input_ids", "token_type_ids", "attention_mask"),
     DISTILBERT: ("input_ids", "attention_mask"),
     GENERIC: ("input_ids", "attention_mask"),
+    ROBERTA: ("input_ids", "attention_mask"),
+    XLM_ROBERTA: ("input_ids", "attention_mask"),
+    ALBERT: ("input_ids", "attention_mask"),  # no token_type_ids, although pairs are typed 0/1
 }
 SETTING_KEYS = frozenset(
     "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "
     "split_special_tokens do_lower_case strip_accents tokenize_chinese_chars extra_special_tokens "
-    "additional_special_tokens".split()
+    "additional_special_tokens add_prefix_space trim_offsets keep_accents".split()
 )
 
 
@@ -83,7 +104,7 @@ def choose_class(
     has_tokenizer_json: bool,
     config_tokenizer_class: str | None = None,
 ) -> str:
-    """Which recipe AutoTokenizer uses: BERT, DISTILBERT or GENERIC (tokenizer.json as is).
+    """Which recipe AutoTokenizer uses: BERT, DISTILBERT, a FAMILY_RECIPES class or GENERIC (tokenizer.json as is).
 
     `choose_class("BertTokenizer", "bert", True)` -> "BertTokenizer";
     `choose_class("DistilBertTokenizer", "distilbert", True)` -> "PreTrainedTokenizerFast", because
@@ -95,8 +116,9 @@ def choose_class(
         if has_tokenizer_json:
             return GENERIC
     name = tokenizer_class or config_tokenizer_class
-    name = _strip_fast(name) if name else (BERT if model_type in BERT_MODEL_TYPES else None)
-    if name in (BERT, DISTILBERT):
+    name = _strip_fast(name) if name else (expected_class(model_type or "") or None)
+    name = CLASS_ALIASES.get(name, name)
+    if name in (BERT, DISTILBERT) or name in FAMILY_RECIPES:
         return name
     if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
         if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
@@ -104,8 +126,9 @@ def choose_class(
         return GENERIC
     raise CheckpointError(
         f"cannot build tokenizer {name or '(no tokenizer_class, model_type ' + repr(model_type) + ')'} "
-        f"without tokenizer.json; leanpipe builds BertTokenizer/DistilBertTokenizer from vocab.txt and any "
-        f"other tokenizer from tokenizer.json. Save one with transformers: "
+        f"without tokenizer.json; leanpipe builds BertTokenizer/DistilBertTokenizer from vocab.txt, "
+        f"RobertaTokenizer from vocab.json + merges.txt, XLMRobertaTokenizer / AlbertTokenizer from "
+        f"sentencepiece.bpe.model / spiece.model, and any other tokenizer from tokenizer.json. Save one with transformers: "
         f"AutoTokenizer.from_pretrained(...).save_pretrained(folder)"
     )
 
@@ -172,8 +195,12 @@ def _settings(init: dict[str, Any], class_name: str) -> dict[str, Any]:
 
 
 def load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, Any]) -> TokenizerParts:
-    """Build the backend for `class_name` (BERT, DISTILBERT or GENERIC) from `files`."""
+    """Build the backend for `class_name` (BERT, DISTILBERT, a FAMILY_RECIPES class or GENERIC) from `files`."""
     init, added = read_init(files, overrides)
+    if class_name in FAMILY_RECIPES:
+        init_kwargs = dict(init)
+        backend, specials = FAMILY_RECIPES[class_name](files, init, added)
+        return _finish(backend, class_name, files.name_or_path, specials, init, init_kwargs)
     if class_name != GENERIC:
         return bert_parts(files, init, added, class_name)
     if files.tokenizer_json is None:

@@ -59,6 +59,6 @@ class Weights:
             raise CheckpointError(
                 f"{key!r} in {self.source} has shape {tuple(array.shape)} but config.json implies {tuple(shape)}"
             )
-        if array.dtype != np.float32:
-            array = array.astype(np.float32)
+        if array.dtype != np.float32:  # convert once: ALBERT's shared layers reuse one array
+            array = self.tensors[key] = array.astype(np.float32)
         return array

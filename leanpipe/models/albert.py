@@ -1,0 +1,87 @@
+"""ALBERT against the ops of leanpipe.engine (modeling_albert).
+
+Factorised embeddings: `embedding_size` (E) wide, mapped to `hidden_size` (H) by
+`encoder.embedding_hidden_mapping_in`. Layers are shared: `num_hidden_groups` groups of
+`inner_group_num` layers (`encoder.albert_layer_groups.{g}.albert_layers.{j}`), layer i of
+`num_hidden_layers` running group int(i / (layers / groups)). The pooler is one Linear named `pooler`.
+Shapes: B batch, T tokens, H hidden, I intermediate, E embedding width, V vocabulary, L labels.
+"""
+
+from __future__ import annotations
+
+from ..config import AlbertConfig
+from ..weights import Weights
+from .bert import dense_add_norm, linear
+from .electra import embeddings
+from .roberta import tied_decoder
+
+PREFIX = "albert"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def albert_layer(ops, w: Weights, c: AlbertConfig, p: str, x, mask):
+    """Post-LN attention block then feed-forward block, with ALBERT's own names under `p`."""
+    h, n, eps = c.hidden_size, c.intermediate_size, c.layer_norm_eps
+    qkv = [
+        (w.get(f"{p}.attention.{m}.weight", (h, h)), w.get(f"{p}.attention.{m}.bias", (h,)))
+        for m in ("query", "key", "value")
+    ]
+    a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads)  # (B, T, H)
+    x = dense_add_norm(ops, w, a, x, f"{p}.attention.dense", f"{p}.attention.LayerNorm", h, h, eps)
+    f = linear(ops, w, x, f"{p}.ffn", n, h, activation=c.hidden_act)  # (B, T, I); gelu_new by default
+    return dense_add_norm(ops, w, f, x, f"{p}.ffn_output", f"{p}.full_layer_layer_norm", h, n, eps)
+
+
+def group_of(c: AlbertConfig, i: int) -> int:
+    """Which layer group runs at depth i: 12 layers, 1 group -> 0 always; 12 layers, 3 groups -> i // 4."""
+    return int(i / (c.num_hidden_layers / c.num_hidden_groups))  # AlbertTransformer's own float arithmetic
+
+
+def encoder(ops, w: Weights, c: AlbertConfig):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H)."""
+    mask = ops.input("attention_mask")
+    x = linear(ops, w, embeddings(ops, w, c), "encoder.embedding_hidden_mapping_in", c.hidden_size, c.embedding_size)  # (B, T, H)
+    for i in range(c.num_hidden_layers):
+        g = group_of(c, i)
+        for j in range(c.inner_group_num):
+            x = albert_layer(ops, w, c, f"encoder.albert_layer_groups.{g}.albert_layers.{j}", x, mask)
+    return x
+
+
+def pooler(ops, w: Weights, c: AlbertConfig, x):
+    """tanh(pooler(hidden state of [CLS])) -> (B, H)."""
+    h = c.hidden_size
+    return linear(ops, w, ops.first_token(x), "pooler", h, h, activation="tanh")
+
+
+def base(ops, w: Weights, c: AlbertConfig) -> None:
+    x = encoder(ops, w, c)
+    ops.output("last_hidden_state", x)
+    if w.has("pooler.weight"):  # AlbertModel(add_pooling_layer=False) checkpoints have none
+        ops.output("pooler_output", pooler(ops, w, c, x))
+
+
+def sequence_classification(ops, w: Weights, c: AlbertConfig) -> None:
+    pooled = pooler(ops, w, c, encoder(ops, w, c))  # (B, H); dropout is identity at inference
+    ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
+
+
+def token_classification(ops, w: Weights, c: AlbertConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+
+
+def question_answering(ops, w: Weights, c: AlbertConfig) -> None:
+    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
+    start, end = ops.columns(logits, 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: AlbertConfig) -> None:
+    """AlbertMLMHead: dense H -> E + hidden_act + LayerNorm, then the decoder tied to the word embeddings."""
+    h, e, p = c.hidden_size, c.embedding_size, "predictions"
+    x = linear(ops, w, encoder(ops, w, c), f"{p}.dense", e, h, head=True, activation=c.hidden_act)  # (B, T, E)
+    x = ops.layer_norm(x, w.get(f"{p}.LayerNorm.weight", (e,), head=True),
+                       w.get(f"{p}.LayerNorm.bias", (e,), head=True), c.layer_norm_eps)
+    ops.output("logits", tied_decoder(ops, w, x, f"{p}.decoder", (f"{p}.bias", f"{p}.decoder.bias"), c.vocab_size, e))

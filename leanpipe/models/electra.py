@@ -1,0 +1,72 @@
+"""ELECTRA (the discriminator and generator encoders) against the ops of leanpipe.engine.
+
+BERT's layers over embeddings `embedding_size` (E) wide, projected to `hidden_size` (H) by
+`embeddings_project` when E != H (modeling_electra). No pooler. The sequence classifier is
+RoBERTa's head with GELU; the masked LM is the generator's `generator_predictions` (H -> E,
+GELU, LayerNorm) and `generator_lm_head`, tied to the word embeddings.
+Shapes: B batch, T tokens, H hidden, E embedding width, V vocabulary, L labels.
+"""
+
+from __future__ import annotations
+
+from ..config import ElectraConfig
+from ..weights import Weights
+from .bert import layer, layer_norm, linear
+from .roberta import classification_head, tied_decoder
+
+PREFIX = "electra"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def embeddings(ops, w: Weights, c):
+    """Word + token type + position embeddings, `embedding_size` wide, then LayerNorm -> (B, T, E).
+
+    ALBERT's embeddings are the same (modeling_albert AlbertEmbeddings).
+    """
+    ids, e = ops.input("input_ids"), c.embedding_size
+    x = ops.embed(w.get("embeddings.word_embeddings.weight", (c.vocab_size, e)), ids)  # (B, T, E)
+    types = w.get("embeddings.token_type_embeddings.weight", (c.type_vocab_size, e))
+    x = ops.add(x, ops.embed(types, ops.input("token_type_ids")))
+    x = ops.add(x, ops.position_embed(w.get("embeddings.position_embeddings.weight", (c.max_position_embeddings, e)), ids))
+    return layer_norm(ops, w, x, "embeddings.LayerNorm", e, c.layer_norm_eps)
+
+
+def encoder(ops, w: Weights, c: ElectraConfig):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H)."""
+    x, mask = embeddings(ops, w, c), ops.input("attention_mask")
+    if c.embedding_size != c.hidden_size:  # ElectraModel creates embeddings_project only then
+        x = linear(ops, w, x, "embeddings_project", c.hidden_size, c.embedding_size)  # (B, T, H)
+    for i in range(c.num_hidden_layers):
+        x = layer(ops, w, c, i, x, mask)
+    return x
+
+
+def base(ops, w: Weights, c: ElectraConfig) -> None:
+    ops.output("last_hidden_state", encoder(ops, w, c))
+
+
+def sequence_classification(ops, w: Weights, c: ElectraConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    # "although BERT uses tanh here, it seems Electra authors used gelu here" (modeling_electra)
+    ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "gelu"))  # (B, L)
+
+
+def token_classification(ops, w: Weights, c: ElectraConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+
+
+def question_answering(ops, w: Weights, c: ElectraConfig) -> None:
+    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
+    start, end = ops.columns(logits, 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: ElectraConfig) -> None:
+    """ElectraGeneratorPredictions (dense H -> E, erf GELU whatever hidden_act says, LayerNorm) + generator_lm_head."""
+    h, e, p = c.hidden_size, c.embedding_size, "generator_predictions"
+    x = linear(ops, w, encoder(ops, w, c), f"{p}.dense", e, h, head=True, activation="gelu")  # (B, T, E)
+    x = ops.layer_norm(x, w.get(f"{p}.LayerNorm.weight", (e,), head=True),
+                       w.get(f"{p}.LayerNorm.bias", (e,), head=True), c.layer_norm_eps)
+    ops.output("logits", tied_decoder(ops, w, x, "generator_lm_head", ("generator_lm_head.bias",), c.vocab_size, e))

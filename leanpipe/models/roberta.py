@@ -1,0 +1,94 @@
+"""RoBERTa (and XLM-RoBERTa, the same architecture) against the ops of leanpipe.engine.
+
+BERT's layers with two differences (modeling_roberta): position ids count only non-pad tokens and
+start after `pad_token_id` (pads keep position `pad_token_id`), and the heads read `<s>` through
+`classifier.dense` + tanh + `classifier.out_proj` / an `lm_head` with its own dense + GELU + LayerNorm.
+Tensor names are the checkpoint's own: `roberta.embeddings.word_embeddings.weight`, `lm_head.dense`.
+Shapes: B batch, T tokens, H hidden, E embedding width, V vocabulary, L labels.
+"""
+
+from __future__ import annotations
+
+from ..config import RobertaConfig
+from ..weights import Weights
+from .bert import layer, layer_norm, linear, pooler
+
+PREFIX = "roberta"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def max_positions(c: RobertaConfig) -> int:
+    """Longest input: positions run pad_token_id+1 .. T+pad_token_id (514 - 1 - 1 = 512 for roberta-base)."""
+    return c.max_position_embeddings - c.pad_token_id - 1
+
+
+def embeddings(ops, w: Weights, c: RobertaConfig):
+    ids, h = ops.input("input_ids"), c.hidden_size
+    x = ops.embed(w.get("embeddings.word_embeddings.weight", (c.vocab_size, h)), ids)  # (B, T, H)
+    types = w.get("embeddings.token_type_embeddings.weight", (c.type_vocab_size, h))
+    x = ops.add(x, ops.embed(types, ops.input("token_type_ids")))
+    positions = ops.position_ids_from_mask(ids, c.pad_token_id)  # (B, T): pad+1, pad+2, ...; pads stay pad
+    x = ops.add(x, ops.embed(w.get("embeddings.position_embeddings.weight", (c.max_position_embeddings, h)), positions))
+    return layer_norm(ops, w, x, "embeddings.LayerNorm", h, c.layer_norm_eps)
+
+
+def encoder(ops, w: Weights, c: RobertaConfig):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); BERT's layers."""
+    x, mask = embeddings(ops, w, c), ops.input("attention_mask")
+    for i in range(c.num_hidden_layers):
+        x = layer(ops, w, c, i, x, mask)
+    return x
+
+
+def classification_head(ops, w: Weights, x, hidden: int, labels: int, activation: str):
+    """`<s>` -> classifier.dense + activation -> classifier.out_proj: (B, T, H) -> (B, L).
+
+    RoBERTa uses tanh; ELECTRA the same head with GELU (ElectraClassificationHead).
+    """
+    first = linear(ops, w, ops.first_token(x), "classifier.dense", hidden, hidden, head=True, activation=activation)
+    return linear(ops, w, first, "classifier.out_proj", labels, hidden, head=True)  # (B, L)
+
+
+def tied_decoder(ops, w: Weights, x, name: str, bias_names: tuple[str, ...], vocab: int, width: int):
+    """Project (B, T, E) onto the vocabulary with `{name}.weight`, or the word embeddings it is tied to
+    when the checkpoint leaves it out; the bias is the first of `bias_names` present -> (B, T, V)."""
+    weight = f"{name}.weight"
+    if w.has(weight, head=True):
+        table = w.get(weight, (vocab, width), head=True)  # (V, E)
+    else:
+        table = w.get("embeddings.word_embeddings.weight", (vocab, width))
+    bias = next((b for b in bias_names if w.has(b, head=True)), bias_names[-1])
+    return ops.linear(x, table, w.get(bias, (vocab,), head=True))
+
+
+def base(ops, w: Weights, c: RobertaConfig) -> None:
+    x = encoder(ops, w, c)
+    ops.output("last_hidden_state", x)
+    if w.has("pooler.dense.weight"):  # RobertaModel(add_pooling_layer=False) and task checkpoints have none
+        ops.output("pooler_output", pooler(ops, w, c, x))
+
+
+def sequence_classification(ops, w: Weights, c: RobertaConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H); dropout is identity at inference
+    ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "tanh"))  # (B, L)
+
+
+def token_classification(ops, w: Weights, c: RobertaConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+
+
+def question_answering(ops, w: Weights, c: RobertaConfig) -> None:
+    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
+    start, end = ops.columns(logits, 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: RobertaConfig) -> None:
+    """RobertaLMHead: dense + erf GELU + layer_norm, then the decoder tied to the word embeddings."""
+    h = c.hidden_size
+    x = linear(ops, w, encoder(ops, w, c), "lm_head.dense", h, h, head=True, activation="gelu")  # gelu is erf GELU
+    x = ops.layer_norm(x, w.get("lm_head.layer_norm.weight", (h,), head=True),
+                       w.get("lm_head.layer_norm.bias", (h,), head=True), c.layer_norm_eps)
+    ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", ("lm_head.bias", "lm_head.decoder.bias"), c.vocab_size, h))

@@ -1,0 +1,314 @@
+"""RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT against transformers 5.2 on the same files.
+
+Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
+tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
+special tokens and decoding identical. Models: every head of every family as a tiny random
+checkpoint, outputs within 1e-4 (max abs, printed) on both engines, with padded batches and pairs.
+Pipelines: text-classification and feature-extraction per family, and fill-mask / NER / QA.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny .model files")
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
+from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
+from leanpipe.errors import InputError  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+
+ATOL = 1e-4
+ENGINES = ("onnx", "numpy")
+SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> inside <pad><unk>", "x  <mask>y", "``quoted'' text"]
+EVERYTHING = dict(return_special_tokens_mask=True, return_offsets_mapping=True, return_length=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def torch_one_thread():
+    """The tiny reference models run ~50x faster on one torch thread when other jobs share the cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("family-tokenizers")
+    found = build_tokenizers(root)
+    return {**found, **build_variants(root, found)}
+
+
+TOKENIZER_FOLDERS = [f"{f}-{kind}" for f in FAMILIES for kind in ("legacy", "json")] + [
+    "roberta-prefix", "roberta-hub", "xlm-roberta-noprefix", "xlm-roberta-v4", "albert-cased"]
+
+
+# --- tokenizers -----------------------------------------------------------------------------------
+
+def plain(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def assert_same_encoding(ours, theirs, what):
+    assert list(ours.keys()) == list(theirs.keys()), what
+    for key in theirs:
+        assert plain(ours[key]) == plain(theirs[key]), f"{what}: {key}"
+    for mine, ref in zip(ours.encodings, theirs.encodings, strict=True):
+        assert (mine.tokens, mine.word_ids, mine.sequence_ids) == (ref.tokens, ref.word_ids, ref.sequence_ids), what
+
+
+@pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
+def test_tokenizer_matches_transformers(folders, name):
+    ours = leanpipe.AutoTokenizer.from_pretrained(folders[name])
+    theirs = transformers.AutoTokenizer.from_pretrained(folders[name])
+    assert type(ours).__name__ == type(theirs).__name__
+    for i, text in enumerate(TEXTS + SPECIAL_TEXTS):
+        assert_same_encoding(ours(text, **EVERYTHING), theirs(text, **EVERYTHING), f"{name} text {i}")
+    for i, (a, b) in enumerate(PAIRS):
+        assert_same_encoding(ours(a, b, **EVERYTHING), theirs(a, b, **EVERYTHING), f"{name} pair {i}")
+    batch = dict(padding=True, truncation=True, max_length=40, **EVERYTHING)
+    assert_same_encoding(ours(TEXTS, **batch), theirs(TEXTS, **batch), f"{name} padded batch")
+    firsts, seconds = [a for a, _ in PAIRS], [b for _, b in PAIRS]
+    assert_same_encoding(ours(firsts, seconds, **batch), theirs(firsts, seconds, **batch), f"{name} padded pairs")
+    words = dict(is_split_into_words=True, padding=True, **EVERYTHING)
+    assert_same_encoding(ours(WORDS, **words), theirs(WORDS, **words), f"{name} words")
+
+
+@pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
+def test_tokenizer_vocabulary_special_tokens_and_decoding(folders, name):
+    ours = leanpipe.AutoTokenizer.from_pretrained(folders[name])
+    theirs = transformers.AutoTokenizer.from_pretrained(folders[name])
+    for attr in ("special_tokens_map", "all_special_tokens", "all_special_ids", "vocab_size", "model_input_names",
+                 "extra_special_tokens", "pad_token_id", "mask_token_id", "cls_token_id", "sep_token_id"):
+        assert plain(getattr(ours, attr)) == plain(getattr(theirs, attr)), attr
+    assert len(ours) == len(theirs) and ours.get_vocab() == theirs.get_vocab()
+
+    def flags(tokenizer):
+        return {i: (t.content, t.special, t.lstrip, t.rstrip, t.normalized) for i, t in tokenizer.added_tokens_decoder.items()}
+
+    assert flags(ours) == flags(theirs)
+    ids = theirs(TEXTS[:8] + SPECIAL_TEXTS).input_ids
+    for skip in (False, True):
+        assert ours.batch_decode(ids, skip_special_tokens=skip) == theirs.batch_decode(ids, skip_special_tokens=skip)
+    # the whole Rust pipeline, component by component: normalizer, pre-tokenizer, model, post-processor, decoder
+    assert json.loads(ours.backend_tokenizer.to_str()) == json.loads(theirs.backend_tokenizer.to_str())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_truncation_and_overflow(folders, family):
+    ours = leanpipe.AutoTokenizer.from_pretrained(folders[f"{family}-json"])
+    theirs = transformers.AutoTokenizer.from_pretrained(folders[f"{family}-json"])
+    options = dict(truncation=True, max_length=12, stride=3, return_overflowing_tokens=True, padding=True, **EVERYTHING)
+    assert_same_encoding(ours(TEXTS[:8], **options), theirs(TEXTS[:8], **options), f"{family} overflow")
+    questions, contexts = [a for a, _ in PAIRS[:3]], [b for _, b in PAIRS[:3]]
+    options.update(truncation="only_second", max_length=64)
+    assert_same_encoding(ours(questions, contexts, **options), theirs(questions, contexts, **options), f"{family} only_second")
+
+
+def test_auto_tokenizer_picks_the_family_class(folders):
+    for family, cls in [("roberta", "RobertaTokenizer"), ("xlm-roberta", "XLMRobertaTokenizer"),
+                        ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer")]:
+        for kind in ("legacy", "json"):
+            assert type(leanpipe.AutoTokenizer.from_pretrained(folders[f"{family}-{kind}"])).__name__ == cls
+    assert leanpipe.RobertaTokenizerFast.from_pretrained(folders["roberta-legacy"])("hi").input_ids[0] == 0
+    assert leanpipe.ElectraTokenizer is leanpipe.BertTokenizer
+
+
+@pytest.mark.parametrize("name,overrides", [
+    ("roberta-json", {"add_prefix_space": True}), ("xlm-roberta-legacy", {"add_prefix_space": False}),
+    ("albert-json", {"do_lower_case": False, "keep_accents": True}), ("roberta-legacy", {"trim_offsets": False}),
+])
+def test_from_pretrained_overrides(folders, name, overrides):
+    ours = leanpipe.AutoTokenizer.from_pretrained(folders[name], **overrides)
+    theirs = transformers.AutoTokenizer.from_pretrained(folders[name], **overrides)
+    for text in ["Hello  World café", " leading space", *SPECIAL_TEXTS[:2]]:
+        expected = theirs(text, "Pair text", **EVERYTHING)
+        assert_same_encoding(ours(text, "Pair text", **EVERYTHING), expected, f"{name} {overrides}")
+
+
+def test_missing_legacy_file_says_what_is_needed(folders, tmp_path):
+    (tmp_path / "config.json").write_text((folders["roberta-legacy"] / "config.json").read_text())
+    (tmp_path / "vocab.json").write_text((folders["roberta-legacy"] / "vocab.json").read_text())
+    with pytest.raises(leanpipe.CheckpointError, match="merges.txt"):
+        leanpipe.AutoTokenizer.from_pretrained(tmp_path)
+    (tmp_path / "spiece.model").write_bytes(b"\x0a\x05\x0a\x03abc\xff")  # a piece, then garbage
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "albert"}))
+    with pytest.raises(leanpipe.CheckpointError, match="not a SentencePiece model"):
+        leanpipe.AutoTokenizer.from_pretrained(tmp_path)
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def models(folders, tmp_path_factory):
+    """(model_type, head) -> checkpoint folder, built on first use."""
+    root, cache = tmp_path_factory.mktemp("family-models"), {}
+
+    def get(model_type: str, head: str):
+        if (model_type, head) not in cache:
+            folder = root / f"{model_type}-{head}"
+            cache[model_type, head] = build_model(model_type, head, folders[f"{model_type}-json"], folder)
+        return cache[model_type, head]
+
+    return get
+
+
+def reference_inputs(folder, model_type) -> list[dict]:
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    firsts, seconds = [a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]]
+    typed = SPECS[model_type][3].get("type_vocab_size", 2) > 1  # ALBERT's tokenizer leaves types out; pass them anyway
+    return [
+        dict(tok(TEXTS[:8], padding=True, truncation=True, max_length=64, return_tensors="pt")),
+        dict(tok(firsts, seconds, padding=True, truncation=True, max_length=48, return_tensors="pt",
+                 return_token_type_ids=typed or None)),
+        dict(tok(["one"], return_tensors="pt")),
+    ]
+
+
+OUTPUT_KEYS = {
+    "Model": ("last_hidden_state", "pooler_output"),
+    "ForSequenceClassification": ("logits",),
+    "ForTokenClassification": ("logits",),
+    "ForQuestionAnswering": ("start_logits", "end_logits"),
+    "ForMaskedLM": ("logits",),
+}
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_model_parity(models, model_type, head):
+    """Both engines against transformers on padded texts, padded pairs (typed where the model has
+    token types) and a single text; the max abs difference is printed (pytest -s) and must be <= 1e-4."""
+    folder = models(model_type, head)
+    theirs = getattr(transformers, SPECS[model_type][2] + head).from_pretrained(folder).eval()
+    cases = []
+    for inputs in reference_inputs(folder, model_type):
+        with torch.no_grad():
+            expected = theirs(**inputs)
+        keys = [k for k in OUTPUT_KEYS[head] if expected.get(k) is not None]
+        cases.append(({k: v.numpy() for k, v in inputs.items()}, {k: expected[k].numpy() for k in keys}))
+    auto = "AutoModel" if head == "Model" else f"AutoModel{head}"
+    for engine in ENGINES:
+        ours = getattr(leanpipe, auto).from_pretrained(folder, engine=engine)
+        assert type(ours).__name__ == type(theirs).__name__
+        for i, (inputs, expected) in enumerate(cases):
+            got = ours(**inputs)
+            assert set(got) == set(expected), f"outputs {sorted(got)} vs transformers' {sorted(expected)}"
+            for key, reference in expected.items():
+                print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
+                assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
+
+
+def test_roberta_positions_fill_the_table(models):
+    """Positions start after pad_token_id: 514 positions take 512 tokens, not 514 (modeling_roberta)."""
+    folder = models("roberta", "Model")
+    ours = leanpipe.AutoModel.from_pretrained(folder)
+    theirs = transformers.AutoModel.from_pretrained(folder).eval()
+    ids = torch.randint(5, 300, (2, 512))
+    ids[1, 300:] = 1  # padding: pads keep position pad_token_id
+    mask = (ids != 1).long()
+    with torch.no_grad():
+        expected = theirs(input_ids=ids, attention_mask=mask).last_hidden_state
+    got = ours(input_ids=ids.numpy(), attention_mask=mask.numpy()).last_hidden_state
+    assert_close(got[0], expected[0].numpy(), ATOL, "512 tokens")
+    assert_close(got[1, :300], expected[1, :300].numpy(), ATOL, "512 tokens, padded")
+    with pytest.raises(InputError, match="512 positions"):
+        ours(input_ids=np.full((1, 513), 5))
+
+
+def test_configs_and_auto_classes(models):
+    for model_type in FAMILIES:
+        ours = getattr(leanpipe, SPECS[model_type][1])()
+        theirs = getattr(transformers, SPECS[model_type][1])()
+        strip = lambda text: [line for line in text.splitlines() if "transformers_version" not in line]  # noqa: E731
+        assert strip(repr(ours)) == strip(repr(theirs))
+        folder = models(model_type, "ForMaskedLM")
+        assert type(leanpipe.AutoConfig.from_pretrained(folder)).__name__ == SPECS[model_type][1]
+        assert type(leanpipe.AutoModelForMaskedLM.from_pretrained(folder)).__name__ == SPECS[model_type][2] + "ForMaskedLM"
+
+
+def test_albert_bad_group_count_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "albert", "hidden_size": 8, "num_attention_heads": 2,
+                                                      "num_hidden_layers": 2, "num_hidden_groups": 3}))
+    with pytest.raises(leanpipe.ConfigError, match="num_hidden_groups=3"):
+        leanpipe.AutoConfig.from_pretrained(tmp_path)
+
+
+# --- pipelines ------------------------------------------------------------------------------------
+
+def same(ours, theirs, where="result"):
+    """Recursive equality: strings and ints exact, floats within ATOL."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and ours.keys() == theirs.keys(), f"{where}: {ours!r} vs {theirs!r}"
+        for k in theirs:
+            same(ours[k], theirs[k], f"{where}.{k}")
+    elif isinstance(theirs, (list, tuple)):
+        assert isinstance(ours, list) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            same(a, b, f"{where}[{i}]")
+    elif isinstance(theirs, (float, np.floating)):  # transformers' NER scores are np.float32
+        assert abs(ours - theirs) <= ATOL, f"{where}: {ours} vs {theirs} (diff {abs(ours - theirs):.3g})"
+    else:
+        assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
+
+
+PIPELINE_TEXTS = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!",
+                  "Ångström café naïve 中文字符 👍🏽", "short"]
+
+
+def both_pipelines(task, folder):
+    return leanpipe.pipeline(task, model=folder), transformers.pipeline(task, model=str(folder))
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_text_classification_and_feature_extraction(models, model_type):
+    ours, theirs = both_pipelines("text-classification", models(model_type, "ForSequenceClassification"))
+    pairs = [{"text": a, "text_pair": b} for a, b in PAIRS[:3]]
+    for inputs, kwargs in [(PIPELINE_TEXTS, {}), (PIPELINE_TEXTS, {"top_k": None}), (pairs, {"top_k": None})]:
+        same(ours(inputs, **kwargs), theirs(inputs, **kwargs), f"{model_type} text-classification")
+    ours, theirs = both_pipelines("feature-extraction", models(model_type, "Model"))
+    for text in PIPELINE_TEXTS:
+        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, f"{model_type} feature-extraction")
+
+
+def _available(task):
+    from leanpipe.tasks import available_tasks
+
+    if task not in available_tasks():
+        pytest.skip(f"{task} is not implemented in leanpipe yet")
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_fill_mask(models, model_type):
+    _available("fill-mask")
+    ours, theirs = both_pipelines("fill-mask", models(model_type, "ForMaskedLM"))
+    mask = theirs.tokenizer.mask_token
+    inputs = [f"Hello {mask} world.", f"The quick brown {mask} jumps over the lazy dog."]
+    same(ours(inputs, top_k=3), theirs(inputs, top_k=3), f"{model_type} fill-mask")
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_token_classification_and_question_answering(models, model_type):
+    _available("token-classification")
+    _available("question-answering")
+    ours, theirs = both_pipelines("token-classification", models(model_type, "ForTokenClassification"))
+    for strategy in ("none", "simple"):
+        same(ours(PIPELINE_TEXTS, aggregation_strategy=strategy), theirs(PIPELINE_TEXTS, aggregation_strategy=strategy),
+             f"{model_type} ner {strategy}")
+    ours, theirs = both_pipelines("question-answering", models(model_type, "ForQuestionAnswering"))
+    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
+    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2),
+         f"{model_type} qa")
