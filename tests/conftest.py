@@ -31,3 +31,35 @@ def assert_close(ours, theirs, atol: float, what: str) -> None:
     assert ours.shape == theirs.shape, f"{what}: shape {ours.shape} != transformers' {theirs.shape}"
     diff = float(np.abs(ours - theirs).max()) if ours.size else 0.0
     assert diff <= atol, f"{what}: max abs difference {diff:.3g} exceeds {atol:g}"
+
+
+# --- the support matrix: what passing tests prove, written where scripts/support_matrix.py reads it
+SUPPORTED: set[tuple[str, str, str]] = set()
+
+
+@pytest.fixture
+def support(request):
+    """`support(family, "head", "masked-lm")` / `support(family, "tokenizer", "vocab.txt")`: recorded
+    into the support matrix only if the test passes."""
+    entries: list[tuple[str, str, str]] = []
+    yield lambda family, kind, what: entries.append((family, kind, what))
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.passed:
+        SUPPORTED.update(entries)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
+
+
+def pytest_sessionfinish(session):
+    target = os.environ.get("LEANPIPE_SUPPORT_FILE")
+    if target:
+        import json
+
+        with open(target, "w") as f:
+            json.dump(sorted(SUPPORTED), f, indent=0)

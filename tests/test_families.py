@@ -71,7 +71,7 @@ def assert_same_encoding(ours, theirs, what):
 
 
 @pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
-def test_tokenizer_matches_transformers(folders, name):
+def test_tokenizer_matches_transformers(folders, name, support):
     ours = leanpipe.AutoTokenizer.from_pretrained(folders[name])
     theirs = transformers.AutoTokenizer.from_pretrained(folders[name])
     assert type(ours).__name__ == type(theirs).__name__
@@ -85,6 +85,9 @@ def test_tokenizer_matches_transformers(folders, name):
     assert_same_encoding(ours(firsts, seconds, **batch), theirs(firsts, seconds, **batch), f"{name} padded pairs")
     words = dict(is_split_into_words=True, padding=True, **EVERYTHING)
     assert_same_encoding(ours(WORDS, **words), theirs(WORDS, **words), f"{name} words")
+    family, kind = name.rsplit("-", 1)
+    if kind in ("legacy", "json"):
+        support(family, "tokenizer", "tokenizer.json" if kind == "json" else LEGACY_FILES[family])
 
 
 @pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
@@ -178,6 +181,11 @@ def reference_inputs(folder, model_type) -> list[dict]:
     ]
 
 
+HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
+              "ForTokenClassification": "token-classification", "ForQuestionAnswering": "question-answering",
+              "ForMaskedLM": "masked-lm"}
+LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model",
+                "albert": "spiece.model", "electra": "vocab.txt"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),
     "ForSequenceClassification": ("logits",),
@@ -189,7 +197,7 @@ OUTPUT_KEYS = {
 
 @pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("model_type", FAMILIES)
-def test_model_parity(models, model_type, head):
+def test_model_parity(models, model_type, head, support):
     """Both engines against transformers on padded texts, padded pairs (typed where the model has
     token types) and a single text; the max abs difference is printed (pytest -s) and must be <= 1e-4."""
     folder = models(model_type, head)
@@ -210,6 +218,7 @@ def test_model_parity(models, model_type, head):
             for key, reference in expected.items():
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
+    support(model_type, "head", HEAD_NAMES[head])
 
 
 def test_roberta_positions_fill_the_table(models):

@@ -46,15 +46,17 @@ def compare(ours_cls, theirs_cls, folder, engine, keys):
     ("bert-nopool", ["last_hidden_state"]),
     ("distilbert", ["last_hidden_state"]),
 ])
-def test_base_model_parity(checkpoints, name, keys, engine):
+def test_base_model_parity(checkpoints, name, keys, engine, support):
     compare(AutoModel, transformers.AutoModel, checkpoints[name], engine, keys)
+    support(name.split("-")[0], "head", "base")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", ["bert-cls", "distilbert-cls"])
-def test_sequence_classification_parity(checkpoints, name, engine):
+def test_sequence_classification_parity(checkpoints, name, engine, support):
     compare(AutoModelForSequenceClassification, transformers.AutoModelForSequenceClassification,
             checkpoints[name], engine, ["logits"])
+    support(name.split("-")[0], "head", "sequence-classification")
 
 
 HEAD_CASES = [
@@ -69,10 +71,12 @@ HEAD_CASES = [
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name,auto,keys", HEAD_CASES, ids=[c[0] for c in HEAD_CASES])
-def test_task_head_parity(checkpoints, name, auto, keys, engine):
+def test_task_head_parity(checkpoints, name, auto, keys, engine, support):
     import leanpipe
 
     compare(getattr(leanpipe, auto), getattr(transformers, auto), checkpoints[name], engine, keys)
+    head = {"tok": "token-classification", "qa": "question-answering", "mlm": "masked-lm"}[name.split("-")[1]]
+    support(name.split("-")[0], "head", head)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

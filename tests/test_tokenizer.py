@@ -137,10 +137,14 @@ def test_single_text(both, index):
     call_both(both, TEXTS[index], **EVERYTHING)
 
 
-def test_batch_of_texts(both):
+def test_batch_of_texts(both, support, request):
     call_both(both, TEXTS, **EVERYTHING)
     call_both(both, TEXTS, padding=True, **EVERYTHING)
     call_both(both, COURSE, padding=True, truncation=True, return_tensors="np")
+    files = {"minilm": "tokenizer.json", "vocab_only": "vocab.txt", "distil": "vocab.txt"}.get(request.node.callspec.params["both"])
+    if files:  # the BERT vocabulary serves BERT and DistilBERT checkpoints alike
+        for family in ("bert", "distilbert"):
+            support(family, "tokenizer", files)
 
 
 @pytest.mark.parametrize("index", range(len(PAIRS)))
