@@ -108,3 +108,22 @@ def tokenize_texts(
     truncation = False if truncation is None else truncation  # transformers' pipelines do not truncate by default
     return tokenizer.encode_batch_raw(list(texts), list(pairs) if pairs is not None else None,
                                       truncation=truncation, max_length=max_length)
+
+
+def inputs_from_keywords(inputs: Any, params: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    """A dict-shaped input given as keywords, `pipe(query=q, texts=[...])`, popped from `params`
+    into `{"query": q, "texts": [...]}`; other inputs pass through unchanged."""
+    if not any(k in params for k in keys):
+        return inputs
+    if inputs is not None:
+        raise TypeError(f"pass either a dict with {list(keys)} or those keywords, not both")
+    return {k: params.pop(k, None) for k in keys}
+
+
+def normalize_dicts(inputs: Any, usage: str) -> tuple[list[Any], bool]:
+    """One dict input, or a list of them -> (list, single?); anything else is refused with `usage`."""
+    if isinstance(inputs, dict):
+        return [inputs], True
+    if isinstance(inputs, (list, tuple)) and all(isinstance(x, dict) for x in inputs):
+        return list(inputs), False
+    raise InputError(f"{usage}; got {type(inputs).__name__}")

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from ..errors import InputError
 from ..functional import sigmoid
 from ..pooling import read_transformer_config
-from .base import Sample, Task, tokenize_texts
+from .base import Sample, Task, inputs_from_keywords, normalize_dicts, tokenize_texts
 
 KEYS = ("query", "texts")
 
@@ -40,21 +40,11 @@ class Reranking(Task):
         self.max_length = int(st_length if st_length is not None else model.config.max_position_embeddings)
 
     def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
-        if any(k in params for k in KEYS):
-            if inputs is not None:
-                raise TypeError("pass either {'query': ..., 'texts': [...]} or query=, texts=, not both")
-            return {k: params.pop(k, None) for k in KEYS}
-        return super().gather_inputs(inputs, params)
+        return super().gather_inputs(inputs_from_keywords(inputs, params, KEYS), params)
 
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
-        if isinstance(inputs, dict):
-            return [inputs], True
-        if isinstance(inputs, (list, tuple)) and all(isinstance(x, dict) for x in inputs):
-            return list(inputs), False
-        raise InputError(
-            'text-ranking takes {"query": "text", "texts": ["text", ...]}, a list of such dicts, '
-            f"or query=..., texts=[...]; got {type(inputs).__name__}"
-        )
+        return normalize_dicts(inputs, 'text-ranking takes {"query": "text", "texts": ["text", ...]}, a list of such dicts, '
+                                       "or query=..., texts=[...]")
 
     def check_params(self, params: dict[str, Any]) -> None:
         if "truncation" in params and not isinstance(params["truncation"], bool):

@@ -20,7 +20,7 @@ from tokenizers import Encoding
 from ..errors import InputError
 from ..pipeline import Pipeline
 from ..pooling import cosine_similarity, l2_normalize, pool, read_sentence_config
-from .base import Sample, Task, single_chunk_samples, tokenize_texts
+from .base import Sample, Task, inputs_from_keywords, normalize_dicts, single_chunk_samples, tokenize_texts
 
 
 class _SentenceTask(Task):
@@ -109,22 +109,11 @@ class SentenceSimilarity(_SentenceTask):
     parameters = {"truncation": True}
 
     def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
-        if "source_sentence" in params or "sentences" in params:
-            if inputs is not None:
-                raise TypeError(
-                    "pass either {'source_sentence': ..., 'sentences': [...]} or source_sentence=, sentences=, not both"
-                )
-            return {"source_sentence": params.pop("source_sentence", None), "sentences": params.pop("sentences", None)}
-        return super().gather_inputs(inputs, params)
+        return super().gather_inputs(inputs_from_keywords(inputs, params, ("source_sentence", "sentences")), params)
 
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
-        if isinstance(inputs, dict):
-            return [inputs], True
-        if isinstance(inputs, (list, tuple)) and all(isinstance(x, dict) for x in inputs):
-            return list(inputs), False
-        raise InputError(
-            'sentence-similarity takes {"source_sentence": "text", "sentences": ["text", ...]} '
-            f"(or a list of such dicts); got {type(inputs).__name__}"
+        return normalize_dicts(
+            inputs, 'sentence-similarity takes {"source_sentence": "text", "sentences": ["text", ...]} (or a list of such dicts)'
         )
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
