@@ -24,6 +24,9 @@ _EXPORTS = {
     "XLMRobertaConfig": "config",
     "ElectraConfig": "config",
     "AlbertConfig": "config",
+    "MPNetConfig": "config",
+    "ModernBertConfig": "config",
+    "DebertaV2Config": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -32,6 +35,10 @@ _EXPORTS = {
     "DistilBertTokenizerFast": "tokenization",
     "AlbertTokenizer": "tokenization",
     "AlbertTokenizerFast": "tokenization",
+    "MPNetTokenizer": "tokenization",
+    "MPNetTokenizerFast": "tokenization",
+    "DebertaV2Tokenizer": "tokenization",
+    "DebertaV2TokenizerFast": "tokenization",
     "ElectraTokenizer": "tokenization",
     "ElectraTokenizerFast": "tokenization",
     "RobertaTokenizer": "tokenization",
@@ -45,7 +52,8 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Electra", "Albert") for suffix in (
+       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Electra", "Albert", "MPNet", "ModernBert", "DebertaV2")
+       for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     "softmax": "functional",
     "sigmoid": "functional",

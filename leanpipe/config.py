@@ -33,6 +33,13 @@ _BASE_DEFAULTS: dict[str, Any] = {
     "return_dict": True,
 }
 _PROBLEM_TYPES = (None, "regression", "single_label_classification", "multi_label_classification")
+# Sizes the model code computes with (config.json key -> smallest valid value), checked when a
+# class has the key: a "768" or -1 from a hand-edited config.json fails here, naming the key.
+_SIZES = {
+    "vocab_size": 1, "hidden_size": 1, "num_attention_heads": 1, "num_hidden_layers": 0, "intermediate_size": 1,
+    "max_position_embeddings": 1, "type_vocab_size": 1, "embedding_size": 1, "num_hidden_groups": 1,
+    "inner_group_num": 1, "dim": 1, "n_heads": 1, "n_layers": 0, "hidden_dim": 1, "relative_attention_num_buckets": 1,
+}
 
 
 class PretrainedConfig:
@@ -46,6 +53,8 @@ class PretrainedConfig:
     defaults: ClassVar[dict[str, Any]] = {}
     # transformers' generic names -> this architecture's own key (DistilBERT says `dim`).
     attribute_map: ClassVar[dict[str, str]] = {}
+    # an architecture's own lower bounds for check_types (DeBERTa-v3 has type_vocab_size 0)
+    size_minimums: ClassVar[dict[str, int]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         if "torch_dtype" in kwargs:  # the older name of `dtype`
@@ -54,6 +63,9 @@ class PretrainedConfig:
         num_labels = kwargs.pop("num_labels", None)
         values = {**copy.deepcopy(_BASE_DEFAULTS), **copy.deepcopy(self.defaults), **kwargs}
         values["model_type"] = self.model_type or values.get("model_type", "")
+        clashes = [k for k in values if not isinstance(k, str) or k.startswith("__") or callable(getattr(type(self), k, None))]
+        if clashes:  # {"to_dict": 5} would shadow a method, {"__class__": 5} break the object
+            raise ConfigError(f"config keys {clashes[:5]} are reserved (the config object's methods or Python internals); remove them")
         for key, value in values.items():
             object.__setattr__(self, key, value)
         self.id2label = _int_keys(self.id2label, "id2label")
@@ -61,7 +73,9 @@ class PretrainedConfig:
             # transformers 5 leaves label2id None here; the inverse of id2label is what users want from it
             self.label2id = {label: i for i, label in self.id2label.items()}
         else:
-            self.label2id = {label: int(i) for label, i in self.label2id.items()}
+            self.label2id = _int_values(self.label2id, "label2id")
+        if num_labels is not None and (not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 0):
+            raise ConfigError(f"num_labels={num_labels!r} must be a non-negative integer")
         if num_labels is not None and ("id2label" not in kwargs or len(self.id2label) != num_labels):
             if "id2label" in kwargs:
                 raise ConfigError(
@@ -95,6 +109,10 @@ class PretrainedConfig:
     def name_or_path(self) -> str:
         return self._name_or_path
 
+    @name_or_path.setter
+    def name_or_path(self, value: str) -> None:
+        self._name_or_path = value
+
     # --- loading ---------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> "PretrainedConfig":
@@ -105,6 +123,11 @@ class PretrainedConfig:
         cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **kwargs: Any
     ) -> "PretrainedConfig":
         """Read config.json from a folder or a hub repo id; keyword arguments override its keys."""
+        if kwargs.pop("trust_remote_code", None):
+            raise ConfigError(
+                "trust_remote_code=True is not supported: leanpipe never runs code shipped with a checkpoint; "
+                f"it loads the architectures {supported_model_types()} from their weights and JSON files only"
+            )
         data = read_config_dict(name_or_path, revision=revision)
         config_cls = cls if cls.model_type else config_class_for(data, source=name_or_path)
         if cls.model_type and data.get("model_type") not in (None, cls.model_type):
@@ -112,13 +135,33 @@ class PretrainedConfig:
                 f"{name_or_path} is a {data['model_type']!r} checkpoint, not {cls.model_type!r}; "
                 f"load it with AutoConfig / the {data['model_type']} classes"
             )
-        config = config_cls.from_dict(data, **kwargs)
+        try:
+            config = config_cls.from_dict(data, **kwargs)
+        except ConfigError as exc:  # id2label, label2id, num_labels, problem_type: name the file
+            raise ConfigError(f"{exc} ({name_or_path}/config.json)") from None
         config._name_or_path = str(name_or_path)
+        config.check_types()
         config.validate()
         return config
 
     def validate(self) -> None:
         """Check what the model code relies on; raise ConfigError naming the key."""
+
+    def check_types(self) -> None:
+        """The sizes, eps and pad id the model code uses have usable types and values, or ConfigError
+        naming the key: `hidden_size="768"` or `vocab_size=-1` fail here, not deep inside the engine."""
+        where = f"{self._name_or_path or 'config'}/config.json"
+        own = type(self).defaults
+        for key, low in {**_SIZES, **self.size_minimums}.items():
+            value = getattr(self, key, None) if key in own else None
+            if key in own and not (_is_int(value) and value >= low):
+                raise ConfigError(f"{key}={value!r} in {where} must be an integer >= {low}")
+        eps = getattr(self, "layer_norm_eps", 0.0)
+        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
+            raise ConfigError(f"layer_norm_eps={eps!r} in {where} must be a small non-negative number such as 1e-12")
+        pad = getattr(self, "pad_token_id", None)
+        if pad is not None and not _is_int(pad):
+            raise ConfigError(f"pad_token_id={pad!r} in {where} must be an integer or null")
 
     # --- saving and printing ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -160,6 +203,20 @@ class PretrainedConfig:
                 f"{width_key}={width!r} must be a positive multiple of {heads_key}={heads!r} "
                 f"({self._name_or_path or 'config'}/config.json)"
             )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_values(mapping: Any, key: str) -> dict[str, int]:
+    """label2id: {"POSITIVE": "1"} -> {"POSITIVE": 1}; ConfigError when a value is not an index."""
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{key} must be a mapping from label to class index, got {type(mapping).__name__}")
+    try:
+        return {label: int(i) for label, i in mapping.items()}
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} values must be class indices (0, 1, ...); got {list(mapping.values())[:5]}") from None
 
 
 def _int_keys(mapping: Any, key: str) -> dict[int, str]:
@@ -313,9 +370,218 @@ class AlbertConfig(PretrainedConfig):
             )
 
 
+class MPNetConfig(PretrainedConfig):
+    """MPNet's config with transformers' defaults (mpnet-base's shape): BERT's keys without token types,
+    pad 1 / bos 0 / eos 2, and `relative_attention_num_buckets` rows of relative position bias."""
+
+    model_type = "mpnet"
+    defaults = {
+        "attention_probs_dropout_prob": 0.1,
+        "bos_token_id": 0,
+        "eos_token_id": 2,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": 768,
+        "initializer_range": 0.02,
+        "intermediate_size": 3072,
+        "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512,
+        "num_attention_heads": 12,
+        "num_hidden_layers": 12,
+        "pad_token_id": 1,
+        "relative_attention_num_buckets": 32,
+        "tie_word_embeddings": True,
+        "vocab_size": 30527,
+    }
+
+    def validate(self) -> None:
+        self._require_divisible("hidden_size", "num_attention_heads")
+        buckets = self.relative_attention_num_buckets
+        if not isinstance(buckets, int) or buckets < 32:
+            # MPNetEncoder.compute_position_bias always computes 32 buckets, whatever the config says
+            raise ConfigError(
+                f"relative_attention_num_buckets={buckets!r} must be at least 32: MPNet looks up 32 relative "
+                f"position buckets ({self._name_or_path or 'config'}/config.json)"
+            )
+
+
+class ModernBertConfig(PretrainedConfig):
+    """ModernBERT's config with transformers' defaults (ModernBERT-base's shape).
+
+    Layers alternate global and sliding-window attention (`layer_types`, derived from
+    `global_attn_every_n_layers` when absent); each kind has its rotary theta in `rope_parameters`,
+    built from config.json's older `global_rope_theta` / `local_rope_theta` when given
+    (configuration_modernbert). A sliding layer sees keys up to `local_attention // 2` tokens away.
+    """
+
+    model_type = "modernbert"
+    defaults = {
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "bos_token_id": 50281,
+        "classifier_activation": "gelu",
+        "classifier_bias": False,
+        "classifier_dropout": 0.0,
+        "classifier_pooling": "cls",
+        "cls_token_id": 50281,
+        "decoder_bias": True,
+        "deterministic_flash_attn": False,
+        "embedding_dropout": 0.0,
+        "eos_token_id": 50282,
+        "global_attn_every_n_layers": 3,
+        "hidden_activation": "gelu",
+        "hidden_size": 768,
+        "initializer_cutoff_factor": 2.0,
+        "initializer_range": 0.02,
+        "intermediate_size": 1152,
+        "layer_types": None,
+        "local_attention": 128,
+        "max_position_embeddings": 8192,
+        "mlp_bias": False,
+        "mlp_dropout": 0.0,
+        "norm_bias": False,
+        "norm_eps": 1e-5,
+        "num_attention_heads": 12,
+        "num_hidden_layers": 22,
+        "pad_token_id": 50283,
+        "rope_parameters": None,
+        "sep_token_id": 50282,
+        "sparse_pred_ignore_index": -100,
+        "sparse_prediction": False,
+        "tie_word_embeddings": True,
+        "vocab_size": 50368,
+    }
+    LAYER_TYPES = ("full_attention", "sliding_attention")
+    DEFAULT_THETA = {"full_attention": 160_000.0, "sliding_attention": 10_000.0}
+
+    def __init__(self, **kwargs: Any) -> None:
+        if "sliding_window" in kwargs:  # the half window, as transformers' property spells it
+            half = kwargs.pop("sliding_window")
+            if not (_is_int(half) and half >= 0):
+                raise ConfigError(f"sliding_window={half!r} must be a number of tokens (half of local_attention)")
+            kwargs["local_attention"] = 2 * half
+        thetas = {"full_attention": kwargs.pop("global_rope_theta", None),
+                  "sliding_attention": kwargs.pop("local_rope_theta", None)}
+        scaling = kwargs.pop("rope_scaling", None)
+        kwargs.pop("reference_compile", None)  # deprecated; transformers drops it from the config too
+        super().__init__(**kwargs)
+        every, layers = self.global_attn_every_n_layers, self.num_hidden_layers
+        if self.layer_types is None and _is_int(every) and every >= 1 and _is_int(layers):  # else validate() refuses
+            self.layer_types = [self.LAYER_TYPES[bool(i % every)] for i in range(layers)]  # every n-th global, from 0
+        rope = copy.deepcopy(self.rope_parameters) or {kind: {"rope_type": "default"} for kind in self.LAYER_TYPES}
+        if isinstance(rope, dict) and all(isinstance(v, dict) for v in rope.values()) and isinstance(scaling or {}, dict):
+            for kind in self.LAYER_TYPES:
+                params = rope.setdefault(kind, {"rope_type": "default"})
+                params.update(scaling or {})
+                params.setdefault("rope_theta", thetas[kind] if thetas[kind] is not None else self.DEFAULT_THETA[kind])
+                params.setdefault("rope_type", params.get("type", "default"))
+        self.rope_parameters = rope
+
+    @property
+    def sliding_window(self) -> int:
+        """Keys at most this far from the query are seen by a sliding layer (local_attention // 2)."""
+        return self.local_attention // 2
+
+    def validate(self) -> None:
+        self._require_divisible("hidden_size", "num_attention_heads")
+        where = f"({self._name_or_path or 'config'}/config.json)"
+        if self.classifier_pooling not in ("cls", "mean"):
+            raise ConfigError(f"classifier_pooling={self.classifier_pooling!r} must be 'cls' or 'mean' {where}")
+        if not (_is_int(self.local_attention) and self.local_attention >= 0):
+            raise ConfigError(f"local_attention={self.local_attention!r} must be a window of tokens, e.g. 128 {where}")
+        eps = self.norm_eps
+        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
+            raise ConfigError(f"norm_eps={self.norm_eps!r} must be a small non-negative number such as 1e-05 {where}")
+        types = self.layer_types
+        if not isinstance(types, list) or len(types) != self.num_hidden_layers or not set(types) <= set(self.LAYER_TYPES):
+            raise ConfigError(f"layer_types must list {self.num_hidden_layers} of {list(self.LAYER_TYPES)} (or give "
+                              f"global_attn_every_n_layers, a positive integer) {where}")
+        rope = self.rope_parameters
+        for kind in set(types):
+            params = rope.get(kind) if isinstance(rope, dict) else None
+            if not isinstance(params, dict) or params.get("rope_type") != "default":
+                found = params.get("rope_type") if isinstance(params, dict) else params
+                raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r}; only 'default' is supported {where}")
+            theta = params.get("rope_theta")
+            if not (isinstance(theta, (int, float)) and not isinstance(theta, bool) and 0 < theta < float("inf")):
+                raise ConfigError(f"rope_theta={theta!r} for {kind} must be a positive number such as 10000.0 {where}")
+
+
+class DebertaV2Config(PretrainedConfig):
+    """DeBERTa-v2's config with transformers' defaults (deberta-v2-xlarge's shape); DeBERTa-v3
+    checkpoints use it too (model_type "deberta-v2").
+
+    Attention is disentangled when `relative_attention`: content-to-position and position-to-content
+    scores (`pos_att_type`, a list, or "c2p|p2c" as older config.json files spell it) over relative
+    positions, log-bucketed into `position_buckets` when > 0, within `max_relative_positions`
+    (max_position_embeddings when < 1). `share_att_key` reuses the content projections for positions;
+    `norm_rel_ebd` "layer_norm" normalizes the relative embeddings (configuration_deberta_v2).
+    """
+
+    model_type = "deberta-v2"
+    size_minimums = {"type_vocab_size": 0}  # 0: no token type embeddings (DebertaV2Embeddings)
+    defaults = {
+        "attention_probs_dropout_prob": 0.1,
+        "bos_token_id": None,
+        "eos_token_id": None,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": 1536,
+        "initializer_range": 0.02,
+        "intermediate_size": 6144,
+        "layer_norm_eps": 1e-7,
+        "legacy": True,
+        "max_position_embeddings": 512,
+        "max_relative_positions": -1,
+        "num_attention_heads": 24,
+        "num_hidden_layers": 24,
+        "pad_token_id": 0,
+        "pooler_dropout": 0,
+        "pooler_hidden_act": "gelu",
+        "pos_att_type": None,
+        "position_biased_input": True,
+        "relative_attention": False,
+        "tie_word_embeddings": True,
+        "type_vocab_size": 0,
+        "vocab_size": 128100,
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        if isinstance(kwargs.get("pos_att_type"), str):  # "p2c|c2p" in older config.json files
+            kwargs["pos_att_type"] = [x.strip() for x in kwargs["pos_att_type"].lower().split("|")]
+        super().__init__(**kwargs)
+        if "pooler_hidden_size" not in kwargs:
+            self.pooler_hidden_size = self.hidden_size
+
+    def validate(self) -> None:
+        self._require_divisible("hidden_size", "num_attention_heads")
+        where = f"({self._name_or_path or 'config'}/config.json)"
+        kinds = self.pos_att_type
+        if kinds is not None and not (isinstance(kinds, list) and all(isinstance(k, str) for k in kinds)):
+            raise ConfigError(f"pos_att_type={kinds!r} must be a list such as [\"p2c\", \"c2p\"] or \"p2c|c2p\" {where}")
+        unknown = set(kinds or []) - {"c2p", "p2c"}
+        if unknown:
+            raise ConfigError(f"pos_att_type {sorted(unknown)} is not supported (only 'c2p' and 'p2c') {where}")
+        for key in ("position_buckets", "max_relative_positions", "conv_kernel_size", "pooler_hidden_size",
+                    "attention_head_size"):
+            if hasattr(self, key) and not _is_int(getattr(self, key)):
+                raise ConfigError(f"{key}={getattr(self, key)!r} must be an integer {where}")
+        if not isinstance(getattr(self, "norm_rel_ebd", "none"), str):
+            raise ConfigError(f"norm_rel_ebd={self.norm_rel_ebd!r} must be a string such as \"layer_norm\" {where}")
+        if getattr(self, "conv_kernel_size", 0) > 0:
+            raise ConfigError(
+                f"conv_kernel_size={self.conv_kernel_size} (DeBERTa-v2's convolution after the first layer, "
+                f"used by deberta-v2-xlarge/xxlarge) is not supported yet; DeBERTa-v3 checkpoints have none {where}"
+            )
+        head_size = getattr(self, "attention_head_size", self.hidden_size // self.num_attention_heads)
+        if head_size * self.num_attention_heads != self.hidden_size:
+            raise ConfigError(f"attention_head_size={head_size} times num_attention_heads must equal hidden_size {where}")
+
+
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
-    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, ElectraConfig, AlbertConfig)
+    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, ElectraConfig, AlbertConfig, MPNetConfig,
+              ModernBertConfig, DebertaV2Config)
 }
 
 
@@ -327,7 +593,7 @@ def config_class_for(data: dict[str, Any], *, source: Any = "config.json") -> ty
     model_type = data.get("model_type")
     if model_type is None:
         raise ConfigError(f"config.json of {source} has no 'model_type'; add it (e.g. \"bert\")")
-    if model_type not in CONFIG_CLASSES:
+    if not isinstance(model_type, str) or model_type not in CONFIG_CLASSES:
         raise ConfigError(
             f"model_type {model_type!r} ({source}) is not supported by leanpipe yet; "
             f"supported: {', '.join(supported_model_types())}"
@@ -339,7 +605,7 @@ def read_config_dict(name_or_path: str | os.PathLike, *, revision: str | None = 
     path = hub.resolve_file(name_or_path, "config.json", revision=revision)
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, or nested past Python's recursion limit
         raise ConfigError(f"{path} is not valid JSON ({exc}); re-download the checkpoint") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object, got {type(data).__name__}")

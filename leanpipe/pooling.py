@@ -70,6 +70,8 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
     modules = _read_json(name_or_path, "modules.json", revision)
     if modules is None:
         return SentenceConfig()
+    if not all(isinstance(m, dict) and isinstance(m.get("path", ""), str) for m in modules):
+        raise CheckpointError(f"{name_or_path}/modules.json should list objects like {{\"type\": ..., \"path\": \"1_Pooling\"}}")
     kinds = {_module_kind(m, name_or_path): m.get("path", "") for m in modules}
     if "Pooling" not in kinds:
         raise CheckpointError(
@@ -150,9 +152,13 @@ def _read_json(name_or_path: str | os.PathLike, filename: str, revision: str | N
     if path is None:
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, or nested too deep
         raise CheckpointError(f"{path} is not valid JSON ({exc}); re-download the checkpoint") from None
+    if not isinstance(data, list if filename == "modules.json" else dict):
+        raise CheckpointError(f"{path} should hold a JSON {'list' if filename == 'modules.json' else 'object'}, "
+                              f"found {type(data).__name__}; re-download the checkpoint")
+    return data
 
 
 # ---- pooling: hidden (B, T, H) float, mask (B, T) 0/1 -> (B, H) ----------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ConfigError
+
 _NEG = np.float32(np.finfo(np.float32).min)  # additive mask for padded keys, as transformers uses
 
 
@@ -60,7 +62,8 @@ class NumpyOps:
             return np.maximum(x, 0)
         if name == "tanh":
             return np.tanh(x)
-        raise ValueError(f"activation {name!r} has no NumPy implementation")
+        raise ConfigError(f"activation {name!r} (config.json's hidden_act / activation) has no NumPy implementation; "
+                          f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
     def attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
         """Scaled dot-product attention over keys where `mask` (B, T) is 1."""
@@ -96,6 +99,99 @@ class NumpyOps:
         """
         mask = (ids != pad_id).astype(np.int64)  # (B, T)
         return np.cumsum(mask, axis=1) * mask + pad_id  # (B, T)
+
+    # --- relative positions and attention with an additive bias (MPNet, ModernBERT, DeBERTa) ----
+    def relative_table(self, table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Rows of `table` picked by the key's offset from the query: out[i, j] = table[j - i + M - 1]
+        for a table of 2M - 1 rows (offsets -(M-1) .. M-1) -> (T, T, ...).
+
+        `relative_table(np.array([10, 11, 12]), ids of length 2)` -> [[11, 12], [10, 11]].
+        """
+        pos = np.arange(ids.shape[1])
+        return table[pos[None, :] - pos[:, None] + (table.shape[0] - 1) // 2]  # (T, T, ...)
+
+    def transpose(self, x: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
+        return x.transpose(perm)
+
+    def mask_bias(self, mask: np.ndarray, *, pairwise: bool = False, window: int | None = None) -> np.ndarray:
+        """Additive attention mask: 0 where query i may see key j, float32 min elsewhere.
+
+        Keys where `mask` (B, T) is 0 are hidden -> (B, 1, 1, T). `pairwise`: padded queries see
+        nothing either (DeBERTa's mask_i * mask_j); `window`: only keys with |i - j| <= window
+        (ModernBERT's local layers); both give (B, 1, T, T).
+        """
+        keep = mask[:, None, None, :] > 0  # (B, 1, 1, T)
+        if pairwise:
+            keep = keep & (mask[:, None, :, None] > 0)  # (B, 1, T, T)
+        if window is not None:
+            pos = np.arange(mask.shape[1])
+            keep = keep & (np.abs(pos[None, :] - pos[:, None]) <= window)  # (B, 1, T, T)
+        return np.where(keep, np.float32(0), _NEG)
+
+    def attention_with_bias(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray, heads: int,
+                            head_dim: int, scale: float | None = None) -> np.ndarray:
+        """softmax(q k^T * scale + bias) v per head; `bias` (B or 1, N or 1, T, T) carries the mask too
+        (see mask_bias). `scale` defaults to 1/sqrt(head_dim)."""
+        b, t, _ = q.shape
+        q, k, v = (a.reshape(b, t, heads, head_dim).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, T, D)
+        scale = 1 / np.sqrt(head_dim) if scale is None else scale
+        scores = q @ k.transpose(0, 1, 3, 2) * np.float32(scale) + bias  # (B, N, T, T)
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        probs = scores / scores.sum(-1, keepdims=True)
+        return (probs @ v).transpose(0, 2, 1, 3).reshape(b, t, heads * head_dim)  # (B, T, H)
+
+    def self_attention_with_bias(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray,
+                                 bias: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
+        """Q/K/V projections of `x`, then attention over keys where `mask` (B, T) is 1 with the
+        additive `bias` (1 or B, N, T, T) on the scores (one fused op in the ONNX engine)."""
+        q, k, v = self.linears(x, qkv)  # (B, T, H) each
+        return self.attention_with_bias(q, k, v, bias + self.mask_bias(mask), heads, head_dim)
+
+    # --- rotary positions, gated MLPs and pooling (ModernBERT) ----------------------------------
+    def split(self, x: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+        """(..., sum(sizes)) -> arrays (..., size) in order: a fused QKV (B, T, 3H) -> q, k, v."""
+        return np.split(x, np.cumsum(sizes)[:-1], axis=-1)
+
+    def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a * b
+
+    def rotary(self, x: np.ndarray, cos: np.ndarray, sin: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
+        """Rotary position embedding of each head: x * cos + rotate_half(x) * sin, where rotate_half
+        turns (x1, x2) into (-x2, x1) (modeling_modernbert apply_rotary_pos_emb). x (B, T, H);
+        cos, sin from position_embed: (1, T, D)."""
+        b, t, _ = x.shape
+        xh = x.reshape(b, t, heads, head_dim)  # (B, T, N, D)
+        half = head_dim // 2
+        rotated = np.concatenate((-xh[..., half:], xh[..., :half]), axis=-1)
+        out = xh * cos[:, :, None] + rotated * sin[:, :, None]  # cos, sin (1, T, 1, D)
+        return out.reshape(b, t, heads * head_dim)  # (B, T, H)
+
+    def masked_mean(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean over the tokens where `mask` (B, T) is 1: (B, T, H) -> (B, H)."""
+        m = mask[:, :, None].astype(x.dtype)  # (B, T, 1)
+        return (x * m).sum(1) / m.sum(1)
+
+    def queries_with_keys(self, bias: np.ndarray) -> np.ndarray:
+        """1.0 for each query that sees at least one key under the mask_bias `bias` (B, 1, T, T), else
+        0.0 -> (B, T, 1). torch's SDPA, transformers' default attention, returns zeros for the others."""
+        return (bias == 0).any(-1).transpose(0, 2, 1).astype(np.float32)  # (B, T, 1)
+
+    # --- disentangled attention (DeBERTa) -------------------------------------------------------
+    def zero_masked(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
+        return x * mask[:, :, None].astype(x.dtype)
+
+    def relative_scores(self, x: np.ndarray, pos: np.ndarray, index: np.ndarray, heads: int, head_dim: int,
+                        scale: float) -> np.ndarray:
+        """Each token's score against the relative-position vector `index` picks for it, per head:
+        out[b, n, i, j] = x[b, i, n] . pos[index[i, j], n] * scale. x (B, T, H) from the tokens, pos
+        (R, H) from the relative embeddings, index (T, T) in [0, R) -> (B, N, T, T) (modeling_deberta_v2
+        disentangled_attention_bias: the bmm then torch.gather)."""
+        b, t, _ = x.shape
+        xh = x.reshape(b, t, heads, head_dim).transpose(0, 2, 1, 3)  # (B, N, T, D)
+        ph = pos.reshape(-1, heads, head_dim).transpose(1, 2, 0)  # (N, D, R)
+        full = xh @ ph  # (B, N, T, R)
+        return full[:, :, np.arange(t)[:, None], index] * np.float32(scale)  # (B, N, T, T)
 
 
 def _erf(x: np.ndarray) -> np.ndarray:

@@ -11,6 +11,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from ..errors import ConfigError
+
 OPSET = 17  # LayerNormalization is standard from 17
 _NEG = float(np.finfo(np.float32).min)
 _EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
@@ -141,7 +143,8 @@ class OnnxOps:
             return self._node("Mul", [half, self._node("Add", [self._node("Tanh", [inner]), self._scalar(1.0)])])
         if name in ("relu", "tanh"):
             return self._node(name.capitalize(), [x])
-        raise ValueError(f"activation {name!r} has no ONNX implementation")
+        raise ConfigError(f"activation {name!r} (config.json's hidden_act / activation) has no ONNX implementation; "
+                          f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
     def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int) -> str:
         """Scaled dot-product attention over keys where `mask` (B, T) is 1."""
@@ -192,6 +195,124 @@ class OnnxOps:
         mask = self._node("Cast", [self._node("Not", [self._node("Equal", [ids, pad])])], "not_pad", to=TensorProto.INT64)
         counted = self._node("CumSum", [mask, self.const(np.array(1, dtype=np.int64), key=("i64", 1))], "cumsum")  # (B, T)
         return self._node("Add", [self._node("Mul", [counted, mask]), pad], "position_ids")  # (B, T)
+
+    # --- relative positions and attention with an additive bias (MPNet, ModernBERT, DeBERTa) ----
+    def _positions(self) -> str:
+        """(T,) int64 0 .. T-1, from the input_ids every graph has; built once."""
+        if ("positions",) not in self._mask_bias:
+            t = self._node("Gather", [self._node("Shape", [self.input("input_ids")]), self._ints([1])], "t")  # (1,)
+            t = self._node("Squeeze", [t, self._ints([0])], "t")
+            zero, one = (self.const(np.array(v, dtype=np.int64), key=("i64", v)) for v in (0, 1))
+            self._mask_bias[("positions",)] = self._node("Range", [zero, t, one], "positions")  # (T,)
+        return self._mask_bias[("positions",)]
+
+    def _offsets(self) -> str:
+        """(T, T) int64 key offsets j - i, built once per graph (every input is (B, T))."""
+        if ("offsets",) not in self._mask_bias:
+            pos = self._positions()  # (T,)
+            rows = self._node("Unsqueeze", [pos, self._ints([1])], "rows")  # (T, 1)
+            cols = self._node("Unsqueeze", [pos, self._ints([0])], "cols")  # (1, T)
+            self._mask_bias[("offsets",)] = self._node("Sub", [cols, rows], "offsets")  # (T, T)
+        return self._mask_bias[("offsets",)]
+
+    def relative_table(self, table: np.ndarray, ids: str) -> str:
+        """Rows of `table` picked by the key's offset from the query: out[i, j] = table[j - i + M - 1]
+        for a table of 2M - 1 rows -> (T, T, ...) (see NumpyOps)."""
+        mid = self.const(np.array((table.shape[0] - 1) // 2, dtype=np.int64), key=("i64", (table.shape[0] - 1) // 2))
+        index = self._node("Add", [self._offsets(), mid], "rel_index")  # (T, T)
+        return self._node("Gather", [self.const(table), index], "rel_table")
+
+    def transpose(self, x: str, perm: tuple[int, ...]) -> str:
+        return self._node("Transpose", [x], perm=list(perm))
+
+    def mask_bias(self, mask: str, *, pairwise: bool = False, window: int | None = None) -> str:
+        """Additive attention mask: 0 where query i may see key j, float32 min elsewhere (see NumpyOps)."""
+        key = ("bias", mask, pairwise, window)
+        if key not in self._mask_bias:
+            seen = self._node("Cast", [mask], "mask_bool", to=TensorProto.BOOL)  # (B, T)
+            keep = self._node("Unsqueeze", [seen, self._ints([1, 2])], "keep")  # (B, 1, 1, T)
+            if pairwise:
+                keep = self._node("And", [keep, self._node("Unsqueeze", [seen, self._ints([1, 3])])], "keep")  # (B, 1, T, T)
+            if window is not None:
+                near = self.const(np.array(window, dtype=np.int64), key=("i64", window))
+                inside = self._node("LessOrEqual", [self._node("Abs", [self._offsets()]), near], "window")  # (T, T)
+                keep = self._node("And", [keep, inside], "keep")  # (B, 1, T, T)
+            self._mask_bias[key] = self._node("Where", [keep, self._scalar(0.0), self._scalar(_NEG)], "mask_bias")
+        return self._mask_bias[key]
+
+    def attention_with_bias(self, q: str, k: str, v: str, bias: str, heads: int, head_dim: int,
+                            scale: float | None = None) -> str:
+        """softmax(q k^T * scale + bias) v per head; `bias` carries the mask too (see NumpyOps)."""
+        split = self._ints([0, 0, heads, head_dim])
+        qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
+        kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
+        vh = self._node("Transpose", [self._node("Reshape", [v, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
+        scale = float(1 / np.sqrt(head_dim)) if scale is None else float(scale)
+        scores = self._node("Mul", [self._node("MatMul", [qh, kt]), self._scalar(scale)])
+        probs = self._node("Softmax", [self._node("Add", [scores, bias])], axis=-1)  # (B, N, T, T)
+        ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
+        return self._node("Reshape", [ctx, self._ints([0, 0, heads * head_dim])], "attn")  # (B, T, H)
+
+    def self_attention_with_bias(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, bias: str,
+                                 heads: int, head_dim: int) -> str:
+        """Q/K/V projections and attention with an additive bias (1 or B, N, T, T) on the scores, as
+        onnxruntime's fused Attention kernel (its `attention_bias` input)."""
+        key = tuple(id(w_) for w_, _ in qkv)
+        self._alive.append(qkv)
+        w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
+        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
+        if ("i32", mask) not in self._mask_bias:
+            self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=TensorProto.INT32)
+        return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)], "", bias], "attn", domain="com.microsoft",
+                          num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+
+    # --- rotary positions, gated MLPs and pooling (ModernBERT) ----------------------------------
+    def split(self, x: str, sizes: list[int]) -> list[str]:
+        """(..., sum(sizes)) -> tensors (..., size) in order (see NumpyOps)."""
+        parts = self._node("Split", [x, self._ints(list(sizes))], "split", n_out=len(sizes), axis=-1)
+        return [parts] if len(sizes) == 1 else parts
+
+    def mul(self, a: str, b: str) -> str:
+        return self._node("Mul", [a, b])
+
+    def rotary(self, x: str, cos: str, sin: str, heads: int, head_dim: int) -> str:
+        """x * cos + rotate_half(x) * sin per head (see NumpyOps); cos, sin from position_embed: (T, D)."""
+        xh = self._node("Reshape", [x, self._ints([0, 0, heads, head_dim])], "heads")  # (B, T, N, D)
+        x1, x2 = self._node("Split", [xh, self._ints([head_dim // 2] * 2)], "halves", n_out=2, axis=-1)
+        rotated = self._node("Concat", [self._node("Neg", [x2]), x1], "rotate_half", axis=-1)
+        cos, sin = (self._node("Unsqueeze", [a, self._ints([-2])]) for a in (cos, sin))  # (T, 1, D)
+        out = self._node("Add", [self._node("Mul", [xh, cos]), self._node("Mul", [rotated, sin])], "rotary")
+        return self._node("Reshape", [out, self._ints([0, 0, heads * head_dim])], "rotary")  # (B, T, H)
+
+    def masked_mean(self, x: str, mask: str) -> str:
+        """Mean over the tokens where `mask` (B, T) is 1: (B, T, H) -> (B, H)."""
+        m = self._node("Unsqueeze", [self._node("Cast", [mask], to=TensorProto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
+        total = self._node("ReduceSum", [self._node("Mul", [x, m]), self._ints([1])], keepdims=0)  # (B, H)
+        return self._node("Div", [total, self._node("ReduceSum", [m, self._ints([1])], keepdims=0)], "mean")
+
+    def queries_with_keys(self, bias: str) -> str:
+        """1.0 for each query that sees at least one key under the mask_bias `bias`, else 0.0 -> (B, T, 1)."""
+        seen = self._node("Cast", [self._node("Equal", [bias, self._scalar(0.0)])], to=TensorProto.FLOAT)  # (B, 1, T, T)
+        any_key = self._node("ReduceMax", [seen], axes=[-1], keepdims=0)  # (B, 1, T)
+        return self._node("Transpose", [any_key], perm=[0, 2, 1])  # (B, T, 1)
+
+    # --- disentangled attention (DeBERTa) -------------------------------------------------------
+    def zero_masked(self, x: str, mask: str) -> str:
+        """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
+        m = self._node("Unsqueeze", [self._node("Cast", [mask], to=TensorProto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
+        return self._node("Mul", [x, m], "masked")
+
+    def relative_scores(self, x: str, pos: str, index: str, heads: int, head_dim: int, scale: float) -> str:
+        """out[b, n, i, j] = x[b, i, n] . pos[index[i, j], n] * scale -> (B, N, T, T) (see NumpyOps):
+        one MatMul against every relative position, then a Gather of row i's entries at index[i, :]."""
+        xh = self._node("Transpose", [self._node("Reshape", [x, self._ints([0, 0, heads, head_dim])])], perm=[0, 2, 1, 3])
+        ph = self._node("Transpose", [self._node("Reshape", [pos, self._ints([-1, heads, head_dim])])], perm=[1, 2, 0])
+        full = self._node("MatMul", [xh, ph], "rel_full")  # (B, N, T, R)
+        r = self._node("Gather", [self._node("Shape", [full]), self._ints([3])], "r")  # (1,)
+        rows = self._node("Mul", [self._node("Unsqueeze", [self._positions(), self._ints([1])]), r], "row_base")  # (T, 1)
+        flat = self._node("Reshape", [full, self._ints([0, 0, -1])], "rel_flat")  # (B, N, T * R)
+        picked = self._node("Gather", [flat, self._node("Add", [rows, index])], "rel_scores", axis=2)  # (B, N, T, T)
+        return self._node("Mul", [picked, self._scalar(float(scale))], "rel_scores")
 
     def model(self) -> onnx.ModelProto:
         graph = helper.make_graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)

@@ -8,15 +8,18 @@ from typing import Any
 from ..config import (
     AlbertConfig,
     BertConfig,
+    DebertaV2Config,
     DistilBertConfig,
     ElectraConfig,
+    ModernBertConfig,
+    MPNetConfig,
     PretrainedConfig,
     RobertaConfig,
     XLMRobertaConfig,
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, distilbert, electra, roberta, xlm_roberta
+from . import albert, bert, deberta_v2, distilbert, electra, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -37,6 +40,9 @@ _FAMILIES = [
     (xlm_roberta, XLMRobertaConfig, "XLMRoberta"),
     (electra, ElectraConfig, "Electra"),
     (albert, AlbertConfig, "Albert"),
+    (mpnet, MPNetConfig, "MPNet"),
+    (modernbert, ModernBertConfig, "ModernBert"),
+    (deberta_v2, DebertaV2Config, "DebertaV2"),
 ]
 
 

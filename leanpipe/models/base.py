@@ -17,7 +17,7 @@ import numpy as np
 from ..config import PretrainedConfig
 from ..engine import build_engine
 from ..errors import ConfigError
-from ..weights import Weights, load_weights
+from ..weights import Weights, load_weights_from
 from . import inputs
 from .outputs import (
     BaseModelOutput,
@@ -28,7 +28,7 @@ from .outputs import (
     TokenClassifierOutput,
 )
 
-PROBE = "embeddings.word_embeddings.weight"  # every supported family has it, bare or prefixed
+PROBE = "embeddings.word_embeddings.weight"  # bare or prefixed; a family module may name its own PROBE
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class PreTrainedModel:
         self.engine = build_engine(
             lambda ops: definition(ops, weights, config), self.family.INPUT_NAMES, engine, num_threads=num_threads, quantize=quantize
         )
+        if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
+            self.engine.run(self.check_inputs([[0]]))
+        weights.check_unused()
 
     @classmethod
     def from_pretrained(
@@ -84,8 +87,8 @@ class PreTrainedModel:
         config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
         if config.model_type != cls.config_class.model_type:
             raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
-        tensors = load_weights(name_or_path, revision=revision)
-        weights = Weights(tensors, prefix=cls.family.PREFIX, probe=PROBE, source=str(name_or_path))
+        tensors, source = load_weights_from(name_or_path, revision=revision)
+        weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
         model = cls(config, weights, engine=engine, num_threads=num_threads, quantize=quantize)
         model.revision = revision  # tasks read the checkpoint's other files (modules.json ...) at the same revision
         return model
@@ -118,7 +121,7 @@ class PreTrainedModel:
             token_type_ids,
             vocab_size=c.vocab_size,
             max_positions=self.family.max_positions(c) if hasattr(self.family, "max_positions") else c.max_position_embeddings,
-            type_vocab_size=getattr(c, "type_vocab_size", None),
+            type_vocab_size=getattr(c, "type_vocab_size", None) or None,  # 0: the model has no token types (DeBERTa-v3)
         )
 
     def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -81,7 +81,7 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         service: Service = request.app.state.service
         try:
-            body = await read_json(request, service.settings.max_body_bytes)
+            body = await read_json(request, service.settings.max_body_bytes, service.settings.body_timeout_s)
             return json_response(await handler(service, body))
         except (HTTPError, LeanpipeError, ValueError, TypeError, LookupError) as exc:
             return as_http_error(exc).response()

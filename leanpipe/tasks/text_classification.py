@@ -28,6 +28,11 @@ class TextClassification(Task):
             del params["function_to_apply"]  # transformers: None in a call keeps the pipeline's choice
         return super().gather_inputs(inputs, params)
 
+    def check_params(self, params: dict[str, Any]) -> None:
+        top_k = params.get("top_k")
+        if top_k is not _UNSET and top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)):
+            raise InputError(f"top_k must be an integer (how many labels) or None (every label), got {top_k!r}")
+
     def normalize(self, inputs: Any) -> tuple[list[Any], bool]:
         if isinstance(inputs, dict):
             return [inputs], True

@@ -11,7 +11,19 @@ from typing import Any
 
 from ..errors import TokenizerError
 from . import files as F
-from .loading import ALBERT, BERT, DISTILBERT, GENERIC, ROBERTA, XLM_ROBERTA, check_overrides, choose_class, load_parts
+from .loading import (
+    ALBERT,
+    BERT,
+    DEBERTA_V2,
+    DISTILBERT,
+    GENERIC,
+    MPNET,
+    ROBERTA,
+    XLM_ROBERTA,
+    check_overrides,
+    choose_class,
+    load_parts,
+)
 from .tokenizer import PreTrainedTokenizerFast
 
 
@@ -45,6 +57,18 @@ class AlbertTokenizer(PreTrainedTokenizerFast):
     _recipe = ALBERT
 
 
+class MPNetTokenizer(PreTrainedTokenizerFast):
+    """MPNet's WordPiece with <s> </s> specials, from tokenizer.json or vocab.txt (do_lower_case=True)."""
+
+    _recipe = MPNET
+
+
+class DebertaV2Tokenizer(PreTrainedTokenizerFast):
+    """DeBERTa-v2/v3's SentencePiece Unigram, from tokenizer.json or spm.model (do_lower_case=False)."""
+
+    _recipe = DEBERTA_V2
+
+
 # transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
 # (transformers 5.2 still ships an older RobertaTokenizerFast class; AutoTokenizer never picks it.)
 BertTokenizerFast = BertTokenizer
@@ -53,6 +77,8 @@ ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 reso
 RobertaTokenizerFast = RobertaTokenizer
 XLMRobertaTokenizerFast = XLMRobertaTokenizer
 AlbertTokenizerFast = AlbertTokenizer
+MPNetTokenizerFast = MPNetTokenizer
+DebertaV2TokenizerFast = DebertaV2Tokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,
@@ -60,6 +86,8 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     ROBERTA: RobertaTokenizer,
     XLM_ROBERTA: XLMRobertaTokenizer,
     ALBERT: AlbertTokenizer,
+    MPNET: MPNetTokenizer,
+    DEBERTA_V2: DebertaV2Tokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

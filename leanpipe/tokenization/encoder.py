@@ -52,7 +52,7 @@ class EncoderMixin:
                 if not _is_rust_error(exc):
                     raise
                 if isinstance(exc, TypeError):
-                    raise InputError(f"every text must be a string (or a list of words): {exc}") from None
+                    raise InputError(_unencodable(inputs) or f"every text must be a string (or a list of words): {exc}") from None
                 hint = " (lower stride or raise max_length)" if "stride" in str(exc) or "runcat" in str(exc) else ""
                 raise TokenizerError(f"tokenizers could not encode the input: {exc}{hint}") from None
             finally:
@@ -289,6 +289,28 @@ class EncoderMixin:
             return_attention_mask=return_attention_mask,
         )
         return BatchEncoding(padded, tensor_type=return_tensors)
+
+
+def _unencodable(inputs: list[Any]) -> str:
+    """Why `tokenizers` refused strings: a lone surrogate ("\\ud800", e.g. from JSON "\\ud800" or
+    surrogateescape decoding) has no UTF-8 form. "" when no input has one."""
+    for i, item in enumerate(inputs):
+        texts = [item] if isinstance(item, str) else [t for t in _leaves(item) if isinstance(t, str)]
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return (f"input {i} contains the lone surrogate {text[exc.start]!r} at character {exc.start}, which is "
+                        f"not valid Unicode and cannot be tokenized; clean it first, e.g. "
+                        f"text.encode('utf-8', 'replace').decode('utf-8')")
+    return ""
+
+
+def _leaves(item: Any) -> list[Any]:
+    """The strings inside a pair or a pre-split text: ("a", ["b", "c"]) -> ["a", "b", "c"]."""
+    if isinstance(item, (list, tuple)):
+        return [leaf for part in item for leaf in _leaves(part)]
+    return [item]
 
 
 def _is_rust_error(exc: BaseException) -> bool:

@@ -87,6 +87,8 @@ def read_json_object(path: Path | None) -> dict[str, Any]:
             f"{path.name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}) in {path}; "
             f"the file is truncated or corrupt: download or save the checkpoint again"
         ) from None
+    except (ValueError, RecursionError) as exc:  # nested too deep, or an integer too long to parse
+        raise CheckpointError(f"{path.name} is not usable JSON ({exc}) in {path}; download or save the checkpoint again") from None
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} should hold a JSON object {{...}}, found {type(data).__name__}")
     return data
@@ -97,7 +99,9 @@ def load_tokenizer_json(path: Path) -> Tokenizer:
     raw = read_json_object(path)  # gives the precise JSON error before the Rust parser's terse one
     try:
         return Tokenizer.from_str(json.dumps(raw))
-    except Exception as exc:  # the Rust side raises a bare Exception
+    except BaseException as exc:  # the Rust side raises a bare Exception, or pyo3's PanicException
+        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+            raise  # Ctrl-C, SystemExit
         import tokenizers
 
         raise CheckpointError(
@@ -111,9 +115,12 @@ def tokenizer_json_vocab(path: Path) -> dict[str, int]:
     model = read_json_object(path).get("model")
     vocab = model.get("vocab") if isinstance(model, dict) else None
     if isinstance(vocab, list):  # Unigram-style [[token, score], ...]; only the order matters here
-        vocab = {(item[0] if isinstance(item, list) else item): i for i, item in enumerate(vocab)}
+        vocab = {(item[0] if isinstance(item, list) and item else item): i for i, item in enumerate(vocab)}
     if not isinstance(vocab, dict) or not vocab:
         raise CheckpointError(f"{path} has no model.vocab mapping; it is not a WordPiece tokenizer.json")
+    bad = [(k, v) for k, v in vocab.items() if not isinstance(k, str) or type(v) is not int or v < 0]
+    if bad:
+        raise CheckpointError(f"{path}: model.vocab should map token -> id >= 0; bad entries: {bad[:3]}")
     return vocab
 
 

@@ -6,6 +6,8 @@ Recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between th
   everything else rebuilt from tokenizer_config.json (see bert_backend.py);
 - "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer": likewise, from tokenizer.json or
   vocab.json + merges.txt / sentencepiece.bpe.model / spiece.model (bpe_backend.py, sentencepiece_backend.py);
+- "MPNetTokenizer": BERT's WordPiece with <s> </s> specials (mpnet_backend.py);
+- "DebertaV2Tokenizer": SentencePiece Unigram from tokenizer.json or spm.model (deberta_backend.py);
 - "PreTrainedTokenizerFast": tokenizer.json used as it is (transformers' TokenizersBackend).
 """
 
@@ -17,10 +19,12 @@ from typing import Any
 
 from tokenizers import AddedToken, Tokenizer, processors
 
-from ..errors import CheckpointError, TokenizerError
+from ..errors import CheckpointError, LeanpipeError, TokenizerError
 from . import files as F
 from .bert_backend import BERT_DEFAULT_TOKENS, bert_template, build_wordpiece_backend
 from .bpe_backend import roberta_backend
+from .deberta_backend import deberta_v2_backend
+from .mpnet_backend import mpnet_backend
 from .sentencepiece_backend import albert_backend, xlm_roberta_backend
 from .special_tokens import (
     SpecialTokens,
@@ -36,8 +40,12 @@ logger = logging.getLogger(__name__)
 VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length for "no limit"
 BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedTokenizerFast"
 ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer"
+MPNET, DEBERTA_V2 = "MPNetTokenizer", "DebertaV2Tokenizer"
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
-FAMILY_RECIPES = {ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend}
+FAMILY_RECIPES = {
+    ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
+    DEBERTA_V2: deberta_v2_backend,
+}
 
 # Model types whose transformers 5.2 tokenizer is BertTokenizer (models/auto/tokenization_auto.py).
 BERT_MODEL_TYPES = frozenset(
@@ -50,7 +58,8 @@ OTHER_MODEL_TYPES = {
                     "roberta-prelayernorm".split(), ROBERTA),
     **dict.fromkeys("kosmos-2 metaclip_2 trocr xlm-roberta xlm-roberta-xl xmod".split(), XLM_ROBERTA),
     **dict.fromkeys("albert nystromformer yoso".split(), ALBERT),
-    "mpnet": "MPNetTokenizer",
+    "mpnet": MPNET,
+    "deberta-v2": DEBERTA_V2,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
@@ -65,6 +74,8 @@ DEFAULT_INPUT_NAMES = {
     ROBERTA: ("input_ids", "attention_mask"),
     XLM_ROBERTA: ("input_ids", "attention_mask"),
     ALBERT: ("input_ids", "attention_mask"),  # no token_type_ids, although pairs are typed 0/1
+    MPNET: ("input_ids", "attention_mask"),
+    DEBERTA_V2: ("input_ids", "attention_mask", "token_type_ids"),
 }
 SETTING_KEYS = frozenset(
     "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "
@@ -112,6 +123,9 @@ def choose_class(
     loads tokenizer.json as it is. `tokenizer_class` comes from tokenizer_config.json,
     `config_tokenizer_class` from config.json (consulted only when the former is absent).
     """
+    for key, value in (("tokenizer_class", tokenizer_class), ("model_type", model_type)):
+        if value is not None and not isinstance(value, str):
+            raise TokenizerError(f"{key}={value!r} in tokenizer_config.json / config.json must be a class name string")
     if tokenizer_class and model_type and expected_class(model_type) != _strip_fast(tokenizer_class):
         if has_tokenizer_json:
             return GENERIC
@@ -128,7 +142,8 @@ def choose_class(
         f"cannot build tokenizer {name or '(no tokenizer_class, model_type ' + repr(model_type) + ')'} "
         f"without tokenizer.json; leanpipe builds BertTokenizer/DistilBertTokenizer from vocab.txt, "
         f"RobertaTokenizer from vocab.json + merges.txt, XLMRobertaTokenizer / AlbertTokenizer from "
-        f"sentencepiece.bpe.model / spiece.model, and any other tokenizer from tokenizer.json. Save one with transformers: "
+        f"sentencepiece.bpe.model / spiece.model, MPNetTokenizer from vocab.txt, DebertaV2Tokenizer from spm.model, "
+        f"and any other tokenizer from tokenizer.json. Save one with transformers: "
         f"AutoTokenizer.from_pretrained(...).save_pretrained(folder)"
     )
 
@@ -142,6 +157,7 @@ def read_init(files: F.TokenizerFiles, overrides: dict[str, Any]) -> tuple[dict[
         init.pop("add_bos_token", None)
         init.pop("add_eos_token", None)
     init.update(overrides)
+    check_settings(init, files.tokenizer_config or TOKENIZER_CONFIG)
     if "added_tokens_decoder" in init:
         return init, _parse_added_tokens_decoder(init.pop("added_tokens_decoder"), files.tokenizer_config)
     _merge_special_tokens_map(init, F.read_json_object(files.special_tokens_map), overrides)
@@ -151,10 +167,47 @@ def read_init(files: F.TokenizerFiles, overrides: dict[str, Any]) -> tuple[dict[
         special = content in named
         added[index] = AddedToken(content, rstrip=False, lstrip=False, normalized=not special, special=special)
     if files.tokenizer_json is not None:
-        for entry in F.read_json_object(files.tokenizer_json).get("added_tokens", []):
-            fields = {k: v for k, v in entry.items() if k != "id"}
-            added[entry["id"]] = AddedToken(**fields)
+        added.update(_json_added_tokens(files.tokenizer_json))
     return init, added
+
+
+def _json_added_tokens(path: Any) -> dict[int, AddedToken]:
+    """tokenizer.json's "added_tokens": [{"id": 0, "content": "[PAD]", "special": true, ...}, ...] by id."""
+    entries = F.read_json_object(path).get("added_tokens") or []
+    found: dict[int, AddedToken] = {}
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if not isinstance(entry, dict) or type(entry.get("id")) is not int or not isinstance(entry.get("content"), str):
+            raise CheckpointError(f"{path}: each of added_tokens should be {{\"id\": int, \"content\": str, ...}}, found {entry!r:.100}")
+        try:
+            found[entry["id"]] = AddedToken(**{k: v for k, v in entry.items() if k != "id"})
+        except TypeError as exc:
+            raise CheckpointError(f"{path}: bad added_tokens entry {entry!r:.100}: {exc}") from None
+    return found
+
+
+# tokenizer_config.json flags the recipes pass to `tokenizers` as booleans (null: the default)
+BOOL_SETTINGS = ("do_lower_case", "strip_accents", "tokenize_chinese_chars", "clean_up_tokenization_spaces",
+                 "split_special_tokens", "add_prefix_space", "trim_offsets", "keep_accents")
+TOKENIZER_CONFIG = "tokenizer_config.json"
+
+
+def check_settings(init: dict[str, Any], source: Any) -> None:
+    """TokenizerError naming the key when a setting has an unusable type (transformers fails inside
+    `tokenizers` with "'str' object cannot be converted to 'PyBool'", or later)."""
+    where = f"{source} (or the from_pretrained argument)"
+    for key in BOOL_SETTINGS:
+        if init.get(key) is not None and not isinstance(init[key], bool):
+            raise TokenizerError(f"{key}={init[key]!r} in {where} must be true, false or null")
+    for key in ("model_max_length", "max_len"):
+        value = init.get(key)
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")):
+            raise TokenizerError(f"{key}={value!r} in {where} must be a non-negative number of tokens, e.g. 512")
+    for key in ("padding_side", "truncation_side"):
+        if init.get(key, "right") not in ("right", "left"):
+            raise TokenizerError(f"{key}={init[key]!r} in {where} must be 'right' or 'left'")
+    names = init.get("model_input_names")
+    if names is not None and not (isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names)):
+        raise TokenizerError(f"model_input_names={names!r} in {where} must be a list of names like [\"input_ids\", \"attention_mask\"]")
 
 
 def _parse_added_tokens_decoder(value: Any, path: Any) -> dict[int, AddedToken]:
@@ -170,7 +223,7 @@ def _merge_special_tokens_map(init: dict[str, Any], token_map: dict[str, Any], o
     for key, value in token_map.items():
         if overrides.get(key):
             continue  # tokens passed to from_pretrained win
-        if isinstance(value, dict) and key not in ("extra_special_tokens", "additional_special_tokens"):
+        if key not in ("extra_special_tokens", "additional_special_tokens"):  # a str, an AddedToken dict or null
             value = as_token(value, where=f"{key} in special_tokens_map.json", special=True)
         init[key] = value
 
@@ -196,6 +249,19 @@ def _settings(init: dict[str, Any], class_name: str) -> dict[str, Any]:
 
 def load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, Any]) -> TokenizerParts:
     """Build the backend for `class_name` (BERT, DISTILBERT, a FAMILY_RECIPES class or GENERIC) from `files`."""
+    try:
+        return _load_parts(files, class_name, overrides)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, LeanpipeError):
+            raise
+        # `tokenizers` refused a value from the files, e.g. cls_token "[:CLS]" in a template (transformers fails alike)
+        raise TokenizerError(
+            f"cannot build the {class_name} of {files.name_or_path} from its tokenizer files: {exc}. "
+            f"Check the special tokens and settings in tokenizer_config.json / special_tokens_map.json"
+        ) from None
+
+
+def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, Any]) -> TokenizerParts:
     init, added = read_init(files, overrides)
     if class_name in FAMILY_RECIPES:
         init_kwargs = dict(init)

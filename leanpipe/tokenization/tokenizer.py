@@ -188,7 +188,10 @@ class PreTrainedTokenizerFast(EncoderMixin):
         """"hello" -> 7592; unknown tokens -> unk_token_id; a list maps element-wise."""
         if isinstance(tokens, str):
             index = self._backend.token_to_id(tokens)
-            return self.unk_token_id if index is None else index
+            unk = self._specials.named.get("unk_token")
+            if index is None and unk is not None and str(unk) != tokens:  # an unk_token outside the vocabulary
+                index = self._backend.token_to_id(str(unk))  # (e.g. "") has no id: None, not endless recursion
+            return index
         return [self.convert_tokens_to_ids(token) for token in tokens]
 
     def convert_ids_to_tokens(self, ids: int | list[int], skip_special_tokens: bool = False) -> Any:

@@ -32,7 +32,7 @@ def read_header(path: Path, buf: bytes | mmap.mmap) -> tuple[dict, int]:
         raise CheckpointError(f"{path}: header length {n} does not fit the file ({size} bytes); it is truncated or not safetensors")
     try:
         header = json.loads(bytes(buf[8 : 8 + n]))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise CheckpointError(f"{path}: safetensors header is not valid JSON ({exc}); re-download it") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: safetensors header must be a JSON object")
@@ -40,24 +40,55 @@ def read_header(path: Path, buf: bytes | mmap.mmap) -> tuple[dict, int]:
     data_start, data_len = 8 + n, size - 8 - n
     for name, entry in header.items():
         _check_entry(path, name, entry, data_len)
+    _check_no_overlap(path, header)
     return header, data_start
 
 
 def _check_entry(path: Path, name: str, entry: object, data_len: int) -> None:
+    """dtype known, shape a list of sizes, data_offsets [begin, end] inside the data and of the right length."""
     if not isinstance(entry, dict) or not {"dtype", "shape", "data_offsets"} <= entry.keys():
         raise CheckpointError(f"{path}: entry {name!r} lacks dtype/shape/data_offsets")
-    if entry["dtype"] not in _DTYPES:
-        raise CheckpointError(f"{path}: tensor {name!r} has dtype {entry['dtype']!r}; supported: {sorted(_DTYPES)}")
-    begin, end = entry["data_offsets"]
-    shape = entry["shape"]
-    if not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise CheckpointError(f"{path}: tensor {name!r} has invalid shape {shape}")
-    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(_DTYPES[entry["dtype"]]).itemsize
-    if not (isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= data_len and end - begin == nbytes):
+    dtype, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise CheckpointError(f"{path}: tensor {name!r} has dtype {dtype!r}; supported: {sorted(_DTYPES)}")
+    if not isinstance(shape, list) or not all(_is_size(d) for d in shape):
+        raise CheckpointError(f"{path}: tensor {name!r} has invalid shape {shape!r}; expected a list of sizes >= 0")
+    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_size(o) for o in offsets):
+        raise CheckpointError(f"{path}: tensor {name!r} has invalid data_offsets {offsets!r}; expected [begin, end]")
+    begin, end = offsets
+    if not (begin <= end <= data_len and end - begin == _nbytes(shape, np.dtype(_DTYPES[dtype]).itemsize, data_len)):
         raise CheckpointError(
             f"{path}: tensor {name!r} offsets [{begin}, {end}] do not match its shape {shape} and dtype "
-            f"{entry['dtype']} within the {data_len}-byte data section; the file is truncated or corrupt"
+            f"{dtype} within the {data_len}-byte data section; the file is truncated or corrupt"
         )
+
+
+def _nbytes(shape: list[int], itemsize: int, limit: int) -> int:
+    """Bytes the tensor needs, or limit + 1 if more (Python ints, stopped early: a hostile shape
+    like [10**4000] * 1000 neither overflows nor takes long to multiply)."""
+    if 0 in shape:
+        return 0
+    n = itemsize
+    for d in shape:
+        n *= d
+        if n > limit:
+            return limit + 1
+    return n
+
+
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_no_overlap(path: Path, header: dict) -> None:
+    """Tensors own disjoint byte ranges (the safetensors library refuses overlapping ones too)."""
+    spans = sorted((*e["data_offsets"], name) for name, e in header.items())  # (begin, end, name)
+    spans = [span for span in spans if span[1] > span[0]]  # empty tensors own no bytes
+    for (_, end, first), (begin, _, second) in zip(spans, spans[1:]):
+        if begin < end:
+            raise CheckpointError(
+                f"{path}: tensors {first!r} and {second!r} overlap (bytes from {begin} to {end}); the file is corrupt"
+            )
 
 
 def load_safetensors(path: Path) -> dict[str, np.ndarray]:

@@ -8,9 +8,13 @@ checkpoint uses, so lookups never guess.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ..errors import CheckpointError
+
+logger = logging.getLogger(__name__)
 
 
 # Old (TensorFlow-converted) checkpoints, and transformers 5 when it re-saves a loaded model,
@@ -31,6 +35,7 @@ class Weights:
 
     def __init__(self, tensors: dict[str, np.ndarray], *, prefix: str, probe: str, source: str) -> None:
         self.tensors, self.source = {canonical_name(k): v for k, v in tensors.items()}, source
+        self.used: set[str] = set()  # names `get` has handed out: what the model definition reads
         tensors = self.tensors
         if probe in tensors:
             self.base = ""
@@ -59,6 +64,29 @@ class Weights:
             raise CheckpointError(
                 f"{key!r} in {self.source} has shape {tuple(array.shape)} but config.json implies {tuple(shape)}"
             )
+        if not np.issubdtype(array.dtype, np.floating):
+            raise CheckpointError(
+                f"{key!r} in {self.source} has dtype {array.dtype}; model weights are floating point "
+                f"(F32, F16 or BF16). The file is corrupt or belongs to another model"
+            )
         if array.dtype != np.float32:  # convert once: ALBERT's shared layers reuse one array
             array = self.tensors[key] = array.astype(np.float32)
+        self.used.add(key)
         return array
+
+    def check_unused(self) -> None:
+        """Call once the model definition has read its tensors. Unread numbered blocks
+        (`encoder.layer.5.*` when config.json says 2 layers) mean the config describes a smaller
+        model than the checkpoint: the answers would be silently wrong, so they are refused. Other
+        unread tensors (another head's, e.g. `cls.seq_relationship.*`) are logged, as transformers warns."""
+        unused = sorted(set(self.tensors) - self.used)
+        numbered = [name for name in unused if any(part.isdigit() for part in name.split("."))]
+        if numbered:
+            raise CheckpointError(
+                f"{self.source} holds {len(numbered)} tensors the model built from config.json does not read, "
+                f"e.g. {numbered[:3]}: config.json describes fewer layers than the checkpoint has. "
+                f"Fix num_hidden_layers (n_layers, num_hidden_groups) in config.json"
+            )
+        unused = [name for name in unused if not name.endswith("position_ids")]  # buffers of older checkpoints
+        if unused:
+            logger.warning("%d tensors of %s are not used by this model: %s", len(unused), self.source, unused[:10])

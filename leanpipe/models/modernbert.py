@@ -1,0 +1,143 @@
+"""ModernBERT against the ops of leanpipe.engine (modeling_modernbert).
+
+Pre-norm layers (the first without attention norm) over token embeddings + LayerNorm, no position
+embeddings: queries and keys are rotated (RoPE) instead, with one theta for global layers and one
+for sliding-window layers (which see keys at most `local_attention // 2` tokens away). The MLP is
+gated: `Wi` -> (input, gate) -> act(input) * gate -> `Wo`. Linears and norms carry biases only
+where the config says (`attention_bias`, `mlp_bias`, `norm_bias`). A final norm ends the encoder;
+every task head first runs `head` (dense + act + norm); sequence classification pools [CLS] or the
+masked mean (`classifier_pooling`).
+Tensor names are the checkpoint's own: `model.layers.0.attn.Wqkv.weight`, `head.dense.weight`.
+Shapes: B batch, T tokens, H hidden, I intermediate, N heads, D head dim, V vocabulary, L labels.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..config import ModernBertConfig
+from ..weights import Weights
+
+PREFIX = "model"
+PROBE = "embeddings.tok_embeddings.weight"
+INPUT_NAMES = ("input_ids", "attention_mask")
+
+
+def linear(ops, w: Weights, x, name: str, out: int, inp: int, bias: bool, *, head: bool = False, activation=None):
+    """x @ weight.T (+ bias when the config gives this kind of linear one)."""
+    b = w.get(f"{name}.bias", (out,), head=head) if bias else None
+    return ops.linear(x, w.get(f"{name}.weight", (out, inp), head=head), b, activation)
+
+
+def norm(ops, w: Weights, c: ModernBertConfig, x, name: str, *, head: bool = False):
+    """LayerNorm, bias-free unless `norm_bias` (nn.LayerNorm(bias=config.norm_bias))."""
+    h = c.hidden_size
+    beta = w.get(f"{name}.bias", (h,), head=head) if c.norm_bias else _zeros(h)
+    return ops.layer_norm(x, w.get(f"{name}.weight", (h,), head=head), beta, c.norm_eps)
+
+
+@functools.lru_cache(maxsize=4)
+def _zeros(width: int) -> np.ndarray:
+    """One shared zero bias per width, so the ONNX graph stores it once."""
+    return np.zeros(width, np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def rotary_tables(theta: float, head_dim: int, positions: int) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin of position * inverse frequency, for every position: (positions, D) each.
+
+    Computed in float32 as ModernBertRotaryEmbedding does (inv_freq = 1 / theta^(2i/D), the
+    frequencies repeated once: emb = cat(freqs, freqs)); cached, as the NumPy engine asks on every call.
+    """
+    d = head_dim
+    inv_freq = (1.0 / (theta ** (np.arange(0, d, 2, dtype=np.int64).astype(np.float32) / d))).astype(np.float32)
+    freqs = np.arange(positions, dtype=np.float32)[:, None] * inv_freq[None, :]  # (P, D/2)
+    emb = np.concatenate([freqs, freqs], axis=-1)  # (P, D)
+    return np.cos(emb), np.sin(emb)
+
+
+def attention(ops, w: Weights, c: ModernBertConfig, p: str, x, rope, bias, seen):
+    """Fused QKV projection, rotary q/k, attention under `bias` (mask and window) -> Wo: (B, T, H).
+
+    `seen` (B, T, 1), when given, zeroes the attention of queries that see no key, as torch's SDPA
+    (transformers' default) does for padding far from every token in sliding layers.
+    """
+    h, heads = c.hidden_size, c.num_attention_heads
+    qkv = linear(ops, w, x, f"{p}.attn.Wqkv", 3 * h, h, c.attention_bias)  # (B, T, 3H): q | k | v
+    q, k, v = ops.split(qkv, [h, h, h])
+    cos, sin = rope
+    q, k = (ops.rotary(a, cos, sin, heads, h // heads) for a in (q, k))
+    a = ops.attention_with_bias(q, k, v, bias, heads, h // heads)  # (B, T, H)
+    return linear(ops, w, a if seen is None else ops.mul(a, seen), f"{p}.attn.Wo", h, h, c.attention_bias)
+
+
+def mlp(ops, w: Weights, c: ModernBertConfig, p: str, x):
+    """Gated MLP: Wi -> (input, gate) -> act(input) * gate -> Wo (ModernBertMLP)."""
+    h, n = c.hidden_size, c.intermediate_size
+    inp, gate = ops.split(linear(ops, w, x, f"{p}.mlp.Wi", 2 * n, h, c.mlp_bias), [n, n])  # (B, T, I) each
+    return linear(ops, w, ops.mul(ops.activation(inp, c.hidden_activation), gate), f"{p}.mlp.Wo", h, n, c.mlp_bias)
+
+
+def encoder(ops, w: Weights, c: ModernBertConfig):
+    """input_ids, attention_mask -> final-normed hidden state (B, T, H)."""
+    ids, mask = ops.input("input_ids"), ops.input("attention_mask")
+    x = ops.embed(w.get("embeddings.tok_embeddings.weight", (c.vocab_size, c.hidden_size)), ids)  # (B, T, H)
+    x = norm(ops, w, c, x, "embeddings.norm")
+    kinds = sorted(set(c.layer_types))
+    d, positions = c.hidden_size // c.num_attention_heads, c.max_position_embeddings
+    tables = {kind: rotary_tables(float(c.rope_parameters[kind]["rope_theta"]), d, positions) for kind in kinds}
+    rope = {kind: tuple(ops.position_embed(t, ids) for t in tables[kind]) for kind in kinds}  # (T, D) each
+    bias = {kind: ops.mask_bias(mask, window=c.sliding_window if kind == "sliding_attention" else None) for kind in kinds}
+    seen = {"full_attention": None}  # every query sees its own key; in sliding layers padding may see none
+    if "sliding_attention" in bias:
+        seen["sliding_attention"] = ops.queries_with_keys(bias["sliding_attention"])  # (B, T, 1)
+    for i, kind in enumerate(c.layer_types):
+        p = f"layers.{i}"
+        h = x if i == 0 else norm(ops, w, c, x, f"{p}.attn_norm")  # layer 0 has no attn_norm (nn.Identity)
+        x = ops.add(x, attention(ops, w, c, p, h, rope[kind], bias[kind], seen[kind]))
+        x = ops.add(x, mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.mlp_norm")))
+    return norm(ops, w, c, x, "final_norm")
+
+
+def prediction_head(ops, w: Weights, c: ModernBertConfig, x):
+    """ModernBertPredictionHead: dense (classifier_bias) + classifier_activation + norm, shape kept."""
+    h = c.hidden_size
+    x = linear(ops, w, x, "head.dense", h, h, c.classifier_bias, head=True, activation=c.classifier_activation)
+    return norm(ops, w, c, x, "head.norm", head=True)
+
+
+def base(ops, w: Weights, c: ModernBertConfig) -> None:
+    ops.output("last_hidden_state", encoder(ops, w, c))
+
+
+def sequence_classification(ops, w: Weights, c: ModernBertConfig) -> None:
+    x = encoder(ops, w, c)  # (B, T, H)
+    pooled = ops.first_token(x) if c.classifier_pooling == "cls" else ops.masked_mean(x, ops.input("attention_mask"))
+    pooled = prediction_head(ops, w, c, pooled)  # (B, H); dropout is identity at inference
+    ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, True, head=True))  # (B, L)
+
+
+def token_classification(ops, w: Weights, c: ModernBertConfig) -> None:
+    x = prediction_head(ops, w, c, encoder(ops, w, c))  # (B, T, H)
+    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, True, head=True))  # (B, T, L)
+
+
+def question_answering(ops, w: Weights, c: ModernBertConfig) -> None:
+    x = prediction_head(ops, w, c, encoder(ops, w, c))  # (B, T, H)
+    start, end = ops.columns(linear(ops, w, x, "classifier", 2, c.hidden_size, True, head=True), 2)  # (B, T, 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: ModernBertConfig) -> None:
+    """`head`, then `decoder`, tied to the token embeddings unless the checkpoint has its own (+ decoder_bias)."""
+    h, v = c.hidden_size, c.vocab_size
+    x = prediction_head(ops, w, c, encoder(ops, w, c))  # (B, T, H)
+    if w.has("decoder.weight", head=True):
+        table = w.get("decoder.weight", (v, h), head=True)
+    else:
+        table = w.get("embeddings.tok_embeddings.weight", (v, h))
+    bias = w.get("decoder.bias", (v,), head=True) if c.decoder_bias else None
+    ops.output("logits", ops.linear(x, table, bias))  # (B, T, V)
