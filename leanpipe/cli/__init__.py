@@ -1,6 +1,7 @@
-"""The `leanpipe` command: run, serve, models, tasks.
+"""The `leanpipe` command: run, batch, serve, models, tasks.
 
     leanpipe run text-classification --model ./my-classifier "I love it"
+    leanpipe batch text-classification --model ./my-classifier -i reviews.jsonl -o scored.jsonl
     leanpipe serve --model sentence-transformers/all-MiniLM-L6-v2
 
 Exit codes: 0 done; 1 the work failed (missing model, unreadable file, bad input); 2 bad command
@@ -16,10 +17,10 @@ import sys
 from typing import Sequence
 
 from .. import __version__
-from . import models, run, serve, tasks
+from . import batch, models, run, serve, tasks
 from .common import CliError
 
-COMMANDS = (run, serve, models, tasks)
+COMMANDS = (run, batch, serve, models, tasks)
 # What a user can get wrong: these print one line; anything else is a bug and keeps its traceback.
 EXPECTED = (CliError, OSError, ValueError, TypeError, LookupError)
 
