@@ -76,7 +76,7 @@ def both_tokenizers(folder):
 
 
 @pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
-def test_tokenizer_matches_transformers(folders, name):
+def test_tokenizer_matches_transformers(folders, name, support):
     ours, theirs = both_tokenizers(folders[name])
     for i, text in enumerate(TEXTS + SPECIAL_TEXTS):
         assert_same_encoding(ours(text, **EVERYTHING), theirs(text, **EVERYTHING), f"{name} text {i}")
@@ -91,6 +91,10 @@ def test_tokenizer_matches_transformers(folders, name):
     options = dict(truncation="only_second", max_length=24, stride=4, return_overflowing_tokens=True, padding=True, **EVERYTHING)
     questions, contexts = firsts[1:4], seconds[1:4]  # short questions, long and short contexts
     assert_same_encoding(ours(questions, contexts, **options), theirs(questions, contexts, **options), f"{name} overflow")
+    family, kind = name.rsplit("-", 1)
+    legacy = {"mpnet": "vocab.txt", "deberta-v2": "spm.model"}
+    if kind == "json" or (kind == "legacy" and family in legacy):
+        support(family, "tokenizer", "tokenizer.json" if kind == "json" else legacy[family])
 
 
 @pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
@@ -150,7 +154,7 @@ OUTPUT_KEYS = {
 
 @pytest.mark.parametrize("head", HEADS)
 @pytest.mark.parametrize("model_type", FAMILIES)
-def test_model_parity(models, model_type, head):
+def test_model_parity(models, model_type, head, support):
     """Both engines against transformers on padded texts, padded pairs and a single text; the max abs
     difference over every position (padding too) is printed (pytest -s) and must be <= 1e-4."""
     folder = models(model_type, head)
@@ -171,6 +175,9 @@ def test_model_parity(models, model_type, head):
             for key, reference in expected.items():
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
+    support(model_type, "head", {"Model": "base", "ForSequenceClassification": "sequence-classification",
+                                 "ForTokenClassification": "token-classification",
+                                 "ForQuestionAnswering": "question-answering", "ForMaskedLM": "masked-lm"}[head])
 
 
 def test_configs_and_auto_classes(models):
