@@ -23,6 +23,7 @@ import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from more_family_fixtures import FAMILIES, HEADS, MODEL_TOKENIZER, SPECS, build_model, build_tokenizers, perturb  # noqa: E402
+from family_checks import PIPELINE_TEXTS, assert_same_encoding, both_pipelines, plain, same  # noqa: E402
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny spm.model")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
@@ -50,22 +51,6 @@ def folders(tmp_path_factory) -> dict:
 
 
 # --- tokenizers -----------------------------------------------------------------------------------
-
-def plain(value):
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def assert_same_encoding(ours, theirs, what):
-    assert list(ours.keys()) == list(theirs.keys()), what
-    for key in theirs:
-        assert plain(ours[key]) == plain(theirs[key]), f"{what}: {key}"
-    for mine, ref in zip(ours.encodings, theirs.encodings, strict=True):
-        assert (mine.tokens, mine.word_ids, mine.sequence_ids) == (ref.tokens, ref.word_ids, ref.sequence_ids), what
-
 
 def both_tokenizers(folder):
     ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
@@ -281,30 +266,6 @@ def test_mpnet_bucket_count_is_checked(tmp_path):
 
 
 # --- pipelines ------------------------------------------------------------------------------------
-
-def same(ours, theirs, where="result"):
-    """Recursive equality: strings and ints exact, floats within ATOL."""
-    if isinstance(theirs, dict):
-        assert isinstance(ours, dict) and ours.keys() == theirs.keys(), f"{where}: {ours!r} vs {theirs!r}"
-        for k in theirs:
-            same(ours[k], theirs[k], f"{where}.{k}")
-    elif isinstance(theirs, (list, tuple)):
-        assert isinstance(ours, list) and len(ours) == len(theirs), f"{where}: {ours!r} vs {theirs!r}"
-        for i, (a, b) in enumerate(zip(ours, theirs)):
-            same(a, b, f"{where}[{i}]")
-    elif isinstance(theirs, (float, np.floating)):
-        assert abs(ours - theirs) <= ATOL, f"{where}: {ours} vs {theirs} (diff {abs(ours - theirs):.3g})"
-    else:
-        assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
-
-
-PIPELINE_TEXTS = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!",
-                  "Ångström café naïve 中文字符 👍🏽", "short"]
-
-
-def both_pipelines(task, folder):
-    return leanpipe.pipeline(task, model=folder), transformers.pipeline(task, model=str(folder))
-
 
 @pytest.mark.parametrize("model_type", FAMILIES)
 def test_text_classification_and_feature_extraction(models, model_type):
