@@ -12,6 +12,8 @@ from ..weights.safetensors import drop_resident_pages
 from .onnx_ops import OnnxOps
 
 QUANTIZATIONS = (None, "int8")
+# onnxruntime fuses Add + LayerNormalization into SkipLayerNormalization, whose CPU kernel is 4x slower here
+DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
 class OnnxEngine:
@@ -38,7 +40,8 @@ class OnnxEngine:
             names = list(self._external)
             options.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(self._external[n]) for n in names])
         del ops
-        self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
+                                            disabled_optimizers=DISABLED_OPTIMIZERS)
         if not quantize:  # onnxruntime has copied what it needs; stop counting the checkpoint's pages twice
             drop_resident_pages(self._external.values())
         used = {i.name for i in self.session.get_inputs()}
