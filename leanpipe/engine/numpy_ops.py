@@ -66,20 +66,29 @@ class NumpyOps:
                           f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
     def attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
-        """Scaled dot-product attention over keys where `mask` (B, T) is 1."""
-        b, t, h = q.shape
+        """Scaled dot-product attention over keys where `mask` (B, T) is 1; q may have fewer rows (S) than k, v (T)."""
+        b, s, h = q.shape
         d = head_dim
-        q, k, v = (a.reshape(b, t, heads, d).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, T, D)
-        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d))  # (B, N, T, T)
+        q, k, v = (a.reshape(b, a.shape[1], heads, d).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, S|T, D)
+        scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d))  # (B, N, S, T)
         scores = scores + np.where(mask[:, None, None, :] > 0, np.float32(0), _NEG)
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         probs = scores / scores.sum(-1, keepdims=True)
-        return (probs @ v).transpose(0, 2, 1, 3).reshape(b, t, h)  # (B, T, H)
+        return (probs @ v).transpose(0, 2, 1, 3).reshape(b, s, h)  # (B, S, H)
 
-    def self_attention(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
-        """Q/K/V projections of `x`, then attention (one fused op in the ONNX engine)."""
-        q, k, v = self.linears(x, qkv)  # (B, T, H) each
+    def self_attention(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray, heads: int,
+                       head_dim: int, *, first_only: bool = False) -> np.ndarray:
+        """Q/K/V projections of `x`, then attention (one fused op in the ONNX engine) -> (B, T, H).
+
+        `first_only`: only the first token's output (B, 1, H), as a last layer computes for a head
+        that reads [CLS] alone; keys and values still come from every token."""
+        (wq, bq), *kv = qkv
+        q = self.linear(self.first_rows(x) if first_only else x, wq, bq)
+        k, v = self.linears(x, kv)  # (B, T, H) each
         return self.attention(q, k, v, mask, heads, head_dim)
+
+    def first_rows(self, x: np.ndarray) -> np.ndarray:
+        return x[:, :1]  # (B, 1, H)
 
     def columns(self, x: np.ndarray, n: int) -> list[np.ndarray]:
         """(..., n) -> n arrays (...): e.g. QA logits (B, T, 2) -> start (B, T), end (B, T)."""

@@ -169,16 +169,31 @@ class OnnxOps:
             self._mask_bias[mask] = self._node("Unsqueeze", [bias, self._ints([1, 2])], "mask_bias")  # (B, 1, 1, T)
         return self._mask_bias[mask]
 
-    def self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, heads: int, head_dim: int) -> str:
-        """Q/K/V projections and attention as onnxruntime's fused Attention kernel (com.microsoft)."""
+    def self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, heads: int, head_dim: int,
+                       *, first_only: bool = False) -> str:
+        """Q/K/V projections and attention as onnxruntime's fused Attention kernel (com.microsoft).
+
+        `first_only`: the first token's output alone (B, 1, H): its query attends to the keys and
+        values of every token (MultiHeadAttention), a sixth of the work of a full layer's block."""
         key = tuple(id(w_) for w_, _ in qkv)
         self._alive.append(qkv)
-        w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
-        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
         if ("i32", mask) not in self._mask_bias:
             self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=TensorProto.INT32)
+        if first_only:
+            (wq, bq), (wk, bk), (wv, bv) = qkv
+            q = self._gemm(self.first_rows(x), wq, bq)  # (B, 1, H)
+            kv = self._gemm(x, np.concatenate([wk, wv]), np.concatenate([bk, bv]))  # (B, T, 2H)
+            k, v = self.split(kv, [wk.shape[0], wv.shape[0]])
+            return self._node("MultiHeadAttention", [q, k, v, "", self._mask_bias[("i32", mask)]], "attn",
+                              domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, 1, H)
+        w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
+        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
         return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)]], "attn", domain="com.microsoft",
                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+
+    def first_rows(self, x: str) -> str:
+        """(B, T, ...) -> (B, 1, ...): the first token, keeping the axis."""
+        return self._node("Slice", [x, self._ints([0]), self._ints([1]), self._ints([1])], "first")
 
     def columns(self, x: str, n: int) -> list[str]:
         """(..., n) -> n tensors (...): e.g. QA logits (B, T, 2) -> start (B, T), end (B, T)."""

@@ -19,14 +19,16 @@ PREFIX = "albert"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
-def albert_layer(ops, w: Weights, c: AlbertConfig, p: str, x, mask):
-    """Post-LN attention block then feed-forward block, with ALBERT's own names under `p`."""
+def albert_layer(ops, w: Weights, c: AlbertConfig, p: str, x, mask, first_only: bool = False):
+    """Post-LN attention block then feed-forward block, with ALBERT's own names under `p`
+    (`first_only`: the first row alone (B, 1, H), as bert.layer)."""
     h, n, eps = c.hidden_size, c.intermediate_size, c.layer_norm_eps
     qkv = [
         (w.get(f"{p}.attention.{m}.weight", (h, h)), w.get(f"{p}.attention.{m}.bias", (h,)))
         for m in ("query", "key", "value")
     ]
-    a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads)  # (B, T, H)
+    a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads, first_only=first_only)
+    x = ops.first_rows(x) if first_only else x  # (B, T or 1, H)
     x = dense_add_norm(ops, w, a, x, f"{p}.attention.dense", f"{p}.attention.LayerNorm", h, h, eps)
     f = linear(ops, w, x, f"{p}.ffn", n, h, activation=c.hidden_act)  # (B, T, I); gelu_new by default
     return dense_add_norm(ops, w, f, x, f"{p}.ffn_output", f"{p}.full_layer_layer_norm", h, n, eps)
@@ -37,14 +39,15 @@ def group_of(c: AlbertConfig, i: int) -> int:
     return int(i / (c.num_hidden_layers / c.num_hidden_groups))  # AlbertTransformer's own float arithmetic
 
 
-def encoder(ops, w: Weights, c: AlbertConfig):
-    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H)."""
+def encoder(ops, w: Weights, c: AlbertConfig, first_only: bool = False):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H) (`first_only`: (B, 1, H), as bert.encoder)."""
     mask = ops.input("attention_mask")
     x = linear(ops, w, embeddings(ops, w, c), "encoder.embedding_hidden_mapping_in", c.hidden_size, c.embedding_size)  # (B, T, H)
     for i in range(c.num_hidden_layers):
         g = group_of(c, i)
         for j in range(c.inner_group_num):
-            x = albert_layer(ops, w, c, f"encoder.albert_layer_groups.{g}.albert_layers.{j}", x, mask)
+            last = i == c.num_hidden_layers - 1 and j == c.inner_group_num - 1
+            x = albert_layer(ops, w, c, f"encoder.albert_layer_groups.{g}.albert_layers.{j}", x, mask, first_only and last)
     return x
 
 
@@ -62,7 +65,7 @@ def base(ops, w: Weights, c: AlbertConfig) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: AlbertConfig) -> None:
-    pooled = pooler(ops, w, c, encoder(ops, w, c))  # (B, H); dropout is identity at inference
+    pooled = pooler(ops, w, c, encoder(ops, w, c, first_only=True))  # (B, H); dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
 
 

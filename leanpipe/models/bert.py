@@ -39,23 +39,27 @@ def embeddings(ops, w: Weights, c: BertConfig):
     return layer_norm(ops, w, x, "embeddings.LayerNorm", h, c.layer_norm_eps)
 
 
-def layer(ops, w: Weights, c: BertConfig, i: int, x, mask):
+def layer(ops, w: Weights, c: BertConfig, i: int, x, mask, first_only: bool = False):
+    """One post-LN layer -> (B, T, H); `first_only`: just the first token's row (B, 1, H), which is all
+    a head reading [CLS] needs from the last layer (keys and values still see every token)."""
     p, h, n = f"encoder.layer.{i}", c.hidden_size, c.intermediate_size
     qkv = [
         (w.get(f"{p}.attention.self.{m}.weight", (h, h)), w.get(f"{p}.attention.self.{m}.bias", (h,)))
         for m in ("query", "key", "value")
     ]
-    a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads)  # (B, T, H)
+    a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads, first_only=first_only)
+    x = ops.first_rows(x) if first_only else x  # (B, T or 1, H)
     x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, c.layer_norm_eps)
     f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
     return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, c.layer_norm_eps)
 
 
-def encoder(ops, w: Weights, c: BertConfig):
-    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H)."""
+def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); `first_only`: (B, 1, H),
+    the [CLS] row alone, for heads that read nothing else (the last layer skips the other rows)."""
     x, mask = embeddings(ops, w, c), ops.input("attention_mask")
     for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask)
+        x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
     return x
 
 
@@ -73,7 +77,7 @@ def base(ops, w: Weights, c: BertConfig) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: BertConfig) -> None:
-    pooled = pooler(ops, w, c, encoder(ops, w, c))  # dropout is identity at inference
+    pooled = pooler(ops, w, c, encoder(ops, w, c, first_only=True))  # dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
 
 

@@ -21,19 +21,22 @@ def embeddings(ops, w: Weights, c: DistilBertConfig):
     return layer_norm(ops, w, x, "embeddings.LayerNorm", c.dim, _EPS)
 
 
-def layer(ops, w: Weights, c: DistilBertConfig, i: int, x, mask):
+def layer(ops, w: Weights, c: DistilBertConfig, i: int, x, mask, first_only: bool = False):
+    """One post-LN layer -> (B, T, H); `first_only`: the first row alone (B, 1, H), as bert.layer."""
     p, h, n = f"transformer.layer.{i}", c.dim, c.hidden_dim
     qkv = [(w.get(f"{p}.attention.{m}.weight", (h, h)), w.get(f"{p}.attention.{m}.bias", (h,))) for m in ("q_lin", "k_lin", "v_lin")]
-    a = ops.self_attention(x, qkv, mask, c.n_heads, h // c.n_heads)  # (B, T, H)
+    a = ops.self_attention(x, qkv, mask, c.n_heads, h // c.n_heads, first_only=first_only)  # (B, T or 1, H)
+    x = ops.first_rows(x) if first_only else x
     x = dense_add_norm(ops, w, a, x, f"{p}.attention.out_lin", f"{p}.sa_layer_norm", h, h, _EPS)
     f = linear(ops, w, x, f"{p}.ffn.lin1", n, h, activation=c.activation)  # (B, T, I)
     return dense_add_norm(ops, w, f, x, f"{p}.ffn.lin2", f"{p}.output_layer_norm", h, n, _EPS)
 
 
-def encoder(ops, w: Weights, c: DistilBertConfig):
+def encoder(ops, w: Weights, c: DistilBertConfig, first_only: bool = False):
+    """-> last hidden state (B, T, H); `first_only`: the [CLS] row alone (B, 1, H), as bert.encoder."""
     x, mask = embeddings(ops, w, c), ops.input("attention_mask")
     for i in range(c.n_layers):
-        x = layer(ops, w, c, i, x, mask)
+        x = layer(ops, w, c, i, x, mask, first_only and i == c.n_layers - 1)
     return x
 
 
@@ -42,7 +45,7 @@ def base(ops, w: Weights, c: DistilBertConfig) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: DistilBertConfig) -> None:
-    cls = ops.first_token(encoder(ops, w, c))  # (B, H)
+    cls = ops.first_token(encoder(ops, w, c, first_only=True))  # (B, H)
     cls = linear(ops, w, cls, "pre_classifier", c.dim, c.dim, head=True, activation="relu")
     ops.output("logits", linear(ops, w, cls, "classifier", c.num_labels, c.dim, head=True))  # (B, L)
 

@@ -31,13 +31,13 @@ def embeddings(ops, w: Weights, c):
     return layer_norm(ops, w, x, "embeddings.LayerNorm", e, c.layer_norm_eps)
 
 
-def encoder(ops, w: Weights, c: ElectraConfig):
-    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H)."""
+def encoder(ops, w: Weights, c: ElectraConfig, first_only: bool = False):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H) (`first_only`: (B, 1, H), as bert.encoder)."""
     x, mask = embeddings(ops, w, c), ops.input("attention_mask")
     if c.embedding_size != c.hidden_size:  # ElectraModel creates embeddings_project only then
         x = linear(ops, w, x, "embeddings_project", c.hidden_size, c.embedding_size)  # (B, T, H)
     for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask)
+        x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
     return x
 
 
@@ -46,7 +46,7 @@ def base(ops, w: Weights, c: ElectraConfig) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: ElectraConfig) -> None:
-    x = encoder(ops, w, c)  # (B, T, H)
+    x = encoder(ops, w, c, first_only=True)  # (B, 1, H): the head reads the first token only
     # "although BERT uses tanh here, it seems Electra authors used gelu here" (modeling_electra)
     ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "gelu"))  # (B, L)
 

@@ -32,11 +32,12 @@ def embeddings(ops, w: Weights, c: RobertaConfig):
     return layer_norm(ops, w, x, "embeddings.LayerNorm", h, c.layer_norm_eps)
 
 
-def encoder(ops, w: Weights, c: RobertaConfig):
-    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); BERT's layers."""
+def encoder(ops, w: Weights, c: RobertaConfig, first_only: bool = False):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); BERT's layers
+    (`first_only`: the `<s>` row alone, (B, 1, H), as bert.encoder)."""
     x, mask = embeddings(ops, w, c), ops.input("attention_mask")
     for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask)
+        x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
     return x
 
 
@@ -69,7 +70,7 @@ def base(ops, w: Weights, c: RobertaConfig) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: RobertaConfig) -> None:
-    x = encoder(ops, w, c)  # (B, T, H); dropout is identity at inference
+    x = encoder(ops, w, c, first_only=True)  # (B, 1, H): the head reads <s> only; dropout is identity
     ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "tanh"))  # (B, L)
 
 
