@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 SYSTEMS = ("leanpipe", "leanpipe int8", "transformers pipeline", "torch loop")
+# feature extraction's default output, nested Python lists (one run each; embeddings only)
+LIST_SYSTEMS = ("leanpipe, lists", "transformers pipeline, lists")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def system_rates(model: dict, ceiling: float) -> dict[str, dict]:
         "leanpipe int8": model["leanpipe"].get("int8", {}),
         "transformers pipeline": model["transformers"]["pipeline"],
         "torch loop": model["transformers"]["torch_loop"],
+        "leanpipe, lists": model["leanpipe"].get("pipeline_lists", {}),
+        "transformers pipeline, lists": model["transformers"].get("pipeline_lists", {}),
     }
     return {name: rates(t["seconds"], n, tokens, ceiling) for name, t in timings.items() if "seconds" in t}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from derive import SYSTEMS
+from derive import LIST_SYSTEMS, SYSTEMS
 
 FLOPS_FORMULA = (
     "FLOPs per real token = 2 × L × (4H² + 2HF) + L × 4 × T̄ × H "
@@ -46,7 +46,7 @@ def header(raw: dict) -> list[str]:
         f"{corpus['words_min']}/{corpus['words_median']}/{corpus['words_p90']}/{corpus['words_max']}, "
         f"{corpus['real_tokens']:,} real tokens (mean {corpus['mean_tokens']:.1f} per sentence)",
         f"- Throughput runs use: {subsets}; median of {s['reps']} run(s) after a warm-up batch. "
-        f"Latency: {s['latency_calls']} single calls. Cold start: median of {s['cold_repeats']} fresh processes. "
+        f"Latency: {s['latency_calls']} single calls. Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
         f"Import: median of {s['import_repeats']}.",
         f"- fp32 SGEMM (numpy, {s['threads']} threads, best of {s['sgemm_repeats']}): "
         f"{raw['sgemm']['gflops']:.0f} GFLOP/s",
@@ -68,8 +68,10 @@ def throughput_table(raw: dict, derived: dict) -> list[str]:
              "|---|---|---|---|---|---|---|"]
     for key, d in derived["models"].items():
         n = raw["models"][key]["sentences"]
-        for name in SYSTEMS:
+        for name in SYSTEMS + LIST_SYSTEMS:
             r = d["systems"].get(name)
+            if r is None and name in LIST_SYSTEMS:
+                continue
             if r is None:
                 lines.append(f"| {key} | {name} | {n} | — | — | — | not available (see below) |")
                 continue
@@ -81,7 +83,9 @@ def throughput_table(raw: dict, derived: dict) -> list[str]:
                       for k, m in raw["models"].items())
     notes = sorted({m["leanpipe"]["int8"]["reason"] for m in raw["models"].values()
                     if not m["leanpipe"].get("int8", {}).get("available", True)})
-    return lines + ["", FLOPS_FORMULA, "", flops, ""] + [f"int8: {n}" for n in notes] + ([""] if notes else [])
+    lists = ("Embeddings are timed as arrays (`return_tensors=True`) for both libraries; the rows marked "
+             "*lists* are one run of feature extraction's default output, nested Python lists, for the same sentences.")
+    return lines + ["", lists, "", FLOPS_FORMULA, "", flops, ""] + [f"int8: {n}" for n in notes] + ([""] if notes else [])
 
 
 def latency_cold_table(raw: dict) -> list[str]:
