@@ -8,34 +8,27 @@ Shapes: B batch, T tokens, H hidden, N heads, D head dim.
 from __future__ import annotations
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import ConfigError
+from . import onnx_proto as proto
 
 OPSET = 17  # LayerNormalization is standard from 17
 _NEG = float(np.finfo(np.float32).min)
 _EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
-
-
-def _external_placeholder(name: str, shape: tuple[int, ...]) -> onnx.TensorProto:
-    """An initializer whose data onnxruntime takes from SessionOptions.add_external_initializers."""
-    t = onnx.TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(shape), data_location=TensorProto.EXTERNAL)
-    entry = t.external_data.add()
-    entry.key, entry.value = "location", "leanpipe-in-memory"
-    return t
+IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by reference
 
 
 class OnnxOps:
-    """Builds a graph; `model()` returns the finished ModelProto."""
+    """Builds a graph; `model()` returns the finished ModelProto, serialized (onnx_proto writes it)."""
 
     def __init__(self, *, for_quantization: bool = False) -> None:
         # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
         self.for_quantization = for_quantization
-        self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
-        self.inputs: dict[str, onnx.ValueInfoProto] = {}
-        self.outputs: list[onnx.ValueInfoProto] = []
+        # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
+        self.nodes: list[bytes] = []
+        self.initializers: list[bytes] = []
+        self.inputs: dict[str, bytes] = {}
+        self.outputs: list[bytes] = []
         self._consts: dict[tuple, str] = {}
         self._mask_bias: dict[str, str] = {}
         self._count = 0
@@ -47,9 +40,11 @@ class OnnxOps:
         self._count += 1
         return f"{hint}_{self._count}"
 
-    def _node(self, op: str, inputs: list[str], hint: str | None = None, n_out: int = 1, **attrs) -> str | list[str]:
+    def _node(self, op: str, inputs: list[str], hint: str | None = None, n_out: int = 1, *, domain: str | None = None,
+              **attrs) -> str | list[str]:
+        """Appends one node (its attributes as keywords: axis=-1, perm=[0, 2, 1, 3]); returns its output name(s)."""
         outs = [self._name(hint or op.lower()) for _ in range(n_out)]
-        self.nodes.append(helper.make_node(op, inputs, outs, name=outs[0], **attrs))
+        self.nodes.append(proto.node(op, inputs, outs, name=outs[0], domain=domain, attributes=attrs))
         return outs[0] if n_out == 1 else outs
 
     def const(self, array: np.ndarray, key: tuple | None = None) -> str:
@@ -64,9 +59,9 @@ class OnnxOps:
             name = self._name("w")
             if array.size >= _EXTERNAL_MIN and array.dtype == np.float32 and not self.for_quantization:
                 self.external[name] = np.require(array, requirements="C")
-                self.initializers.append(_external_placeholder(name, array.shape))
+                self.initializers.append(proto.external_tensor(name, array.shape, IN_MEMORY))
             else:
-                self.initializers.append(numpy_helper.from_array(np.asarray(array, order="C"), name))  # 0-d stays 0-d
+                self.initializers.append(proto.tensor(name, np.asarray(array)))  # 0-d stays 0-d
             self._consts[key] = name
         return self._consts[key]
 
@@ -79,7 +74,7 @@ class OnnxOps:
     # --- the ops -----------------------------------------------------------------------------
     def input(self, name: str) -> str:
         if name not in self.inputs:
-            self.inputs[name] = helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
+            self.inputs[name] = proto.value_info(name, proto.INT64, ["batch", "sequence"])
         return name
 
     def embed(self, table: np.ndarray, ids: str) -> str:
@@ -164,7 +159,7 @@ class OnnxOps:
 
     def _mask_to_bias(self, mask: str) -> str:
         if mask not in self._mask_bias:
-            m = self._node("Cast", [mask], to=TensorProto.FLOAT)
+            m = self._node("Cast", [mask], to=proto.FLOAT)
             bias = self._node("Mul", [self._node("Sub", [self._scalar(1.0), m]), self._scalar(_NEG)])
             self._mask_bias[mask] = self._node("Unsqueeze", [bias, self._ints([1, 2])], "mask_bias")  # (B, 1, 1, T)
         return self._mask_bias[mask]
@@ -178,7 +173,7 @@ class OnnxOps:
         key = tuple(id(w_) for w_, _ in qkv)
         self._alive.append(qkv)
         if ("i32", mask) not in self._mask_bias:
-            self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=TensorProto.INT32)
+            self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=proto.INT32)
         if first_only:
             (wq, bq), (wk, bk), (wv, bv) = qkv
             q = self._gemm(self.first_rows(x), wq, bq)  # (B, 1, H)
@@ -205,13 +200,13 @@ class OnnxOps:
         return self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1)
 
     def output(self, name: str, x: str) -> None:
-        self.nodes.append(helper.make_node("Identity", [x], [name]))
-        self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, None))
+        self.nodes.append(proto.node("Identity", [x], [name]))
+        self.outputs.append(proto.value_info(name, proto.FLOAT, None))  # any shape
 
     def position_ids_from_mask(self, ids: str, pad_id: int) -> str:
         """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads (see NumpyOps)."""
         pad = self.const(np.array(pad_id, dtype=np.int64), key=("i64", pad_id))
-        mask = self._node("Cast", [self._node("Not", [self._node("Equal", [ids, pad])])], "not_pad", to=TensorProto.INT64)
+        mask = self._node("Cast", [self._node("Not", [self._node("Equal", [ids, pad])])], "not_pad", to=proto.INT64)
         counted = self._node("CumSum", [mask, self.const(np.array(1, dtype=np.int64), key=("i64", 1))], "cumsum")  # (B, T)
         return self._node("Add", [self._node("Mul", [counted, mask]), pad], "position_ids")  # (B, T)
 
@@ -248,7 +243,7 @@ class OnnxOps:
         """Additive attention mask: 0 where query i may see key j, float32 min elsewhere (see NumpyOps)."""
         key = ("bias", mask, pairwise, window)
         if key not in self._mask_bias:
-            seen = self._node("Cast", [mask], "mask_bool", to=TensorProto.BOOL)  # (B, T)
+            seen = self._node("Cast", [mask], "mask_bool", to=proto.BOOL)  # (B, T)
             keep = self._node("Unsqueeze", [seen, self._ints([1, 2])], "keep")  # (B, 1, 1, T)
             if pairwise:
                 keep = self._node("And", [keep, self._node("Unsqueeze", [seen, self._ints([1, 3])])], "keep")  # (B, 1, T, T)
@@ -281,7 +276,7 @@ class OnnxOps:
         w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
         b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
         if ("i32", mask) not in self._mask_bias:
-            self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=TensorProto.INT32)
+            self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=proto.INT32)
         return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)], "", bias], "attn", domain="com.microsoft",
                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
 
@@ -305,20 +300,20 @@ class OnnxOps:
 
     def masked_mean(self, x: str, mask: str) -> str:
         """Mean over the tokens where `mask` (B, T) is 1: (B, T, H) -> (B, H)."""
-        m = self._node("Unsqueeze", [self._node("Cast", [mask], to=TensorProto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
+        m = self._node("Unsqueeze", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
         total = self._node("ReduceSum", [self._node("Mul", [x, m]), self._ints([1])], keepdims=0)  # (B, H)
         return self._node("Div", [total, self._node("ReduceSum", [m, self._ints([1])], keepdims=0)], "mean")
 
     def queries_with_keys(self, bias: str) -> str:
         """1.0 for each query that sees at least one key under the mask_bias `bias`, else 0.0 -> (B, T, 1)."""
-        seen = self._node("Cast", [self._node("Equal", [bias, self._scalar(0.0)])], to=TensorProto.FLOAT)  # (B, 1, T, T)
+        seen = self._node("Cast", [self._node("Equal", [bias, self._scalar(0.0)])], to=proto.FLOAT)  # (B, 1, T, T)
         any_key = self._node("ReduceMax", [seen], axes=[-1], keepdims=0)  # (B, 1, T)
         return self._node("Transpose", [any_key], perm=[0, 2, 1])  # (B, T, 1)
 
     # --- disentangled attention (DeBERTa) -------------------------------------------------------
     def zero_masked(self, x: str, mask: str) -> str:
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
-        m = self._node("Unsqueeze", [self._node("Cast", [mask], to=TensorProto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
+        m = self._node("Unsqueeze", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
         return self._node("Mul", [x, m], "masked")
 
     def relative_scores(self, x: str, pos: str, index: str, heads: int, head_dim: int, scale: float) -> str:
@@ -333,6 +328,7 @@ class OnnxOps:
         picked = self._node("Gather", [flat, self._node("Add", [rows, index])], "rel_scores", axis=2)  # (B, N, T, T)
         return self._node("Mul", [picked, self._scalar(float(scale))], "rel_scores")
 
-    def model(self) -> onnx.ModelProto:
-        graph = helper.make_graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", 1)], ir_version=8)
+    def model(self) -> bytes:
+        """The serialized ModelProto (IR version 8, opsets ai.onnx 17 and com.microsoft 1)."""
+        graph = proto.graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)
+        return proto.model(graph, [proto.operator_set("", OPSET), proto.operator_set("com.microsoft", 1)], ir_version=8)
