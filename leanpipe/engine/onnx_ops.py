@@ -34,6 +34,10 @@ class OnnxOps:
         self._count = 0
         self._alive: list[object] = []
         self.external: dict[str, np.ndarray] = {}  # initializer name -> array fed by reference
+        # tensor name -> a 1-D int64 tensor holding its leading dims (all but the last), shared by
+        # the tensors of one residual stream so each Gemm's reshape back costs no Shape/Slice/Concat
+        self._leads: dict[str, str] = {}
+        self._shapes: dict[tuple[str, int], str] = {}
 
     # --- plumbing ----------------------------------------------------------------------------
     def _name(self, hint: str) -> str:
@@ -85,7 +89,21 @@ class OnnxOps:
         return self._node("Slice", [self.const(table), self._ints([0]), t, self._ints([0])], "pos")  # (T, H)
 
     def add(self, a: str, b: str) -> str:
-        return self._node("Add", [a, b])
+        y = self._node("Add", [a, b])
+        if a in self._leads and self._leads[a] == self._leads.get(b):  # same shape, no broadcast
+            self._leads[y] = self._leads[a]
+        return y
+
+    def _same_lead(self, y: str, x: str) -> str:
+        """Record that y has x's leading dims (an op that keeps the shape, or changes only the last dim)."""
+        if x in self._leads:
+            self._leads[y] = self._leads[x]
+        return y
+
+    def _lead(self, x: str) -> str:
+        if x not in self._leads:
+            self._leads[x] = self._node("Slice", [self._node("Shape", [x]), self._ints([0]), self._ints([-1])], "lead")
+        return self._leads[x]
 
     def _gemm(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
         """x @ w.T (+ b) for x of any rank, with w in the checkpoint's own (out, in) layout (no copy)."""
@@ -97,15 +115,18 @@ class OnnxOps:
         flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
         inputs = [flat, self.const(w)] + ([self.const(b)] if b is not None else [])
         y = self._node("Gemm", inputs, "gemm", transB=1)  # (N, out)
-        lead = self._node("Slice", [self._node("Shape", [x]), self._ints([0]), self._ints([-1])], "lead")
-        return self._node("Reshape", [y, self._node("Concat", [lead, self._ints([out])], axis=0)], "linear")
+        lead = self._lead(x)
+        if (lead, out) not in self._shapes:
+            self._shapes[(lead, out)] = self._node("Concat", [lead, self._ints([out])], "shape", axis=0)
+        return self._same_lead(self._node("Reshape", [y, self._shapes[(lead, out)]], "linear"), x)
 
     def linear(self, x: str, w: np.ndarray, b: np.ndarray | None, activation: str | None = None) -> str:
         """x @ w.T + b, then `activation`; bias + erf GELU run as one BiasGelu kernel."""
         if activation == "gelu" and b is not None:  # exact erf GELU, as BERT's ACT2FN["gelu"]
-            return self._node("BiasGelu", [self._gemm(x, w, None), self.const(b)], "bias_gelu", domain="com.microsoft")
+            return self._same_lead(self._node("BiasGelu", [self._gemm(x, w, None), self.const(b)], "bias_gelu",
+                                              domain="com.microsoft"), x)
         y = self._gemm(x, w, b)
-        return self.activation(y, activation) if activation else y
+        return self._same_lead(self.activation(y, activation), x) if activation else y
 
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as Gemm, Add, LayerNormalization.
@@ -128,7 +149,8 @@ class OnnxOps:
         return self._node("Split", [y, sizes], "split", n_out=len(pairs), axis=-1)
 
     def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
-        return self._node("LayerNormalization", [x, self.const(gamma), self.const(beta)], "ln", axis=-1, epsilon=float(eps))
+        y = self._node("LayerNormalization", [x, self.const(gamma), self.const(beta)], "ln", axis=-1, epsilon=float(eps))
+        return self._same_lead(y, x)
 
     def activation(self, x: str, name: str) -> str:
         if name == "gelu":  # exact erf GELU, as BERT uses (modeling_bert ACT2FN["gelu"])
@@ -179,12 +201,14 @@ class OnnxOps:
             q = self._gemm(self.first_rows(x), wq, bq)  # (B, 1, H)
             kv = self._gemm(x, np.concatenate([wk, wv]), np.concatenate([bk, bv]))  # (B, T, 2H)
             k, v = self.split(kv, [wk.shape[0], wv.shape[0]])
-            return self._node("MultiHeadAttention", [q, k, v, "", self._mask_bias[("i32", mask)]], "attn",
-                              domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, 1, H)
+            y = self._node("MultiHeadAttention", [q, k, v, "", self._mask_bias[("i32", mask)]], "attn",
+                           domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, 1, H)
+            return self._same_lead(y, q)
         w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
         b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
-        return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)]], "attn", domain="com.microsoft",
-                          num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+        y = self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)]], "attn", domain="com.microsoft",
+                       num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+        return self._same_lead(y, x)
 
     def first_rows(self, x: str) -> str:
         """(B, T, ...) -> (B, 1, ...): the first token, keeping the axis."""
