@@ -50,7 +50,7 @@ def positive_score(pipe: Any, result: dict) -> float:
 
 
 def single_output(pipe: Any, model: dict, text: str, n_tokens: int) -> Any:
-    result = pipe(text, truncation=True)
+    result = pipe(text, truncation=True, **array_output(model))
     return pooled(result, n_tokens) if model["kind"] == "embed" else result[0]["label"]
 
 
