@@ -49,7 +49,9 @@ def header(raw: dict) -> list[str]:
         f"Latency: {s['latency_calls']} single calls. Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
         f"Import: median of {s['import_repeats']}.",
         f"- fp32 SGEMM (numpy, {s['threads']} threads, best of {s['sgemm_repeats']}): "
-        f"{raw['sgemm']['gflops']:.0f} GFLOP/s",
+        f"{raw['sgemm']['gflops']:.0f} GFLOP/s, the highest of "
+        + ", ".join(f"{g:.0f} ({when})" for when, g in raw["sgemm"].get("measurements", {}).items())
+        + " (this shared host's speed drifts; the ceiling uses the fastest it was seen to be)",
         "",
     ]
 
