@@ -26,10 +26,12 @@ from leanpipe import AutoModel, AutoModelForQuestionAnswering, AutoModelForSeque
 from leanpipe.engine import onnx_ops, onnx_proto as proto  # noqa: E402
 
 
-def _external(name, shape, location):
-    t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(shape), data_location=TensorProto.EXTERNAL)
-    entry = t.external_data.add()
-    entry.key, entry.value = "location", location
+def _external(name, shape, location, data_type=TensorProto.FLOAT, offset=None, length=None):
+    t = TensorProto(name=name, data_type=data_type, dims=list(shape), data_location=TensorProto.EXTERNAL)
+    for key, value in (("location", location), ("offset", offset), ("length", length)):
+        if value is not None:
+            entry = t.external_data.add()
+            entry.key, entry.value = key, str(value)
     return t
 
 
@@ -147,6 +149,14 @@ def test_external_placeholder_bytes_equal_onnx():
     assert ours == _external("w_3", (30522, 768), "leanpipe-in-memory").SerializeToString()
     parsed = onnx.TensorProto.FromString(ours)
     assert parsed.data_location == TensorProto.EXTERNAL and parsed.external_data[0].value == "leanpipe-in-memory"
+
+
+def test_file_backed_external_tensor_bytes_equal_onnx():
+    """A checkpoint tensor named by its file and byte range (onnxruntime is handed the mapped array)."""
+    ours = proto.external_tensor("w_4", (384, 1536), "model.safetensors", offset=123456, length=384 * 1536 * 4)
+    assert ours == _external("w_4", (384, 1536), "model.safetensors", offset=123456, length=384 * 1536 * 4).SerializeToString()
+    entries = {e.key: e.value for e in onnx.TensorProto.FromString(ours).external_data}
+    assert entries == {"location": "model.safetensors", "offset": "123456", "length": str(384 * 1536 * 4)}
 
 
 @pytest.mark.parametrize("shape", [["batch", "sequence"], None, [], ["batch", 3, None], [0]])

@@ -34,19 +34,19 @@ class OnnxEngine:
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        model_bytes, external = ops.model(), ops.external
+        model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
         del ops  # its serialized nodes and initializers are in model_bytes now
+        # what onnxruntime was handed ("copied", "in_place" arrays, their OrtValues); kept for the session's life
+        self._weights: dict[str, dict] = {}
         if quantize:
             model_bytes = _quantize_int8(model_bytes)
         else:
-            # onnxruntime reads these arrays in place (memory-mapped weights); they must outlive the session
-            self._external = external
-            names = list(self._external)
-            options.add_external_initializers(names, [ort.OrtValue.ortvalue_from_numpy(self._external[n]) for n in names])
+            _feed_weights(ort, options, external, shared, folder, self._weights)
         self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
                                             disabled_optimizers=DISABLED_OPTIMIZERS)
-        if not quantize:  # onnxruntime has copied what it needs; stop counting the checkpoint's pages twice
-            drop_resident_pages(self._external.values())
+        # onnxruntime holds packed copies of the matrices now, and reads the rest (embedding rows) on
+        # demand: the checkpoint's pages need not stay resident
+        drop_resident_pages([*shared.values(), *external.values()])
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
@@ -54,6 +54,21 @@ class OnnxEngine:
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         values = self.session.run(self.output_names, {n: feeds[n] for n in self.input_names})
         return dict(zip(self.output_names, values))
+
+
+def _feed_weights(ort, options, external: dict, shared: dict, folder: str | None, keep: dict) -> None:
+    """Hand onnxruntime the weight arrays the graph names. Computed arrays (fused QKV, converted
+    dtypes) it copies (add_external_initializers); tensors exactly as stored in a memory-mapped
+    checkpoint it uses in place (add_initializer; the graph also names their file and offset, under
+    `folder`), so an embedding table or a layer norm never gets a second copy in memory."""
+    values = {n: ort.OrtValue.ortvalue_from_numpy(a) for n, a in {**external, **shared}.items()}
+    keep.update(copied=external, in_place=shared, values=values)
+    if external:
+        options.add_external_initializers(list(external), [values[n] for n in external])
+    if shared:
+        options.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
+        for name in shared:
+            options.add_initializer(name, values[name])
 
 
 def _require_onnx() -> ModuleType:

@@ -7,9 +7,12 @@ Shapes: B batch, T tokens, H hidden, N heads, D head dim.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..errors import ConfigError
+from ..weights.safetensors import file_region
 from . import onnx_proto as proto
 
 OPSET = 17  # LayerNormalization is standard from 17
@@ -33,7 +36,11 @@ class OnnxOps:
         self._mask_bias: dict[str, str] = {}
         self._count = 0
         self._alive: list[object] = []
-        self.external: dict[str, np.ndarray] = {}  # initializer name -> array fed by reference
+        self.external: dict[str, np.ndarray] = {}  # initializer name -> array onnxruntime copies
+        # initializer name -> a tensor as stored in a memory-mapped checkpoint file under `folder`:
+        # the graph names its file and offset, and onnxruntime is handed the mapped array to use in place
+        self.shared: dict[str, np.ndarray] = {}
+        self.folder: str | None = None
         # tensor name -> a 1-D int64 tensor holding its leading dims (all but the last), shared by
         # the tensors of one residual stream so each Gemm's reshape back costs no Shape/Slice/Concat
         self._leads: dict[str, str] = {}
@@ -62,12 +69,23 @@ class OnnxOps:
         if key not in self._consts:
             name = self._name("w")
             if array.size >= _EXTERNAL_MIN and array.dtype == np.float32 and not self.for_quantization:
-                self.external[name] = np.require(array, requirements="C")
-                self.initializers.append(proto.external_tensor(name, array.shape, IN_MEMORY))
+                self.initializers.append(self._external(name, array))
             else:
                 self.initializers.append(proto.tensor(name, np.asarray(array)))  # 0-d stays 0-d
             self._consts[key] = name
         return self._consts[key]
+
+    def _external(self, name: str, array: np.ndarray) -> bytes:
+        """The placeholder of a large float array: its place in the checkpoint file when it is one
+        stored tensor (all from one folder), else a name onnxruntime gets the array under."""
+        region = file_region(array)
+        if region is not None and os.path.dirname(region[0]) == (self.folder or os.path.dirname(region[0])):
+            path, offset = region
+            self.folder = os.path.dirname(path)
+            self.shared[name] = array
+            return proto.external_tensor(name, array.shape, os.path.basename(path), offset=offset, length=array.nbytes)
+        self.external[name] = np.require(array, requirements="C")
+        return proto.external_tensor(name, array.shape, IN_MEMORY)
 
     def _ints(self, values: list[int]) -> str:
         return self.const(np.array(values, dtype=np.int64), key=("ints", tuple(values)))

@@ -129,13 +129,16 @@ def tensor(name: str, array: np.ndarray) -> bytes:
     return b"".join([*dims, _int(2, data_type), *([_str(8, name)] if name else []), _bytes(9, raw)])
 
 
-def external_tensor(name: str, shape: Sequence[int], location: str, data_type: int = FLOAT) -> bytes:
+def external_tensor(name: str, shape: Sequence[int], location: str, data_type: int = FLOAT,
+                    offset: int | None = None, length: int | None = None) -> bytes:
     """TensorProto whose data lives elsewhere: dims = 1, data_type = 2, name = 8,
-    external_data = 13 ({"location": location}), data_location = 14 (EXTERNAL). onnxruntime takes the
-    data from SessionOptions.add_external_initializers when `location` is no file."""
+    external_data = 13 ({"location": location[, "offset", "length"]}), data_location = 14 (EXTERNAL).
+    onnxruntime takes the data from SessionOptions.add_external_initializers when `location` is no
+    file, or reads `length` bytes at `offset` of the file `location` (unless given the array itself)."""
     dims = [_int(1, d) for d in shape]
-    entry = _bytes(13, _string_entry("location", location))
-    return b"".join([*dims, _int(2, data_type), _str(8, name), entry, _int(14, EXTERNAL)])
+    entries = [("location", location)] + [(k, str(v)) for k, v in (("offset", offset), ("length", length)) if v is not None]
+    data = [_bytes(13, _string_entry(k, v)) for k, v in entries]
+    return b"".join([*dims, _int(2, data_type), _str(8, name), *data, _int(14, EXTERNAL)])
 
 
 def value_info(name: str, elem_type: int, shape: Sequence[Dim] | None) -> bytes:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -91,12 +93,16 @@ def _check_no_overlap(path: Path, header: dict) -> None:
             )
 
 
+_MAPPED: "weakref.WeakKeyDictionary[mmap.mmap, str]" = weakref.WeakKeyDictionary()  # open maps -> their file
+
+
 def load_safetensors(path: Path) -> dict[str, np.ndarray]:
     """name -> read-only array viewing the memory-mapped file (BF16 comes back as float32)."""
     if Path(path).stat().st_size == 0:
         raise CheckpointError(f"{path} is empty; re-download it")
     with open(path, "rb") as f:
         buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    _MAPPED[buf] = os.path.realpath(path)
     header, data_start = read_header(Path(path), buf)
     out = {}
     for name, entry in header.items():
@@ -113,16 +119,31 @@ def _bf16_to_f32(raw: np.ndarray) -> np.ndarray:
     return (raw.astype(np.uint32) << 16).view(np.float32)
 
 
+def _mmap_of(array: np.ndarray) -> mmap.mmap | None:
+    base = array
+    while isinstance(base, (np.ndarray, memoryview)):
+        base = base.base if isinstance(base, np.ndarray) else base.obj
+    return base if isinstance(base, mmap.mmap) else None
+
+
+def file_region(array: np.ndarray) -> tuple[str, int] | None:
+    """(real path of the safetensors file, byte offset) when `array` is exactly a C-ordered run of a
+    memory-mapped checkpoint's bytes (the tensor as stored), else None (converted or computed arrays)."""
+    m = _mmap_of(array)
+    if m is None or m.closed or m not in _MAPPED or not array.flags.c_contiguous:
+        return None
+    start = np.frombuffer(m, dtype=np.uint8, count=1).ctypes.data
+    return _MAPPED[m], array.ctypes.data - start
+
+
 def drop_resident_pages(arrays) -> int:
     """Tell the kernel it may drop the file pages behind memory-mapped `arrays` (they are re-read
     from disk if touched again). Called once an engine holds its own copy of the weights, so a
     loaded model does not count its checkpoint twice in RSS. Returns how many maps were advised."""
     maps = {}
     for array in arrays:
-        base = array
-        while isinstance(base, (np.ndarray, memoryview)):
-            base = base.base if isinstance(base, np.ndarray) else base.obj
-        if isinstance(base, mmap.mmap):
+        base = _mmap_of(array)
+        if base is not None:
             maps[id(base)] = base
     for m in maps.values():
         if not m.closed and hasattr(mmap, "MADV_DONTNEED"):

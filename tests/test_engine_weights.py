@@ -1,0 +1,45 @@
+"""How the ONNX engine hands checkpoint weights to onnxruntime: tensors exactly as stored in a
+memory-mapped safetensors file are used in place (named by file and offset in the graph), computed
+ones (fused QKV, converted dtypes) are copied; the answers are the same either way."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from leanpipe import AutoModel
+from leanpipe.weights.safetensors import file_region, load_safetensors
+
+
+def test_file_region_finds_stored_tensors_only(minilm):
+    path = os.path.join(minilm, "model.safetensors")
+    tensors = load_safetensors(path)
+    name, table = next((n, t) for n, t in tensors.items() if "word_embeddings" in n)
+    where, offset = file_region(table)
+    assert where == os.path.realpath(path) and offset > 0
+    with open(path, "rb") as f:  # the bytes at that offset are the tensor
+        f.seek(offset)
+        assert np.array_equal(np.frombuffer(f.read(table.nbytes), dtype="<f4").reshape(table.shape), table)
+    assert file_region(np.array(table)) is None  # a copy
+    assert file_region(table.T) is None  # not C-ordered as stored
+    assert file_region(np.zeros(3, np.float32)) is None
+
+
+def test_stored_weights_are_used_in_place_and_computed_ones_copied(minilm):
+    handed = AutoModel.from_pretrained(minilm).engine._weights
+    in_place, copied = handed["in_place"], handed["copied"]
+    assert len(in_place) >= 20  # embedding tables, Gemm weights, wide biases (small ones are inside the graph)
+    folder = os.path.dirname(os.path.realpath(os.path.join(minilm, "model.safetensors")))
+    assert all(file_region(a)[0] == os.path.join(folder, "model.safetensors") or
+               os.path.dirname(file_region(a)[0]) == folder for a in in_place.values())
+    assert copied and all(file_region(a) is None for a in copied.values())  # the fused QKV weights
+
+
+def test_in_place_weights_give_the_same_hidden_states_as_the_numpy_engine(minilm):
+    ids = [[101, 7592, 2088, 102, 0], [101, 2023, 2003, 1037, 102]]
+    mask = [[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]]
+    onnx = AutoModel.from_pretrained(minilm)(input_ids=ids, attention_mask=mask).last_hidden_state
+    ref = AutoModel.from_pretrained(minilm, engine="numpy")(input_ids=ids, attention_mask=mask).last_hidden_state
+    diff = float(np.abs(np.asarray(onnx) - np.asarray(ref))[np.array(mask, bool)].max())
+    assert diff <= 1e-4, f"max abs diff {diff:.2e}"
