@@ -1,6 +1,6 @@
 """How the ONNX engine hands checkpoint weights to onnxruntime: tensors exactly as stored in a
 memory-mapped safetensors file are used in place (named by file and offset in the graph), computed
-ones (fused QKV, converted dtypes) are copied; the answers are the same either way."""
+ones (fused QKV biases, converted dtypes) are copied; the answers are the same either way."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_stored_weights_are_used_in_place_and_computed_ones_copied(minilm):
     folder = os.path.dirname(os.path.realpath(os.path.join(minilm, "model.safetensors")))
     assert all(file_region(a)[0] == os.path.join(folder, "model.safetensors") or
                os.path.dirname(file_region(a)[0]) == folder for a in in_place.values())
-    assert copied and all(file_region(a) is None for a in copied.values())  # the fused QKV weights
+    assert copied and all(file_region(a) is None for a in copied.values())  # the fused QKV biases
 
 
 def test_in_place_weights_give_the_same_hidden_states_as_the_numpy_engine(minilm):

@@ -210,8 +210,6 @@ class OnnxOps:
 
         `first_only`: the first token's output alone (B, 1, H): its query attends to the keys and
         values of every token (MultiHeadAttention), a sixth of the work of a full layer's block."""
-        key = tuple(id(w_) for w_, _ in qkv)
-        self._alive.append(qkv)
         if ("i32", mask) not in self._mask_bias:
             self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=proto.INT32)
         if first_only:
@@ -222,11 +220,24 @@ class OnnxOps:
             y = self._node("MultiHeadAttention", [q, k, v, "", self._mask_bias[("i32", mask)]], "attn",
                            domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, 1, H)
             return self._same_lead(y, q)
-        w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
-        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
+        w, b = self._qkv_weights(qkv)
         y = self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)]], "attn", domain="com.microsoft",
                        num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
         return self._same_lead(y, x)
+
+    def _qkv_weights(self, qkv: list[tuple[np.ndarray, np.ndarray]]) -> tuple[str, str]:
+        """The Attention kernel's fused (H, 3H) weight and (3H,) bias. For fp32 the weight is the
+        checkpoint's three matrices joined in the graph (Concat + Transpose), which onnxruntime's
+        constant folding computes once at load: no copy of ours, and the mapped originals stay in place."""
+        key = tuple(id(w_) for w_, _ in qkv)
+        self._alive.append(qkv)
+        if ("qkvw", key) not in self._consts:
+            if self.for_quantization:  # the quantizer wants the finished matrix
+                self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))
+            else:
+                cat = self._node("Concat", [self.const(w_) for w_, _ in qkv], "qkv", axis=0)  # (3H, H)
+                self._consts[("qkvw", key)] = self._node("Transpose", [cat], "qkv_t", perm=[1, 0])  # (H, 3H)
+        return self._consts[("qkvw", key)], self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))
 
     def first_rows(self, x: str) -> str:
         """(B, T, ...) -> (B, 1, ...): the first token, keeping the axis."""
@@ -313,10 +324,7 @@ class OnnxOps:
                                  heads: int, head_dim: int) -> str:
         """Q/K/V projections and attention with an additive bias (1 or B, N, T, T) on the scores, as
         onnxruntime's fused Attention kernel (its `attention_bias` input)."""
-        key = tuple(id(w_) for w_, _ in qkv)
-        self._alive.append(qkv)
-        w = self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))  # (H, 3H)
-        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))  # (3H,)
+        w, b = self._qkv_weights(qkv)  # (H, 3H), (3H,)
         if ("i32", mask) not in self._mask_bias:
             self._mask_bias[("i32", mask)] = self._node("Cast", [mask], "mask_i32", to=proto.INT32)
         return self._node("Attention", [x, w, b, self._mask_bias[("i32", mask)], "", bias], "attn", domain="com.microsoft",
