@@ -193,7 +193,7 @@ def every_op(ops) -> None:
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = ops.layer_norm(ops.add(ops.embed(w(100, H), ids), ops.position_embed(w(64, H), ids)), w(H), w(H), 1e-12)
     x = ops.add(x, ops.embed(w(130, H), ops.position_ids_from_mask(ids, 1)))
-    q, k, v = ops.linears(x, qkv)
+    q, k, v = (ops.linear(x, w_, b_) for w_, b_ in qkv)
     outs = [ops.attention(q, k, v, mask, N, D), ops.self_attention(x, qkv, mask, N, D),
             ops.self_attention(x, qkv, mask, N, D, first_only=True)]
     bias = ops.mask_bias(mask, pairwise=True, window=2)

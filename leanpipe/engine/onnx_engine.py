@@ -66,6 +66,9 @@ def _pages_dropped_while_loading(arrays: list, every: float = 0.02):
     checkpoint pages it has read, every 20 ms, instead of holding the whole file resident until the
     end: clean pages of a read-only file map, re-read from the page cache if touched again.
     Peak RSS at load: all-MiniLM-L6-v2 140 -> 121 MB, a DistilBERT-base-sized model 379 -> 257 MB."""
+    if not arrays:  # int8: the weights are inside the graph
+        yield
+        return
     done = threading.Event()
 
     def drop() -> None:
@@ -82,8 +85,8 @@ def _pages_dropped_while_loading(arrays: list, every: float = 0.02):
 
 
 def _feed_weights(ort, options, external: dict, shared: dict, folder: str | None, keep: dict) -> None:
-    """Hand onnxruntime the weight arrays the graph names. Computed arrays (fused QKV, converted
-    dtypes) it copies (add_external_initializers); tensors exactly as stored in a memory-mapped
+    """Hand onnxruntime the weight arrays the graph names. Computed arrays (fused QKV biases,
+    converted dtypes) it copies (add_external_initializers); tensors exactly as stored in a memory-mapped
     checkpoint it uses in place (add_initializer; the graph also names their file and offset, under
     `folder`), so an embedding table or a layer norm never gets a second copy in memory."""
     values = {n: ort.OrtValue.ortvalue_from_numpy(a) for n, a in {**external, **shared}.items()}

@@ -155,17 +155,6 @@ class OnnxOps:
         summed = self.add(self._gemm(x, w, b), residual)
         return self.layer_norm(summed, gamma, beta, eps)
 
-    def linears(self, x: str, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[str]:
-        """Several projections of one input as one MatMul (fused QKV), split afterwards."""
-        w = np.concatenate([w for w, _ in pairs], axis=0).T  # (in, sum of outs)
-        b = np.concatenate([b for _, b in pairs])
-        key = tuple(id(w_) for w_, _ in pairs)
-        self._alive.append(pairs)
-        y = self._node("MatMul", [x, self.const(w, key=("cat", key))], "matmul")
-        y = self._node("Add", [y, self.const(b, key=("catb", key))], "linear")
-        sizes = self._ints([w_.shape[0] for w_, _ in pairs])
-        return self._node("Split", [y, sizes], "split", n_out=len(pairs), axis=-1)
-
     def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         y = self._node("LayerNormalization", [x, self.const(gamma), self.const(beta)], "ln", axis=-1, epsilon=float(eps))
         return self._same_lead(y, x)
