@@ -43,3 +43,21 @@ def test_in_place_weights_give_the_same_hidden_states_as_the_numpy_engine(minilm
     ref = AutoModel.from_pretrained(minilm, engine="numpy")(input_ids=ids, attention_mask=mask).last_hidden_state
     diff = float(np.abs(np.asarray(onnx) - np.asarray(ref))[np.array(mask, bool)].max())
     assert diff <= 1e-4, f"max abs diff {diff:.2e}"
+
+
+def test_copying_every_weight_gives_the_same_session_outputs(minilm, monkeypatch):
+    """The fallback for an onnxruntime that cannot use weights in place: everything copied."""
+    from leanpipe.engine.onnx_engine import OnnxEngine
+
+    ids = [[101, 7592, 2088, 102]]
+    in_place = AutoModel.from_pretrained(minilm)(input_ids=ids).last_hidden_state
+    real = OnnxEngine._session
+
+    def copy_everything(self, *args, in_place):
+        return real(self, *args, in_place=False)
+
+    monkeypatch.setattr(OnnxEngine, "_session", copy_everything)
+    model = AutoModel.from_pretrained(minilm)
+    assert not model.engine._weights["in_place"] and len(model.engine._weights["copied"]) >= 20
+    copied = model(input_ids=ids).last_hidden_state
+    assert np.array_equal(np.asarray(in_place), np.asarray(copied))

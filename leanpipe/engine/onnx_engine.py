@@ -32,28 +32,40 @@ class OnnxEngine:
             _require_onnx()  # before tracing the graph, so a missing package fails fast
         ops = OnnxOps(for_quantization=quantize is not None)
         forward(ops)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
         del ops  # its serialized nodes and initializers are in model_bytes now
-        # what onnxruntime was handed ("copied", "in_place" arrays, their OrtValues); kept for the session's life
-        self._weights: dict[str, dict] = {}
         if quantize:
             model_bytes = _quantize_int8(model_bytes)
-        else:
-            _feed_weights(ort, options, external, shared, folder, self._weights)
+        # what onnxruntime was handed ("copied", "in_place" arrays, their OrtValues); kept for the session's life
+        self._weights: dict[str, dict] = {}
         mapped = [*shared.values(), *external.values()]
         with _pages_dropped_while_loading(mapped):
-            self.session = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
-                                                disabled_optimizers=DISABLED_OPTIMIZERS)
+            try:
+                self.session = self._session(ort, model_bytes, num_threads, external, shared, folder, in_place=True)
+            except ort.capi.onnxruntime_pybind11_state.Fail:
+                if not shared:
+                    raise
+                # an onnxruntime that cannot find the checkpoint file the graph names: hand it every array to copy
+                self.session = self._session(ort, model_bytes, num_threads, external, shared, folder, in_place=False)
         # onnxruntime holds packed copies of the matrices now, and reads the rest (embedding rows) on
         # demand: the checkpoint's pages need not stay resident
         drop_resident_pages(mapped)
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def _session(self, ort, model_bytes: bytes, num_threads: int, external: dict, shared: dict, folder: str | None,
+                 *, in_place: bool):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = num_threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if in_place:
+            _feed_weights(ort, options, external, shared, folder, self._weights)
+        else:
+            _feed_weights(ort, options, {**external, **shared}, {}, None, self._weights)
+        return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
+                                    disabled_optimizers=DISABLED_OPTIMIZERS)
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         values = self.session.run(self.output_names, {n: feeds[n] for n in self.input_names})
