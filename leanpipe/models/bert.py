@@ -57,7 +57,13 @@ def layer(ops, w: Weights, c: BertConfig, i: int, x, mask, first_only: bool = Fa
 def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); `first_only`: (B, 1, H),
     the [CLS] row alone, for heads that read nothing else (the last layer skips the other rows)."""
-    x, mask = embeddings(ops, w, c), ops.input("attention_mask")
+    return layers(ops, w, c, embeddings(ops, w, c), first_only)
+
+
+def layers(ops, w: Weights, c, x, first_only: bool = False):
+    """BERT's layer stack over embedded inputs x (B, T, H) -> (B, T, H), or (B, 1, H) with
+    `first_only` (the last layer computes the first row alone); RoBERTa and ELECTRA share it."""
+    mask = ops.input("attention_mask")
     for i in range(c.num_hidden_layers):
         x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
     return x

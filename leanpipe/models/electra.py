@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..config import ElectraConfig
 from ..weights import Weights
-from .bert import layer, layer_norm, linear
+from .bert import layer_norm, layers, linear
 from .roberta import classification_head, tied_decoder
 
 PREFIX = "electra"
@@ -33,12 +33,10 @@ def embeddings(ops, w: Weights, c):
 
 def encoder(ops, w: Weights, c: ElectraConfig, first_only: bool = False):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H) (`first_only`: (B, 1, H), as bert.encoder)."""
-    x, mask = embeddings(ops, w, c), ops.input("attention_mask")
+    x = embeddings(ops, w, c)
     if c.embedding_size != c.hidden_size:  # ElectraModel creates embeddings_project only then
         x = linear(ops, w, x, "embeddings_project", c.hidden_size, c.embedding_size)  # (B, T, H)
-    for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
-    return x
+    return layers(ops, w, c, x, first_only)
 
 
 def base(ops, w: Weights, c: ElectraConfig) -> None:

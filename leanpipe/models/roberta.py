@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..config import RobertaConfig
 from ..weights import Weights
-from .bert import layer, layer_norm, linear, pooler
+from .bert import layer_norm, layers, linear, pooler
 
 PREFIX = "roberta"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -35,10 +35,7 @@ def embeddings(ops, w: Weights, c: RobertaConfig):
 def encoder(ops, w: Weights, c: RobertaConfig, first_only: bool = False):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); BERT's layers
     (`first_only`: the `<s>` row alone, (B, 1, H), as bert.encoder)."""
-    x, mask = embeddings(ops, w, c), ops.input("attention_mask")
-    for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
-    return x
+    return layers(ops, w, c, embeddings(ops, w, c), first_only)
 
 
 def classification_head(ops, w: Weights, x, hidden: int, labels: int, activation: str):
