@@ -204,8 +204,7 @@ class OnnxOps:
         if first_only:
             (wq, bq), (wk, bk), (wv, bv) = qkv
             q = self._gemm(self.first_rows(x), wq, bq)  # (B, 1, H)
-            kv = self._gemm(x, np.concatenate([wk, wv]), np.concatenate([bk, bv]))  # (B, T, 2H)
-            k, v = self.split(kv, [wk.shape[0], wv.shape[0]])
+            k, v = self._gemm(x, wk, bk), self._gemm(x, wv, bv)  # (B, T, H) each, the mapped weights as they are
             y = self._node("MultiHeadAttention", [q, k, v, "", self._mask_bias[("i32", mask)]], "attn",
                            domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, 1, H)
             return self._same_lead(y, q)
