@@ -48,3 +48,37 @@ PIPELINE_TEXTS = ["I've been waiting for a HuggingFace course my whole life.", "
 
 def both_pipelines(task, folder):
     return leanpipe.pipeline(task, model=folder), transformers.pipeline(task, model=str(folder))
+
+
+# --- the per-family pipeline checks (tests/test_families.py and tests/test_families_more.py run them
+# for their own families; `models(model_type, head)` is each file's fixture building a tiny checkpoint)
+
+def check_classification_and_features(models, model_type):
+    from conftest import assert_close
+    from corpus import PAIRS
+
+    ours, theirs = both_pipelines("text-classification", models(model_type, "ForSequenceClassification"))
+    pairs = [{"text": a, "text_pair": b} for a, b in PAIRS[:3]]
+    for inputs, kwargs in [(PIPELINE_TEXTS, {}), (PIPELINE_TEXTS, {"top_k": None}), (pairs, {"top_k": None})]:
+        same(ours(inputs, **kwargs), theirs(inputs, **kwargs), f"{model_type} text-classification")
+    ours, theirs = both_pipelines("feature-extraction", models(model_type, "Model"))
+    for text in PIPELINE_TEXTS:
+        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, f"{model_type} feature-extraction")
+
+
+def check_fill_mask(models, model_type):
+    ours, theirs = both_pipelines("fill-mask", models(model_type, "ForMaskedLM"))
+    mask = theirs.tokenizer.mask_token
+    inputs = [f"Hello {mask} world.", f"The quick brown {mask} jumps over the lazy dog."]
+    same(ours(inputs, top_k=3), theirs(inputs, top_k=3), f"{model_type} fill-mask")
+
+
+def check_ner_and_qa(models, model_type):
+    ours, theirs = both_pipelines("token-classification", models(model_type, "ForTokenClassification"))
+    for strategy in ("none", "simple"):
+        same(ours(PIPELINE_TEXTS, aggregation_strategy=strategy), theirs(PIPELINE_TEXTS, aggregation_strategy=strategy),
+             f"{model_type} ner {strategy}")
+    ours, theirs = both_pipelines("question-answering", models(model_type, "ForQuestionAnswering"))
+    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
+    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2),
+         f"{model_type} qa")

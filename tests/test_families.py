@@ -23,7 +23,8 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import PIPELINE_TEXTS, assert_same_encoding, both_pipelines, plain, same  # noqa: E402
+from family_checks import (PIPELINE_TEXTS, assert_same_encoding, both_pipelines, check_classification_and_features,  # noqa: E402
+                           check_fill_mask, check_ner_and_qa, plain, same)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -245,40 +246,14 @@ def test_albert_bad_group_count_is_refused(tmp_path):
 
 @pytest.mark.parametrize("model_type", FAMILIES)
 def test_text_classification_and_feature_extraction(models, model_type):
-    ours, theirs = both_pipelines("text-classification", models(model_type, "ForSequenceClassification"))
-    pairs = [{"text": a, "text_pair": b} for a, b in PAIRS[:3]]
-    for inputs, kwargs in [(PIPELINE_TEXTS, {}), (PIPELINE_TEXTS, {"top_k": None}), (pairs, {"top_k": None})]:
-        same(ours(inputs, **kwargs), theirs(inputs, **kwargs), f"{model_type} text-classification")
-    ours, theirs = both_pipelines("feature-extraction", models(model_type, "Model"))
-    for text in PIPELINE_TEXTS:
-        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, f"{model_type} feature-extraction")
-
-
-def _available(task):
-    from leanpipe.tasks import available_tasks
-
-    if task not in available_tasks():
-        pytest.skip(f"{task} is not implemented in leanpipe yet")
+    check_classification_and_features(models, model_type)
 
 
 @pytest.mark.parametrize("model_type", FAMILIES)
 def test_fill_mask(models, model_type):
-    _available("fill-mask")
-    ours, theirs = both_pipelines("fill-mask", models(model_type, "ForMaskedLM"))
-    mask = theirs.tokenizer.mask_token
-    inputs = [f"Hello {mask} world.", f"The quick brown {mask} jumps over the lazy dog."]
-    same(ours(inputs, top_k=3), theirs(inputs, top_k=3), f"{model_type} fill-mask")
+    check_fill_mask(models, model_type)
 
 
 @pytest.mark.parametrize("model_type", FAMILIES)
 def test_token_classification_and_question_answering(models, model_type):
-    _available("token-classification")
-    _available("question-answering")
-    ours, theirs = both_pipelines("token-classification", models(model_type, "ForTokenClassification"))
-    for strategy in ("none", "simple"):
-        same(ours(PIPELINE_TEXTS, aggregation_strategy=strategy), theirs(PIPELINE_TEXTS, aggregation_strategy=strategy),
-             f"{model_type} ner {strategy}")
-    ours, theirs = both_pipelines("question-answering", models(model_type, "ForQuestionAnswering"))
-    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
-    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2),
-         f"{model_type} qa")
+    check_ner_and_qa(models, model_type)
