@@ -28,7 +28,7 @@ uvicorn = pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
 from leanpipe import pipeline  # noqa: E402
-from leanpipe.server import Settings, create_app  # noqa: E402
+from leanpipe.server import Settings, create_app, uvicorn_config  # noqa: E402
 from leanpipe.server.service import count_inputs  # noqa: E402
 from leanpipe.tasks import available_tasks  # noqa: E402
 from test_cli import TEXTS, same  # noqa: E402  (answers compared as in the CLI tests)
@@ -53,7 +53,7 @@ class Running:
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=30))
+        self.server = uvicorn.Server(uvicorn_config(app, log_level="warning", timeout_graceful_shutdown=30))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
         self.thread.start()
         wait_until(lambda: self.server.started, what="the server to start")

@@ -29,19 +29,21 @@ httpx = pytest.importorskip("httpx")
 from leanpipe import pipeline  # noqa: E402
 
 CLIENTS, LOAD_SECONDS = 16, 5.0
-BODY_TIMEOUT_S = 1.5  # the server's body_timeout_s here (default 30 s), so stalled clients are cut off quickly
+BODY_TIMEOUT_S = 1.5  # the server's body_timeout_s and header_timeout_s here (default 30 s and 10 s): stalled clients are cut off quickly
 RSS_BOUND_MB = 60
 TEXTS = ["I love it", "I hate this so much!", "The movie was okay.", "\u200bzero width", "", "שלום עולם", "a\x00b", "x" * 300]
 
 LAUNCH = r"""
 import socket, sys, uvicorn
-from leanpipe.server import Settings, create_app
-app = create_app(sys.argv[1], "text-classification", settings=Settings(body_timeout_s=float(sys.argv[2])), num_threads=1)
+from leanpipe.server import Settings, create_app, uvicorn_config
+timeout = float(sys.argv[2])
+app = create_app(sys.argv[1], "text-classification", settings=Settings(body_timeout_s=timeout, header_timeout_s=timeout),
+                 num_threads=1)
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
 sock.listen(512)
 print(sock.getsockname()[1], flush=True)
-uvicorn.Server(uvicorn.Config(app, log_level="error", timeout_graceful_shutdown=5)).run(sockets=[sock])
+uvicorn.Server(uvicorn_config(app, log_level="error", timeout_graceful_shutdown=5)).run(sockets=[sock])
 """
 
 
@@ -247,13 +249,35 @@ def test_slow_clients_time_out_without_blocking_others(server, expected):
         assert time.monotonic() - t0 < 1.0
         trickle.sendall(b" ")
         time.sleep(0.1)
-    for sock in (stalled, trickle):
+    for sock in (stalled, trickle, quiet):  # a stalled body, a trickled one, half a head: 408, then closed
         assert read_status(sock, timeout=BODY_TIMEOUT_S + 10) == 408
         assert closed_by_server(sock)
+    for sock in idle:  # never said anything: closed without an answer
+        sock.settimeout(10)
+        assert sock.recv(65536) == b""
     assert time.monotonic() - start < BODY_TIMEOUT_S + 5
     for sock in (stalled, trickle, quiet, *idle):
         sock.close()
     assert httpx.get(server.url + "/health").status_code == 200
+
+
+def test_a_kept_alive_connection_that_stalls_in_its_next_head_gets_408(server):
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    body = json.dumps({"inputs": TEXTS[0]}).encode()
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    assert read_status(sock) == 200
+    sock.settimeout(0.3)  # the rest of the answer (if it came in more than one piece); then half of the next head
+    try:
+        while sock.recv(65536):
+            pass
+    except socket.timeout:
+        pass
+    sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+    start = time.monotonic()
+    assert read_status(sock, timeout=BODY_TIMEOUT_S + 10) == 408
+    assert closed_by_server(sock) and time.monotonic() - start < BODY_TIMEOUT_S + 2
+    sock.close()
 
 
 def test_memory_stays_bounded_and_the_server_healthy_after_abuse(server, expected):

@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from ..server import create_app
+        from ..server.protocol import uvicorn_config
         from ..server.settings import Settings
     except ImportError as exc:
         raise CliError(f"leanpipe serve needs starlette and uvicorn ({exc.name} is missing): "
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     host, port = sock.getsockname()[:2]
     print(f"leanpipe: serving {args.model} ({task}) on http://{_url_host(host)}:{port}"
           f"{'' if args.api_key is None else ' (API key required)'}", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=60)
+    config = uvicorn_config(app, log_level=args.log_level, timeout_graceful_shutdown=60)  # + a deadline on request heads
     with signals_noted():  # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; end with 0 instead
         uvicorn.Server(config).run(sockets=[sock])
     print("leanpipe: stopped after answering the requests in flight", file=sys.stderr)

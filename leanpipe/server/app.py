@@ -1,7 +1,7 @@
 """The ASGI app: routes, the API-key and metrics middleware, and the batcher's lifetime.
 
     app = create_app("sentence-transformers/all-MiniLM-L6-v2", "feature-extraction")
-    uvicorn.run(app, host="127.0.0.1", port=8080)       # or: leanpipe serve --model ...
+    uvicorn.Server(uvicorn_config(app, port=8080)).run()   # leanpipe.server.uvicorn_config; or: leanpipe serve --model ...
 """
 
 from __future__ import annotations
