@@ -10,7 +10,8 @@ FLOPS_FORMULA = (
     "FLOPs per real token = 2 × L × (4H² + 2HF) + L × 4 × T̄ × H "
     "(linear layers: Q, K, V, output, FFN in/out; attention: QKᵀ and probabilities×V at the corpus' "
     "mean real length T̄; embeddings, norms, GELU, softmax and the per-sentence head left out). "
-    "fp32 ceiling (real tokens/s) = measured SGEMM FLOP/s ÷ FLOPs per token."
+    "fp32 ceiling (real tokens/s) = measured SGEMM FLOP/s ÷ FLOPs per token; the table's is the median over "
+    "leanpipe's runs of the SGEMM measured around each."
 )
 
 
@@ -45,13 +46,15 @@ def header(raw: dict) -> list[str]:
         f"- Corpus (`bench/corpus.py`, seeded): {corpus['sentences']} sentences, words min/median/p90/max "
         f"{corpus['words_min']}/{corpus['words_median']}/{corpus['words_p90']}/{corpus['words_max']}, "
         f"{corpus['real_tokens']:,} real tokens (mean {corpus['mean_tokens']:.1f} per sentence)",
-        f"- Throughput runs use: {subsets}; median of {s['reps']} run(s) after a warm-up batch. "
-        f"Latency: {s['latency_calls']} single calls. Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
+        f"- Throughput runs use: {subsets}. {s['reps']} round(s), the libraries taking turns (leanpipe, transformers, "
+        f"leanpipe, ...), each a fresh process with one timed run of every throughput measurement after warming up on "
+        f"the first and the longest batch, and {s['latency_calls']} single calls for batch-1 latency. Tables give each system's median over the "
+        f"rounds; a target's ratio is the median of the rounds' own ratios (this shared host's speed drifts by 10-20% "
+        f"within minutes). Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
         f"Import: median of {s['import_repeats']}.",
-        f"- fp32 SGEMM (numpy, {s['threads']} threads, best of {s['sgemm_repeats']}): "
-        f"{raw['sgemm']['gflops']:.0f} GFLOP/s, the highest of "
-        + ", ".join(f"{g:.0f} ({when})" for when, g in raw["sgemm"].get("measurements", {}).items())
-        + " (this shared host's speed drifts; the ceiling uses the fastest it was seen to be)",
+        f"- fp32 SGEMM (numpy, {s['threads']} threads, best of {s['sgemm_repeats']}, in its own process) right before "
+        f"and right after each leanpipe fp32 throughput run: that run's ceiling uses the higher of the two. Also "
+        + ", ".join(f"{g:.0f} GFLOP/s ({when})" for when, g in raw["sgemm"].get("measurements", {}).items()) + ".",
         "",
     ]
 

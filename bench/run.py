@@ -6,7 +6,9 @@
 
 Writes bench/results/{results.md, results.png, results.json} (a --quick run writes
 bench/results/quick/ instead, so it never overwrites a full result). Phases run one after the
-other, each library in its own child processes: never two measurements at the same time.
+other, each library in its own child processes: never two measurements at the same time. The
+throughput and latency repetitions run as rounds, the libraries taking turns (leanpipe, transformers,
+leanpipe, ...), so each ratio is taken round by round between runs minutes apart.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import measure  # noqa: E402
+from measure import median  # noqa: E402
 from checkpoints import (DISTILBERT_DIR, bench_models, distilbert_ready, flops_per_token,  # noqa: E402
                          minilm_path, model_shape, token_counts)
 from corpus import describe, make_corpus  # noqa: E402
@@ -52,7 +55,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="64 sentences, 1 repetition, no install size")
     parser.add_argument("--threads", type=int, default=default_threads, help="threads for every system (default: all cores)")
     parser.add_argument("--skip-install", action="store_true", help="reuse the cached install sizes from results.json")
-    parser.add_argument("--reps", type=int, default=None, help="throughput repetitions (default 3; --quick 1)")
+    parser.add_argument("--reps", type=int, default=None, help="rounds, libraries taking turns (default 3; --quick 1)")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default bench/results[/quick])")
     return parser.parse_args(argv)
 
@@ -84,9 +87,13 @@ def describe_models(s: dict, corpus: list[str]) -> dict:
     return out
 
 
-def run_phase(library: str, models: dict, s: dict, out_dir: Path) -> dict:
-    spec = {"library": library, "threads": s["threads"], "corpus_size": s["corpus_size"], "reps": s["reps"],
-            "latency_calls": s["latency_calls"], "out_dir": str(out_dir),
+def run_phase(library: str, models: dict, s: dict, out_dir: Path, *, first_round: bool) -> dict:
+    """One round of one library in a fresh child: one timed run of each throughput measurement
+    (after warming up on its first and its longest batch) and the batch-1 latency calls; the nested-list
+    runs in the first round only."""
+    spec = {"library": library, "threads": s["threads"], "corpus_size": s["corpus_size"], "reps": 1,
+            "latency_calls": s["latency_calls"], "sgemm_repeats": s["sgemm_repeats"], "lists": first_round,
+            "out_dir": str(out_dir),
             "models": [{k: m[k] for k in ("key", "path", "task", "kind", "sentences")} for m in models.values()]}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
@@ -94,6 +101,25 @@ def run_phase(library: str, models: dict, s: dict, out_dir: Path) -> dict:
         return measure.run_json([sys.executable, str(HERE / "systems.py"), f.name], s["threads"], timeout=3600)
     finally:
         os.unlink(f.name)
+
+
+def merge_rounds(rounds: list[dict]) -> dict:
+    """One library's results for one model over the rounds, in the shape of a single child's: each
+    throughput measurement's `runs` in round order (run i of every system comes from round i, so
+    ratios can be taken round by round), its `seconds` their median; latency the median of the
+    rounds' medians, with `rounds_ms`; everything else from the first round."""
+    merged = dict(rounds[0])
+    for name, first in rounds[0].items():
+        if all(isinstance(r.get(name), dict) and "runs" in r[name] for r in rounds):
+            runs = [x for r in rounds for x in r[name]["runs"]]
+            merged[name] = {**first, "runs": runs, "seconds": median(runs), "outputs": rounds[-1][name].get("outputs")}
+            if "sgemm_around" in first:
+                merged[name]["sgemm_around"] = [r[name]["sgemm_around"] for r in rounds]
+    latencies = [r["latency"] for r in rounds]
+    merged["latency"] = {"median_ms": median([x["median_ms"] for x in latencies]),
+                         "p90_ms": median([x["p90_ms"] for x in latencies]),
+                         "calls": sum(x["calls"] for x in latencies), "rounds_ms": [x["median_ms"] for x in latencies]}
+    return merged
 
 
 def cached_install(path: Path) -> dict | None:
@@ -137,7 +163,7 @@ def main(argv: list[str]) -> None:
     raw: dict = {"mode": "quick" if args.quick else "full", "argv": argv, "settings": s,
                  "machine": measure.machine_info(threads),
                  "corpus": {**describe(corpus), "real_tokens": sum(counts), "mean_tokens": sum(counts) / len(counts)}}
-    sgemm: dict[str, dict] = {}  # the machine's speed drifts (shared host): measured before every phase
+    sgemm: dict[str, dict] = {}  # the machine's speed at the start and the end (and around each leanpipe run: systems.py)
 
     def measure_sgemm(when: str) -> None:
         log(f"fp32 SGEMM ({when})")
@@ -152,15 +178,20 @@ def main(argv: list[str]) -> None:
             code = measure.cold_start_code(lib, m["task"], m["path"], COLD_SENTENCE)
             m.setdefault("cold_start", {})[lib] = measure.cold_start(code, threads, s["cold_repeats"])
     outputs = HERE / ".cache" / "outputs"
-    for lib in ("leanpipe", "transformers"):
-        measure_sgemm(f"before {lib} throughput")
-        log(f"throughput and latency: {lib}")
-        phase = run_phase(lib, models, s, outputs)
-        for key in models:
-            models[key][lib] = phase[key]
+    # The host's speed drifts by 10-20% within minutes: the libraries take turns, one round each, so
+    # every ratio can be taken between runs minutes apart rather than a whole phase apart
+    rounds: dict[str, dict[str, list]] = {key: {"leanpipe": [], "transformers": []} for key in models}
+    for r in range(s["reps"]):
+        for lib in ("leanpipe", "transformers"):
+            log(f"round {r + 1}/{s['reps']}: throughput and latency, {lib}")
+            phase = run_phase(lib, models, s, outputs, first_round=r == 0)
+            for key in models:
+                rounds[key][lib].append(phase[key])
+    for key in models:
+        for lib in ("leanpipe", "transformers"):
+            models[key][lib] = merge_rounds(rounds[key][lib])
     measure_sgemm("end")
     best = max(sgemm.values(), key=lambda m: m["gflops"])
-    # the ceiling uses the fastest the machine was seen to be: the strictest share of it
     raw["sgemm"] = {**best, "measurements": {when: m["gflops"] for when, m in sgemm.items()}}
     raw["models"] = models
     raw["install"] = install_sizes(args, out)

@@ -2,7 +2,9 @@
 
     python bench/systems.py SPEC.json   ->  one JSON line of timings; outputs saved as .npy
 
-- leanpipe: `pipeline(task, model)` at batch 32 over the corpus, at batch 1, and with quantize="int8";
+- leanpipe: `pipeline(task, model)` at batch 32 over the corpus (with numpy's SGEMM speed measured,
+  in another process, right before and right after: the fp32 ceiling of that very run), at batch 1,
+  and with quantize="int8";
 - transformers: `pipeline(task, model, batch_size=32)` over the corpus and at batch 1, and the
   strongest plain-torch loop a careful user would write (length-sorted batches, inference_mode).
 
@@ -24,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkpoints import token_counts  # noqa: E402
 from corpus import make_corpus  # noqa: E402
-from measure import median, percentile  # noqa: E402
+from measure import median, percentile, sgemm_gflops  # noqa: E402
 
 BATCH = 32
 
@@ -82,16 +84,25 @@ def array_output(model: dict) -> dict[str, Any]:
     return {"return_tensors": True} if model["kind"] == "embed" else {}
 
 
+def warmup(texts: list[str], counts: list[int]) -> tuple[list[str], list[int]]:
+    """The warm-up before a process's timed run: its first batch and its longest batch, so every
+    library has met the largest shapes and grown its buffers before the clock starts."""
+    longest = sorted(range(len(texts)), key=counts.__getitem__)[-BATCH:]
+    picked = list(range(min(BATCH, len(texts)))) + longest
+    return [texts[i] for i in picked], [counts[i] for i in picked]
+
+
 def measure_pipeline(pipe: Any, model: dict, spec: dict, reps: int | None = None, **call: Any) -> tuple[dict, np.ndarray]:
     texts = make_corpus(spec["corpus_size"])[: model["sentences"]]
     counts = token_counts(model["path"], texts)
     return throughput(lambda: pipeline_outputs(pipe, model, texts, counts, **call),
-                      lambda: pipeline_outputs(pipe, model, texts[:BATCH], counts[:BATCH], **call), reps or spec["reps"])
+                      lambda: pipeline_outputs(pipe, model, *warmup(texts, counts), **call), reps or spec["reps"])
 
 
 def measure_lists(pipe: Any, model: dict, spec: dict, **call: Any) -> dict:
-    """Feature extraction's default output (nested Python lists), one timed run: the cost of the lists."""
-    if model["kind"] != "embed":
+    """Feature extraction's default output (nested Python lists), one timed run: the cost of the lists
+    (in the first round only)."""
+    if model["kind"] != "embed" or not spec.get("lists", True):
         return {}
     timing, _ = measure_pipeline(pipe, model, spec, reps=1, **call)
     return timing
@@ -116,7 +127,9 @@ def run_leanpipe(model: dict, spec: dict) -> dict:
     start = time.perf_counter()
     pipe = pipeline(model["task"], model=model["path"], num_threads=threads)
     result: dict[str, Any] = {"load_seconds": time.perf_counter() - start}
+    before = sgemm_gflops(spec["threads"], spec["sgemm_repeats"])["gflops"]  # the machine's speed right now
     result["pipeline"], outputs = measure_pipeline(pipe, model, spec, batch_size=BATCH, **array_output(model))
+    result["pipeline"]["sgemm_around"] = [before, sgemm_gflops(spec["threads"], spec["sgemm_repeats"])["gflops"]]
     result["pipeline"]["outputs"] = save(spec, f"leanpipe-{model['key']}-fp32", outputs)
     result["pipeline_lists"] = measure_lists(pipe, model, spec, batch_size=BATCH)
     result["latency"] = measure_latency(pipe, model, spec)
@@ -170,9 +183,10 @@ def run_transformers(model: dict, spec: dict) -> dict:
     result["pipeline_lists"] = measure_lists(pipe, model, spec)
     result["latency"] = measure_latency(pipe, model, spec)
     texts = make_corpus(spec["corpus_size"])[: model["sentences"]]
+    counts = token_counts(model["path"], texts)
     pipe.model.eval()
     result["torch_loop"], outputs = throughput(lambda: torch_loop(pipe.tokenizer, pipe.model, texts, model["kind"]),
-                                               lambda: torch_loop(pipe.tokenizer, pipe.model, texts[:BATCH], model["kind"]),
+                                               lambda: torch_loop(pipe.tokenizer, pipe.model, warmup(texts, counts)[0], model["kind"]),
                                                spec["reps"])
     result["torch_loop"]["outputs"] = save(spec, f"torchloop-{model['key']}", outputs)
     result["torch_threads"] = torch.get_num_threads()
