@@ -1,6 +1,6 @@
 """Side-by-side benchmark of leanpipe and transformers (CPU torch): one command, one table.
 
-    HF_HUB_OFFLINE=1 python bench/run.py              # full run, ~10 minutes on 2 cores
+    HF_HUB_OFFLINE=1 python bench/run.py              # full run, ~15 minutes on 2 cores
     HF_HUB_OFFLINE=1 python bench/run.py --quick      # smoke test, well under a minute
     python bench/run.py --threads 1 --skip-install
 
