@@ -164,7 +164,10 @@ class Watcher(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            self.look()
+            try:
+                self.look()
+            except Exception as exc:  # e.g. a torn manifest: a finding for the test, not a dead thread
+                self.problems.append(f"{type(exc).__name__}: {exc}")
             time.sleep(0.003)
 
     def look(self) -> None:
