@@ -53,6 +53,28 @@ def both_pipelines(task, folder):
 # --- the per-family pipeline checks (tests/test_families.py and tests/test_families_more.py run them
 # for their own families; `models(model_type, head)` is each file's fixture building a tiny checkpoint)
 
+def pipeline_tests(families):
+    """The three parametrized pipeline tests over `families`, for a test module to bind at its top level:
+    `test_a, test_b, test_c = pipeline_tests(FAMILIES)`."""
+    import pytest
+
+    over = pytest.mark.parametrize("model_type", families)
+
+    @over
+    def test_text_classification_and_feature_extraction(models, model_type):
+        check_classification_and_features(models, model_type)
+
+    @over
+    def test_fill_mask(models, model_type):
+        check_fill_mask(models, model_type)
+
+    @over
+    def test_token_classification_and_question_answering(models, model_type):
+        check_ner_and_qa(models, model_type)
+
+    return test_text_classification_and_feature_extraction, test_fill_mask, test_token_classification_and_question_answering
+
+
 def check_classification_and_features(models, model_type):
     from conftest import assert_close
     from corpus import PAIRS

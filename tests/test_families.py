@@ -23,8 +23,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import (PIPELINE_TEXTS, assert_same_encoding, both_pipelines, check_classification_and_features,  # noqa: E402
-                           check_fill_mask, check_ner_and_qa, plain, same)
+from family_checks import PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -244,16 +243,6 @@ def test_albert_bad_group_count_is_refused(tmp_path):
 
 # --- pipelines ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model_type", FAMILIES)
-def test_text_classification_and_feature_extraction(models, model_type):
-    check_classification_and_features(models, model_type)
-
-
-@pytest.mark.parametrize("model_type", FAMILIES)
-def test_fill_mask(models, model_type):
-    check_fill_mask(models, model_type)
-
-
-@pytest.mark.parametrize("model_type", FAMILIES)
-def test_token_classification_and_question_answering(models, model_type):
-    check_ner_and_qa(models, model_type)
+# text-classification + feature-extraction, fill-mask, NER + QA per family (family_checks.pipeline_tests)
+(test_text_classification_and_feature_extraction, test_fill_mask,
+ test_token_classification_and_question_answering) = pipeline_tests(FAMILIES)
