@@ -78,4 +78,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + __all__)
+    """The public names (loaded or not) and the module's dunders; not the helpers imported here."""
+    return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})

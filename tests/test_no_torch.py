@@ -36,3 +36,16 @@ def test_pipeline_runs_without_torch_or_transformers(checkpoints):
     assert report["labels"] == 3 and report["features"] == 32 and report["hidden"] == [2, 4, 32]
     assert report["loaded"] == []
     assert report["pt_error"] and "torch" in report["pt_error"]
+
+
+def test_public_names_load_on_first_use():
+    """`import leanpipe` imports none of its modules; dir() lists each public name once, helpers not."""
+    code = ("import sys, json, leanpipe; before = sorted(m for m in sys.modules if m.startswith('leanpipe.')); "
+            "leanpipe.pipeline; print(json.dumps({'before': before, 'dir': dir(leanpipe)}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["before"] == []
+    names = report["dir"]
+    assert len(names) == len(set(names)) and {"pipeline", "AutoModel", "__version__"} <= set(names)
+    assert not {"importlib", "Any", "annotations"} & set(names)
