@@ -265,10 +265,9 @@ def test_slow_clients_time_out_without_blocking_others(server, expected):
 
 
 def test_a_kept_alive_connection_that_stalls_in_its_next_head_gets_408(server):
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     body = json.dumps({"inputs": TEXTS[0]}).encode()
-    sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                 b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    sock = raw_headers(server, length=len(body))
+    sock.sendall(body)
     assert read_status(sock) == 200
     sock.settimeout(0.3)  # the rest of the answer (if it came in more than one piece); then half of the next head
     try:
