@@ -104,3 +104,40 @@ def check_ner_and_qa(models, model_type):
     question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
     same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2),
          f"{model_type} qa")
+
+
+# --- output_hidden_states and return_dict, for every family's parity test
+
+def check_hidden_states(ours, theirs, inputs, what):
+    """`ours(**inputs, output_hidden_states=True)` against transformers (torch `inputs`): the embeddings'
+    output then every layer's, each within ATOL (max abs printed), the head's outputs unchanged; a plain
+    call afterwards has no hidden_states, and return_dict=False gives transformers' tuple."""
+    import torch
+    from conftest import assert_close
+
+    with torch.no_grad():
+        expected = theirs(**inputs, output_hidden_states=True)
+    arrays = {k: v.numpy() for k, v in inputs.items()}
+    got = ours(**arrays, output_hidden_states=True)
+    reference = expected.hidden_states
+    assert len(got.hidden_states) == len(reference), f"{what}: {len(got.hidden_states)} hidden states, transformers {len(reference)}"
+    for i, (mine, ref) in enumerate(zip(got.hidden_states, reference)):
+        print(f"{what} hidden_states[{i}]: max abs diff {np.abs(mine - ref.numpy()).max():.2e}")
+        assert_close(mine, ref.numpy(), ATOL, f"{what}/hidden_states[{i}]")
+    keys = [k for k in got if k != "hidden_states"]  # transformers may add a pooler the checkpoint lacks (random)
+    assert list(got)[-1] == "hidden_states" and set(keys) <= set(expected.keys()), f"{what}: {list(got)} vs {list(expected.keys())}"
+    for key in keys:
+        assert_close(got[key], expected[key].numpy(), ATOL, f"{what}/{key} with hidden states")
+    plain_call = ours(**arrays)
+    assert "hidden_states" not in plain_call and plain_call.hidden_states is None, what
+    for key in keys:
+        assert_close(plain_call[key], expected[key].numpy(), ATOL, f"{what}/{key} after hidden states")
+    as_tuple = ours(**arrays, return_dict=False, output_hidden_states=True)
+    with torch.no_grad():
+        their_tuple = theirs(**inputs, return_dict=False, output_hidden_states=True)
+    assert isinstance(as_tuple, tuple) and len(as_tuple) == len(keys) + 1, f"{what}: return_dict=False"
+    for value, key in zip(as_tuple, keys):  # the dict's values in its order, then the hidden states
+        assert_close(value, got[key], 0.0, f"{what}: return_dict=False, {key}")
+    if set(keys) == set(expected.keys()) - {"hidden_states"}:
+        assert len(as_tuple) == len(their_tuple), f"{what}: return_dict=False gives {len(as_tuple)} items, transformers {len(their_tuple)}"
+    assert isinstance(as_tuple[-1], tuple) and len(as_tuple[-1]) == len(their_tuple[-1]), f"{what}: tuple's hidden states"

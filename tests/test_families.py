@@ -23,7 +23,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_hidden_states, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -203,6 +203,7 @@ def test_model_parity(models, model_type, head, support):
             for key, reference in expected.items():
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
+        check_hidden_states(ours, theirs, reference_inputs(folder, model_type)[0], f"{model_type}/{head}/{engine}")
     support(model_type, "head", HEAD_NAMES[head])
 
 

@@ -9,6 +9,7 @@ import torch
 import transformers
 
 from conftest import assert_close
+from family_checks import check_hidden_states
 from leanpipe import AutoModel, AutoModelForSequenceClassification
 from leanpipe.errors import InputError
 
@@ -38,6 +39,10 @@ def compare(ours_cls, theirs_cls, folder, engine, keys):
         got = ours(**{k: v.numpy() for k, v in inputs.items()})
         for key in keys:
             assert_close(got[key], expected[key].numpy(), ATOL, f"{folder.name}/{engine}/{key}")
+    padded = reference_inputs(folder)[0]
+    if "token_type_ids" not in ours.engine.input_names:
+        padded.pop("token_type_ids", None)
+    check_hidden_states(ours, theirs, padded, f"{folder.name}/{engine}")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -102,6 +107,27 @@ def test_input_kinds_and_defaults(checkpoints):
     assert isinstance(from_torch, torch.Tensor)  # torch in, torch out: user code keeps working
     assert_close(from_list, from_numpy, 0, "list vs numpy")
     assert_close(from_list, from_torch.numpy(), 0, "list vs torch")
+
+
+def test_hidden_states_flags_as_transformers(checkpoints):
+    """output_hidden_states from the config at load, per call, with torch inputs and with int8; no
+    attention weights (the fused kernel keeps none), said with the fix; return_dict from the config."""
+    ids = [[101, 7592, 2088, 102]]
+    always = AutoModel.from_pretrained(checkpoints["bert"], output_hidden_states=True)
+    assert len(always(ids).hidden_states) == always.config.num_hidden_layers + 1
+    assert always(ids, output_hidden_states=False).hidden_states is None
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"])
+    layers = model(torch.tensor(ids), output_hidden_states=True).hidden_states
+    assert len(layers) == model.config.num_hidden_layers + 1 and all(isinstance(t, torch.Tensor) for t in layers)
+    assert layers[-1].shape == (1, 4, model.config.hidden_size)  # every row, though the head reads the first
+    int8 = AutoModel.from_pretrained(checkpoints["bert"], quantize="int8")
+    assert len(int8(ids, output_hidden_states=True).hidden_states) == int8.config.num_hidden_layers + 1
+    with pytest.raises(InputError, match="output_attentions=True is not supported.*use transformers"):
+        model(ids, output_attentions=True)
+    tuples = AutoModel.from_pretrained(checkpoints["bert"], return_dict=False)
+    last, pooled = tuples(ids)
+    assert last.shape == (1, 4, tuples.config.hidden_size) and pooled.shape == (1, tuples.config.hidden_size)
+    assert isinstance(tuples(ids, return_dict=True).last_hidden_state, np.ndarray)
 
 
 def test_one_dimensional_input_says_wrap_in_batch(checkpoints):

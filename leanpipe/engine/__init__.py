@@ -22,7 +22,7 @@ Forward = Callable[[object], None]
 class Engine(Protocol):
     input_names: tuple[str, ...]
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]: ...
+    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]: ...
 
 
 def default_threads() -> int:
@@ -35,16 +35,19 @@ def default_threads() -> int:
 
 
 def build_engine(
-    forward: Forward, input_names: tuple[str, ...], kind: str = "onnx", *, num_threads: int | None = None, quantize: str | None = None
+    forward: Forward, input_names: tuple[str, ...], kind: str = "onnx", *, num_threads: int | None = None,
+    quantize: str | None = None, hidden_states: bool = False,
 ) -> Engine:
+    """`hidden_states`: the definition's `ops.hidden(x)` calls become outputs hidden_states.0, .1, ..."""
     if kind == "numpy":
         if quantize:
             raise InputError("quantize needs engine='onnx'; the NumPy engine runs fp32 only")
         from .numpy_engine import NumpyEngine
 
-        return NumpyEngine(forward, input_names)
+        return NumpyEngine(forward, input_names, hidden_states=hidden_states)
     if kind == "onnx":
         from .onnx_engine import OnnxEngine
 
-        return OnnxEngine(forward, input_names, num_threads=num_threads or default_threads(), quantize=quantize)
+        return OnnxEngine(forward, input_names, num_threads=num_threads or default_threads(), quantize=quantize,
+                          hidden_states=hidden_states)
     raise InputError(f"engine={kind!r} is not one of {ENGINES}")

@@ -16,9 +16,11 @@ _NEG = np.float32(np.finfo(np.float32).min)  # additive mask for padded keys, as
 class NumpyOps:
     """Each op computes its result now. `feeds` holds the input arrays by name."""
 
-    def __init__(self, feeds: dict[str, np.ndarray]) -> None:
+    def __init__(self, feeds: dict[str, np.ndarray], *, records_hidden: bool = False) -> None:
         self.feeds = feeds
         self.outputs: dict[str, np.ndarray] = {}
+        self.records_hidden = records_hidden
+        self._hidden_count = 0
 
     def input(self, name: str) -> np.ndarray:
         return self.feeds[name]
@@ -99,6 +101,12 @@ class NumpyOps:
 
     def output(self, name: str, x: np.ndarray) -> None:
         self.outputs[name] = x
+
+    def hidden(self, x: np.ndarray) -> None:
+        """One more of transformers' `hidden_states` (the embeddings' output, then each layer's), when recording."""
+        if self.records_hidden:
+            self.output(f"hidden_states.{self._hidden_count}", x)
+            self._hidden_count += 1
 
     def position_ids_from_mask(self, ids: np.ndarray, pad_id: int) -> np.ndarray:
         """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads.

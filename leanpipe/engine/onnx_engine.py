@@ -23,14 +23,15 @@ class OnnxEngine:
     """`quantize="int8"`: onnxruntime's dynamic int8 quantization, per channel, of the MatMul and
     Attention weights (activations are quantized per batch at run time). Faster, slightly less exact."""
 
-    def __init__(self, forward, input_names: tuple[str, ...], *, num_threads: int, quantize: str | None = None) -> None:
+    def __init__(self, forward, input_names: tuple[str, ...], *, num_threads: int, quantize: str | None = None,
+                 hidden_states: bool = False) -> None:
         import onnxruntime as ort
 
         if quantize not in QUANTIZATIONS:
             raise InputError(f"quantize={quantize!r} is not one of {list(QUANTIZATIONS)}")
         if quantize:
             _require_onnx()  # before tracing the graph, so a missing package fails fast
-        ops = OnnxOps(for_quantization=quantize is not None)
+        ops = OnnxOps(for_quantization=quantize is not None, records_hidden=hidden_states)
         forward(ops)
         model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
         del ops  # its serialized nodes and initializers are in model_bytes now
@@ -67,9 +68,11 @@ class OnnxEngine:
         return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
                                     disabled_optimizers=DISABLED_OPTIMIZERS)
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        values = self.session.run(self.output_names, {n: feeds[n] for n in self.input_names})
-        return dict(zip(self.output_names, values))
+    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """The outputs by name (`names`: just those)."""
+        names = self.output_names if names is None else names
+        values = self.session.run(names, {n: feeds[n] for n in self.input_names})
+        return dict(zip(names, values))
 
 
 @contextlib.contextmanager

@@ -24,9 +24,11 @@ IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by 
 class OnnxOps:
     """Builds a graph; `model()` returns the finished ModelProto, serialized (onnx_proto writes it)."""
 
-    def __init__(self, *, for_quantization: bool = False) -> None:
+    def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False) -> None:
         # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
         self.for_quantization = for_quantization
+        self.records_hidden = records_hidden  # `hidden(x)` makes graph outputs hidden_states.0, .1, ...
+        self._hidden_count = 0
         # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
         self.nodes: list[bytes] = []
         self.initializers: list[bytes] = []
@@ -243,6 +245,12 @@ class OnnxOps:
     def output(self, name: str, x: str) -> None:
         self.nodes.append(proto.node("Identity", [x], [name]))
         self.outputs.append(proto.value_info(name, proto.FLOAT, None))  # any shape
+
+    def hidden(self, x: str) -> None:
+        """One more of transformers' `hidden_states` (the embeddings' output, then each layer's), when recording."""
+        if self.records_hidden:
+            self.output(f"hidden_states.{self._hidden_count}", x)
+            self._hidden_count += 1
 
     def position_ids_from_mask(self, ids: str, pad_id: int) -> str:
         """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads (see NumpyOps)."""

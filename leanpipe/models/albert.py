@@ -43,11 +43,14 @@ def encoder(ops, w: Weights, c: AlbertConfig, first_only: bool = False):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H) (`first_only`: (B, 1, H), as bert.encoder)."""
     mask = ops.input("attention_mask")
     x = linear(ops, w, embeddings(ops, w, c), "encoder.embedding_hidden_mapping_in", c.hidden_size, c.embedding_size)  # (B, T, H)
+    first_only = first_only and not ops.records_hidden  # hidden_states hold every row of every layer
+    ops.hidden(x)
     for i in range(c.num_hidden_layers):
         g = group_of(c, i)
         for j in range(c.inner_group_num):
             last = i == c.num_hidden_layers - 1 and j == c.inner_group_num - 1
             x = albert_layer(ops, w, c, f"encoder.albert_layer_groups.{g}.albert_layers.{j}", x, mask, first_only and last)
+            ops.hidden(x)  # transformers records every AlbertLayer call: inner_group_num per depth
     return x
 
 

@@ -8,6 +8,7 @@ outputs are NumPy arrays, or torch tensors when the inputs were.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, ClassVar
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..config import PretrainedConfig
 from ..engine import build_engine
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from ..weights import Weights, load_weights_from
 from . import inputs
 from .outputs import (
@@ -60,13 +61,43 @@ class PreTrainedModel:
         self, config: PretrainedConfig, weights: Weights, *, engine: str = "onnx", num_threads: int | None = None, quantize: str | None = None
     ) -> None:
         self.config, self.engine_kind = config, engine
-        definition = getattr(self.family, HEADS[self.head].function)
-        self.engine = build_engine(
-            lambda ops: definition(ops, weights, config), self.family.INPUT_NAMES, engine, num_threads=num_threads, quantize=quantize
-        )
+        self._engine_options = {"kind": engine, "num_threads": num_threads, "quantize": quantize}
+        self._engine_lock = threading.Lock()
+        self.engine = self._build_engine(weights, hidden_states=bool(config.output_hidden_states))
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
             self.engine.run(self.check_inputs([[0]]))
         weights.check_unused()
+        self._primary: list[str] | None = None  # the head's own outputs, without hidden_states.*
+
+    def _build_engine(self, weights: Weights, *, hidden_states: bool):
+        definition = getattr(self.family, HEADS[self.head].function)
+        engine = build_engine(lambda ops: definition(ops, weights, self.config), self.family.INPUT_NAMES,
+                              hidden_states=hidden_states, **self._engine_options)
+        engine.hidden_states = hidden_states
+        return engine
+
+    def _with_hidden_states(self) -> None:
+        """The first call asking for hidden_states rebuilds the engine with them as outputs (once, from the
+        checkpoint again; the old engine goes): later calls, with or without them, share that engine."""
+        with self._engine_lock:
+            if self.engine.hidden_states:
+                return
+            if not self.config.name_or_path:
+                raise InputError("output_hidden_states=True needs a model loaded with from_pretrained (it re-reads the "
+                                 "checkpoint); or pass output_hidden_states=True to from_pretrained")
+            self._primary = self._primary or self._output_names()
+            self.engine = self._build_engine(self._load_weights(self.name_or_path, self.revision), hidden_states=True)
+
+    def _output_names(self) -> list[str]:
+        names = getattr(self.engine, "output_names", None)
+        if names is None:  # the NumPy engine knows its outputs once it has run
+            names = list(self.engine.run(self.check_inputs([[0]])))
+        return [n for n in names if not n.startswith("hidden_states.")]
+
+    @classmethod
+    def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None) -> Weights:
+        tensors, source = load_weights_from(name_or_path, revision=revision)
+        return Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
 
     @classmethod
     def from_pretrained(
@@ -87,9 +118,7 @@ class PreTrainedModel:
         config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
         if config.model_type != cls.config_class.model_type:
             raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
-        tensors, source = load_weights_from(name_or_path, revision=revision)
-        weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
-        model = cls(config, weights, engine=engine, num_threads=num_threads, quantize=quantize)
+        model = cls(config, cls._load_weights(name_or_path, revision), engine=engine, num_threads=num_threads, quantize=quantize)
         model.revision = revision  # tasks read the checkpoint's other files (modules.json ...) at the same revision
         return model
 
@@ -104,13 +133,30 @@ class PreTrainedModel:
         token_type_ids: Any = None,
         *,
         return_dict: bool | None = None,
-    ) -> ModelOutput:
-        outputs = self.forward(self.check_inputs(input_ids, attention_mask, token_type_ids))
+        output_hidden_states: bool | None = None,
+        output_attentions: bool | None = None,
+    ) -> ModelOutput | tuple:
+        """As transformers: None for a flag means the config's value (`return_dict` True, the others False).
+        `output_hidden_states`: `hidden_states`, the embeddings' output then every layer's, each (B, T, H)."""
+        c = self.config
+        if c.output_attentions if output_attentions is None else output_attentions:
+            raise InputError("output_attentions=True is not supported: leanpipe runs attention as one fused kernel "
+                             "that keeps no attention weights; use transformers for attention maps")
+        hidden = c.output_hidden_states if output_hidden_states is None else output_hidden_states
+        feeds = self.check_inputs(input_ids, attention_mask, token_type_ids)
+        if hidden:
+            self._with_hidden_states()
+            outputs = self.engine.run(feeds)
+            layers = tuple(outputs.pop(f"hidden_states.{i}") for i in range(len(outputs)) if f"hidden_states.{i}" in outputs)
+            outputs["hidden_states"] = layers
+        else:
+            outputs = self.forward(feeds)
         if any(inputs.is_torch(x) for x in (input_ids, attention_mask, token_type_ids)):
             import torch
 
-            outputs = {k: torch.from_numpy(v) for k, v in outputs.items()}
-        return HEADS[self.head].output(outputs)
+            outputs = {k: tuple(map(torch.from_numpy, v)) if isinstance(v, tuple) else torch.from_numpy(v) for k, v in outputs.items()}
+        result = HEADS[self.head].output(outputs)
+        return result if (c.return_dict if return_dict is None else return_dict) else result.to_tuple()
 
     def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None) -> dict[str, np.ndarray]:
         """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model."""
@@ -125,8 +171,11 @@ class PreTrainedModel:
         )
 
     def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Checked int64 feeds -> float32 outputs by name; the pipelines call this directly."""
-        return self.engine.run(feeds)
+        """Checked int64 feeds -> float32 outputs by name (the head's own, no hidden_states); the pipelines call this directly."""
+        if not self.engine.hidden_states:
+            return self.engine.run(feeds)
+        self._primary = self._primary or self._output_names()
+        return self.engine.run(feeds, self._primary)
 
     # transformers habits that mean nothing at inference: keep user code running.
     def eval(self) -> "PreTrainedModel":

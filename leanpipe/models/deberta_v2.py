@@ -127,8 +127,10 @@ def encoder(ops, w: Weights, c: DebertaV2Config):
     if c.relative_attention:
         rel = relative_embeddings(ops, w, c)  # (R, H)
         indices = tuple(ops.relative_table(table, ids) for table in index_tables(c))  # (T, T) each
+    ops.hidden(x)
     for i in range(c.num_hidden_layers):
         x = layer(ops, w, c, i, x, bias, rel, indices)
+        ops.hidden(x)
     return x
 
 

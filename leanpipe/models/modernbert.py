@@ -94,11 +94,14 @@ def encoder(ops, w: Weights, c: ModernBertConfig):
     if "sliding_attention" in bias:
         seen["sliding_attention"] = ops.queries_with_keys(bias["sliding_attention"])  # (B, T, 1)
     for i, kind in enumerate(c.layer_types):
+        ops.hidden(x)  # each layer's input; the last of hidden_states is the final-normed output, as transformers ties it
         p = f"layers.{i}"
         h = x if i == 0 else norm(ops, w, c, x, f"{p}.attn_norm")  # layer 0 has no attn_norm (nn.Identity)
         x = ops.add(x, attention(ops, w, c, p, h, rope[kind], bias[kind], seen[kind]))
         x = ops.add(x, mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.mlp_norm")))
-    return norm(ops, w, c, x, "final_norm")
+    x = norm(ops, w, c, x, "final_norm")
+    ops.hidden(x)
+    return x
 
 
 def prediction_head(ops, w: Weights, c: ModernBertConfig, x):

@@ -73,8 +73,10 @@ def encoder(ops, w: Weights, c: MPNetConfig):
     x, mask = embeddings(ops, w, c), ops.input("attention_mask")
     table = ops.relative_table(bias_by_offset(w, c), ops.input("input_ids"))  # (T, T, 1, N)
     bias = ops.transpose(table, (2, 3, 0, 1))  # (1, N, T, T): computed once, added in every layer
+    ops.hidden(x)
     for i in range(c.num_hidden_layers):
         x = layer(ops, w, c, i, x, mask, bias)
+        ops.hidden(x)
     return x
 
 

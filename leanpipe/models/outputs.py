@@ -1,4 +1,8 @@
-"""Model outputs with transformers' access patterns: `out.logits`, `out["logits"]`, `out[0]`."""
+"""Model outputs with transformers' access patterns: `out.logits`, `out["logits"]`, `out[0]`.
+
+As in transformers, a field the model did not return (`out.hidden_states` without
+output_hidden_states=True, `out.loss` without labels) reads as None by attribute and is absent
+as a key and from `to_tuple()`."""
 
 from __future__ import annotations
 
@@ -8,10 +12,14 @@ from typing import Any
 class ModelOutput(dict):
     """A dict of the outputs that are present, in order, also readable as attributes and by position."""
 
+    fields: tuple[str, ...] = ("hidden_states", "attentions")  # transformers' fields of this output class
+
     def __getattr__(self, name: str) -> Any:
         try:
             return self[name]
         except KeyError:
+            if name in type(self).fields:
+                return None
             raise AttributeError(f"this output has no {name!r}; it has {list(self)}") from None
 
     def __getitem__(self, key: str | int | slice) -> Any:
@@ -26,18 +34,28 @@ class ModelOutput(dict):
 class BaseModelOutput(ModelOutput):
     """`last_hidden_state` (B, T, H); BERT also `pooler_output` (B, H)."""
 
+    fields = ("last_hidden_state", "pooler_output", "hidden_states", "attentions")
+
 
 class SequenceClassifierOutput(ModelOutput):
     """`logits` (B, num_labels)."""
+
+    fields = ("loss", "logits", "hidden_states", "attentions")
 
 
 class TokenClassifierOutput(ModelOutput):
     """`logits` (B, T, num_labels)."""
 
+    fields = ("loss", "logits", "hidden_states", "attentions")
+
 
 class QuestionAnsweringModelOutput(ModelOutput):
     """`start_logits` and `end_logits`, each (B, T)."""
 
+    fields = ("loss", "start_logits", "end_logits", "hidden_states", "attentions")
+
 
 class MaskedLMOutput(ModelOutput):
     """`logits` (B, T, vocab_size)."""
+
+    fields = ("loss", "logits", "hidden_states", "attentions")
