@@ -130,6 +130,15 @@ def test_hidden_states_flags_as_transformers(checkpoints):
     assert isinstance(tuples(ids, return_dict=True).last_hidden_state, np.ndarray)
 
 
+def test_training_and_embedding_arguments_are_refused_with_the_fix(checkpoints):
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"])
+    with pytest.raises(InputError, match="computes no loss; drop labels and compute the loss from the logits"):
+        model([[101, 7592, 102]], labels=torch.tensor([1]))
+    with pytest.raises(InputError, match="inputs_embeds= is not supported: .* take input_ids"):
+        model(inputs_embeds=np.zeros((1, 3, 32), dtype=np.float32))
+    assert model([[101, 7592, 102]], labels=None, position_ids=None).logits.shape == (1, 3)  # None: not given
+
+
 def test_one_dimensional_input_says_wrap_in_batch(checkpoints):
     model = AutoModel.from_pretrained(checkpoints["bert"])
     with pytest.raises(InputError, match=r"wrap it in a batch: model\(\[ids\]\)"):

@@ -135,10 +135,12 @@ class PreTrainedModel:
         return_dict: bool | None = None,
         output_hidden_states: bool | None = None,
         output_attentions: bool | None = None,
+        **unsupported: Any,
     ) -> ModelOutput | tuple:
         """As transformers: None for a flag means the config's value (`return_dict` True, the others False).
         `output_hidden_states`: `hidden_states`, the embeddings' output then every layer's, each (B, T, H)."""
         c = self.config
+        _refuse(unsupported)
         if c.output_attentions if output_attentions is None else output_attentions:
             raise InputError("output_attentions=True is not supported: leanpipe runs attention as one fused kernel "
                              "that keeps no attention weights; use transformers for attention maps")
@@ -186,3 +188,19 @@ class PreTrainedModel:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(engine={self.engine_kind!r}, config={self.config.name_or_path or 'default'!r})"
+
+
+LOSS_INPUTS = ("labels", "start_positions", "end_positions")
+
+
+def _refuse(unsupported: dict[str, Any]) -> None:
+    """transformers' forward arguments leanpipe does not take, refused with what to do instead."""
+    for name, value in unsupported.items():
+        if value is None:  # transformers' default: as if not given
+            continue
+        if name in LOSS_INPUTS:
+            raise InputError(f"{name}=: leanpipe runs inference and computes no loss; drop {name} and compute "
+                             f"the loss from the logits")
+        raise InputError(f"{name}= is not supported: leanpipe's models take input_ids, attention_mask and "
+                         f"token_type_ids (positions and embeddings come from the ids), and the flags "
+                         f"return_dict and output_hidden_states")
