@@ -141,3 +141,25 @@ def check_hidden_states(ours, theirs, inputs, what):
     if set(keys) == set(expected.keys()) - {"hidden_states"}:
         assert len(as_tuple) == len(their_tuple), f"{what}: return_dict=False gives {len(as_tuple)} items, transformers {len(their_tuple)}"
     assert isinstance(as_tuple[-1], tuple) and len(as_tuple[-1]) == len(their_tuple[-1]), f"{what}: tuple's hidden states"
+
+
+# --- tokenizer.save_pretrained
+
+def check_saved_tokenizer(folder, saved, texts, pairs, options, what):
+    """leanpipe's save_pretrained of `folder`'s tokenizer, loaded back by leanpipe and by transformers:
+    the same encodings (ids, offsets, masks, words) as transformers' tokenizer of `folder`, and the same
+    special tokens, vocabulary, added-token flags and model_max_length."""
+    original = transformers.AutoTokenizer.from_pretrained(folder)
+    written = leanpipe.AutoTokenizer.from_pretrained(folder).save_pretrained(saved)
+    assert sorted(p.rsplit("/", 1)[-1] for p in written) == ["tokenizer.json", "tokenizer_config.json"], written
+    for loaded in (leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)):
+        who = f"{what}: saved, loaded by {type(loaded).__module__.split('.')[0]}"
+        for i, text in enumerate(texts):
+            assert_same_encoding(loaded(text, **options), original(text, **options), f"{who}, text {i}")
+        for i, (a, b) in enumerate(pairs):
+            assert_same_encoding(loaded(a, b, **options), original(a, b, **options), f"{who}, pair {i}")
+        for attr in ("special_tokens_map", "all_special_ids", "model_max_length", "padding_side", "model_input_names"):
+            assert plain(getattr(loaded, attr)) == plain(getattr(original, attr)), f"{who}: {attr}"
+        assert loaded.get_vocab() == original.get_vocab(), who
+        flags = lambda t: {i: (a.content, a.special, a.lstrip, a.rstrip, a.normalized) for i, a in t.added_tokens_decoder.items()}  # noqa: E731
+        assert flags(loaded) == flags(original), who

@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from leanpipe import AutoModel
-from leanpipe.weights.safetensors import file_region, load_safetensors
+from leanpipe.weights.safetensors import file_region, load_safetensors, save_safetensors
 
 
 def test_file_region_finds_stored_tensors_only(minilm):
@@ -61,3 +61,22 @@ def test_copying_every_weight_gives_the_same_session_outputs(minilm, monkeypatch
     assert not model.engine._weights["in_place"] and len(model.engine._weights["copied"]) >= 20
     copied = model(input_ids=ids).last_hidden_state
     assert np.array_equal(np.asarray(in_place), np.asarray(copied))
+
+
+def test_saved_safetensors_read_back_by_both_readers(tmp_path):
+    """save_safetensors (save_pretrained's writer): every dtype, empty and 0-d tensors, a transposed
+    view; our reader and the safetensors package read the same arrays back."""
+    from safetensors.numpy import load_file
+
+    rng = np.random.default_rng(0)
+    tensors = {"w": rng.random((3, 5), dtype=np.float32), "t": rng.random((4, 2)).T, "h": np.arange(6, dtype=np.float16),
+               "ids": np.arange(4, dtype=np.int64), "mask": np.array([True, False]), "empty": np.zeros((0, 3), np.float32),
+               "scalar": np.array(2.5, dtype=np.float32), "b": np.arange(3, dtype=np.int8)}
+    save_safetensors(tensors, tmp_path / "x.safetensors")
+    for reader in (load_safetensors, load_file):
+        back = reader(tmp_path / "x.safetensors")
+        assert sorted(back) == sorted(tensors)
+        for name, array in tensors.items():
+            assert back[name].dtype == array.dtype and back[name].shape == array.shape, name
+            assert np.array_equal(back[name], array), name
+

@@ -23,7 +23,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import check_hidden_states, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -73,6 +73,11 @@ def test_tokenizer_matches_transformers(folders, name, support):
     family, kind = name.rsplit("-", 1)
     if kind in ("legacy", "json"):
         support(family, "tokenizer", "tokenizer.json" if kind == "json" else LEGACY_FILES[family])
+
+
+@pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
+def test_saved_tokenizer_loads_back_the_same(folders, name, tmp_path):
+    check_saved_tokenizer(folders[name], tmp_path / "saved", TEXTS + SPECIAL_TEXTS, PAIRS, EVERYTHING, name)
 
 
 @pytest.mark.parametrize("name", TOKENIZER_FOLDERS)

@@ -23,7 +23,7 @@ import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from more_family_fixtures import FAMILIES, HEADS, MODEL_TOKENIZER, SPECS, build_model, build_tokenizers, perturb  # noqa: E402
-from family_checks import check_hidden_states, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny spm.model")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
@@ -80,6 +80,11 @@ def test_tokenizer_matches_transformers(folders, name, support):
     legacy = {"mpnet": "vocab.txt", "deberta-v2": "spm.model"}
     if kind == "json" or (kind == "legacy" and family in legacy):
         support(family, "tokenizer", "tokenizer.json" if kind == "json" else legacy[family])
+
+
+@pytest.mark.parametrize("name", TOKENIZER_FOLDERS)
+def test_saved_tokenizer_loads_back_the_same(folders, name, tmp_path):
+    check_saved_tokenizer(folders[name], tmp_path / "saved", TEXTS + SPECIAL_TEXTS, PAIRS, EVERYTHING, name)
 
 
 @pytest.mark.parametrize("name", TOKENIZER_FOLDERS)

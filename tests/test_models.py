@@ -139,6 +139,30 @@ def test_training_and_embedding_arguments_are_refused_with_the_fix(checkpoints):
     assert model([[101, 7592, 102]], labels=None, position_ids=None).logits.shape == (1, 3)  # None: not given
 
 
+def test_save_pretrained_loads_back_in_both_libraries(checkpoints, tmp_path):
+    import shutil
+
+    ids = [[101, 7592, 2088, 999, 102]]
+    with torch.no_grad():
+        expected = transformers.AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"]).eval()(torch.tensor(ids)).logits.numpy()
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"], quantize="int8")
+    model.save_pretrained(tmp_path / "saved")  # int8 is a load option: the fp32 checkpoint is written
+    assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["config.json", "model.safetensors"]
+    theirs = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path / "saved").eval()
+    with torch.no_grad():
+        assert_close(theirs(torch.tensor(ids)).logits.numpy(), expected, 0.0, "transformers, saved by leanpipe")
+    assert theirs.config.id2label == model.config.id2label
+    assert_close(AutoModelForSequenceClassification.from_pretrained(tmp_path / "saved")(ids).logits, expected, ATOL, "leanpipe, saved")
+    own = shutil.copytree(checkpoints["bert-cls"], tmp_path / "own")  # into the folder it was loaded from
+    in_place = AutoModelForSequenceClassification.from_pretrained(own)
+    in_place.save_pretrained(own)
+    assert_close(in_place(ids).logits, expected, ATOL, "the model still runs after saving over its own file")
+    assert_close(AutoModelForSequenceClassification.from_pretrained(own)(ids).logits, expected, ATOL, "reloaded")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="is a file; save_pretrained takes a folder"):
+        model.save_pretrained(tmp_path / "file")
+
+
 def test_one_dimensional_input_says_wrap_in_batch(checkpoints):
     model = AutoModel.from_pretrained(checkpoints["bert"])
     with pytest.raises(InputError, match=r"wrap it in a batch: model\(\[ids\]\)"):

@@ -220,6 +220,23 @@ def test_return_tensors(both, tensors):
     call_both(both, "", add_special_tokens=False, return_tensors=tensors)
 
 
+@pytest.mark.parametrize("variant", ["minilm", "vocab_only", "cased", "strip", "saved", "unlimited"])
+def test_save_pretrained_loads_back_the_same(folders, variant, tmp_path):
+    from family_checks import check_saved_tokenizer
+
+    check_saved_tokenizer(folders[variant], tmp_path / "saved", TEXTS, PAIRS, EVERYTHING, variant)
+
+
+def test_save_pretrained_keeps_the_class_and_refuses_a_file(folders, tmp_path):
+    DistilBertTokenizer.from_pretrained(folders["minilm"]).save_pretrained(tmp_path / "distil")
+    ours, theirs = AutoTokenizer.from_pretrained(tmp_path / "distil"), transformers.AutoTokenizer.from_pretrained(tmp_path / "distil")
+    assert type(ours) is DistilBertTokenizer and type(theirs).__name__ == "DistilBertTokenizer"
+    assert_same(ours(TEXTS, padding=True), theirs(TEXTS, padding=True))  # no token_type_ids in either
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="is a file; save_pretrained takes a folder"):
+        ours.save_pretrained(tmp_path / "file")
+
+
 def test_defaults_from_model_max_length(folders):
     ours, theirs = AutoTokenizer.from_pretrained(folders["minilm"]), transformers.AutoTokenizer.from_pretrained(folders["minilm"])
     long_text = "word " * 600

@@ -53,6 +53,15 @@ def test_bin_checkpoints_match_transformers(tmp_path, checkpoints, legacy, shard
     assert_close(ours(IDS).logits, expected, 1e-4, f"pytorch_model.bin legacy={legacy} shards={shards}")
 
 
+def test_bin_checkpoint_saves_as_safetensors(tmp_path, checkpoints):
+    theirs = bin_checkpoint(checkpoints["bert-cls"], tmp_path / "m", shards=3)
+    AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").save_pretrained(tmp_path / "saved")
+    assert sorted(p.name for p in (tmp_path / "saved").iterdir()) == ["config.json", "model.safetensors"]
+    reloaded = transformers.AutoModelForSequenceClassification.from_pretrained(tmp_path / "saved").eval()
+    with torch.no_grad():
+        assert_close(reloaded(torch.tensor(IDS)).logits.numpy(), theirs(torch.tensor(IDS)).logits.numpy(), 0.0, "saved .bin")
+
+
 @pytest.mark.parametrize("legacy", [False, True])
 def test_strided_and_half_tensors(tmp_path, legacy):
     state = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ from ..config import PretrainedConfig
 from ..engine import build_engine
 from ..errors import ConfigError, InputError
 from ..weights import Weights, load_weights_from
+from ..weights.safetensors import save_safetensors
 from . import inputs
 from .outputs import (
     BaseModelOutput,
@@ -125,6 +127,24 @@ class PreTrainedModel:
     @property
     def name_or_path(self) -> str:
         return self.config.name_or_path
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **_options: Any) -> None:
+        """Write config.json and model.safetensors (the checkpoint's tensors as loaded: names kept,
+        bfloat16 as float32, a .bin or sharded checkpoint as one file), for transformers or leanpipe to
+        load. A quantize="int8" model saves its fp32 checkpoint (int8 is a load option).
+        transformers' other options (push_to_hub, max_shard_size, ...) are ignored."""
+        folder = Path(save_directory)
+        if folder.is_file():
+            raise InputError(f"{folder} is a file; save_pretrained takes a folder to write config.json into")
+        if not self.name_or_path:
+            raise InputError("save_pretrained re-reads the checkpoint this model was loaded from; load it with from_pretrained")
+        tensors, _ = load_weights_from(self.name_or_path, revision=self.revision)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.config.save_pretrained(folder)
+        # via a new file: saving into the folder it was loaded from must not overwrite the mapped original in place
+        partial = folder / "model.safetensors.partial"
+        save_safetensors(tensors, partial)
+        os.replace(partial, folder / "model.safetensors")
 
     def __call__(
         self,

@@ -10,6 +10,7 @@ holds loading, the vocabulary, special tokens and decoding.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -24,6 +25,14 @@ from .loading import GENERIC, TokenizerParts, check_overrides, generic_parts, lo
 from .special_tokens import SpecialTokens, TokenAttribute, TokenIdAttribute
 from .templates import apply_layout, layout_of
 from .tensors import as_ids
+
+
+def _json_value(value: Any) -> Any:
+    """A tokenizer_config.json value as JSON: an AddedToken given as an override becomes its dict form."""
+    if isinstance(value, AddedToken):
+        return {"__type": "AddedToken", "content": value.content, "lstrip": value.lstrip, "rstrip": value.rstrip,
+                "normalized": value.normalized, "single_word": value.single_word, "special": value.special}
+    return value
 
 
 def clean_up_tokenization(text: str) -> str:
@@ -93,6 +102,33 @@ class PreTrainedTokenizerFast(EncoderMixin):
         """
         files = F.TokenizerFiles.locate(name_or_path, revision=revision)
         return cls._from_parts(load_parts(files, cls._recipe, check_overrides(overrides)))
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **_options: Any) -> tuple[str, ...]:
+        """Write tokenizer.json and tokenizer_config.json, as transformers 5.2 does; both libraries load
+        the folder back to the same tokenizer. Returns the files written. (transformers' other
+        options, such as push_to_hub, are ignored: nothing leaves this machine.)"""
+        folder = Path(save_directory)
+        if folder.is_file():
+            raise InputError(f"{folder} is a file; save_pretrained takes a folder to write tokenizer.json into")
+        folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            backend = Tokenizer.from_str(self._backend.to_str())
+        backend.no_truncation()  # each call sets its own
+        backend.no_padding()
+        config = {k: _json_value(v) for k, v in self.init_kwargs.items()}
+        for name, token in self.special_tokens_map.items():  # a recipe's defaults ("[CLS]") the file did not name
+            config.setdefault(name, token)
+        config.update(
+            backend="tokenizers", tokenizer_class=type(self)._recipe, model_max_length=self.model_max_length,
+            padding_side=self.padding_side, truncation_side=self.truncation_side,
+            clean_up_tokenization_spaces=self.clean_up_tokenization_spaces, split_special_tokens=self.split_special_tokens,
+        )
+        if self.model_input_names != ["input_ids", "attention_mask"]:
+            config["model_input_names"] = list(self.model_input_names)
+        written = (folder / "tokenizer.json", folder / F.TOKENIZER_CONFIG_FILE)
+        backend.save(str(written[0]))
+        written[1].write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        return tuple(str(path) for path in written)
 
     @classmethod
     def _from_parts(cls, parts: TokenizerParts) -> PreTrainedTokenizerFast:

@@ -1,4 +1,5 @@
-"""Read safetensors files without copying: each tensor is a NumPy view of a memory-mapped file.
+"""Read safetensors files without copying: each tensor is a NumPy view of a memory-mapped file;
+write them (`save_safetensors`, for save_pretrained).
 
 Format (safetensors spec): 8-byte little-endian header length N, N bytes of JSON
 `{name: {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}}`,
@@ -149,3 +150,25 @@ def drop_resident_pages(arrays) -> int:
         if not m.closed and hasattr(mmap, "MADV_DONTNEED"):
             m.madvise(mmap.MADV_DONTNEED)
     return len(maps)
+
+
+def save_safetensors(tensors: dict[str, np.ndarray], path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Write `tensors` as one safetensors file (names in sorted order, data 8-byte aligned by the header's padding)."""
+    names = {np.dtype(t).newbyteorder("<"): code for code, t in _DTYPES.items() if code != "BF16"}
+    header: dict[str, object] = {"__metadata__": dict(metadata or {"format": "pt"})}
+    arrays, offset = [], 0
+    for name in sorted(tensors):
+        array = np.asarray(tensors[name], order="C")  # (ascontiguousarray would make a 0-d tensor 1-d)
+        array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+        if array.dtype not in names:
+            raise CheckpointError(f"tensor {name!r} has dtype {array.dtype}, which safetensors cannot store")
+        header[name] = {"dtype": names[array.dtype], "shape": list(array.shape), "data_offsets": [offset, offset + array.nbytes]}
+        arrays.append(array)
+        offset += array.nbytes
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little"))
+        f.write(text)
+        for array in arrays:
+            f.write(memoryview(array.reshape(-1)).cast("B") if array.size else b"")
