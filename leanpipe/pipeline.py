@@ -35,6 +35,8 @@ class Pipeline:
 
     def _check_params(self, params: dict[str, Any]) -> dict[str, Any]:
         unknown = set(params) - set(self.task.parameters)
+        for name in sorted(unknown & set(self.task.removed_parameters)):
+            raise InputError(f"{name}: {self.task.removed_parameters[name]}")
         if unknown:
             raise TypeError(
                 f"{self.task.name} does not take {sorted(unknown)}; its parameters are {sorted(self.task.parameters)} "

@@ -69,6 +69,8 @@ CALLS = [
     (TEXTS, {"function_to_apply": "SIGMOID", "top_k": None}),
     (TEXTS, {"function_to_apply": "none"}),
     ({"text": "Is it good?", "text_pair": "It is very good."}, {"top_k": None}),
+    ("I love this.", {"padding": True}),  # a tokenizer option transformers passes through: same answers
+    (TEXTS, {"padding": "max_length", "truncation": True, "max_length": 12, "top_k": None}),
 ]
 
 
@@ -107,3 +109,13 @@ def test_unknown_function_is_refused(pipes):
         theirs("I love this.", function_to_apply="default")
     with pytest.raises(InputError, match="softmax"):
         ours("I love this.", function_to_apply="default")
+
+
+def test_return_all_scores_says_use_top_k(pipes):
+    ours, _ = pipes["bert-multilabel"]
+    with pytest.raises(InputError, match="return_all_scores: removed in transformers 5.*pass top_k=None"):
+        ours("I love this.", return_all_scores=True)
+    with pytest.raises(InputError, match="top_k=None"):
+        pipeline("text-classification", model=ours.model, tokenizer=ours.tokenizer, return_all_scores=True)
+    with pytest.raises(InputError, match="padding must be"):
+        ours("I love this.", padding="sideways")

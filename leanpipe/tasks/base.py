@@ -41,6 +41,8 @@ class Task:
     default_model: ClassVar[tuple[str, str]]  # (repo id, revision): transformers' default for the task
     # parameter name -> default; pipeline(...) and pipe(...) may set exactly these
     parameters: ClassVar[dict[str, Any]] = {}
+    # parameters older transformers took, -> what to pass instead (refused with that message)
+    removed_parameters: ClassVar[dict[str, str]] = {}
     # a Pipeline subclass with methods of this task's own (sentence-embeddings' encode); None: Pipeline
     pipeline_class: ClassVar[type | None] = None
 

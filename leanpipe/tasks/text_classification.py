@@ -21,7 +21,10 @@ class TextClassification(Task):
     name = "text-classification"
     head = "sequence-classification"
     default_model = ("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "714eb0f")
-    parameters = {"top_k": _UNSET, "function_to_apply": None, "truncation": None, "max_length": None}
+    # padding: a tokenizer option transformers passes through; results do not depend on it (batches are padded anyway)
+    parameters = {"top_k": _UNSET, "function_to_apply": None, "truncation": None, "max_length": None, "padding": None}
+    removed_parameters = {"return_all_scores": "removed in transformers 5 (5.2 ignores it and returns the best label "
+                                               "only); pass top_k=None for every label's score"}
 
     def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
         if "function_to_apply" in params and params["function_to_apply"] is None:
@@ -29,6 +32,8 @@ class TextClassification(Task):
         return super().gather_inputs(inputs, params)
 
     def check_params(self, params: dict[str, Any]) -> None:
+        if params.get("padding") not in (None, True, False, "longest", "max_length", "do_not_pad"):
+            raise InputError(f"padding must be True, False, 'longest', 'max_length' or 'do_not_pad', got {params['padding']!r}")
         top_k = params.get("top_k")
         if top_k is not _UNSET and top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)):
             raise InputError(f"top_k must be an integer (how many labels) or None (every label), got {top_k!r}")
