@@ -183,7 +183,7 @@ def test_sixteen_clients_for_five_seconds_with_a_misbehaving_one(server, expecte
     failed = [r for r in results if not r[1]]
     print(f"\n{len(results)} requests from {CLIENTS} clients in {LOAD_SECONDS:.0f} s ({len(results) / LOAD_SECONDS:.0f}/s): "
           f"p50 {np.percentile(latencies, 50):.1f} ms, p99 {np.percentile(latencies, 99):.1f} ms, "
-          f"max {latencies.max():.1f} ms; {len(abuse)} abusive requests answered {sorted(set(abuse))}")
+          f"max {latencies.max():.1f} ms; {len(abuse)} abusive requests answered {sorted(set(map(str, abuse)))}")
     assert not failed, f"{len(failed)} well-formed requests failed, e.g. {failed[:3]}"
     assert len(results) >= CLIENTS * 5
     assert abuse and set(abuse) <= {408, 415, 422}, sorted(set(map(str, abuse)))

@@ -53,8 +53,6 @@ async def read_json(request: Request, limit: int, timeout: float = 30.0) -> dict
     408 when the whole body takes more than `timeout` seconds (a stalled or trickling client),
     422 when it is not a JSON object of at most MAX_DEPTH levels."""
     kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if kind != "application/json" and not kind.endswith("+json"):
-        raise HTTPError(415, f"send the body as JSON with `content-type: application/json`, not {kind!r}")
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise HTTPError(413, f"request body of {int(length):,} bytes is over the limit of {limit:,} bytes")
@@ -64,6 +62,10 @@ async def read_json(request: Request, limit: int, timeout: float = 30.0) -> dict
         raise HTTPError(408, f"the request body did not arrive within {timeout:g} seconds") from None
     except ClientDisconnect:
         raise HTTPError(400, "the client closed the connection before sending the whole body") from None
+    # checked once the body is read, so the connection stays usable: answering first and closing
+    # with the body unread resets it, and a keep-alive client (httpx) then loses its next request
+    if kind != "application/json" and not kind.endswith("+json"):
+        raise HTTPError(415, f"send the body as JSON with `content-type: application/json`, not {kind!r}")
     try:
         value = json.loads(body)
     except (ValueError, RecursionError) as exc:
