@@ -22,7 +22,9 @@ Forward = Callable[[object], None]
 class Engine(Protocol):
     input_names: tuple[str, ...]
 
-    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]: ...
+    hidden_states: bool  # built with the definition's hidden_states.* outputs
+
+    def run(self, feeds: dict[str, np.ndarray], *, hidden_states: bool = False) -> dict[str, np.ndarray]: ...
 
 
 def default_threads() -> int:

@@ -11,8 +11,8 @@ class NumpyEngine:
     def __init__(self, forward, input_names: tuple[str, ...], *, hidden_states: bool = False) -> None:
         self.forward, self.input_names, self.hidden_states = forward, input_names, hidden_states
 
-    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]:
-        """The outputs by name (`names`: just those)."""
-        ops = NumpyOps(feeds, records_hidden=self.hidden_states)
+    def run(self, feeds: dict[str, np.ndarray], *, hidden_states: bool = False) -> dict[str, np.ndarray]:
+        """The outputs by name; hidden_states.0, .1, ... too when asked for (and built with them)."""
+        ops = NumpyOps(feeds, records_hidden=hidden_states and self.hidden_states)
         self.forward(ops)
-        return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in ops.outputs.items() if names is None or k in names}
+        return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in ops.outputs.items()}

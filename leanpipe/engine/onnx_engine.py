@@ -54,6 +54,8 @@ class OnnxEngine:
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self.hidden_states = hidden_states
+        self._head_outputs = [n for n in self.output_names if not n.startswith("hidden_states.")]
 
     def _session(self, ort, model_bytes: bytes, num_threads: int, external: dict, shared: dict, folder: str | None,
                  *, in_place: bool):
@@ -68,9 +70,9 @@ class OnnxEngine:
         return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
                                     disabled_optimizers=DISABLED_OPTIMIZERS)
 
-    def run(self, feeds: dict[str, np.ndarray], names: list[str] | None = None) -> dict[str, np.ndarray]:
-        """The outputs by name (`names`: just those)."""
-        names = self.output_names if names is None else names
+    def run(self, feeds: dict[str, np.ndarray], *, hidden_states: bool = False) -> dict[str, np.ndarray]:
+        """The outputs by name; hidden_states.0, .1, ... too when asked for (and built with them)."""
+        names = self.output_names if hidden_states else self._head_outputs
         values = self.session.run(names, {n: feeds[n] for n in self.input_names})
         return dict(zip(names, values))
 

@@ -69,14 +69,11 @@ class PreTrainedModel:
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
             self.engine.run(self.check_inputs([[0]]))
         weights.check_unused()
-        self._primary: list[str] | None = None  # the head's own outputs, without hidden_states.*
 
     def _build_engine(self, weights: Weights, *, hidden_states: bool):
         definition = getattr(self.family, HEADS[self.head].function)
-        engine = build_engine(lambda ops: definition(ops, weights, self.config), self.family.INPUT_NAMES,
-                              hidden_states=hidden_states, **self._engine_options)
-        engine.hidden_states = hidden_states
-        return engine
+        return build_engine(lambda ops: definition(ops, weights, self.config), self.family.INPUT_NAMES,
+                            hidden_states=hidden_states, **self._engine_options)
 
     def _with_hidden_states(self) -> None:
         """The first call asking for hidden_states rebuilds the engine with them as outputs (once, from the
@@ -87,14 +84,7 @@ class PreTrainedModel:
             if not self.config.name_or_path:
                 raise InputError("output_hidden_states=True needs a model loaded with from_pretrained (it re-reads the "
                                  "checkpoint); or pass output_hidden_states=True to from_pretrained")
-            self._primary = self._primary or self._output_names()
             self.engine = self._build_engine(self._load_weights(self.name_or_path, self.revision), hidden_states=True)
-
-    def _output_names(self) -> list[str]:
-        names = getattr(self.engine, "output_names", None)
-        if names is None:  # the NumPy engine knows its outputs once it has run
-            names = list(self.engine.run(self.check_inputs([[0]])))
-        return [n for n in names if not n.startswith("hidden_states.")]
 
     @classmethod
     def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None) -> Weights:
@@ -168,9 +158,9 @@ class PreTrainedModel:
         feeds = self.check_inputs(input_ids, attention_mask, token_type_ids)
         if hidden:
             self._with_hidden_states()
-            outputs = self.engine.run(feeds)
-            layers = tuple(outputs.pop(f"hidden_states.{i}") for i in range(len(outputs)) if f"hidden_states.{i}" in outputs)
-            outputs["hidden_states"] = layers
+            outputs = self.engine.run(feeds, hidden_states=True)
+            count = sum(name.startswith("hidden_states.") for name in outputs)
+            outputs["hidden_states"] = tuple(outputs.pop(f"hidden_states.{i}") for i in range(count))
         else:
             outputs = self.forward(feeds)
         if any(inputs.is_torch(x) for x in (input_ids, attention_mask, token_type_ids)):
@@ -194,10 +184,7 @@ class PreTrainedModel:
 
     def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Checked int64 feeds -> float32 outputs by name (the head's own, no hidden_states); the pipelines call this directly."""
-        if not self.engine.hidden_states:
-            return self.engine.run(feeds)
-        self._primary = self._primary or self._output_names()
-        return self.engine.run(feeds, self._primary)
+        return self.engine.run(feeds)
 
     # transformers habits that mean nothing at inference: keep user code running.
     def eval(self) -> "PreTrainedModel":
