@@ -163,3 +163,31 @@ def check_saved_tokenizer(folder, saved, texts, pairs, options, what):
         assert loaded.get_vocab() == original.get_vocab(), who
         flags = lambda t: {i: (a.content, a.special, a.lstrip, a.rstrip, a.normalized) for i, a in t.added_tokens_decoder.items()}  # noqa: E731
         assert flags(loaded) == flags(original), who
+
+
+# --- int8: every family and head builds, runs and stays near fp32 ------------------------------------
+
+INT8_RELATIVE_ERROR = 0.05  # ||int8 - fp32|| / ||fp32|| per output, on the tiny random checkpoints
+
+
+def int8_test(families, heads):
+    """A parametrized test over `families` x `heads`: quantize="int8" builds (the graph, onnxruntime's
+    quantizer, the per-token down-projections), runs on a padded batch, and each output stays within
+    INT8_RELATIVE_ERROR of fp32's."""
+    import pytest
+
+    @pytest.mark.parametrize("head", heads)
+    @pytest.mark.parametrize("model_type", families)
+    def test_int8_runs_near_fp32(models, model_type, head):
+        pytest.importorskip("onnx", reason="quantize='int8' needs the onnx package (the int8 and test extras)")
+        folder = models(model_type, head)
+        auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
+        inputs = dict(leanpipe.AutoTokenizer.from_pretrained(folder)(PIPELINE_TEXTS, padding=True, return_tensors="np"))
+        fp32, int8 = auto.from_pretrained(folder)(**inputs), auto.from_pretrained(folder, quantize="int8")(**inputs)
+        assert set(int8) == set(fp32)
+        for key in fp32:
+            error = float(np.linalg.norm(int8[key] - fp32[key]) / np.linalg.norm(fp32[key]))
+            print(f"{model_type} {head} int8 {key}: relative error {error:.4f}")
+            assert error <= INT8_RELATIVE_ERROR, f"{model_type}/{head}/{key}: int8 relative error {error:.4f}"
+
+    return test_int8_runs_near_fp32

@@ -23,7 +23,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, int8_test, pipeline_tests, plain, same  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
@@ -252,3 +252,4 @@ def test_albert_bad_group_count_is_refused(tmp_path):
 # text-classification + feature-extraction, fill-mask, NER + QA per family (family_checks.pipeline_tests)
 (test_text_classification_and_feature_extraction, test_fill_mask,
  test_token_classification_and_question_answering) = pipeline_tests(FAMILIES)
+test_int8_runs_near_fp32 = int8_test(FAMILIES, HEADS)

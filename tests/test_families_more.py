@@ -23,7 +23,7 @@ import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from more_family_fixtures import FAMILIES, HEADS, MODEL_TOKENIZER, SPECS, build_model, build_tokenizers, perturb  # noqa: E402
-from family_checks import check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, int8_test, pipeline_tests, plain, same  # noqa: E402
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny spm.model")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
@@ -276,6 +276,7 @@ def test_mpnet_bucket_count_is_checked(tmp_path):
 # text-classification + feature-extraction, fill-mask, NER + QA per family (family_checks.pipeline_tests)
 (test_text_classification_and_feature_extraction, test_fill_mask,
  test_token_classification_and_question_answering) = pipeline_tests(FAMILIES)
+test_int8_runs_near_fp32 = int8_test(FAMILIES, HEADS)
 
 
 def test_zero_shot_with_a_deberta_nli_model(folders, tmp_path):

@@ -37,7 +37,7 @@ def _external(name, shape, location, data_type=TensorProto.FLOAT, offset=None, l
 
 # onnx_proto's functions built with onnx.helper, returning messages (model(): its serialized bytes)
 HELPER = SimpleNamespace(
-    FLOAT=TensorProto.FLOAT, INT32=TensorProto.INT32, INT64=TensorProto.INT64, BOOL=TensorProto.BOOL,
+    FLOAT=TensorProto.FLOAT, UINT8=TensorProto.UINT8, INT32=TensorProto.INT32, INT64=TensorProto.INT64, BOOL=TensorProto.BOOL,
     node=lambda op, inputs, outputs, *, name=None, domain=None, attributes=None:
         helper.make_node(op, inputs, outputs, name=name, domain=domain, **(attributes or {})),
     tensor=lambda name, array: numpy_helper.from_array(np.asarray(array, order="C"), name),

@@ -135,10 +135,43 @@ class OnnxOps:
         flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
         inputs = [flat, self.const(w)] + ([self.const(b)] if b is not None else [])
         y = self._node("Gemm", inputs, "gemm", transB=1)  # (N, out)
+        return self._unflatten(y, x, out)
+
+    def _unflatten(self, y: str, x: str, out: int) -> str:
+        """(N, out) rows of a linear layer back to x's leading dims: (..., out)."""
         lead = self._lead(x)
         if (lead, out) not in self._shapes:
             self._shapes[(lead, out)] = self._node("Concat", [lead, self._ints([out])], "shape", axis=0)
         return self._same_lead(self._node("Reshape", [y, self._shapes[(lead, out)]], "linear"), x)
+
+    def _int8_rows(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
+        """x @ w.T + b in int8, with a scale and zero point per row of x (per token) and a scale per
+        output column of w: x ~= s * (q - z) per row (q uint8), w.T ~= Wq * ws (Wq int8, symmetric), so
+        x @ w.T ~= s * (q @ Wq - z * colsum(Wq)) * ws. onnxruntime's MatMulInteger takes one zero point
+        for all of x, so the rows' own are taken out of its int32 result."""
+        out, inp = w.shape
+        self._alive.append(w)  # the keys below hold its id (ALBERT runs one layer's weights many times)
+        if ("int8", id(w)) not in self._consts:
+            wt = np.asarray(w, dtype=np.float32).T  # (in, out)
+            ws = (np.maximum(np.abs(wt).max(axis=0), 1e-30) / 127.0).astype(np.float32)  # (out,)
+            wq = np.clip(np.rint(wt / ws), -127, 127).astype(np.int8)
+            colsum = wq.sum(axis=0, dtype=np.int64).astype(np.float32)  # (out,), exact in float32 (|sum| < 2**24)
+            for part, array in (("int8", wq), ("scale", ws), ("colsum", colsum)):
+                self.const(array, key=(part, id(w)))
+        wq, ws, colsum = (self._consts[(part, id(w))] for part in ("int8", "scale", "colsum"))
+        flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
+        lo = self._node("Min", [self._node("ReduceMin", [flat], axes=[1], keepdims=1), self._scalar(0.0)], "row_min")  # (N, 1)
+        hi = self._node("Max", [self._node("ReduceMax", [flat], axes=[1], keepdims=1), self._scalar(0.0)], "row_max")
+        span = self._node("Max", [self._node("Sub", [hi, lo]), self._scalar(1e-30)])
+        scale = self._node("Div", [span, self._scalar(255.0)], "row_scale")  # (N, 1), > 0
+        zero = self._node("Round", [self._node("Div", [self._node("Neg", [lo]), scale])], "row_zero")  # (N, 1), in 0..255
+        zero_u8 = self._node("Cast", [self._node("Reshape", [zero, self._ints([-1])])], to=proto.UINT8)  # (N,)
+        q = self._node("QuantizeLinear", [flat, self._node("Reshape", [scale, self._ints([-1])]), zero_u8], "q", axis=0)
+        acc = self._node("Cast", [self._node("MatMulInteger", [q, wq], "acc")], to=proto.FLOAT)  # (N, out)
+        acc = self._node("Sub", [acc, self._node("Mul", [zero, colsum])])
+        y = self._node("Mul", [acc, self._node("Mul", [scale, ws])])  # (N, out)
+        y = self._node("Add", [y, self.const(b)], "int8_rows") if b is not None else y
+        return self._unflatten(y, x, out)
 
     def linear(self, x: str, w: np.ndarray, b: np.ndarray | None, activation: str | None = None) -> str:
         """x @ w.T + b, then `activation`; bias + erf GELU run as one BiasGelu kernel."""
@@ -154,7 +187,8 @@ class OnnxOps:
         Not com.microsoft SkipLayerNormalization: its CPU kernel (onnxruntime 1.32) takes 4x the time
         of Add + LayerNormalization on (768, 384) (0.93 vs 0.22 ms), so the engine also turns off the
         optimizer pass that would fuse them back (onnx_engine.DISABLED_OPTIMIZERS)."""
-        summed = self.add(self._gemm(x, w, b), residual)
+        wide = self.for_quantization and w.shape[1] > w.shape[0]  # an FFN down-projection
+        summed = self.add(self._int8_rows(x, w, b) if wide else self._gemm(x, w, b), residual)
         return self.layer_norm(summed, gamma, beta, eps)
 
     def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
