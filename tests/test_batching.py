@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leanpipe.batching import plan_batches
+from leanpipe.batching import FORWARD_MAX_TOKENS, plan_batches
 
 
 def test_similar_lengths_share_a_batch():
@@ -14,6 +14,15 @@ def test_similar_lengths_share_a_batch():
 def test_token_budget_cuts_long_items_apart():
     # padded size of a batch = items x longest item; 3 x 100 would exceed the 200-token budget
     assert plan_batches([100, 100, 100, 3, 3], batch_size=32, max_tokens=200) == [[3, 4], [0, 1], [2]]
+
+
+def test_default_budget_keeps_each_model_call_small():
+    """batch_size=32 texts of 100 tokens run as calls of at most FORWARD_MAX_TOKENS padded tokens
+    (faster: the activations stay in cache); a single text longer than the budget still runs alone."""
+    batches = plan_batches([100] * 32, batch_size=32)
+    assert sorted(i for b in batches for i in b) == list(range(32))
+    assert all(len(b) * 100 <= FORWARD_MAX_TOKENS for b in batches)
+    assert plan_batches([5, 2000, 6], batch_size=32) == [[0, 2], [1]]
 
 
 @pytest.mark.parametrize("n,batch_size", [(0, 4), (1, 1), (37, 8), (100, 32)])
