@@ -224,6 +224,17 @@ def test_int8_quantizes_the_ffn_down_projections_per_token(minilm, monkeypatch):
     assert ops.count("MatMulInteger") == 13 + 6 and ops.count("QAttention") == 6, sorted(set(ops))
 
 
+def test_int8_load_logs_no_quantizer_advice(minilm, caplog):
+    """onnxruntime's quantizer advises (on the root logger) pre-processing, and warns about the
+    QuantizeLinear nodes leanpipe builds on purpose; neither reaches a leanpipe user."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        AutoModel.from_pretrained(minilm, quantize="int8")
+    advice = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert advice == [], advice
+
+
 def test_quantize_needs_onnx_engine(checkpoints):
     with pytest.raises(InputError, match="quantize needs engine='onnx'"):
         AutoModel.from_pretrained(checkpoints["bert"], engine="numpy", quantize="int8")

@@ -145,7 +145,7 @@ def _quantize_int8(model_bytes: bytes) -> bytes:
     ]
     with tempfile.TemporaryDirectory(prefix="leanpipe-int8-") as tmp:
         out = os.path.join(tmp, "model.int8.onnx")
-        with _quiet_about_quantized_nodes():
+        with _quiet_quantizer():
             quantize_dynamic(model, out, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Attention"],
                              nodes_to_exclude=down,
                              extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # types behind contrib ops
@@ -153,12 +153,17 @@ def _quantize_int8(model_bytes: bytes) -> bytes:
             return f.read()
 
 
+QUANTIZER_ADVICE = ("already quantized", "pre-processing before quantization")
+
+
 @contextlib.contextmanager
-def _quiet_about_quantized_nodes():
-    """onnxruntime's quantizer warns (on the root logger) that a graph with QuantizeLinear nodes may be
-    quantized already; ours are the per-token down-projections, built that way on purpose."""
+def _quiet_quantizer():
+    """onnxruntime's quantizer gives two pieces of advice on the root logger that do not apply here:
+    that a graph with QuantizeLinear nodes may be quantized already (ours are the per-token
+    down-projections, built so on purpose) and that the model should be pre-processed first (leanpipe
+    builds the graph with the shapes and fusions it wants). Anything else it logs still shows."""
     def drop(record: logging.LogRecord) -> bool:
-        return "already quantized" not in record.getMessage()
+        return not any(advice in record.getMessage() for advice in QUANTIZER_ADVICE)
 
     root = logging.getLogger()
     root.addFilter(drop)
