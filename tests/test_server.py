@@ -320,6 +320,24 @@ def test_api_key_401(servers, models, hf_client):
     assert len(got) == 3
 
 
+def test_api_key_401_keeps_a_keep_alive_connection_usable(servers, models):
+    """The 401 is sent before the body is read; a keep-alive client (httpx.Client, as InferenceClient
+    uses) still gets it, and its next request on the same client gets its answer, for a body larger
+    than the socket buffers and for a chunked one."""
+    url = servers("key", "bert-cls", None, api_key="s3cret").url
+    body = json.dumps({"inputs": "word " * 150_000, "parameters": {"truncation": True}})  # 750 kB: more than the socket buffers hold
+    with httpx.Client(timeout=30) as client:
+        for _ in range(5):
+            wrong = client.post(url + "/", content=body, headers={"content-type": "application/json"})
+            assert wrong.status_code == 401, wrong.text
+            right = client.post(url + "/", content=body, headers={"content-type": "application/json",
+                                                                  "authorization": "Bearer s3cret"})
+            assert right.status_code == 200, right.text
+        chunked = client.post(url + "/", content=iter([b'{"inputs": "', b"w" * 500, b'"}']))  # no Content-Length
+        assert chunked.status_code == 401
+        assert client.post(url + "/", content=body, headers={"authorization": "Bearer s3cret"}).status_code == 200
+
+
 # --- the batcher: 429, shared batches, shutdown ----------------------------------------------------------------
 
 
