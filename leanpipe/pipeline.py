@@ -12,7 +12,9 @@ import contextlib
 import gc
 import itertools
 import os
+import shutil
 import types
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -114,6 +116,22 @@ class Pipeline:
             sample.outputs.append(out)
         with gc_paused():
             return [self.task.postprocess(sample, params) for sample in samples]
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **_options: Any) -> None:
+        """As transformers' Pipeline.save_pretrained: the model (config.json, model.safetensors) and
+        the tokenizer's files into one folder, and a sentence-transformers checkpoint's modules.json,
+        pooling and length configs too, so `pipeline(task, model=save_directory)` gives the same answers.
+        transformers' other options (safe_serialization, push_to_hub, ...) are ignored."""
+        from .pooling import sentence_files
+
+        folder = Path(save_directory)
+        self.model.save_pretrained(folder)  # refuses a file, and a model not loaded from a checkpoint
+        self.tokenizer.save_pretrained(folder)
+        for name, source in sentence_files(self.model.name_or_path, revision=self.model.revision).items():
+            target = folder / name
+            if target.resolve() != source.resolve():  # saving into the folder it was loaded from
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
 
     def __repr__(self) -> str:
         return f"Pipeline(task={self.task.name!r}, model={self.model.name_or_path!r})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -141,6 +142,23 @@ def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, in
             f"(include_prompt: false) is not supported by leanpipe"
         )
     return prompts[name]
+
+
+def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = None) -> dict[str, Path]:
+    """The sentence-transformers files a checkpoint has, by their path in it: modules.json, the
+    default prompt's config_sentence_transformers.json, the Transformer module's sentence_bert_config.json
+    and the Pooling module's config.json ({} for a plain transformers checkpoint). What
+    `Pipeline.save_pretrained` copies so the saved folder pools, normalizes and truncates the same."""
+    found = {name: hub.resolve_file(name_or_path, name, revision=revision, required=False)
+             for name in ("modules.json", "config_sentence_transformers.json")}
+    modules = _read_json(name_or_path, "modules.json", revision) or []
+    for module in modules:
+        kind, folder = _module_kind(module, name_or_path), str(module.get("path", ""))
+        names = TRANSFORMER_CONFIGS if kind == "Transformer" else ("config.json",) if kind == "Pooling" else ()
+        for filename in names:
+            found[_join(folder, filename)] = hub.resolve_file(name_or_path, _join(folder, filename), revision=revision,
+                                                              required=False)
+    return {name: path for name, path in found.items() if path is not None}
 
 
 def _join(folder: str, filename: str) -> str:

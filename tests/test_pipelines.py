@@ -94,6 +94,20 @@ def test_init_time_parameters_and_batching(checkpoints):
         "text-classification", model=str(folder))(TEXTS))
 
 
+def test_pipeline_save_pretrained_loads_in_both_libraries(classifiers, tmp_path):
+    """pipe.save_pretrained(folder), as in transformers: config, weights and tokenizer in one folder,
+    which transformers' pipeline and leanpipe's both load to the same answers."""
+    ours, theirs = classifiers["distilbert-cls"]
+    ours.save_pretrained(tmp_path / "saved")
+    expected = theirs(TEXTS, top_k=None)
+    same(transformers.pipeline("text-classification", model=str(tmp_path / "saved"))(TEXTS, top_k=None), expected,
+         "transformers on the saved folder")
+    same(pipeline("text-classification", model=tmp_path / "saved")(TEXTS, top_k=None), expected, "leanpipe on the saved folder")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="is a file"):
+        ours.save_pretrained(tmp_path / "file")
+
+
 def test_generator_input(classifiers):
     ours, theirs = classifiers["bert-cls"]
     same(ours(t for t in TEXTS), theirs(t for t in TEXTS))

@@ -147,6 +147,26 @@ def test_default_prompt(minilm, tmp_path):
     assert_same_vectors(ours.encode(SHORT), st_encode(folder, SHORT), "default prompt")
 
 
+def test_pipeline_save_pretrained_keeps_the_sentence_modules(minilm, tmp_path):
+    """pipe.save_pretrained(folder) writes model, tokenizer and the sentence-transformers files: the
+    saved folder pools (cls), normalizes and prompts as the source, in leanpipe and sentence-transformers."""
+    prompts = {"prompts": {"query": "query: "}, "default_prompt_name": "query"}
+    source = variant(minilm, tmp_path / "source", pooling={"pooling_mode": "cls"}, normalize=True,
+                     extra={"config_sentence_transformers.json": prompts})
+    pipe = pipeline("sentence-embeddings", model=source)
+    pipe.save_pretrained(tmp_path / "saved")
+    names = sorted(str(p.relative_to(tmp_path / "saved")) for p in (tmp_path / "saved").rglob("*") if p.is_file())
+    for name in ("1_Pooling/config.json", "config.json", "config_sentence_transformers.json", "model.safetensors",
+                 "modules.json", "sentence_bert_config.json", "tokenizer.json"):
+        assert name in names, f"{name} not saved; saved {names}"
+    saved = pipeline("sentence-embeddings", model=tmp_path / "saved")
+    assert saved.task.sentence_config == pipe.task.sentence_config
+    assert saved.task.sentence_config.modes == ("cls",) and saved.task.sentence_config.normalize
+    assert np.array_equal(saved.encode(SHORT), pipe.encode(SHORT))
+    assert_same_vectors(saved.encode(SHORT), st_encode(source, SHORT), "saved vs sentence-transformers on the source")
+    assert_same_vectors(saved.encode(SHORT), st_encode(tmp_path / "saved", SHORT), "saved, both libraries")
+
+
 def test_unsupported_modules_are_refused(minilm, tmp_path):
     folder = variant(minilm, tmp_path / "dense", pooling={"pooling_mode": "mean"})
     listed = json.loads((folder / "modules.json").read_text())
