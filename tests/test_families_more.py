@@ -279,6 +279,25 @@ def test_mpnet_bucket_count_is_checked(tmp_path):
 test_int8_runs_near_fp32 = int8_test(FAMILIES, HEADS)
 
 
+def test_int8_quantizes_modernbert_mlp_down_projections_per_token(models, monkeypatch):
+    """ModernBERT's gated-MLP Wo (no norm follows it, so not a dense_add_norm) is int8 per token too."""
+    onnx = pytest.importorskip("onnx")
+    import leanpipe.engine.onnx_engine as onnx_engine
+
+    quantized = []
+    original = onnx_engine._quantize_int8
+    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model: quantized.append(original(model)) or quantized[-1])
+    folder = models("modernbert", "Model")
+    config = leanpipe.AutoConfig.from_pretrained(folder)
+    leanpipe.AutoModel.from_pretrained(folder, quantize="int8")
+    graph = onnx.load_from_string(quantized[0]).graph
+    shapes = {t.name: tuple(t.dims) for t in graph.initializer}
+    per_token = {n.output[0] for n in graph.node if n.op_type == "QuantizeLinear"
+                 and any(a.name == "axis" and a.i == 0 for a in n.attribute)}
+    down = [shapes[n.input[1]] for n in graph.node if n.op_type == "MatMulInteger" and n.input[0] in per_token]
+    assert down == [(config.intermediate_size, config.hidden_size)] * config.num_hidden_layers, down
+
+
 def test_zero_shot_with_a_deberta_nli_model(folders, tmp_path):
     """DeBERTa-v3 NLI checkpoints are the usual zero-shot classifiers: premise/hypothesis pairs, entailment logit."""
     nli = {0: "entailment", 1: "neutral", 2: "contradiction"}

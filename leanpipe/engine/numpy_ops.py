@@ -42,6 +42,10 @@ class NumpyOps:
         y = y + b if b is not None else y
         return self.activation(y, activation) if activation else y
 
+    def down_projection(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+        """An FFN's down-projection: a linear here (the ONNX engine quantizes it per token under int8)."""
+        return self.linear(x, w, b)
+
     def dense_add_norm(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, residual: np.ndarray,
                        gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
         """LayerNorm(x @ w.T + b + residual): a post-LN block's output."""

@@ -132,8 +132,8 @@ def _quantize_int8(model_bytes: bytes) -> bytes:
     MatMul and Attention nodes. The graph comes with its FFN down-projections already int8 with a
     scale per token (OnnxOps._int8_rows): their post-GELU inputs lose too much under one scale for
     the whole batch (all-MiniLM-L6-v2, 2,000 sentences: mean-pooled cosine with fp32 0.9907, min 0.971,
-    against 0.9946, min 0.984 per token). Other in > out MatMuls stay fp32: classifier and span heads,
-    and ModernBERT's gated-MLP down-projection (a plain linear, not a dense_add_norm)."""
+    against 0.9946, min 0.984 per token); so is ModernBERT's gated-MLP Wo (OnnxOps.down_projection).
+    Other in > out MatMuls stay fp32: classifier and span heads."""
     onnx = _require_onnx()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

@@ -184,6 +184,11 @@ class OnnxOps:
         y = self._gemm(x, w, b)
         return self._same_lead(self.activation(y, activation), x) if activation else y
 
+    def down_projection(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
+        """x @ w.T (+ b) for an FFN's down-projection (in > out) that no norm follows (ModernBERT's
+        gated MLP `Wo`): under int8 its post-activation input is quantized per token, as in dense_add_norm."""
+        return self._int8_rows(x, w, b) if self.for_quantization else self._gemm(x, w, b)
+
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as Gemm, Add, LayerNormalization.
 

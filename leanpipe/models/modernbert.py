@@ -77,7 +77,9 @@ def mlp(ops, w: Weights, c: ModernBertConfig, p: str, x):
     """Gated MLP: Wi -> (input, gate) -> act(input) * gate -> Wo (ModernBertMLP)."""
     h, n = c.hidden_size, c.intermediate_size
     inp, gate = ops.split(linear(ops, w, x, f"{p}.mlp.Wi", 2 * n, h, c.mlp_bias), [n, n])  # (B, T, I) each
-    return linear(ops, w, ops.mul(ops.activation(inp, c.hidden_activation), gate), f"{p}.mlp.Wo", h, n, c.mlp_bias)
+    wo = w.get(f"{p}.mlp.Wo.weight", (h, n))
+    bo = w.get(f"{p}.mlp.Wo.bias", (h,)) if c.mlp_bias else None
+    return ops.down_projection(ops.mul(ops.activation(inp, c.hidden_activation), gate), wo, bo)
 
 
 def encoder(ops, w: Weights, c: ModernBertConfig):
