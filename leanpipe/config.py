@@ -569,14 +569,26 @@ class DebertaV2Config(PretrainedConfig):
         if not isinstance(getattr(self, "norm_rel_ebd", "none"), str):
             raise ConfigError(f"norm_rel_ebd={self.norm_rel_ebd!r} must be a string such as \"layer_norm\" {where}")
         if getattr(self, "conv_kernel_size", 0) > 0:
-            raise ConfigError(
-                f"conv_kernel_size={self.conv_kernel_size} (DeBERTa-v2's convolution after the first layer, "
-                f"used by deberta-v2-xlarge/xxlarge) is not supported yet; DeBERTa-v3 checkpoints have none {where}"
-            )
+            self._check_convolution(where)
         head_size = getattr(self, "attention_head_size", self.hidden_size // self.num_attention_heads)
         if head_size * self.num_attention_heads != self.hidden_size:
             raise ConfigError(f"attention_head_size={head_size} times num_attention_heads must equal hidden_size {where}")
 
+
+    def _check_convolution(self, where: str) -> None:
+        """deberta-v2-xlarge's ConvLayer: an odd kernel (an even one changes the length, which transformers
+        cannot add back either), groups dividing hidden_size, an activation leanpipe runs."""
+        kernel, groups, act = self.conv_kernel_size, getattr(self, "conv_groups", 1), getattr(self, "conv_act", "tanh")
+        if kernel % 2 == 0:
+            raise ConfigError(f"conv_kernel_size={kernel} must be odd: the convolution keeps the sequence length "
+                              f"only for odd kernels (transformers fails on this checkpoint too) {where}")
+        if not _is_int(groups) or groups <= 0 or self.hidden_size % groups:
+            raise ConfigError(f"conv_groups={groups!r} must be a positive divisor of hidden_size={self.hidden_size} {where}")
+        if act not in CONV_ACTIVATIONS:
+            raise ConfigError(f"conv_act={act!r} has no leanpipe implementation; it runs {list(CONV_ACTIVATIONS)} {where}")
+
+
+CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c

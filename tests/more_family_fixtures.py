@@ -40,14 +40,15 @@ SPECS = {
                     "ForTokenClassification": {"norm_bias": True, "attention_bias": True, "mlp_bias": True}}),
     # DeBERTa-v3's shape: relative positions only (log buckets past 8), shared keys, LayerNorm-ed relative
     # embeddings, no token types; the NER model is DeBERTa-v2 style (absolute positions too, own position
-    # projections, exact relative positions, token types, factorised embeddings)
+    # projections, exact relative positions, token types, factorised embeddings, deberta-v2-xlarge's convolution)
     "deberta-v2": ("DebertaV2Config", "DebertaV2",
                    {**TINY, "max_position_embeddings": 512, "relative_attention": True, "pos_att_type": "p2c|c2p",
                     "position_buckets": 16, "max_relative_positions": -1, "norm_rel_ebd": "layer_norm",
                     "share_att_key": True, "position_biased_input": False, "type_vocab_size": 0},
                    {"ForTokenClassification": {"position_buckets": -1, "max_relative_positions": 64, "norm_rel_ebd": "none",
                                                "share_att_key": False, "position_biased_input": True,
-                                               "type_vocab_size": 2, "embedding_size": 16}}),
+                                               "type_vocab_size": 2, "embedding_size": 16,
+                                               "conv_kernel_size": 3, "conv_act": "gelu"}}),
 }
 # the tokenizer folder each family's models are saved with
 MODEL_TOKENIZER = {"mpnet": "mpnet-json", "modernbert": "modernbert-json", "deberta-v2": "deberta-v2-hub"}

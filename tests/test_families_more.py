@@ -217,6 +217,7 @@ DEBERTA_VARIANTS = {
         pos_att_type=["c2p"], position_buckets=-1, max_relative_positions=-1, max_position_embeddings=80,
         share_att_key=False, norm_rel_ebd="none"),
     "no relative attention (DeBERTa-v1 style absolute positions)": dict(relative_attention=False, position_biased_input=True),
+    "convolution after layer 0: kernel 5, 2 groups, tanh (conv_act's default)": dict(conv_kernel_size=5, conv_groups=2),
 }
 
 
@@ -241,10 +242,13 @@ def test_deberta_variants(tmp_path, variant):
         assert_close(got.logits, expected, ATOL, f"{variant}/{engine}")
 
 
-def test_deberta_convolution_is_refused(tmp_path):
+@pytest.mark.parametrize("conv,message", [({"conv_kernel_size": 4}, "conv_kernel_size=4 must be odd"),
+                                          ({"conv_kernel_size": 3, "conv_groups": 5}, "conv_groups=5 must be a positive divisor"),
+                                          ({"conv_kernel_size": 3, "conv_act": "swish"}, "conv_act='swish'")])
+def test_deberta_convolution_settings_leanpipe_cannot_run_are_refused(tmp_path, conv, message):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "deberta-v2", "hidden_size": 32, "num_attention_heads": 4,
-                                                      "conv_kernel_size": 3}))
-    with pytest.raises(leanpipe.ConfigError, match="conv_kernel_size=3"):
+                                                      **conv}))
+    with pytest.raises(leanpipe.ConfigError, match=message):
         leanpipe.AutoConfig.from_pretrained(tmp_path)
 
 

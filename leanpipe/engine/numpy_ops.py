@@ -198,6 +198,19 @@ class NumpyOps:
         return (bias == 0).any(-1).transpose(0, 2, 1).astype(np.float32)  # (B, T, 1)
 
     # --- disentangled attention (DeBERTa) -------------------------------------------------------
+    def conv1d(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
+        """A same-length convolution along the tokens, as torch's Conv1d(H, H, k, padding=(k - 1) // 2,
+        groups) on x.transpose(1, 2): x (B, T, H), w (H_out, H / groups, k) odd k, b (H_out,) -> (B, T, H_out)."""
+        k, pad = w.shape[2], (w.shape[2] - 1) // 2
+        t, width, out = x.shape[1], w.shape[1], w.shape[0] // groups
+        padded = np.pad(x, ((0, 0), (pad, pad), (0, 0)))
+        parts = []
+        for g in range(groups):
+            wg = w[g * out:(g + 1) * out]  # (out, width, k)
+            xg = padded[:, :, g * width:(g + 1) * width]
+            parts.append(sum(xg[:, j:j + t] @ wg[:, :, j].T for j in range(k)))
+        return np.concatenate(parts, axis=-1) + b
+
     def zero_masked(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
         return x * mask[:, :, None].astype(x.dtype)

@@ -405,6 +405,13 @@ class OnnxOps:
         return self._node("Transpose", [any_key], perm=[0, 2, 1])  # (B, T, 1)
 
     # --- disentangled attention (DeBERTa) -------------------------------------------------------
+    def conv1d(self, x: str, w: np.ndarray, b: np.ndarray, groups: int) -> str:
+        """A same-length convolution along the tokens (see NumpyOps): ONNX Conv on (B, H, T)."""
+        pad = (w.shape[2] - 1) // 2
+        y = self._node("Conv", [self.transpose(x, (0, 2, 1)), self.const(w), self.const(b)], "conv",
+                       group=groups, pads=[pad, pad], kernel_shape=[w.shape[2]])  # (B, H, T)
+        return self._same_lead(self.transpose(y, (0, 2, 1)), x)
+
     def zero_masked(self, x: str, mask: str) -> str:
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
         m = self._node("Unsqueeze", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)

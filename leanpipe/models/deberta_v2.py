@@ -6,7 +6,8 @@ of every query (p2c: k_j . pos_query[rel(j, i)]), with `pos_key` / `pos_query` p
 shared `encoder.rel_embeddings` (LayerNorm-ed when norm_rel_ebd says so). Relative positions i - j
 are log-bucketed beyond position_buckets / 2 and clipped to the embedding span; all three score
 terms are divided by sqrt(D * (1 + number of position terms)). Padding is masked on both sides
-(mask_i * mask_j), and the embeddings are zeroed at padded tokens.
+(mask_i * mask_j), and the embeddings are zeroed at padded tokens. deberta-v2-xlarge/xxlarge add a
+convolution over the embeddings after the first layer (conv_kernel_size).
 Tensor names are the checkpoint's own: `deberta.encoder.layer.0.attention.self.query_proj.weight`.
 Shapes: B batch, T tokens, H hidden, E embedding width, I intermediate, N heads, D head dim,
 R relative embeddings (2 x span), V vocabulary, L labels.
@@ -128,10 +129,24 @@ def encoder(ops, w: Weights, c: DebertaV2Config):
         rel = relative_embeddings(ops, w, c)  # (R, H)
         indices = tuple(ops.relative_table(table, ids) for table in index_tables(c))  # (T, T) each
     ops.hidden(x)
+    embedded = x
     for i in range(c.num_hidden_layers):
         x = layer(ops, w, c, i, x, bias, rel, indices)
+        if i == 0 and getattr(c, "conv_kernel_size", 0) > 0:
+            x = convolution(ops, w, c, embedded, x, mask)
         ops.hidden(x)
     return x
+
+
+def convolution(ops, w: Weights, c: DebertaV2Config, embedded, x, mask):
+    """ConvLayer (deberta-v2-xlarge/xxlarge), after the first layer: a same-length convolution over the
+    embeddings' output, zeroed at padding, conv_act, added to the first layer's output, LayerNorm, and
+    zeroed at padding again -> (B, T, H)."""
+    h, k, groups = c.hidden_size, c.conv_kernel_size, getattr(c, "conv_groups", 1)
+    weight = w.get("encoder.conv.conv.weight", (h, h // groups, k))
+    out = ops.conv1d(embedded, weight, w.get("encoder.conv.conv.bias", (h,)), groups)  # (B, T, H)
+    out = ops.activation(ops.zero_masked(out, mask), getattr(c, "conv_act", "tanh"))
+    return ops.zero_masked(layer_norm(ops, w, ops.add(x, out), "encoder.conv.LayerNorm", h, c.layer_norm_eps), mask)
 
 
 def base(ops, w: Weights, c: DebertaV2Config) -> None:
