@@ -11,6 +11,7 @@ CPU its own tasks (listing, reading, writing files) never start and the job hang
 Rows keep their columns and get `result` (the answer as JSON text) and `error`, as in the local
 job; the output is a folder of files, not in input order (keep an id column). A Ray job has no
 checkpoint: Ray retries failed tasks and restarts dead actors itself. Needs `pip install 'leanpipe[ray]'`.
+Through Ray Client (a ray:// address) the driver part (`drive`) runs as a task on the cluster.
 """
 
 from __future__ import annotations
@@ -44,10 +45,27 @@ def run_ray(job: BatchJob, *, address: str | None = None, actors: int | None = N
     or the one this process is already connected to. `resume=False` replaces an existing output."""
     ray = import_ray()
     start = time.monotonic()
+    file_format(job.input), output_format(job)  # an unknown format fails here, before connecting
+    if not ray.is_initialized():
+        connect(ray, address)
+    if ray.util.client.ray.is_connected():
+        # Ray Client (ray://): Ray Data cannot run its executor in the client process, so the job's
+        # driver runs as a task on the cluster, which reads the input, loads the model and writes the output
+        # there; local paths go as absolute paths, so a cluster on this machine finds what the user named
+        try:
+            rows, errors, actors, threads = ray.get(ray.remote(num_cpus=0)(drive).remote(absolute_paths(job), actors, resume))
+        except ray.exceptions.RayTaskError as exc:  # the driver's own error, without Ray's remote traceback
+            raise exc.cause if isinstance(exc.cause, JobError) else exc from None
+    else:
+        rows, errors, actors, threads = drive(job, actors, resume)
+    return RaySummary(rows, errors, actors, threads, time.monotonic() - start)
+
+
+def drive(job: BatchJob, actors: int | None, resume: bool) -> tuple[int, int, int, int]:
+    """Read, score and write on the connected Ray cluster: (rows, failed rows, actors, threads per actor)."""
+    ray = import_ray()
     fmt_in, fmt_out = file_format(job.input), output_format(job)
     check_output(job.output, resume)
-    if not ray.is_initialized():
-        ray.init(address=address)
     threads = job.num_threads or 1
     actors = plan_actors(int(ray.cluster_resources().get("CPU", 0)), threads, actors)
     scored = read(ray, job, fmt_in).map_batches(
@@ -56,7 +74,32 @@ def run_ray(job: BatchJob, *, address: str | None = None, actors: int | None = N
         compute=ray.data.ActorPoolStrategy(size=actors))
     write(scored, job.output, fmt_out, "overwrite" if not resume else "error")
     rows, errors = count(ray, job, fmt_out)
-    return RaySummary(rows, errors, actors, threads, time.monotonic() - start)
+    return rows, errors, actors, threads
+
+
+def absolute_paths(job: BatchJob) -> BatchJob:
+    """Relative local paths made absolute (this process' working directory is not a Ray worker's);
+    URIs (s3://...) and a model that is a repo id, not a local folder, as they are."""
+    def absolute(path: str) -> str:
+        return path if "://" in path else os.path.abspath(path)
+
+    model = os.path.abspath(job.model) if os.path.exists(job.model) else job.model
+    return dataclasses.replace(job, input=absolute(job.input), output=absolute(job.output), model=model)
+
+
+def connect(ray: Any, address: str | None) -> None:
+    """ray.init(address): a JobError that says what to check when a ray:// client server does not answer."""
+    try:
+        ray.init(address=address)
+    except ConnectionError as exc:
+        target = address or os.environ.get("RAY_ADDRESS", "")
+        if not target.startswith("ray://"):
+            raise
+        raise JobError(
+            f"could not connect to the Ray client server at {target} ({exc}): check the host and port (the head's "
+            f"--ray-client-server-port, 10001 by default); a cluster with token authentication (Ray 2.59+ turns it on "
+            f"for clusters started with `ray start`) also needs RAY_AUTH_MODE=token here, with its token in "
+            f"RAY_AUTH_TOKEN or ~/.ray/auth_token (`ray get-auth-token` on the head prints it)") from None
 
 
 def import_ray() -> Any:
