@@ -22,6 +22,7 @@ _EXPORTS = {
     "DistilBertConfig": "config",
     "RobertaConfig": "config",
     "XLMRobertaConfig": "config",
+    "CamembertConfig": "config",
     "ElectraConfig": "config",
     "AlbertConfig": "config",
     "MPNetConfig": "config",
@@ -45,6 +46,8 @@ _EXPORTS = {
     "RobertaTokenizerFast": "tokenization",
     "XLMRobertaTokenizer": "tokenization",
     "XLMRobertaTokenizerFast": "tokenization",
+    "CamembertTokenizer": "tokenization",
+    "CamembertTokenizerFast": "tokenization",
     "BatchEncoding": "tokenization",
     "AutoModel": "models",
     "AutoModelForSequenceClassification": "models",
@@ -52,7 +55,7 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Electra", "Albert", "MPNet", "ModernBert", "DebertaV2")
+       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "DebertaV2")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     "softmax": "functional",

@@ -312,6 +312,14 @@ class XLMRobertaConfig(RobertaConfig):
     defaults = {**RobertaConfig.defaults, "vocab_size": 30522}
 
 
+class CamembertConfig(XLMRobertaConfig):
+    """CamemBERT: RoBERTa's architecture with XLM-RoBERTa's defaults (configuration_camembert), French
+    vocabulary; transformers 5.2's has no tie_word_embeddings (so its masked-LM head ties nothing)."""
+
+    model_type = "camembert"
+    defaults = {k: v for k, v in XLMRobertaConfig.defaults.items() if k != "tie_word_embeddings"}
+
+
 class ElectraConfig(BertConfig):
     """ELECTRA's config with transformers' defaults (electra-small's discriminator shape).
 
@@ -592,7 +600,7 @@ CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
-    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, ElectraConfig, AlbertConfig, MPNetConfig,
+    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig, MPNetConfig,
               ModernBertConfig, DebertaV2Config)
 }
 

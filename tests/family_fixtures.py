@@ -1,4 +1,4 @@
-"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT families.
+"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT families.
 
 Tokenizers are trained here on the shared corpus (no downloads): byte-level BPE and WordPiece with
 the `tokenizers` library, SentencePiece Unigram `.model` files with `sentencepiece` (test extra).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from corpus import PAIRS, TEXTS, WORDS
 
-FAMILIES = ("roberta", "xlm-roberta", "electra", "albert")
+FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert")
 TRAIN = [*TEXTS, *(f"{a} {b}" for a, b in PAIRS), *(" ".join(w) for w in WORDS),
          *["The quick brown fox jumps over the lazy dog. Hello world, how are you?"] * 4]
 
@@ -30,6 +30,7 @@ ROBERTA_SHAPE = {**TINY, "max_position_embeddings": 514, "type_vocab_size": 1}  
 SPECS = {
     "roberta": ("RobertaTokenizer", "RobertaConfig", "Roberta", ROBERTA_SHAPE),
     "xlm-roberta": ("XLMRobertaTokenizer", "XLMRobertaConfig", "XLMRoberta", ROBERTA_SHAPE),
+    "camembert": ("CamembertTokenizer", "CamembertConfig", "Camembert", ROBERTA_SHAPE),
     "electra": ("ElectraTokenizerFast", "ElectraConfig", "Electra", {**TINY, "embedding_size": 16}),
     "albert": ("AlbertTokenizer", "AlbertConfig", "Albert",
                {**TINY, "embedding_size": 16, "num_hidden_layers": 3, "num_hidden_groups": 2, "inner_group_num": 2}),
@@ -59,7 +60,7 @@ def _legacy_files(model_type: str, folder: Path) -> None:
         bpe.train_from_iterator(TRAIN, vocab_size=420, min_frequency=1, show_progress=False,
                                 special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
         bpe.save_model(str(folder))
-    elif model_type == "xlm-roberta":  # sentencepiece's own ids: <unk> 0, <s> 1, </s> 2 (fairseq reorders them)
+    elif model_type in ("xlm-roberta", "camembert"):  # sentencepiece's own ids: <unk> 0, <s> 1, </s> 2 (fairseq reorders them)
         (folder / "sentencepiece.bpe.model").write_bytes(_sentencepiece())
     elif model_type == "albert":  # as albert-base-v2's spiece.model: <pad> <unk> [CLS] [SEP] [MASK]
         (folder / "spiece.model").write_bytes(_sentencepiece(

@@ -1,4 +1,4 @@
-"""RoBERTa, XLM-RoBERTa, ELECTRA and ALBERT against transformers 5.2 on the same files.
+"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT against transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -112,7 +112,7 @@ def test_truncation_and_overflow(folders, family):
 
 
 def test_auto_tokenizer_picks_the_family_class(folders):
-    for family, cls in [("roberta", "RobertaTokenizer"), ("xlm-roberta", "XLMRobertaTokenizer"),
+    for family, cls in [("roberta", "RobertaTokenizer"), ("xlm-roberta", "XLMRobertaTokenizer"), ("camembert", "CamembertTokenizer"),
                         ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer")]:
         for kind in ("legacy", "json"):
             assert type(leanpipe.AutoTokenizer.from_pretrained(folders[f"{family}-{kind}"])).__name__ == cls
@@ -174,7 +174,7 @@ def reference_inputs(folder, model_type) -> list[dict]:
 HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
               "ForTokenClassification": "token-classification", "ForQuestionAnswering": "question-answering",
               "ForMaskedLM": "masked-lm"}
-LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model",
+LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model",
                 "albert": "spiece.model", "electra": "vocab.txt"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),
@@ -227,6 +227,33 @@ def test_roberta_positions_fill_the_table(models):
     assert_close(got[1, :300], expected[1, :300].numpy(), ATOL, "512 tokens, padded")
     with pytest.raises(InputError, match="512 positions"):
         ours(input_ids=np.full((1, 513), 5))
+
+
+def test_camembert_masked_lm_without_decoder_tensors_uses_the_tied_ones(models, tmp_path):
+    """transformers 5.2 ties nothing in CamembertForMaskedLM (its config has no tie_word_embeddings),
+    so a transformers-4 checkpoint without lm_head.decoder.* would get a random decoder there;
+    leanpipe uses the word embeddings and lm_head.bias, i.e. what transformers computes once the
+    tied copies are written out."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    source = models("camembert", "ForMaskedLM")
+    tensors = load_file(source / "model.safetensors")
+    tied, stripped = tmp_path / "tied", tmp_path / "stripped"
+    for folder in (tied, stripped):
+        shutil.copytree(source, folder)
+    written = {**tensors, "lm_head.decoder.weight": tensors["roberta.embeddings.word_embeddings.weight"].clone(),
+               "lm_head.decoder.bias": tensors["lm_head.bias"].clone()}
+    save_file(written, tied / "model.safetensors", metadata={"format": "pt"})
+    save_file({k: v for k, v in tensors.items() if not k.startswith("lm_head.decoder.")}, stripped / "model.safetensors",
+              metadata={"format": "pt"})
+    inputs = reference_inputs(tied, "camembert")[0]
+    with torch.no_grad():
+        expected = transformers.CamembertForMaskedLM.from_pretrained(tied).eval()(**inputs).logits.numpy()
+    for engine in ("onnx", "numpy"):
+        got = leanpipe.AutoModelForMaskedLM.from_pretrained(stripped, engine=engine)(**{k: v.numpy() for k, v in inputs.items()})
+        assert_close(got.logits, expected, 1e-4, f"camembert MLM without decoder tensors, {engine}")
 
 
 def test_configs_and_auto_classes(models):

@@ -8,6 +8,7 @@ from typing import Any
 from ..config import (
     AlbertConfig,
     BertConfig,
+    CamembertConfig,
     DebertaV2Config,
     DistilBertConfig,
     ElectraConfig,
@@ -19,7 +20,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, deberta_v2, distilbert, electra, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, deberta_v2, distilbert, electra, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -38,6 +39,7 @@ _FAMILIES = [
     (distilbert, DistilBertConfig, "DistilBert"),
     (roberta, RobertaConfig, "Roberta"),
     (xlm_roberta, XLMRobertaConfig, "XLMRoberta"),
+    (camembert, CamembertConfig, "Camembert"),
     (electra, ElectraConfig, "Electra"),
     (albert, AlbertConfig, "Albert"),
     (mpnet, MPNetConfig, "MPNet"),

@@ -83,10 +83,11 @@ def question_answering(ops, w: Weights, c: RobertaConfig) -> None:
     ops.output("end_logits", end)
 
 
-def masked_lm(ops, w: Weights, c: RobertaConfig) -> None:
-    """RobertaLMHead: dense + erf GELU + layer_norm, then the decoder tied to the word embeddings."""
+def masked_lm(ops, w: Weights, c: RobertaConfig, *, bias_names: tuple[str, ...] = ("lm_head.bias", "lm_head.decoder.bias")) -> None:
+    """RobertaLMHead: dense + erf GELU + layer_norm, then the decoder tied to the word embeddings
+    (its own weight when the checkpoint has one); the bias is the first of `bias_names` it has."""
     h = c.hidden_size
     x = linear(ops, w, encoder(ops, w, c), "lm_head.dense", h, h, head=True, activation="gelu")  # gelu is erf GELU
     x = ops.layer_norm(x, w.get("lm_head.layer_norm.weight", (h,), head=True),
                        w.get("lm_head.layer_norm.bias", (h,), head=True), c.layer_norm_eps)
-    ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", ("lm_head.bias", "lm_head.decoder.bias"), c.vocab_size, h))
+    ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", bias_names, c.vocab_size, h))

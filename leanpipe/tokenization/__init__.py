@@ -14,6 +14,8 @@ from .auto import (
     AutoTokenizer,
     BertTokenizer,
     BertTokenizerFast,
+    CamembertTokenizer,
+    CamembertTokenizerFast,
     DebertaV2Tokenizer,
     DebertaV2TokenizerFast,
     DistilBertTokenizer,
@@ -36,6 +38,8 @@ from .tokenizer import PreTrainedTokenizerFast
 __all__ = [
     "AlbertTokenizer",
     "AlbertTokenizerFast",
+    "CamembertTokenizer",
+    "CamembertTokenizerFast",
     "ElectraTokenizer",
     "ElectraTokenizerFast",
     "MPNetTokenizer",

@@ -14,6 +14,7 @@ from . import files as F
 from .loading import (
     ALBERT,
     BERT,
+    CAMEMBERT,
     DEBERTA_V2,
     DISTILBERT,
     GENERIC,
@@ -51,6 +52,12 @@ class XLMRobertaTokenizer(PreTrainedTokenizerFast):
     _recipe = XLM_ROBERTA
 
 
+class CamembertTokenizer(PreTrainedTokenizerFast):
+    """CamemBERT's SentencePiece Unigram, from tokenizer.json or sentencepiece.bpe.model (add_prefix_space=True)."""
+
+    _recipe = CAMEMBERT
+
+
 class AlbertTokenizer(PreTrainedTokenizerFast):
     """ALBERT's SentencePiece Unigram, from tokenizer.json or spiece.model (do_lower_case=True, keep_accents=False)."""
 
@@ -76,6 +83,7 @@ DistilBertTokenizerFast = DistilBertTokenizer
 ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
 RobertaTokenizerFast = RobertaTokenizer
 XLMRobertaTokenizerFast = XLMRobertaTokenizer
+CamembertTokenizerFast = CamembertTokenizer
 AlbertTokenizerFast = AlbertTokenizer
 MPNetTokenizerFast = MPNetTokenizer
 DebertaV2TokenizerFast = DebertaV2Tokenizer
@@ -85,6 +93,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     DISTILBERT: DistilBertTokenizer,
     ROBERTA: RobertaTokenizer,
     XLM_ROBERTA: XLMRobertaTokenizer,
+    CAMEMBERT: CamembertTokenizer,
     ALBERT: AlbertTokenizer,
     MPNET: MPNetTokenizer,
     DEBERTA_V2: DebertaV2Tokenizer,

@@ -4,8 +4,9 @@ Recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between th
 
 - "BertTokenizer" / "DistilBertTokenizer": vocabulary from tokenizer.json (or vocab.txt),
   everything else rebuilt from tokenizer_config.json (see bert_backend.py);
-- "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer": likewise, from tokenizer.json or
-  vocab.json + merges.txt / sentencepiece.bpe.model / spiece.model (bpe_backend.py, sentencepiece_backend.py);
+- "RobertaTokenizer", "XLMRobertaTokenizer", "CamembertTokenizer", "AlbertTokenizer": likewise, from
+  tokenizer.json or vocab.json + merges.txt / sentencepiece.bpe.model / spiece.model (bpe_backend.py,
+  sentencepiece_backend.py);
 - "MPNetTokenizer": BERT's WordPiece with <s> </s> specials (mpnet_backend.py);
 - "DebertaV2Tokenizer": SentencePiece Unigram from tokenizer.json or spm.model (deberta_backend.py);
 - "PreTrainedTokenizerFast": tokenizer.json used as it is (transformers' TokenizersBackend).
@@ -25,7 +26,7 @@ from .bert_backend import BERT_DEFAULT_TOKENS, bert_template, build_wordpiece_ba
 from .bpe_backend import roberta_backend
 from .deberta_backend import deberta_v2_backend
 from .mpnet_backend import mpnet_backend
-from .sentencepiece_backend import albert_backend, xlm_roberta_backend
+from .sentencepiece_backend import albert_backend, camembert_backend, xlm_roberta_backend
 from .special_tokens import (
     SpecialTokens,
     as_token,
@@ -40,10 +41,12 @@ logger = logging.getLogger(__name__)
 VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length for "no limit"
 BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedTokenizerFast"
 ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer"
+CAMEMBERT = "CamembertTokenizer"
 MPNET, DEBERTA_V2 = "MPNetTokenizer", "DebertaV2Tokenizer"
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
 FAMILY_RECIPES = {
     ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
+    CAMEMBERT: camembert_backend,
     DEBERTA_V2: deberta_v2_backend,
 }
 
@@ -59,6 +62,7 @@ OTHER_MODEL_TYPES = {
     **dict.fromkeys("kosmos-2 metaclip_2 trocr xlm-roberta xlm-roberta-xl xmod".split(), XLM_ROBERTA),
     **dict.fromkeys("albert nystromformer yoso".split(), ALBERT),
     "mpnet": MPNET,
+    "camembert": CAMEMBERT,
     "deberta-v2": DEBERTA_V2,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
@@ -73,6 +77,7 @@ DEFAULT_INPUT_NAMES = {
     GENERIC: ("input_ids", "attention_mask"),
     ROBERTA: ("input_ids", "attention_mask"),
     XLM_ROBERTA: ("input_ids", "attention_mask"),
+    CAMEMBERT: ("input_ids", "attention_mask"),
     ALBERT: ("input_ids", "attention_mask"),  # no token_type_ids, although pairs are typed 0/1
     MPNET: ("input_ids", "attention_mask"),
     DEBERTA_V2: ("input_ids", "attention_mask", "token_type_ids"),

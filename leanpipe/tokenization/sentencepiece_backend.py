@@ -1,4 +1,4 @@
-"""SentencePiece Unigram tokenizers (XLM-RoBERTa, ALBERT), assembled as transformers 5.2 assembles them.
+"""SentencePiece Unigram tokenizers (XLM-RoBERTa, CamemBERT, ALBERT), assembled as transformers 5.2 assembles them.
 
 Only the pieces and their scores come from the checkpoint: tokenizer.json's Unigram vocabulary, or
 the older `.model` file (sentencepiece.bpe.model, spiece.model; read by spm_model.py). The
@@ -125,6 +125,53 @@ def xlm_roberta_backend(
     bos, eos = str(specials.named.get("bos_token")), str(specials.named.get("eos_token"))
     backend.post_processor = processors.TemplateProcessing(
         single=[bos, "$A", eos], pair=[bos, "$A", eos, "$B", eos],
+        special_tokens=[(bos, _id(backend, bos, files)), (eos, _id(backend, eos, files))],
+    )
+    return backend, specials
+
+
+# --- CamemBERT ---------------------------------------------------------------------------------
+
+CAMEMBERT_EXTRA_TOKENS = ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"]  # CamembertTokenizer's additional specials
+
+
+def camembert_vocab(pieces: list[Piece], init: dict[str, Any]) -> Vocab:
+    """fairseq's ids over the SentencePiece ones (CamembertConverter.convert_from_spm): <s>NOTUSED <pad>
+    </s>NOTUSED <unk> <unk>NOTUSED, the pieces after the model's first (its <unk>), then <mask>."""
+    d = XLM_ROBERTA_DEFAULT_TOKENS
+    head = [("<s>NOTUSED", 0.0), (_named(init, "pad_token", d), 0.0), ("</s>NOTUSED", 0.0),
+            (_named(init, "unk_token", d), 0.0), ("<unk>NOTUSED", -100.0)]
+    return head + [(p.piece, p.score) for p in pieces[1:]] + [(_named(init, "mask_token", d), 0.0)]
+
+
+def camembert_backend(
+    files: F.TokenizerFiles, init: dict[str, Any], added: dict[int, AddedToken]
+) -> tuple[Tokenizer, SpecialTokens]:
+    """transformers' CamembertTokenizer recipe (models/camembert/tokenization_camembert.py): XLM-RoBERTa's
+    ids and specials, but whitespace runs, tabs and newlines become one space, the pre-tokenizer is
+    Metaspace alone, the <mask> strips spaces on its left, and pairs are `<s> A </s> </s> B </s>`."""
+    if files.tokenizer_json is not None:
+        vocab = _json_vocab(files.tokenizer_json)
+    else:
+        pieces = _model_pieces(files, XLM_ROBERTA_MODEL_FILE)
+        vocab = camembert_vocab(pieces, init)
+        _spm_special_tokens(pieces, init)  # the .model's control pieces, instead of the NOTUSED defaults
+    unk = _named(init, "unk_token", XLM_ROBERTA_DEFAULT_TOKENS)
+    backend = Tokenizer(Unigram(vocab, unk_id=next((i for i, (t, _) in enumerate(vocab) if t == unk), 0), byte_fallback=False))
+    backend.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\s{2,}|[\n\r\t]"), " "),
+                                               normalizers.Strip(left=False, right=True)])
+    scheme = "always" if bool(init.pop("add_prefix_space", True)) else "never"
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme=scheme)
+    backend.decoder = decoders.Metaspace(replacement="▁", prepend_scheme=scheme)
+    mask = init.get("mask_token", XLM_ROBERTA_DEFAULT_TOKENS["mask_token"])
+    if isinstance(mask, str):
+        init["mask_token"] = AddedToken(mask, lstrip=True, special=True)
+    if "extra_special_tokens" not in init and "additional_special_tokens" not in init:
+        init["additional_special_tokens"] = list(CAMEMBERT_EXTRA_TOKENS)
+    specials = _register(backend, init, added, XLM_ROBERTA_DEFAULT_TOKENS)
+    bos, eos = str(specials.named.get("bos_token")), str(specials.named.get("eos_token"))
+    backend.post_processor = processors.TemplateProcessing(
+        single=[bos, "$A", eos], pair=[bos, "$A", eos, eos, "$B", eos],
         special_tokens=[(bos, _id(backend, bos, files)), (eos, _id(backend, eos, files))],
     )
     return backend, specials

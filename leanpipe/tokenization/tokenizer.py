@@ -125,6 +125,8 @@ class PreTrainedTokenizerFast(EncoderMixin):
         )
         if self.model_input_names != ["input_ids", "attention_mask"]:
             config["model_input_names"] = list(self.model_input_names)
+        if self._specials.extra:  # as transformers writes them; else a class default (CamemBERT's NOTUSED) comes back
+            config["extra_special_tokens"] = [str(token) for token in self._specials.extra]
         written = (folder / "tokenizer.json", folder / F.TOKENIZER_CONFIG_FILE)
         backend.save(str(written[0]))
         written[1].write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
