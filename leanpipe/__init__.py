@@ -27,6 +27,7 @@ _EXPORTS = {
     "AlbertConfig": "config",
     "MPNetConfig": "config",
     "ModernBertConfig": "config",
+    "DebertaConfig": "config",
     "DebertaV2Config": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
@@ -38,6 +39,8 @@ _EXPORTS = {
     "AlbertTokenizerFast": "tokenization",
     "MPNetTokenizer": "tokenization",
     "MPNetTokenizerFast": "tokenization",
+    "DebertaTokenizer": "tokenization",
+    "DebertaTokenizerFast": "tokenization",
     "DebertaV2Tokenizer": "tokenization",
     "DebertaV2TokenizerFast": "tokenization",
     "ElectraTokenizer": "tokenization",
@@ -55,7 +58,7 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "DebertaV2")
+       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     "softmax": "functional",

@@ -596,12 +596,28 @@ class DebertaV2Config(PretrainedConfig):
             raise ConfigError(f"conv_act={act!r} has no leanpipe implementation; it runs {list(CONV_ACTIVATIONS)} {where}")
 
 
+class DebertaConfig(DebertaV2Config):
+    """DeBERTa (v1)'s config: DebertaV2Config's keys with deberta-base's defaults (configuration_deberta).
+    The v2 additions (position_buckets, share_att_key, norm_rel_ebd, conv_kernel_size) mean nothing to
+    v1's model and are ignored; `talking_head` (no released checkpoint uses it) is refused."""
+
+    model_type = "deberta"
+    defaults = {**DebertaV2Config.defaults, "hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12,
+                "num_hidden_layers": 12, "vocab_size": 50265}
+
+    def validate(self) -> None:
+        if getattr(self, "talking_head", False):
+            raise ConfigError(f"talking_head=true (DeBERTa-v1's head-mixing projections) is not supported by leanpipe "
+                              f"({self._name_or_path or 'config'}/config.json)")
+        super().validate()
+
+
 CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
-    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig, MPNetConfig,
-              ModernBertConfig, DebertaV2Config)
+    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
+              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config)
 }
 
 

@@ -1,4 +1,4 @@
-"""Tiny tokenizers and random checkpoints for the MPNet, ModernBERT and DeBERTa-v2/v3 families.
+"""Tiny tokenizers and random checkpoints for the MPNet, ModernBERT, DeBERTa-v2/v3 and DeBERTa (v1) families.
 
 As tests/family_fixtures.py does for RoBERTa & co: tokenizers are trained here on the shared corpus
 (no downloads), in the older files a checkpoint of the family ships and in the tokenizer.json folder
@@ -14,6 +14,8 @@ to the family's tokenizer, saved next to the tokenizer files.
     deberta-v2-json    what transformers 5.2 saves from it (no [CLS]/[SEP] template: see deberta_backend.py)
     deberta-v2-hub     tokenizer.json with DebertaV2Converter's [CLS] A [SEP] B [SEP] template + a transformers 4
                        tokenizer_config.json, as fine-tuned DeBERTa-v3 checkpoints ship them; the models use this one
+    deberta-legacy     vocab.json + merges.txt (byte-level BPE, [CLS]/[SEP]) + tokenizer_config.json, as microsoft/deberta-base
+    deberta-json       what transformers saves from it
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from family_fixtures import LABELS3, NER_LABELS, TRAIN, _sentencepiece
 
-FAMILIES = ("mpnet", "modernbert", "deberta-v2")
+FAMILIES = ("mpnet", "modernbert", "deberta-v2", "deberta")
 HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37)
 
@@ -49,9 +51,18 @@ SPECS = {
                                                "share_att_key": False, "position_biased_input": True,
                                                "type_vocab_size": 2, "embedding_size": 16,
                                                "conv_kernel_size": 3, "conv_act": "gelu"}}),
+    # DeBERTa v1 (microsoft/deberta-base's shape: c2p and p2c, no buckets); the NER model has absolute
+    # positions, token types, p2c only and a short max_relative_positions (distances clipped)
+    "deberta": ("DebertaConfig", "Deberta",
+                {**TINY, "max_position_embeddings": 512, "relative_attention": True, "pos_att_type": "c2p|p2c",
+                 "max_relative_positions": -1, "position_biased_input": False, "type_vocab_size": 0},
+                {"ForTokenClassification": {"pos_att_type": ["p2c"], "max_relative_positions": 6, "position_biased_input": True,
+                                            "type_vocab_size": 2},
+                 "ForQuestionAnswering": {"pos_att_type": ["c2p"]}}),
 }
 # the tokenizer folder each family's models are saved with
-MODEL_TOKENIZER = {"mpnet": "mpnet-json", "modernbert": "modernbert-json", "deberta-v2": "deberta-v2-hub"}
+MODEL_TOKENIZER = {"mpnet": "mpnet-json", "modernbert": "modernbert-json", "deberta-v2": "deberta-v2-hub",
+                   "deberta": "deberta-json"}
 # config key -> the tokenizer attribute that gives it, as in the family's real checkpoints
 TOKEN_IDS = {"modernbert": {"pad_token_id": "pad_token_id", "bos_token_id": "cls_token_id", "eos_token_id": "sep_token_id",
                             "cls_token_id": "cls_token_id", "sep_token_id": "sep_token_id"}}
@@ -143,6 +154,19 @@ def _deberta_legacy(folder: Path) -> None:
     (folder / "added_tokens.json").write_text(json.dumps({"[MASK]": pieces}))
 
 
+def _deberta_v1_legacy(folder: Path) -> None:
+    """vocab.json + merges.txt, byte-level BPE with microsoft/deberta-base's ids ([PAD] 0, [CLS] 1,
+    [SEP] 2, [UNK] 3; [MASK] here right after them) and its tokenizer_config.json."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    folder.mkdir(parents=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(TRAIN, vocab_size=420, min_frequency=1, show_progress=False,
+                            special_tokens=["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"])
+    bpe.save_model(str(folder))
+    (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": False, "vocab_type": "gpt2"}))
+
+
 def _deberta_hub(legacy: Path, saved: Path, folder: Path) -> None:
     """The pieces of `saved`'s tokenizer.json with the [CLS] A [SEP] B [SEP] template transformers 4's
     DebertaV2Converter wrote, and a transformers 4 tokenizer_config.json (added_tokens_decoder)."""
@@ -169,7 +193,7 @@ def build_tokenizers(root: Path) -> dict[str, Path]:
 
     folders: dict[str, Path] = {}
     first_files = {"mpnet": ("legacy", _mpnet_legacy), "modernbert": ("hub", _modernbert_hub),
-                   "deberta-v2": ("legacy", _deberta_legacy)}
+                   "deberta-v2": ("legacy", _deberta_legacy), "deberta": ("legacy", _deberta_v1_legacy)}
     for model_type, (name, write) in first_files.items():
         config_cls, _, kwargs, _ = SPECS[model_type]
         first, saved = root / f"{model_type}-{name}", root / f"{model_type}-json"

@@ -1,4 +1,4 @@
-"""MPNet, ModernBERT and DeBERTa-v2/v3 against transformers 5.2 on the same files.
+"""MPNet, ModernBERT, DeBERTa-v2/v3 and DeBERTa (v1) against transformers 5.2 on the same files.
 
 Tokenizers (tests/more_family_fixtures.py): tiny ones trained here, in the family's older files and
 in the tokenizer.json folder transformers saves from them; ids, offsets, masks, words, special
@@ -33,7 +33,7 @@ ENGINES = ("onnx", "numpy")
 SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> inside <pad>[UNK]", "x  <mask>y", "x  [MASK]y"]
 EVERYTHING = dict(return_special_tokens_mask=True, return_offsets_mapping=True, return_length=True)
 TOKENIZER_FOLDERS = ["mpnet-legacy", "mpnet-json", "mpnet-hub", "modernbert-hub", "modernbert-json",
-                     "deberta-v2-legacy", "deberta-v2-json", "deberta-v2-hub"]
+                     "deberta-v2-legacy", "deberta-v2-json", "deberta-v2-hub", "deberta-legacy", "deberta-json"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,7 +77,7 @@ def test_tokenizer_matches_transformers(folders, name, support):
     questions, contexts = firsts[1:4], seconds[1:4]  # short questions, long and short contexts
     assert_same_encoding(ours(questions, contexts, **options), theirs(questions, contexts, **options), f"{name} overflow")
     family, kind = name.rsplit("-", 1)
-    legacy = {"mpnet": "vocab.txt", "deberta-v2": "spm.model"}
+    legacy = {"mpnet": "vocab.txt", "deberta-v2": "spm.model", "deberta": "vocab.json + merges.txt"}
     if kind == "json" or (kind == "legacy" and family in legacy):
         support(family, "tokenizer", "tokenizer.json" if kind == "json" else legacy[family])
 
@@ -195,6 +195,12 @@ HUB_CONFIGS = {
         "relative_attention": True, "position_buckets": 256, "norm_rel_ebd": "layer_norm", "share_att_key": True,
         "pos_att_type": "p2c|c2p", "layer_norm_eps": 1e-7, "max_relative_positions": -1, "position_biased_input": False,
         "num_attention_heads": 12, "num_hidden_layers": 12, "type_vocab_size": 0, "vocab_size": 128100},
+    "DebertaConfig": {  # microsoft/deberta-base
+        "model_type": "deberta", "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+        "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072, "max_position_embeddings": 512,
+        "relative_attention": True, "pos_att_type": "c2p|p2c", "layer_norm_eps": 1e-7, "max_relative_positions": -1,
+        "position_biased_input": False, "num_attention_heads": 12, "num_hidden_layers": 12, "type_vocab_size": 0,
+        "vocab_size": 50265},
     "MPNetConfig": {  # sentence-transformers/all-mpnet-base-v2
         "model_type": "mpnet", "architectures": ["MPNetForMaskedLM"], "max_position_embeddings": 514,
         "layer_norm_eps": 1e-05, "relative_attention_num_buckets": 32, "vocab_size": 30527},
@@ -240,6 +246,13 @@ def test_deberta_variants(tmp_path, variant):
         got = ours(input_ids=ids.numpy(), attention_mask=mask.numpy())
         print(f"deberta {variant} {engine}: max abs diff {np.abs(got.logits - expected).max():.2e}")
         assert_close(got.logits, expected, ATOL, f"{variant}/{engine}")
+
+
+def test_deberta_v1_talking_heads_are_refused(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "deberta", "hidden_size": 32, "num_attention_heads": 4,
+                                                      "talking_head": True}))
+    with pytest.raises(leanpipe.ConfigError, match="talking_head"):
+        leanpipe.AutoConfig.from_pretrained(tmp_path)
 
 
 @pytest.mark.parametrize("conv,message", [({"conv_kernel_size": 4}, "conv_kernel_size=4 must be odd"),

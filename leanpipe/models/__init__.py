@@ -9,6 +9,7 @@ from ..config import (
     AlbertConfig,
     BertConfig,
     CamembertConfig,
+    DebertaConfig,
     DebertaV2Config,
     DistilBertConfig,
     ElectraConfig,
@@ -20,7 +21,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, deberta_v2, distilbert, electra, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -44,6 +45,7 @@ _FAMILIES = [
     (albert, AlbertConfig, "Albert"),
     (mpnet, MPNetConfig, "MPNet"),
     (modernbert, ModernBertConfig, "ModernBert"),
+    (deberta, DebertaConfig, "Deberta"),
     (deberta_v2, DebertaV2Config, "DebertaV2"),
 ]
 

@@ -111,16 +111,17 @@ def attention(ops, w: Weights, c: DebertaV2Config, p: str, x, bias, rel, indices
     return ops.attention_with_bias(q, k, v, bias, heads, d, scale=scale)  # (B, T, H)
 
 
-def layer(ops, w: Weights, c: DebertaV2Config, i: int, x, bias, rel, indices):
+def layer(ops, w: Weights, c: DebertaV2Config, i: int, x, bias, rel, indices, attend=None):
     p, h, n, eps = f"encoder.layer.{i}", c.hidden_size, c.intermediate_size, c.layer_norm_eps
-    a = attention(ops, w, c, f"{p}.attention.self", x, bias, rel, indices)
+    a = (attend or attention)(ops, w, c, f"{p}.attention.self", x, bias, rel, indices)
     x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, eps)
     f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
     return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
 
 
-def encoder(ops, w: Weights, c: DebertaV2Config):
-    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H)."""
+def encoder(ops, w: Weights, c: DebertaV2Config, attend=None):
+    """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H). `attend`: the
+    self-attention function (DeBERTa-v1 passes its own; default `attention`)."""
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = embeddings(ops, w, c, mask)
     bias = ops.mask_bias(mask, pairwise=True)  # (B, 1, T, T): padded queries see nothing either
@@ -131,7 +132,7 @@ def encoder(ops, w: Weights, c: DebertaV2Config):
     ops.hidden(x)
     embedded = x
     for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, bias, rel, indices)
+        x = layer(ops, w, c, i, x, bias, rel, indices, attend)
         if i == 0 and getattr(c, "conv_kernel_size", 0) > 0:
             x = convolution(ops, w, c, embedded, x, mask)
         ops.hidden(x)
@@ -149,36 +150,36 @@ def convolution(ops, w: Weights, c: DebertaV2Config, embedded, x, mask):
     return ops.zero_masked(layer_norm(ops, w, ops.add(x, out), "encoder.conv.LayerNorm", h, c.layer_norm_eps), mask)
 
 
-def base(ops, w: Weights, c: DebertaV2Config) -> None:
-    ops.output("last_hidden_state", encoder(ops, w, c))
+def base(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
+    ops.output("last_hidden_state", encoder(ops, w, c, attend))
 
 
-def sequence_classification(ops, w: Weights, c: DebertaV2Config) -> None:
+def sequence_classification(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
     """ContextPooler (first token -> dense -> pooler_hidden_act), then the classifier."""
     p = c.pooler_hidden_size
-    x = ops.first_token(encoder(ops, w, c))  # (B, H)
+    x = ops.first_token(encoder(ops, w, c, attend))  # (B, H)
     pooled = linear(ops, w, x, "pooler.dense", p, p, head=True, activation=c.pooler_hidden_act)  # (B, P)
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, p, head=True))  # (B, L)
 
 
-def token_classification(ops, w: Weights, c: DebertaV2Config) -> None:
-    x = encoder(ops, w, c)  # (B, T, H)
+def token_classification(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
+    x = encoder(ops, w, c, attend)  # (B, T, H)
     ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
 
 
-def question_answering(ops, w: Weights, c: DebertaV2Config) -> None:
-    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
+def question_answering(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
+    logits = linear(ops, w, encoder(ops, w, c, attend), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
     start, end = ops.columns(logits, 2)
     ops.output("start_logits", start)  # (B, T)
     ops.output("end_logits", end)
 
 
-def masked_lm(ops, w: Weights, c: DebertaV2Config) -> None:
+def masked_lm(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
     """legacy (the default): cls.predictions (dense H -> E + hidden_act + LayerNorm, decoder tied to the
     word embeddings); otherwise lm_predictions.lm_head (dense H -> H + hidden_act + LayerNorm, then the
     word embeddings' transpose + bias)."""
     h, e, v, eps = c.hidden_size, embedding_size(c), c.vocab_size, c.layer_norm_eps
-    x = encoder(ops, w, c)  # (B, T, H)
+    x = encoder(ops, w, c, attend)  # (B, T, H)
     if c.legacy:
         p = "cls.predictions"
         x = linear(ops, w, x, f"{p}.transform.dense", e, h, head=True, activation=c.hidden_act)  # (B, T, E)

@@ -15,6 +15,7 @@ from .loading import (
     ALBERT,
     BERT,
     CAMEMBERT,
+    DEBERTA,
     DEBERTA_V2,
     DISTILBERT,
     GENERIC,
@@ -70,6 +71,12 @@ class MPNetTokenizer(PreTrainedTokenizerFast):
     _recipe = MPNET
 
 
+class DebertaTokenizer(PreTrainedTokenizerFast):
+    """DeBERTa-v1's byte-level BPE with [CLS] / [SEP], from tokenizer.json or vocab.json + merges.txt."""
+
+    _recipe = DEBERTA
+
+
 class DebertaV2Tokenizer(PreTrainedTokenizerFast):
     """DeBERTa-v2/v3's SentencePiece Unigram, from tokenizer.json or spm.model (do_lower_case=False)."""
 
@@ -86,6 +93,7 @@ XLMRobertaTokenizerFast = XLMRobertaTokenizer
 CamembertTokenizerFast = CamembertTokenizer
 AlbertTokenizerFast = AlbertTokenizer
 MPNetTokenizerFast = MPNetTokenizer
+DebertaTokenizerFast = DebertaTokenizer
 DebertaV2TokenizerFast = DebertaV2Tokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
@@ -96,6 +104,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     CAMEMBERT: CamembertTokenizer,
     ALBERT: AlbertTokenizer,
     MPNET: MPNetTokenizer,
+    DEBERTA: DebertaTokenizer,
     DEBERTA_V2: DebertaV2Tokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }

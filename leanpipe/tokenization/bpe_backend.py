@@ -1,4 +1,5 @@
-"""RoBERTa's byte-level BPE tokenizer, assembled the way transformers 5.2's `RobertaTokenizer` does.
+"""RoBERTa's byte-level BPE tokenizer, assembled the way transformers 5.2's `RobertaTokenizer` does
+(and DeBERTa-v1's, the same BPE under other specials: `deberta_backend`).
 
 Only the vocabulary and merges come from the checkpoint (tokenizer.json's BPE model, or the older
 vocab.json + merges.txt); the pipeline around them is rebuilt from tokenizer_config.json's flags
@@ -101,3 +102,33 @@ def _token_id(backend: Tokenizer, token: str, files: F.TokenizerFiles) -> int:
     if index is None:  # registered just before, so only a None token gets here
         raise CheckpointError(f"special token {token!r} of {files.name_or_path} has no id; name it in tokenizer_config.json")
     return index
+
+
+# --- DeBERTa (v1) ------------------------------------------------------------------------------
+
+# Defaults of DebertaTokenizer.__init__ (models/deberta/tokenization_deberta.py).
+DEBERTA_DEFAULT_TOKENS = {
+    "bos_token": "[CLS]", "eos_token": "[SEP]", "sep_token": "[SEP]", "cls_token": "[CLS]",
+    "unk_token": "[UNK]", "pad_token": "[PAD]", "mask_token": "[MASK]",
+}
+
+
+def deberta_backend(
+    files: F.TokenizerFiles, init: dict[str, Any], added: dict[int, AddedToken]
+) -> tuple[Tokenizer, SpecialTokens]:
+    """transformers 5.2's DebertaTokenizer recipe: RoBERTa's byte-level BPE (add_prefix_space default
+    False) with [CLS] / [SEP] specials and the template `[CLS] A [SEP]`, `[CLS] A [SEP] [SEP] B [SEP]`,
+    every token typed 0 (5.2's own template). Its mask_token setter's lstrip=True reaches only the
+    attribute, not the backend: there [MASK] leaves the space before it alone, in both libraries."""
+    add_prefix_space = bool(init.pop("add_prefix_space", False))
+    backend = build_bpe_backend(*read_bpe(files), add_prefix_space=add_prefix_space)
+    specials = collect_special_tokens(init, defaults=DEBERTA_DEFAULT_TOKENS)
+    prefer_declared(specials, added)
+    register_tokens(backend, added, specials)
+    cls, sep = (str(specials.named.get(n)) for n in ("cls_token", "sep_token"))
+    backend.post_processor = processors.TemplateProcessing(
+        single=[cls, "$A", sep], pair=[cls, "$A", sep, sep, "$B", sep],
+        special_tokens=[(cls, _token_id(backend, cls, files)), (sep, _token_id(backend, sep, files))],
+    )
+    init.pop("errors", None)  # byte decoding errors: the ByteLevel decoder always replaces
+    return backend, specials

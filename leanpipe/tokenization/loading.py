@@ -7,6 +7,7 @@ Recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between th
 - "RobertaTokenizer", "XLMRobertaTokenizer", "CamembertTokenizer", "AlbertTokenizer": likewise, from
   tokenizer.json or vocab.json + merges.txt / sentencepiece.bpe.model / spiece.model (bpe_backend.py,
   sentencepiece_backend.py);
+- "DebertaTokenizer" (v1): RoBERTa's byte-level BPE with [CLS] / [SEP] (bpe_backend.py);
 - "MPNetTokenizer": BERT's WordPiece with <s> </s> specials (mpnet_backend.py);
 - "DebertaV2Tokenizer": SentencePiece Unigram from tokenizer.json or spm.model (deberta_backend.py);
 - "PreTrainedTokenizerFast": tokenizer.json used as it is (transformers' TokenizersBackend).
@@ -23,7 +24,7 @@ from tokenizers import AddedToken, Tokenizer, processors
 from ..errors import CheckpointError, LeanpipeError, TokenizerError
 from . import files as F
 from .bert_backend import BERT_DEFAULT_TOKENS, bert_template, build_wordpiece_backend
-from .bpe_backend import roberta_backend
+from .bpe_backend import deberta_backend, roberta_backend
 from .deberta_backend import deberta_v2_backend
 from .mpnet_backend import mpnet_backend
 from .sentencepiece_backend import albert_backend, camembert_backend, xlm_roberta_backend
@@ -41,12 +42,12 @@ logger = logging.getLogger(__name__)
 VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length for "no limit"
 BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedTokenizerFast"
 ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer"
-CAMEMBERT = "CamembertTokenizer"
+CAMEMBERT, DEBERTA = "CamembertTokenizer", "DebertaTokenizer"
 MPNET, DEBERTA_V2 = "MPNetTokenizer", "DebertaV2Tokenizer"
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
 FAMILY_RECIPES = {
     ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
-    CAMEMBERT: camembert_backend,
+    CAMEMBERT: camembert_backend, DEBERTA: deberta_backend,
     DEBERTA_V2: deberta_v2_backend,
 }
 
@@ -63,6 +64,7 @@ OTHER_MODEL_TYPES = {
     **dict.fromkeys("albert nystromformer yoso".split(), ALBERT),
     "mpnet": MPNET,
     "camembert": CAMEMBERT,
+    "deberta": DEBERTA,
     "deberta-v2": DEBERTA_V2,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
@@ -78,6 +80,7 @@ DEFAULT_INPUT_NAMES = {
     ROBERTA: ("input_ids", "attention_mask"),
     XLM_ROBERTA: ("input_ids", "attention_mask"),
     CAMEMBERT: ("input_ids", "attention_mask"),
+    DEBERTA: ("input_ids", "attention_mask", "token_type_ids"),
     ALBERT: ("input_ids", "attention_mask"),  # no token_type_ids, although pairs are typed 0/1
     MPNET: ("input_ids", "attention_mask"),
     DEBERTA_V2: ("input_ids", "attention_mask", "token_type_ids"),
