@@ -143,6 +143,40 @@ def check_hidden_states(ours, theirs, inputs, what):
     assert isinstance(as_tuple[-1], tuple) and len(as_tuple[-1]) == len(their_tuple[-1]), f"{what}: tuple's hidden states"
 
 
+def check_attentions(ours, folder, theirs_cls, inputs, what):
+    """`ours(**inputs, output_attentions=True)` against transformers' eager attention (its default sdpa
+    returns none): every layer's probabilities (B, N, T, T) within ATOL (max abs printed) for the
+    queries of real tokens, with the head's outputs unchanged; with output_hidden_states too, both come
+    back. Padding queries are not compared: where a ModernBERT local window holds only padding,
+    transformers' eager and sdpa kernels give those rows different values (leanpipe's match sdpa's,
+    as the hidden-states check shows), and nothing downstream reads them."""
+    import torch
+    from conftest import assert_close
+
+    theirs = theirs_cls.from_pretrained(folder, attn_implementation="eager").eval()
+    with torch.no_grad():
+        expected = theirs(**inputs, output_attentions=True)
+    arrays = {k: v.numpy() for k, v in inputs.items()}
+    got = ours(**arrays, output_attentions=True)
+    reference = expected.attentions
+    assert got.attentions is not None and len(got.attentions) == len(reference), \
+        f"{what}: {len(got.attentions or ())} attentions, transformers {len(reference)}"
+    real = arrays["attention_mask"][:, None, :, None].astype(bool) if "attention_mask" in arrays else True
+    for i, (mine, ref) in enumerate(zip(got.attentions, reference)):
+        mine, ref = np.where(real, mine, 0), np.where(real, ref.numpy(), 0)  # (B, N, T_query, T_key)
+        print(f"{what} attentions[{i}]: max abs diff {np.abs(mine - ref).max():.2e}")
+        assert_close(mine, ref, ATOL, f"{what}/attentions[{i}]")
+    plain_call = ours(**arrays)  # the head's outputs as without attentions (checked against transformers elsewhere)
+    assert [k for k in got if k != "attentions"] == list(plain_call), f"{what}: {list(got)} vs {list(plain_call)}"
+    for key in plain_call:
+        assert_close(got[key], plain_call[key], ATOL, f"{what}/{key} with attentions")
+    both = ours(**arrays, output_attentions=True, output_hidden_states=True)
+    assert both.hidden_states and len(both.attentions) == len(reference), f"{what}: both flags"
+    for mine, again in zip(got.attentions, both.attentions):
+        assert_close(again, mine, 0.0, f"{what}: attentions with hidden states too")
+    assert "attentions" not in plain_call and plain_call.attentions is None, f"{what}: attentions without asking"
+
+
 # --- tokenizer.save_pretrained
 
 def check_saved_tokenizer(folder, saved, texts, pairs, options, what):

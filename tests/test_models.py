@@ -9,7 +9,7 @@ import torch
 import transformers
 
 from conftest import assert_close
-from family_checks import check_hidden_states
+from family_checks import check_attentions, check_hidden_states
 from leanpipe import AutoModel, AutoModelForSequenceClassification
 from leanpipe.errors import InputError
 
@@ -43,6 +43,7 @@ def compare(ours_cls, theirs_cls, folder, engine, keys):
     if "token_type_ids" not in ours.engine.input_names:
         padded.pop("token_type_ids", None)
     check_hidden_states(ours, theirs, padded, f"{folder.name}/{engine}")
+    check_attentions(ours, folder, theirs_cls, padded, f"{folder.name}/{engine}")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -110,8 +111,8 @@ def test_input_kinds_and_defaults(checkpoints):
 
 
 def test_hidden_states_flags_as_transformers(checkpoints):
-    """output_hidden_states from the config at load, per call, with torch inputs and with int8; no
-    attention weights (the fused kernel keeps none), said with the fix; return_dict from the config."""
+    """output_hidden_states / output_attentions from the config at load, per call, with torch inputs and
+    with int8; return_dict from the config."""
     ids = [[101, 7592, 2088, 102]]
     always = AutoModel.from_pretrained(checkpoints["bert"], output_hidden_states=True)
     assert len(always(ids).hidden_states) == always.config.num_hidden_layers + 1
@@ -122,8 +123,14 @@ def test_hidden_states_flags_as_transformers(checkpoints):
     assert layers[-1].shape == (1, 4, model.config.hidden_size)  # every row, though the head reads the first
     int8 = AutoModel.from_pretrained(checkpoints["bert"], quantize="int8")
     assert len(int8(ids, output_hidden_states=True).hidden_states) == int8.config.num_hidden_layers + 1
-    with pytest.raises(InputError, match="output_attentions=True is not supported.*use transformers"):
-        model(ids, output_attentions=True)
+    maps = model(torch.tensor(ids), output_attentions=True).attentions  # the classifier's last layer: every row too
+    assert len(maps) == model.config.num_hidden_layers and all(isinstance(t, torch.Tensor) for t in maps)
+    assert maps[-1].shape == (1, model.config.num_attention_heads, 4, 4)
+    assert_close(maps[-1].sum(-1).numpy(), np.ones((1, model.config.num_attention_heads, 4)), 1e-5, "rows sum to 1")
+    assert model(ids).attentions is None and model(ids, output_hidden_states=True).attentions is None
+    assert len(int8(ids, output_attentions=True).attentions) == int8.config.num_hidden_layers
+    attends = AutoModel.from_pretrained(checkpoints["bert"], output_attentions=True)
+    assert len(attends(ids).attentions) == attends.config.num_hidden_layers
     tuples = AutoModel.from_pretrained(checkpoints["bert"], return_dict=False)
     last, pooled = tuples(ids)
     assert last.shape == (1, 4, tuples.config.hidden_size) and pooled.shape == (1, tuples.config.hidden_size)

@@ -19,12 +19,15 @@ ENGINES = ("onnx", "numpy")
 Forward = Callable[[object], None]
 
 
+RECORDS = ("hidden_states", "attentions")  # what an engine can be built to output besides the head's outputs
+
+
 class Engine(Protocol):
     input_names: tuple[str, ...]
 
-    hidden_states: bool  # built with the definition's hidden_states.* outputs
+    records: frozenset[str]  # built with these outputs too: hidden_states.0, .1, ... and/or attentions.0, .1, ...
 
-    def run(self, feeds: dict[str, np.ndarray], *, hidden_states: bool = False) -> dict[str, np.ndarray]: ...
+    def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]: ...
 
 
 def default_threads() -> int:
@@ -38,18 +41,23 @@ def default_threads() -> int:
 
 def build_engine(
     forward: Forward, input_names: tuple[str, ...], kind: str = "onnx", *, num_threads: int | None = None,
-    quantize: str | None = None, hidden_states: bool = False,
+    quantize: str | None = None, records: frozenset[str] = frozenset(),
 ) -> Engine:
-    """`hidden_states`: the definition's `ops.hidden(x)` calls become outputs hidden_states.0, .1, ..."""
+    """`records`: "hidden_states" makes the definition's `ops.hidden(x)` calls outputs hidden_states.0, .1, ...;
+    "attentions" makes every attention's probabilities outputs attentions.0, .1, ... (unfused attention)."""
+    unknown = set(records) - set(RECORDS)
+    if unknown:
+        raise ValueError(f"records {sorted(unknown)}: each must be one of {RECORDS}")
+    records = frozenset(records)
     if kind == "numpy":
         if quantize:
             raise InputError("quantize needs engine='onnx'; the NumPy engine runs fp32 only")
         from .numpy_engine import NumpyEngine
 
-        return NumpyEngine(forward, input_names, hidden_states=hidden_states)
+        return NumpyEngine(forward, input_names, records=records)
     if kind == "onnx":
         from .onnx_engine import OnnxEngine
 
         return OnnxEngine(forward, input_names, num_threads=num_threads or default_threads(), quantize=quantize,
-                          hidden_states=hidden_states)
+                          records=records)
     raise InputError(f"engine={kind!r} is not one of {ENGINES}")

@@ -16,11 +16,12 @@ _NEG = np.float32(np.finfo(np.float32).min)  # additive mask for padded keys, as
 class NumpyOps:
     """Each op computes its result now. `feeds` holds the input arrays by name."""
 
-    def __init__(self, feeds: dict[str, np.ndarray], *, records_hidden: bool = False) -> None:
+    def __init__(self, feeds: dict[str, np.ndarray], *, records_hidden: bool = False, records_attentions: bool = False) -> None:
         self.feeds = feeds
         self.outputs: dict[str, np.ndarray] = {}
         self.records_hidden = records_hidden
-        self._hidden_count = 0
+        self.records_attentions = records_attentions  # each attention's probabilities -> outputs attentions.0, .1, ...
+        self._hidden_count = self._attention_count = 0
 
     def input(self, name: str) -> np.ndarray:
         return self.feeds[name]
@@ -79,7 +80,7 @@ class NumpyOps:
         scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d))  # (B, N, S, T)
         scores = scores + np.where(mask[:, None, None, :] > 0, np.float32(0), _NEG)
         scores = np.exp(scores - scores.max(-1, keepdims=True))
-        probs = scores / scores.sum(-1, keepdims=True)
+        probs = self._record_probs(scores / scores.sum(-1, keepdims=True))
         return (probs @ v).transpose(0, 2, 1, 3).reshape(b, s, h)  # (B, S, H)
 
     def self_attention(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray, heads: int,
@@ -105,6 +106,18 @@ class NumpyOps:
 
     def output(self, name: str, x: np.ndarray) -> None:
         self.outputs[name] = x
+
+    @property
+    def keeps_every_row(self) -> bool:
+        """Recorded hidden states and attentions hold every token of every layer: no first-row-only last layer."""
+        return self.records_hidden or self.records_attentions
+
+    def _record_probs(self, probs: np.ndarray) -> np.ndarray:
+        """One more of transformers' `attentions` (B, N, T, T), when recording."""
+        if self.records_attentions:
+            self.output(f"attentions.{self._attention_count}", probs)
+            self._attention_count += 1
+        return probs
 
     def hidden(self, x: np.ndarray) -> None:
         """One more of transformers' `hidden_states` (the embeddings' output, then each layer's), when recording."""
@@ -158,7 +171,7 @@ class NumpyOps:
         scale = 1 / np.sqrt(head_dim) if scale is None else scale
         scores = q @ k.transpose(0, 1, 3, 2) * np.float32(scale) + bias  # (B, N, T, T)
         scores = np.exp(scores - scores.max(-1, keepdims=True))
-        probs = scores / scores.sum(-1, keepdims=True)
+        probs = self._record_probs(scores / scores.sum(-1, keepdims=True))
         return (probs @ v).transpose(0, 2, 1, 3).reshape(b, t, heads * head_dim)  # (B, T, H)
 
     def self_attention_with_bias(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray,

@@ -25,14 +25,15 @@ class OnnxEngine:
     Attention weights (activations are quantized per batch at run time). Faster, slightly less exact."""
 
     def __init__(self, forward, input_names: tuple[str, ...], *, num_threads: int, quantize: str | None = None,
-                 hidden_states: bool = False) -> None:
+                 records: frozenset[str] = frozenset()) -> None:
         import onnxruntime as ort
 
         if quantize not in QUANTIZATIONS:
             raise InputError(f"quantize={quantize!r} is not one of {list(QUANTIZATIONS)}")
         if quantize:
             _require_onnx()  # before tracing the graph, so a missing package fails fast
-        ops = OnnxOps(for_quantization=quantize is not None, records_hidden=hidden_states)
+        ops = OnnxOps(for_quantization=quantize is not None, records_hidden="hidden_states" in records,
+                      records_attentions="attentions" in records)
         forward(ops)
         model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
         del ops  # its serialized nodes and initializers are in model_bytes now
@@ -55,8 +56,8 @@ class OnnxEngine:
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.hidden_states = hidden_states
-        self._head_outputs = [n for n in self.output_names if not n.startswith("hidden_states.")]
+        self.records = records
+        self._head_outputs = [n for n in self.output_names if not n.startswith(("hidden_states.", "attentions."))]
 
     def _session(self, ort, model_bytes: bytes, num_threads: int, external: dict, shared: dict, folder: str | None,
                  *, in_place: bool):
@@ -71,9 +72,9 @@ class OnnxEngine:
         return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
                                     disabled_optimizers=DISABLED_OPTIMIZERS)
 
-    def run(self, feeds: dict[str, np.ndarray], *, hidden_states: bool = False) -> dict[str, np.ndarray]:
-        """The outputs by name; hidden_states.0, .1, ... too when asked for (and built with them)."""
-        names = self.output_names if hidden_states else self._head_outputs
+    def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]:
+        """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* too."""
+        names = self.output_names if extras else self._head_outputs
         values = self.session.run(names, {n: feeds[n] for n in self.input_names})
         return dict(zip(names, values))
 

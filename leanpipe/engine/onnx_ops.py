@@ -24,11 +24,13 @@ IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by 
 class OnnxOps:
     """Builds a graph; `model()` returns the finished ModelProto, serialized (onnx_proto writes it)."""
 
-    def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False) -> None:
+    def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False, records_attentions: bool = False) -> None:
         # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
         self.for_quantization = for_quantization
         self.records_hidden = records_hidden  # `hidden(x)` makes graph outputs hidden_states.0, .1, ...
-        self._hidden_count = 0
+        # every attention's probabilities become graph outputs attentions.0, .1, ... (unfused kernels then)
+        self.records_attentions = records_attentions
+        self._hidden_count = self._attention_count = 0
         # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
         self.nodes: list[bytes] = []
         self.initializers: list[bytes] = []
@@ -226,7 +228,7 @@ class OnnxOps:
         vh = self._node("Transpose", [self._node("Reshape", [v, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         scores = self._node("Mul", [self._node("MatMul", [qh, kt]), self._scalar(float(1 / np.sqrt(head_dim)))])
         scores = self._node("Add", [scores, self._mask_to_bias(mask)])  # (B, N, T, T)
-        probs = self._node("Softmax", [scores], axis=-1)
+        probs = self._record_probs(self._node("Softmax", [scores], axis=-1))
         ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
         return self._node("Reshape", [ctx, self._ints([0, 0, -1])], "attn")  # (B, T, H)
 
@@ -249,6 +251,9 @@ class OnnxOps:
 
         `first_only`: the first token's output alone (B, 1, H): its query attends to the keys and
         values of every token (MultiHeadAttention), a sixth of the work of a full layer's block."""
+        if self.records_attentions:  # the fused kernels keep no probabilities
+            q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
+            return self._same_lead(self.attention(q, k, v, mask, heads, head_dim), x)
         if first_only:
             (wq, bq), (wk, bk), (wv, bv) = qkv
             q = self._gemm(self.first_rows(x), wq, bq)  # (B, 1, H)
@@ -291,6 +296,18 @@ class OnnxOps:
     def output(self, name: str, x: str) -> None:
         self.nodes.append(proto.node("Identity", [x], [name]))
         self.outputs.append(proto.value_info(name, proto.FLOAT, None))  # any shape
+
+    @property
+    def keeps_every_row(self) -> bool:
+        """Recorded hidden states and attentions hold every token of every layer: no first-row-only last layer."""
+        return self.records_hidden or self.records_attentions
+
+    def _record_probs(self, probs: str) -> str:
+        """One more of transformers' `attentions` (B, N, T, T), when recording."""
+        if self.records_attentions:
+            self.output(f"attentions.{self._attention_count}", probs)
+            self._attention_count += 1
+        return probs
 
     def hidden(self, x: str) -> None:
         """One more of transformers' `hidden_states` (the embeddings' output, then each layer's), when recording."""
@@ -362,7 +379,7 @@ class OnnxOps:
         vh = self._node("Transpose", [self._node("Reshape", [v, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         scale = float(1 / np.sqrt(head_dim)) if scale is None else float(scale)
         scores = self._node("Mul", [self._node("MatMul", [qh, kt]), self._scalar(scale)])
-        probs = self._node("Softmax", [self._node("Add", [scores, bias])], axis=-1)  # (B, N, T, T)
+        probs = self._record_probs(self._node("Softmax", [self._node("Add", [scores, bias])], axis=-1))  # (B, N, T, T)
         ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
         return self._node("Reshape", [ctx, self._ints([0, 0, heads * head_dim])], "attn")  # (B, T, H)
 
@@ -370,6 +387,9 @@ class OnnxOps:
                                  heads: int, head_dim: int) -> str:
         """Q/K/V projections and attention with an additive bias (1 or B, N, T, T) on the scores, as
         onnxruntime's fused Attention kernel (its `attention_bias` input)."""
+        if self.records_attentions:  # the fused kernel keeps no probabilities
+            q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
+            return self._same_lead(self.attention_with_bias(q, k, v, self.add(bias, self._mask_to_bias(mask)), heads, head_dim), x)
         w, b = self._qkv_weights(qkv)  # (H, 3H), (3H,)
         return self._node("Attention", [x, w, b, self._mask_i32(mask), "", bias], "attn", domain="com.microsoft",
                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)

@@ -43,7 +43,7 @@ def encoder(ops, w: Weights, c: AlbertConfig, first_only: bool = False):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H) (`first_only`: (B, 1, H), as bert.encoder)."""
     mask = ops.input("attention_mask")
     x = linear(ops, w, embeddings(ops, w, c), "encoder.embedding_hidden_mapping_in", c.hidden_size, c.embedding_size)  # (B, T, H)
-    first_only = first_only and not ops.records_hidden  # hidden_states hold every row of every layer
+    first_only = first_only and not ops.keeps_every_row  # hidden_states / attentions hold every row of every layer
     ops.hidden(x)
     for i in range(c.num_hidden_layers):
         g = group_of(c, i)

@@ -65,26 +65,29 @@ class PreTrainedModel:
         self.config, self.engine_kind = config, engine
         self._engine_options = {"kind": engine, "num_threads": num_threads, "quantize": quantize}
         self._engine_lock = threading.Lock()
-        self.engine = self._build_engine(weights, hidden_states=bool(config.output_hidden_states))
+        self.engine = self._build_engine(weights, records=_records(config.output_hidden_states, config.output_attentions))
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
             self.engine.run(self.check_inputs([[0]]))
         weights.check_unused()
 
-    def _build_engine(self, weights: Weights, *, hidden_states: bool):
+    def _build_engine(self, weights: Weights, *, records: frozenset[str]):
         definition = getattr(self.family, HEADS[self.head].function)
         return build_engine(lambda ops: definition(ops, weights, self.config), self.family.INPUT_NAMES,
-                            hidden_states=hidden_states, **self._engine_options)
+                            records=records, **self._engine_options)
 
-    def _with_hidden_states(self) -> None:
-        """The first call asking for hidden_states rebuilds the engine with them as outputs (once, from the
-        checkpoint again; the old engine goes): later calls, with or without them, share that engine."""
+    def _with_records(self, needed: frozenset[str]) -> None:
+        """The first call asking for hidden_states or attentions rebuilds the engine with them as outputs
+        (once, from the checkpoint again; the old engine goes): later calls, with or without them, share
+        that engine. Recording attentions runs attention unfused (the fused kernels keep no probabilities)."""
         with self._engine_lock:
-            if self.engine.hidden_states:
+            if needed <= self.engine.records:
                 return
             if not self.config.name_or_path:
-                raise InputError("output_hidden_states=True needs a model loaded with from_pretrained (it re-reads the "
-                                 "checkpoint); or pass output_hidden_states=True to from_pretrained")
-            self.engine = self._build_engine(self._load_weights(self.name_or_path, self.revision), hidden_states=True)
+                flags = " and ".join(f"output_{name}=True" for name in sorted(needed))
+                raise InputError(f"{flags} needs a model loaded with from_pretrained (it re-reads the checkpoint); "
+                                 f"or pass {flags} to from_pretrained")
+            self.engine = self._build_engine(self._load_weights(self.name_or_path, self.revision),
+                                             records=self.engine.records | needed)
 
     @classmethod
     def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None) -> Weights:
@@ -148,19 +151,23 @@ class PreTrainedModel:
         **unsupported: Any,
     ) -> ModelOutput | tuple:
         """As transformers: None for a flag means the config's value (`return_dict` True, the others False).
-        `output_hidden_states`: `hidden_states`, the embeddings' output then every layer's, each (B, T, H)."""
+        `output_hidden_states`: `hidden_states`, the embeddings' output then every layer's, each (B, T, H).
+        `output_attentions`: `attentions`, every layer's attention probabilities (B, N, T, T), as
+        transformers computes them with attn_implementation="eager" (its default "sdpa" returns none)."""
         c = self.config
         _refuse(unsupported)
-        if c.output_attentions if output_attentions is None else output_attentions:
-            raise InputError("output_attentions=True is not supported: leanpipe runs attention as one fused kernel "
-                             "that keeps no attention weights; use transformers for attention maps")
         hidden = c.output_hidden_states if output_hidden_states is None else output_hidden_states
+        attentions = c.output_attentions if output_attentions is None else output_attentions
         feeds = self.check_inputs(input_ids, attention_mask, token_type_ids)
-        if hidden:
-            self._with_hidden_states()
-            outputs = self.engine.run(feeds, hidden_states=True)
-            count = sum(name.startswith("hidden_states.") for name in outputs)
-            outputs["hidden_states"] = tuple(outputs.pop(f"hidden_states.{i}") for i in range(count))
+        wanted = _records(hidden, attentions)
+        if wanted:
+            self._with_records(wanted)
+            outputs = self.engine.run(feeds, extras=True)
+            for name in ("hidden_states", "attentions"):
+                recorded = sorted((k for k in outputs if k.startswith(f"{name}.")), key=lambda k: int(k.rsplit(".", 1)[1]))
+                values = tuple(outputs.pop(k) for k in recorded)
+                if name in wanted:
+                    outputs[name] = values
         else:
             outputs = self.forward(feeds)
         if any(inputs.is_torch(x) for x in (input_ids, attention_mask, token_type_ids)):
@@ -200,6 +207,11 @@ class PreTrainedModel:
 LOSS_INPUTS = ("labels", "start_positions", "end_positions")
 
 
+def _records(hidden_states: Any, attentions: Any) -> frozenset[str]:
+    """The engine outputs two flags ask for: _records(True, False) -> {"hidden_states"}."""
+    return frozenset(name for name, on in (("hidden_states", hidden_states), ("attentions", attentions)) if on)
+
+
 def _refuse(unsupported: dict[str, Any]) -> None:
     """transformers' forward arguments leanpipe does not take, refused with what to do instead."""
     for name, value in unsupported.items():
@@ -210,4 +222,4 @@ def _refuse(unsupported: dict[str, Any]) -> None:
                              f"the loss from the logits")
         raise InputError(f"{name}= is not supported: leanpipe's models take input_ids, attention_mask and "
                          f"token_type_ids (positions and embeddings come from the ids), and the flags "
-                         f"return_dict and output_hidden_states")
+                         f"return_dict, output_hidden_states and output_attentions")

@@ -64,7 +64,7 @@ def layers(ops, w: Weights, c, x, first_only: bool = False):
     """BERT's layer stack over embedded inputs x (B, T, H) -> (B, T, H), or (B, 1, H) with
     `first_only` (the last layer computes the first row alone); RoBERTa and ELECTRA share it."""
     mask = ops.input("attention_mask")
-    first_only = first_only and not ops.records_hidden  # hidden_states hold every row of every layer
+    first_only = first_only and not ops.keeps_every_row  # hidden_states / attentions hold every row of every layer
     ops.hidden(x)
     for i in range(c.num_hidden_layers):
         x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)

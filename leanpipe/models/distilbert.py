@@ -35,7 +35,7 @@ def layer(ops, w: Weights, c: DistilBertConfig, i: int, x, mask, first_only: boo
 def encoder(ops, w: Weights, c: DistilBertConfig, first_only: bool = False):
     """-> last hidden state (B, T, H); `first_only`: the [CLS] row alone (B, 1, H), as bert.encoder."""
     x, mask = embeddings(ops, w, c), ops.input("attention_mask")
-    first_only = first_only and not ops.records_hidden  # hidden_states hold every row of every layer
+    first_only = first_only and not ops.keeps_every_row  # hidden_states / attentions hold every row of every layer
     ops.hidden(x)
     for i in range(c.n_layers):
         x = layer(ops, w, c, i, x, mask, first_only and i == c.n_layers - 1)
