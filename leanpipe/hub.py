@@ -8,10 +8,37 @@ costs no import time.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 from pathlib import Path
+from typing import Any, Iterator
 
 from .errors import CheckpointError
+
+# transformers' from_pretrained arguments that say where and how to download, passed to hf_hub_download
+HUB_OPTIONS = ("cache_dir", "token", "local_files_only", "force_download")
+_OPTIONS: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("leanpipe_hub_options", default={})
+
+
+def take_hub_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Pop the download arguments out of from_pretrained's keywords (`use_auth_token`, transformers'
+    older name, as `token`); None values count as not given.
+    `take_hub_options({"cache_dir": "/data/hf", "num_labels": 3})` -> {"cache_dir": "/data/hf"}, kwargs keeps num_labels."""
+    if "use_auth_token" in kwargs:
+        kwargs.setdefault("token", kwargs.pop("use_auth_token"))
+    found = {name: kwargs.pop(name) for name in HUB_OPTIONS if name in kwargs}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+@contextlib.contextmanager
+def hub_options(options: dict[str, Any]) -> Iterator[None]:
+    """Files resolved from a repo id inside this block use these download options (cache_dir, token, ...)."""
+    reset = _OPTIONS.set({**_OPTIONS.get(), **options})
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(reset)
 
 
 def is_local(name_or_path: str | os.PathLike) -> bool:
@@ -44,21 +71,23 @@ def _resolve_hub_file(repo_id: str, filename: str, *, revision: str | None, requ
     import huggingface_hub
     from huggingface_hub import errors as hub_errors
 
+    options = _OPTIONS.get()
     try:
-        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision))
+        return Path(huggingface_hub.hf_hub_download(repo_id, filename, revision=revision, **options))
     except (hub_errors.LocalEntryNotFoundError, hub_errors.OfflineModeIsEnabled) as exc:
-        if not required and _revision_is_cached(repo_id, revision):
+        if not required and _revision_is_cached(repo_id, revision, options.get("cache_dir")):
             return None
+        why = "local_files_only=True is set" if options.get("local_files_only") else \
+            "the hub cannot be reached or HF_HUB_OFFLINE=1 is set"
         raise CheckpointError(
             f"cannot find {filename} for {repo_id!r} (revision {revision or 'main'}) in the Hugging Face "
-            f"cache {huggingface_hub.constants.HF_HUB_CACHE}, and the hub cannot be reached or "
-            f"HF_HUB_OFFLINE=1 is set. Download it once with network access "
-            f"(`hf download {repo_id}`) or pass a local folder. ({type(exc).__name__})"
+            f"cache {options.get('cache_dir') or huggingface_hub.constants.HF_HUB_CACHE}, and {why}. Download it "
+            f"once with network access (`hf download {repo_id}`) or pass a local folder. ({type(exc).__name__})"
         ) from None
     except hub_errors.RepositoryNotFoundError:
         raise CheckpointError(
             f"{repo_id!r} is not a folder and not a repo on the Hugging Face Hub; check the name "
-            f"(private repos need `hf auth login`)."
+            f"(private and gated repos need `hf auth login` or token=)."
         ) from None
     except hub_errors.EntryNotFoundError:
         # The repo (or its cached revision) exists but has no such file.
@@ -74,12 +103,12 @@ def _resolve_hub_file(repo_id: str, filename: str, *, revision: str | None, requ
         raise CheckpointError(f"revision {revision!r} does not exist in {repo_id!r}") from None
 
 
-def _revision_is_cached(repo_id: str, revision: str | None) -> bool:
+def _revision_is_cached(repo_id: str, revision: str | None, cache_dir: str | os.PathLike | None = None) -> bool:
     """True when the cache holds a snapshot for this repo and revision (so a missing file is truly absent)."""
     import huggingface_hub
 
     try:
-        found = huggingface_hub.try_to_load_from_cache(repo_id, "config.json", revision=revision)
+        found = huggingface_hub.try_to_load_from_cache(repo_id, "config.json", revision=revision, cache_dir=cache_dir)
     except Exception:
         return False
     return found is not None

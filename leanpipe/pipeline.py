@@ -122,12 +122,15 @@ class Pipeline:
         the tokenizer's files into one folder, and a sentence-transformers checkpoint's modules.json,
         pooling and length configs too, so `pipeline(task, model=save_directory)` gives the same answers.
         transformers' other options (safe_serialization, push_to_hub, ...) are ignored."""
+        from .hub import hub_options
         from .pooling import sentence_files
 
         folder = Path(save_directory)
         self.model.save_pretrained(folder)  # refuses a file, and a model not loaded from a checkpoint
         self.tokenizer.save_pretrained(folder)
-        for name, source in sentence_files(self.model.name_or_path, revision=self.model.revision).items():
+        with hub_options(self.model.hub_options):
+            found = sentence_files(self.model.name_or_path, revision=self.model.revision)
+        for name, source in found.items():
             target = folder / name
             if target.resolve() != source.resolve():  # saving into the folder it was loaded from
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -162,10 +165,27 @@ def pipeline(
     num_threads: int | None = None,
     quantize: str | None = None,
     device: Any = None,
+    token: str | bool | None = None,
+    model_kwargs: dict[str, Any] | None = None,
     **params: Any,
 ) -> Pipeline:
     """Build a task pipeline as transformers' `pipeline()` does: the model from a folder, a repo id
-    (default: transformers' default checkpoint for the task) or an already loaded model."""
+    (default: transformers' default checkpoint for the task) or an already loaded model. `token` and
+    `model_kwargs`' download arguments (cache_dir, local_files_only, force_download) apply to the
+    model's and the tokenizer's files; its other keys go to the model's config, as in transformers."""
+    from .hub import hub_options, take_hub_options
+
+    model_kwargs = dict(model_kwargs or {})
+    options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
+    with hub_options(options):
+        return _build(task, model, tokenizer, revision=revision, batch_size=batch_size, engine=engine,
+                      num_threads=num_threads, quantize=quantize, device=device, options=options,
+                      model_kwargs=model_kwargs, params=params)
+
+
+def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch_size: int | None, engine: str,
+           num_threads: int | None, quantize: str | None, device: Any, options: dict[str, Any],
+           model_kwargs: dict[str, Any], params: dict[str, Any]) -> Pipeline:
     from .models import PreTrainedModel, load_model
     from .tokenization import AutoTokenizer
 
@@ -175,7 +195,8 @@ def pipeline(
     if model is None:
         model, revision = cls.default_model
     if isinstance(model, (str, os.PathLike)):
-        loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads, quantize=quantize)
+        loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads, quantize=quantize,
+                            **options, **model_kwargs)
     elif isinstance(model, PreTrainedModel):
         loaded = model
     else:
@@ -185,7 +206,7 @@ def pipeline(
     if tokenizer is None:
         tokenizer = loaded.name_or_path
     if isinstance(tokenizer, (str, os.PathLike)):
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None)
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None, **options)
     check_vocabulary(tokenizer, loaded)
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, **params)
 

@@ -65,6 +65,39 @@ def test_repo_not_in_cache_says_how_to_fix(hub_cache):
         AutoModel.from_pretrained("leanpipe-test/tiny-bert", revision="no-such-branch")
 
 
+def test_download_arguments_as_transformers_takes_them(hub_cache, tmp_path, checkpoints, minilm):
+    """cache_dir, local_files_only, token (and use_auth_token), force_download: a cache elsewhere than
+    the default one is found through cache_dir by configs, models, tokenizers and pipelines
+    (model_kwargs, as transformers' pipeline takes them); they are not config keys. Without cache_dir
+    the error names the cache it looked in."""
+    from leanpipe import AutoConfig
+
+    repo_id = "leanpipe-test/elsewhere"
+    other = tmp_path / "other-cache"
+    make_cache(other, repo_id, {"main": checkpoints["bert-cls"]})
+    sentences = tmp_path / "sentences"
+    shutil.copytree(minilm, sentences)
+    make_cache(other, "leanpipe-test/sentences", {"main": sentences})
+    options = dict(cache_dir=str(other), local_files_only=True, token="hf_not_needed_offline")
+    config = AutoConfig.from_pretrained(repo_id, **options)
+    assert not {"cache_dir", "local_files_only", "token"} & set(config.to_dict())
+    model = AutoModelForSequenceClassification.from_pretrained(repo_id, use_auth_token="x", **options)
+    assert model.config.id2label[0] == "negative" and "cache_dir" not in model.config.to_dict()
+    expected = pipeline("text-classification", model=checkpoints["bert-cls"], top_k=None)("hello")
+    assert model([[101, 7592, 102]]).logits.shape == (1, 3)
+    assert AutoTokenizer.from_pretrained(repo_id, **options)("hello").input_ids == [101, 7592, 102]
+    pipe = pipeline("text-classification", model=repo_id, token="x", model_kwargs={"cache_dir": str(other)}, top_k=None)
+    assert pipe("hello") == expected
+    assert len(pipe.model([[101, 7592, 102]], output_hidden_states=True).hidden_states) == 3  # re-reads from that cache
+    pipe.save_pretrained(tmp_path / "saved")
+    embedder = pipeline("sentence-embeddings", model="leanpipe-test/sentences", model_kwargs={"cache_dir": str(other)})
+    assert embedder.task.sentence_config.normalize and embedder.task.sentence_config.max_seq_length == 256
+    embedder.save_pretrained(tmp_path / "saved-sentences")
+    assert (tmp_path / "saved-sentences" / "modules.json").is_file()
+    with pytest.raises(CheckpointError, match=r"cache .*cache.* and local_files_only=True is set"):
+        AutoModel.from_pretrained(repo_id, local_files_only=True)  # the default cache (hub_cache's) lacks it
+
+
 def test_sharded_safetensors(tmp_path, checkpoints):
     theirs = transformers.AutoModel.from_pretrained(checkpoints["bert"]).eval()
     theirs.save_pretrained(tmp_path, max_shard_size="100KB")

@@ -80,9 +80,13 @@ def load_model(name_or_path: str | os.PathLike, head: str, *, revision: str | No
     """Load a checkpoint as the `head` model its config.json's model_type calls for."""
     from ..config import AutoConfig
 
+    from ..hub import take_hub_options
+
     loading = {k: kwargs.pop(k) for k in ("engine", "num_threads", "quantize") if k in kwargs}
-    config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **kwargs)
-    return model_class(config.model_type, head).from_pretrained(name_or_path, revision=revision, config=config, **loading)
+    options = take_hub_options(kwargs)  # cache_dir, token, ...: for config.json and the weights alike
+    config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **options, **kwargs)
+    return model_class(config.model_type, head).from_pretrained(name_or_path, revision=revision, config=config,
+                                                                **loading, **options)
 
 
 class _AutoModelBase:

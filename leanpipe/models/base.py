@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import hub
 from ..config import PretrainedConfig
 from ..engine import build_engine
 from ..errors import ConfigError, InputError
@@ -58,6 +59,7 @@ class PreTrainedModel:
     config_class: ClassVar[type[PretrainedConfig]]
     head: ClassVar[str] = "base"
     revision: str | None = None
+    hub_options: dict[str, Any] = {}  # cache_dir, token, ... it was loaded with (never mutated)
 
     def __init__(
         self, config: PretrainedConfig, weights: Weights, *, engine: str = "onnx", num_threads: int | None = None, quantize: str | None = None
@@ -86,8 +88,9 @@ class PreTrainedModel:
                 flags = " and ".join(f"output_{name}=True" for name in sorted(needed))
                 raise InputError(f"{flags} needs a model loaded with from_pretrained (it re-reads the checkpoint); "
                                  f"or pass {flags} to from_pretrained")
-            self.engine = self._build_engine(self._load_weights(self.name_or_path, self.revision),
-                                             records=self.engine.records | needed)
+            with hub.hub_options(self.hub_options):
+                weights = self._load_weights(self.name_or_path, self.revision)
+            self.engine = self._build_engine(weights, records=self.engine.records | needed)
 
     @classmethod
     def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None) -> Weights:
@@ -109,12 +112,17 @@ class PreTrainedModel:
         """Load config.json and the safetensors weights from a folder or a hub repo id.
 
         engine: "onnx" (default) or "numpy"; num_threads: compute threads; quantize: None or "int8".
+        cache_dir, token, local_files_only, force_download: as in transformers, for a hub repo id.
         """
-        config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
-        if config.model_type != cls.config_class.model_type:
-            raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
-        model = cls(config, cls._load_weights(name_or_path, revision), engine=engine, num_threads=num_threads, quantize=quantize)
+        options = hub.take_hub_options(config_overrides)
+        with hub.hub_options(options):
+            config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
+            if config.model_type != cls.config_class.model_type:
+                raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
+            model = cls(config, cls._load_weights(name_or_path, revision), engine=engine, num_threads=num_threads,
+                        quantize=quantize)
         model.revision = revision  # tasks read the checkpoint's other files (modules.json ...) at the same revision
+        model.hub_options = options  # ... and from the same cache, with the same token
         return model
 
     @property
@@ -131,7 +139,8 @@ class PreTrainedModel:
             raise InputError(f"{folder} is a file; save_pretrained takes a folder to write config.json into")
         if not self.name_or_path:
             raise InputError("save_pretrained re-reads the checkpoint this model was loaded from; load it with from_pretrained")
-        tensors, _ = load_weights_from(self.name_or_path, revision=self.revision)
+        with hub.hub_options(self.hub_options):
+            tensors, _ = load_weights_from(self.name_or_path, revision=self.revision)
         folder.mkdir(parents=True, exist_ok=True)
         self.config.save_pretrained(folder)
         # via a new file: saving into the folder it was loaded from must not overwrite the mapped original in place

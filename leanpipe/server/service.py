@@ -133,9 +133,11 @@ class Service:
 
     def _pooling(self) -> str:
         try:
+            from ..hub import hub_options
             from ..pooling import read_sentence_config
 
-            return read_sentence_config(self.model.name_or_path).modes[0]
+            with hub_options(self.model.hub_options):
+                return read_sentence_config(self.model.name_or_path, revision=self.model.revision).modes[0]
         except (ImportError, LeanpipeError):
             return "mean"
 

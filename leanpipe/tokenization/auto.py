@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from ..errors import TokenizerError
+from ..hub import hub_options, take_hub_options
 from . import files as F
 from .loading import (
     ALBERT,
@@ -126,10 +127,12 @@ class AutoTokenizer:
         -> [101, 7632, 102]. Keyword overrides replace tokenizer_config.json entries
         (model_max_length=128, do_lower_case=False, pad_token="[PAD]", padding_side="left", ...).
         """
+        options = take_hub_options(overrides)  # cache_dir, token, local_files_only, force_download
         overrides = check_overrides(overrides)
-        files = F.TokenizerFiles.locate(name_or_path, revision=revision)
-        tokenizer_class = F.read_json_object(files.tokenizer_config).get("tokenizer_class")
-        model_type, config_tokenizer_class = F.read_model_config(files.model_config)
-        has_json = files.tokenizer_json is not None
-        class_name = choose_class(tokenizer_class, model_type, has_json, config_tokenizer_class)
-        return CLASSES[class_name]._from_parts(load_parts(files, class_name, overrides))
+        with hub_options(options):
+            files = F.TokenizerFiles.locate(name_or_path, revision=revision)
+            tokenizer_class = F.read_json_object(files.tokenizer_config).get("tokenizer_class")
+            model_type, config_tokenizer_class = F.read_model_config(files.model_config)
+            has_json = files.tokenizer_json is not None
+            class_name = choose_class(tokenizer_class, model_type, has_json, config_tokenizer_class)
+            return CLASSES[class_name]._from_parts(load_parts(files, class_name, overrides))

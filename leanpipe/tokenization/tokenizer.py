@@ -19,6 +19,7 @@ from typing import Any
 from tokenizers import AddedToken, Tokenizer
 
 from ..errors import InputError, TokenizerError
+from ..hub import hub_options, take_hub_options
 from . import files as F
 from .encoder import EncoderMixin
 from .loading import GENERIC, TokenizerParts, check_overrides, generic_parts, load_parts
@@ -100,8 +101,11 @@ class PreTrainedTokenizerFast(EncoderMixin):
 
         `BertTokenizer.from_pretrained("bert-base-uncased", model_max_length=128)`
         """
-        files = F.TokenizerFiles.locate(name_or_path, revision=revision)
-        return cls._from_parts(load_parts(files, cls._recipe, check_overrides(overrides)))
+        options = take_hub_options(overrides)  # cache_dir, token, local_files_only, force_download
+        overrides = check_overrides(overrides)
+        with hub_options(options):
+            files = F.TokenizerFiles.locate(name_or_path, revision=revision)
+            return cls._from_parts(load_parts(files, cls._recipe, overrides))
 
     def save_pretrained(self, save_directory: str | os.PathLike, **_options: Any) -> tuple[str, ...]:
         """Write tokenizer.json and tokenizer_config.json, as transformers 5.2 does; both libraries load
