@@ -192,6 +192,8 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     if device not in (None, -1, "cpu"):
         raise InputError(f"device={device!r}: leanpipe runs on the CPU; leave device unset")
     cls = task_class(task)
+    if model is None and cls.default_model_unsupported:
+        raise InputError(cls.default_model_unsupported)
     if model is None:
         model, revision = cls.default_model
     if isinstance(model, (str, os.PathLike)):
