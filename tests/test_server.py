@@ -7,6 +7,7 @@ Every answer is compared with the same pipeline called in Python.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -201,6 +202,38 @@ def test_embed_embed_all_similarity_on_an_embedding_model(servers, models):
     if "sentence-similarity" in available_tasks():
         sims = post(url + "/similarity", {"inputs": {"source_sentence": TEXTS[0], "sentences": TEXTS[1:]}}).json()
         assert len(sims) == 2 and all(-1 <= s <= 1 for s in sims)
+
+
+def test_openai_client_embeddings(servers, models):
+    """openai.OpenAI(base_url=.../v1).embeddings.create, unchanged: its default base64 encoding and
+    floats, one text or many, usage counted in the model's tokens, and the errors it raises."""
+    openai = pytest.importorskip("openai")
+    url = servers("fe", "minilm", None).url
+    client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+    emb = pipeline("sentence-embeddings", model=models["minilm"])
+    expected = np.array(emb(TEXTS, normalize=True))
+    for encoding in (openai.NOT_GIVEN, "float", "base64"):  # the client asks for base64 when not told, and decodes it
+        got = client.embeddings.create(model="whatever-name", input=TEXTS, encoding_format=encoding)
+        assert [d.index for d in got.data] == [0, 1, 2] and got.object == "list" and got.model == str(models["minilm"])
+        if encoding == "base64":  # asked for explicitly, the client hands the text back as it came
+            vectors = np.array([np.frombuffer(base64.b64decode(d.embedding), dtype="<f4") for d in got.data], dtype=np.float64)
+        else:
+            vectors = np.array([d.embedding for d in got.data], dtype=np.float64)
+        diff = float(np.abs(vectors - expected).max())
+        assert diff <= ATOL, f"{encoding}: max abs difference {diff:.3g}"
+    tokens = sum(len(e.ids) for e in emb.task.tokenize(TEXTS, True))
+    assert got.usage.prompt_tokens == got.usage.total_tokens == tokens
+    one = client.embeddings.create(model="m", input=TEXTS[0])
+    assert len(one.data) == 1 and abs(np.linalg.norm(one.data[0].embedding) - 1) < 1e-5
+    with pytest.raises(openai.UnprocessableEntityError, match="dimensions=100 is not supported"):
+        client.embeddings.create(model="m", input=TEXTS[0], dimensions=100)
+    assert len(client.embeddings.create(model="m", input=TEXTS[0], dimensions=384).data[0].embedding) == 384
+    with pytest.raises(openai.BadRequestError, match="cannot be empty"):
+        client.embeddings.create(model="m", input=[])
+    raw = post(url + "/v1/embeddings", {"input": TEXTS[0], "encoding_format": "binary"})
+    assert raw.status_code == 422 and "encoding_format must be one of" in raw.json()["error"]["message"]  # OpenAI's shape
+    cls_url = servers("cls", "bert-cls", None).url  # a classifier: no sentence vectors
+    assert post(cls_url + "/v1/embeddings", {"input": "x"}).status_code == 424
 
 
 def test_predict_texts_pairs_batches_and_raw_scores(servers, models):

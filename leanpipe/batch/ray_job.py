@@ -87,19 +87,31 @@ def absolute_paths(job: BatchJob) -> BatchJob:
     return dataclasses.replace(job, input=absolute(job.input), output=absolute(job.output), model=model)
 
 
-def connect(ray: Any, address: str | None) -> None:
-    """ray.init(address): a JobError that says what to check when a ray:// client server does not answer."""
-    try:
-        ray.init(address=address)
-    except ConnectionError as exc:
-        target = address or os.environ.get("RAY_ADDRESS", "")
-        if not target.startswith("ray://"):
-            raise
-        raise JobError(
-            f"could not connect to the Ray client server at {target} ({exc}): check the host and port (the head's "
-            f"--ray-client-server-port, 10001 by default); a cluster with token authentication (Ray 2.59+ turns it on "
-            f"for clusters started with `ray start`) also needs RAY_AUTH_MODE=token here, with its token in "
-            f"RAY_AUTH_TOKEN or ~/.ray/auth_token (`ray get-auth-token` on the head prints it)") from None
+def connect(ray: Any, address: str | None, attempts: int = 3) -> None:
+    """ray.init(address): a JobError that says what to check when a ray:// client server does not answer.
+    A client server that fails to start this session's own server (on a head whose agents are still
+    starting: "Initialization failure from server", seen right after `ray start`) is asked again."""
+    target = address or os.environ.get("RAY_ADDRESS", "")
+    for attempt in range(attempts):
+        try:
+            ray.init(address=address)
+            return
+        except ConnectionError as exc:
+            transient = "Initialization failure from server" in str(exc) and attempt + 1 < attempts
+            if not transient:
+                _connection_failed(exc, target)
+            time.sleep(2)
+
+
+def _connection_failed(exc: ConnectionError, target: str) -> None:
+    """Ray's own error for a cluster address; for a ray:// address, a JobError naming what to check."""
+    if not target.startswith("ray://"):
+        raise exc
+    raise JobError(
+        f"could not connect to the Ray client server at {target} ({exc}): check the host and port (the head's "
+        f"--ray-client-server-port, 10001 by default); a cluster with token authentication (Ray 2.59+ turns it on "
+        f"for clusters started with `ray start`) also needs RAY_AUTH_MODE=token here, with its token in "
+        f"RAY_AUTH_TOKEN or ~/.ray/auth_token (`ray get-auth-token` on the head prints it)") from None
 
 
 def import_ray() -> Any:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import InputError, LeanpipeError
-from . import openapi, tei
+from . import openai_api, openapi, tei
 from .hf_api import request_format
 from .http import HTTPError, as_http_error, error_response, json_response, read_json
 from .service import Service
@@ -62,6 +62,7 @@ def build_app(service: Service) -> Starlette:
     routes = [
         Route("/", endpoint(inference_api), methods=["POST"]),
         *[Route(path, endpoint(handler), methods=["POST"]) for path, handler in tei.ROUTES.items()],
+        *[Route(path, endpoint(handler, openai_api.error_response), methods=["POST"]) for path, handler in openai_api.ROUTES.items()],
         Route("/", health, methods=["GET"]),
         Route("/health", health, methods=["GET"]),
         Route("/ping", health, methods=["GET"]),
@@ -76,15 +77,16 @@ def build_app(service: Service) -> Starlette:
     return app
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """A POST route: JSON body in (size-limited), JSON answer out, every failure as a JSON error."""
+def endpoint(handler: Handler, errors: Callable[[int, str], Response] | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """A POST route: JSON body in (size-limited), JSON answer out, every failure as a JSON error
+    (`errors` shapes it: TEI's {error, error_type} by default)."""
     async def run(request: Request) -> Response:
         service: Service = request.app.state.service
         try:
             body = await read_json(request, service.settings.max_body_bytes, service.settings.body_timeout_s)
             return json_response(await handler(service, body))
         except (HTTPError, LeanpipeError, ValueError, TypeError, LookupError) as exc:
-            return as_http_error(exc).response()
+            return as_http_error(exc).response(errors)
     return run
 
 
@@ -122,7 +124,7 @@ class Guard:
         self.app, self.service = app, service
         key = service.settings.api_key
         self.expected = None if key is None else f"Bearer {key}".encode()
-        self.routes = {"/", "/health", "/ping", "/info", "/metrics", "/openapi.json", *tei.ROUTES}
+        self.routes = {"/", "/health", "/ping", "/info", "/metrics", "/openapi.json", *tei.ROUTES, *openai_api.ROUTES}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

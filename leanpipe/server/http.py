@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -28,16 +28,19 @@ class HTTPError(Exception):
         super().__init__(message)
         self.status = status
 
-    def response(self) -> Response:
-        return error_response(self.status, str(self))
+    def response(self, errors: Callable[[int, str], Response] | None = None) -> Response:
+        return (errors or error_response)(self.status, str(self))
 
 
 def error_response(status: int, message: str) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    if status in (408, 413):  # the rest of the body may never come, or is not wanted: end the connection
-        headers = {"Connection": "close"}
     body = {"error": message, "error_type": ERROR_TYPES.get(status, "backend")}
-    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=headers)
+    return Response(json.dumps(body), status_code=status, media_type="application/json", headers=error_headers(status))
+
+
+def error_headers(status: int) -> dict[str, str] | None:
+    if status in (408, 413):  # the rest of the body may never come, or is not wanted: end the connection
+        return {"Connection": "close"}
+    return {"WWW-Authenticate": "Bearer"} if status == 401 else None
 
 
 def json_response(value: Any) -> Response:

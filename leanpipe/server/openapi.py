@@ -38,7 +38,8 @@ def document(task: str) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "leanpipe", "version": __version__,
-                 "description": f"Hugging Face Inference API (POST /, task {task}) and text-embeddings-inference routes"},
+                 "description": f"Hugging Face Inference API (POST /, task {task}), text-embeddings-inference routes "
+                                f"and OpenAI's /v1/embeddings"},
         "paths": {
             "/": _post(f"run {task}: the Hugging Face Inference API shape",
                        _obj(["inputs"], inputs={}, parameters={"type": "object"}), {},
@@ -65,6 +66,16 @@ def document(task: str) -> dict[str, Any]:
                                {"type": "array"}, {"inputs": "Hello world"}),
             "/decode": _post("token ids back to text", _obj(["ids"], ids={"type": "array"}, skip_special_tokens=BOOL),
                              {"type": "array", "items": {"type": "string"}}, {"ids": [101, 7592, 102]}),
+            "/v1/embeddings": _post(
+                "OpenAI's embeddings route (normalized sentence embeddings; encoding_format float or base64)",
+                _obj(["input"], input=STR_OR_LIST, model={"type": "string"}, encoding_format={"enum": ["float", "base64"]},
+                     dimensions={"type": "integer"}, user={"type": "string"}),
+                _obj(["object", "data", "model", "usage"], object={"type": "string"}, data={"type": "array", "items": _obj(
+                    ["object", "index", "embedding"], object={"type": "string"}, index={"type": "integer"},
+                    embedding={"oneOf": [FLOATS, {"type": "string"}]})}, model={"type": "string"},
+                     usage=_obj(["prompt_tokens", "total_tokens"], prompt_tokens={"type": "integer"},
+                                total_tokens={"type": "integer"})),
+                {"input": ["What is Deep Learning?"], "model": "any", "encoding_format": "float"}),
             "/info": _get("the model, its task and the server's limits"),
             "/health": _get("200 while the batcher runs, 503 otherwise"),
             "/metrics": _get("Prometheus metrics", "text/plain"),
