@@ -59,6 +59,8 @@ class PretrainedConfig:
     def __init__(self, **kwargs: Any) -> None:
         if "torch_dtype" in kwargs:  # the older name of `dtype`
             kwargs.setdefault("dtype", kwargs.pop("torch_dtype"))
+        if "dtype" in kwargs:  # torch.float16 / np.float16 from from_pretrained -> "float16", as config.json spells it
+            kwargs["dtype"] = dtype_name(kwargs["dtype"])
         kwargs = {self.attribute_map.get(k, k): v for k, v in kwargs.items()}
         num_labels = kwargs.pop("num_labels", None)
         values = {**copy.deepcopy(_BASE_DEFAULTS), **copy.deepcopy(self.defaults), **kwargs}
@@ -116,7 +118,11 @@ class PretrainedConfig:
     # --- loading ---------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, config_dict: dict[str, Any], **kwargs: Any) -> "PretrainedConfig":
-        return cls(**{**config_dict, **kwargs})
+        # dtype="auto" (from_pretrained's): the checkpoint's own dtype stays, as transformers resolves it
+        overrides = {k: v for k, v in kwargs.items() if not (k in ("dtype", "torch_dtype") and v == "auto")}
+        if "torch_dtype" in overrides:  # the caller's, under either name, over the file's
+            overrides.setdefault("dtype", overrides.pop("torch_dtype"))
+        return cls(**{**config_dict, **overrides})
 
     @classmethod
     def from_pretrained(
@@ -206,6 +212,18 @@ class PretrainedConfig:
                 f"{width_key}={width!r} must be a positive multiple of {heads_key}={heads!r} "
                 f"({self._name_or_path or 'config'}/config.json)"
             )
+
+
+def dtype_name(value: Any) -> Any:
+    """`dtype_name(torch.bfloat16)` -> "bfloat16", `dtype_name(np.float32)` -> "float32"; anything else
+    as it is (the value is recorded only: leanpipe computes in float32)."""
+    import numpy as np
+
+    if type(value).__module__ == "torch" and str(value).startswith("torch."):  # a torch.dtype
+        return str(value)[len("torch."):]
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
+    return value  # strings, None, and whatever else config.json holds, unchanged
 
 
 def _is_int(value: Any) -> bool:

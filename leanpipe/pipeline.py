@@ -21,6 +21,7 @@ import numpy as np
 
 from . import batching
 from .errors import CheckpointError, InputError
+from .placement import check_placement
 from .tasks import Task, task_class
 from .tokenization import pad_encodings
 
@@ -167,14 +168,22 @@ def pipeline(
     device: Any = None,
     token: str | bool | None = None,
     model_kwargs: dict[str, Any] | None = None,
+    use_fast: bool = True,
+    device_map: Any = None,
+    dtype: Any = "auto",
+    trust_remote_code: bool | None = None,
     **params: Any,
 ) -> Pipeline:
     """Build a task pipeline as transformers' `pipeline()` does: the model from a folder, a repo id
     (default: transformers' default checkpoint for the task) or an already loaded model. `token` and
     `model_kwargs`' download arguments (cache_dir, local_files_only, force_download) apply to the
-    model's and the tokenizer's files; its other keys go to the model's config, as in transformers."""
+    model's and the tokenizer's files; its other keys go to the model's config, as in transformers.
+    transformers' use_fast, dtype (torch_dtype), device_map and trust_remote_code are taken as far as
+    they fit a CPU float32 engine that runs no checkpoint code, refused with the fix otherwise."""
     from .hub import hub_options, take_hub_options
 
+    params.pop("torch_dtype", None)  # as dtype: leanpipe computes in float32 (fp16 / bf16 checkpoints are widened)
+    check_placement(device, device_map, trust_remote_code)
     model_kwargs = dict(model_kwargs or {})
     options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
     with hub_options(options):
@@ -189,8 +198,6 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     from .models import PreTrainedModel, load_model
     from .tokenization import AutoTokenizer
 
-    if device not in (None, -1, "cpu"):
-        raise InputError(f"device={device!r}: leanpipe runs on the CPU; leave device unset")
     cls = task_class(task)
     if model is None and cls.default_model_unsupported:
         raise InputError(cls.default_model_unsupported)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 import transformers
 
-from leanpipe import pipeline
+from leanpipe import AutoModelForSequenceClassification, pipeline
 from leanpipe.errors import CheckpointError, InputError
 from leanpipe.tasks import TASKS
 
@@ -141,6 +142,32 @@ def test_default_model_offline_error_names_the_checkpoint():
     # transformers' zero-shot default is BART: said at once (no 1.6 GB download), with encoder NLI models to use
     with pytest.raises(InputError, match=r"facebook/bart-large-mnli, an encoder-decoder .*model='MoritzLaurer/"):
         pipeline("zero-shot-classification")
+
+
+def test_transformers_placement_arguments(checkpoints):
+    """What transformers code passes to pipeline() / from_pretrained for torch placement runs unchanged
+    when it fits a CPU float32 engine (same answers), and is refused with the fix when it does not."""
+    import json
+
+    folder = checkpoints["bert-cls"]
+    expected = pipeline("text-classification", model=folder)(TEXTS)
+    for kwargs in ({"device": torch.device("cpu")}, {"device": "cpu"}, {"device": -1}, {"device_map": "auto"},
+                   {"device_map": {"": "cpu"}}, {"dtype": "auto"}, {"torch_dtype": torch.bfloat16}, {"use_fast": True},
+                   {"trust_remote_code": False}, {"model_kwargs": {"low_cpu_mem_usage": True, "attn_implementation": "eager"}}):
+        same(pipeline("text-classification", model=folder, **kwargs)(TEXTS), expected, str(kwargs))
+    for kwargs, message in (({"device": "cuda:0"}, "runs on the CPU"), ({"device": 0}, "runs on the CPU"),
+                            ({"device_map": {"": 0}}, "runs on the CPU"), ({"trust_remote_code": True}, "never runs code")):
+        with pytest.raises(InputError, match=message):
+            pipeline("text-classification", model=folder, **kwargs)
+    model = AutoModelForSequenceClassification.from_pretrained(folder, device_map="auto", low_cpu_mem_usage=True, attn_implementation="sdpa",
+                                            torch_dtype=torch.float16)
+    saved = json.loads(model.config.to_json_string())
+    assert saved["dtype"] == "float16" and not {"device_map", "low_cpu_mem_usage", "attn_implementation"} & set(saved)
+    inputs = transformers.AutoTokenizer.from_pretrained(folder)(TEXTS[:2], padding=True, return_tensors="pt").to(model.device)
+    assert model.device == torch.device("cpu") and model.dtype == torch.float32
+    assert model(**inputs).logits.dtype == torch.float32  # computed in float32 whatever dtype says
+    with pytest.raises(InputError, match="output_loading_info"):
+        AutoModelForSequenceClassification.from_pretrained(folder, output_loading_info=True)
 
 
 def test_bad_pipeline_arguments(checkpoints):

@@ -8,6 +8,7 @@ outputs are NumPy arrays, or torch tensors when the inputs were.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 from .. import hub
 from ..config import PretrainedConfig
 from ..engine import build_engine
+from ..placement import take_loader_options
 from ..errors import ConfigError, InputError
 from ..weights import Weights, load_weights_from
 from ..weights.safetensors import save_safetensors
@@ -115,6 +117,7 @@ class PreTrainedModel:
         cache_dir, token, local_files_only, force_download: as in transformers, for a hub repo id.
         """
         options = hub.take_hub_options(config_overrides)
+        take_loader_options(config_overrides)  # device_map, low_cpu_mem_usage, ...: not config keys
         with hub.hub_options(options):
             config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
             if config.model_type != cls.config_class.model_type:
@@ -208,6 +211,19 @@ class PreTrainedModel:
 
     def to(self, *_args: Any, **_kwargs: Any) -> "PreTrainedModel":
         return self
+
+    @property
+    def device(self) -> Any:
+        """The CPU, for `inputs.to(model.device)`: torch.device("cpu") when the caller uses torch, else "cpu"."""
+        torch = sys.modules.get("torch")
+        return torch.device("cpu") if torch is not None else "cpu"
+
+    @property
+    def dtype(self) -> Any:
+        """float32 (leanpipe computes in it; quantize="int8" too keeps float32 inputs and outputs):
+        torch.float32 when the caller uses torch, else numpy's."""
+        torch = sys.modules.get("torch")
+        return torch.float32 if torch is not None else np.dtype(np.float32)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(engine={self.engine_kind!r}, config={self.config.name_or_path or 'default'!r})"
