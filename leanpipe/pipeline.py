@@ -48,7 +48,10 @@ class Pipeline:
         self.task.check_params(params)
         return params
 
-    def __call__(self, inputs: Any = None, *args: Any, batch_size: int | None = None, **params: Any) -> Any:
+    def __call__(self, inputs: Any = None, *args: Any, batch_size: int | None = None, num_workers: int | None = None,
+                 **params: Any) -> Any:
+        """`num_workers` (transformers' DataLoader workers) is accepted and changes nothing: the tokenizer
+        and the engine run on their own threads."""
         if args:  # e.g. zero-shot's pipe(text, candidate_labels)
             inputs = self.task.gather_args(inputs, args, params)
         inputs = self.task.gather_inputs(inputs, params)
@@ -60,7 +63,8 @@ class Pipeline:
         results = list(self._results(items, merged, batch_size or self.batch_size))
         return self.task.finish(results, inputs, single, call_params)
 
-    def stream(self, inputs: Iterable[Any], *, batch_size: int | None = None, **params: Any) -> Iterator[Any]:
+    def stream(self, inputs: Iterable[Any], *, batch_size: int | None = None, num_workers: int | None = None,
+               **params: Any) -> Iterator[Any]:
         """Results one by one in input order, reading `inputs` lazily (for files larger than memory)."""
         merged = {**self.task.parameters, **self.params, **self._check_params(params)}
         return self._results(inputs, merged, batch_size or self.batch_size)
@@ -183,6 +187,7 @@ def pipeline(
     from .hub import hub_options, take_hub_options
 
     params.pop("torch_dtype", None)  # as dtype: leanpipe computes in float32 (fp16 / bf16 checkpoints are widened)
+    params.pop("num_workers", None)  # DataLoader workers: the tokenizer and the engine have their own threads
     check_placement(device, device_map, trust_remote_code)
     model_kwargs = dict(model_kwargs or {})
     options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
