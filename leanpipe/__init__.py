@@ -19,6 +19,7 @@ _EXPORTS = {
     "PretrainedConfig": "config",
     "PreTrainedConfig": "config",
     "BertConfig": "config",
+    "ErnieConfig": "config",
     "DistilBertConfig": "config",
     "RobertaConfig": "config",
     "XLMRobertaConfig": "config",
@@ -58,7 +59,7 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2")
+       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     "softmax": "functional",

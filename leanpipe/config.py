@@ -286,6 +286,14 @@ class BertConfig(PretrainedConfig):
             )
 
 
+class ErnieConfig(BertConfig):
+    """ERNIE (nghuyong/ernie-3.0-*, ernie-health-zh, ...): BERT's config and defaults plus the task-type
+    embedding ERNIE 3.0 adds to every token when `use_task_id` (configuration_ernie)."""
+
+    model_type = "ernie"
+    defaults = {**BertConfig.defaults, "task_type_vocab_size": 3, "use_task_id": False}
+
+
 class DistilBertConfig(PretrainedConfig):
     """DistilBERT's config with transformers' defaults (distilbert-base-uncased's shape)."""
 
@@ -637,7 +645,7 @@ CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
-    for c in (BertConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
+    for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config)
 }
 

@@ -1,4 +1,4 @@
-"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT families.
+"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT and ERNIE families.
 
 Tokenizers are trained here on the shared corpus (no downloads): byte-level BPE and WordPiece with
 the `tokenizers` library, SentencePiece Unigram `.model` files with `sentencepiece` (test extra).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from corpus import PAIRS, TEXTS, WORDS
 
-FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert")
+FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie")
 TRAIN = [*TEXTS, *(f"{a} {b}" for a, b in PAIRS), *(" ".join(w) for w in WORDS),
          *["The quick brown fox jumps over the lazy dog. Hello world, how are you?"] * 4]
 
@@ -32,6 +32,8 @@ SPECS = {
     "xlm-roberta": ("XLMRobertaTokenizer", "XLMRobertaConfig", "XLMRoberta", ROBERTA_SHAPE),
     "camembert": ("CamembertTokenizer", "CamembertConfig", "Camembert", ROBERTA_SHAPE),
     "electra": ("ElectraTokenizerFast", "ElectraConfig", "Electra", {**TINY, "embedding_size": 16}),
+    # ERNIE 3.0's shape: BERT plus a task-type embedding (row 0 for every token)
+    "ernie": ("BertTokenizer", "ErnieConfig", "Ernie", {**TINY, "use_task_id": True, "task_type_vocab_size": 3}),
     "albert": ("AlbertTokenizer", "AlbertConfig", "Albert",
                {**TINY, "embedding_size": 16, "num_hidden_layers": 3, "num_hidden_groups": 2, "inner_group_num": 2}),
 }
@@ -65,7 +67,7 @@ def _legacy_files(model_type: str, folder: Path) -> None:
     elif model_type == "albert":  # as albert-base-v2's spiece.model: <pad> <unk> [CLS] [SEP] [MASK]
         (folder / "spiece.model").write_bytes(_sentencepiece(
             pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"]))
-    else:  # electra: WordPiece vocab.txt, lower-cased like google/electra-small-discriminator
+    else:  # electra, ernie: WordPiece vocab.txt, lower-cased like google/electra-small-discriminator
         from tokenizers import BertWordPieceTokenizer
 
         wordpiece = BertWordPieceTokenizer(lowercase=True)

@@ -1,4 +1,4 @@
-"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA and ALBERT against transformers 5.2 on the same files.
+"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT and ERNIE against transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -113,7 +113,7 @@ def test_truncation_and_overflow(folders, family):
 
 def test_auto_tokenizer_picks_the_family_class(folders):
     for family, cls in [("roberta", "RobertaTokenizer"), ("xlm-roberta", "XLMRobertaTokenizer"), ("camembert", "CamembertTokenizer"),
-                        ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer")]:
+                        ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer"), ("ernie", "BertTokenizer")]:
         for kind in ("legacy", "json"):
             assert type(leanpipe.AutoTokenizer.from_pretrained(folders[f"{family}-{kind}"])).__name__ == cls
     assert leanpipe.RobertaTokenizerFast.from_pretrained(folders["roberta-legacy"])("hi").input_ids[0] == 0
@@ -174,7 +174,7 @@ def reference_inputs(folder, model_type) -> list[dict]:
 HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
               "ForTokenClassification": "token-classification", "ForQuestionAnswering": "question-answering",
               "ForMaskedLM": "masked-lm"}
-LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model",
+LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
                 "albert": "spiece.model", "electra": "vocab.txt"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),

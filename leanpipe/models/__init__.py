@@ -13,6 +13,7 @@ from ..config import (
     DebertaV2Config,
     DistilBertConfig,
     ElectraConfig,
+    ErnieConfig,
     ModernBertConfig,
     MPNetConfig,
     PretrainedConfig,
@@ -21,7 +22,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -37,6 +38,7 @@ _SUFFIX = {
 # family module, its config class and the prefix of its class names
 _FAMILIES = [
     (bert, BertConfig, "Bert"),
+    (ernie, ErnieConfig, "Ernie"),
     (distilbert, DistilBertConfig, "DistilBert"),
     (roberta, RobertaConfig, "Roberta"),
     (xlm_roberta, XLMRobertaConfig, "XLMRoberta"),

@@ -54,10 +54,11 @@ def layer(ops, w: Weights, c: BertConfig, i: int, x, mask, first_only: bool = Fa
     return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, c.layer_norm_eps)
 
 
-def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False):
+def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False, embed=None):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); `first_only`: (B, 1, H),
-    the [CLS] row alone, for heads that read nothing else (the last layer skips the other rows)."""
-    return layers(ops, w, c, embeddings(ops, w, c), first_only)
+    the [CLS] row alone, for heads that read nothing else (the last layer skips the other rows).
+    `embed`: the embeddings function (ERNIE passes its own; default `embeddings`)."""
+    return layers(ops, w, c, (embed or embeddings)(ops, w, c), first_only)
 
 
 def layers(ops, w: Weights, c, x, first_only: bool = False):
@@ -78,34 +79,34 @@ def pooler(ops, w: Weights, c: BertConfig, x):
     return linear(ops, w, ops.first_token(x), "pooler.dense", h, h, activation="tanh")
 
 
-def base(ops, w: Weights, c: BertConfig) -> None:
-    x = encoder(ops, w, c)
+def base(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
+    x = encoder(ops, w, c, embed=embed)
     ops.output("last_hidden_state", x)
     if w.has("pooler.dense.weight"):  # BertModel(add_pooling_layer=False) checkpoints have none
         ops.output("pooler_output", pooler(ops, w, c, x))
 
 
-def sequence_classification(ops, w: Weights, c: BertConfig) -> None:
-    pooled = pooler(ops, w, c, encoder(ops, w, c, first_only=True))  # dropout is identity at inference
+def sequence_classification(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
+    pooled = pooler(ops, w, c, encoder(ops, w, c, first_only=True, embed=embed))  # dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
 
 
-def token_classification(ops, w: Weights, c: BertConfig) -> None:
-    x = encoder(ops, w, c)  # (B, T, H)
+def token_classification(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
+    x = encoder(ops, w, c, embed=embed)  # (B, T, H)
     ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
 
 
-def question_answering(ops, w: Weights, c: BertConfig) -> None:
-    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
+def question_answering(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
+    logits = linear(ops, w, encoder(ops, w, c, embed=embed), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
     start, end = ops.columns(logits, 2)
     ops.output("start_logits", start)  # (B, T)
     ops.output("end_logits", end)
 
 
-def masked_lm(ops, w: Weights, c: BertConfig) -> None:
+def masked_lm(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
     """BertOnlyMLMHead: dense + act + LayerNorm, then the decoder tied to the word embeddings."""
     h, p = c.hidden_size, "cls.predictions"
-    x = linear(ops, w, encoder(ops, w, c), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
+    x = linear(ops, w, encoder(ops, w, c, embed=embed), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
     x = ops.layer_norm(x, w.get(f"{p}.transform.LayerNorm.weight", (h,), head=True),
                        w.get(f"{p}.transform.LayerNorm.bias", (h,), head=True), c.layer_norm_eps)
     decoder = f"{p}.decoder.weight" if w.has(f"{p}.decoder.weight", head=True) else None
