@@ -31,12 +31,16 @@ def layer_norm(ops, w: Weights, x, name: str, width: int, eps: float):
 
 
 def embeddings(ops, w: Weights, c: BertConfig):
+    return layer_norm(ops, w, embedding_sum(ops, w, c), "embeddings.LayerNorm", c.hidden_size, c.layer_norm_eps)
+
+
+def embedding_sum(ops, w: Weights, c: BertConfig):
+    """Word + token-type + position embeddings, before their LayerNorm -> (B, T, H)."""
     ids, h = ops.input("input_ids"), c.hidden_size
     x = ops.embed(w.get("embeddings.word_embeddings.weight", (c.vocab_size, h)), ids)  # (B, T, H)
     types = w.get("embeddings.token_type_embeddings.weight", (c.type_vocab_size, h))
     x = ops.add(x, ops.embed(types, ops.input("token_type_ids")))
-    x = ops.add(x, ops.position_embed(w.get("embeddings.position_embeddings.weight", (c.max_position_embeddings, h)), ids))
-    return layer_norm(ops, w, x, "embeddings.LayerNorm", h, c.layer_norm_eps)
+    return ops.add(x, ops.position_embed(w.get("embeddings.position_embeddings.weight", (c.max_position_embeddings, h)), ids))
 
 
 def layer(ops, w: Weights, c: BertConfig, i: int, x, mask, first_only: bool = False):

@@ -17,6 +17,7 @@ import numpy as np
 from ..config import DebertaConfig
 from ..weights import Weights
 from . import deberta_v2 as v2
+from .variants import heads_of
 
 PREFIX = v2.PREFIX
 INPUT_NAMES = v2.INPUT_NAMES
@@ -59,16 +60,4 @@ def attention(ops, w: Weights, c: AsV2, p: str, x, bias, rel, indices):
     return ops.attention_with_bias(q, k, v, bias, heads, d, scale=scale)  # (B, T, H)
 
 
-def _v1(head):
-    def run(ops, w: Weights, c: DebertaConfig) -> None:
-        head(ops, w, AsV2(c), attend=attention)
-
-    run.__doc__ = f"DeBERTa-v2's {head.__name__} with v1's attention and settings."
-    return run
-
-
-base = _v1(v2.base)
-sequence_classification = _v1(v2.sequence_classification)
-token_classification = _v1(v2.token_classification)
-question_answering = _v1(v2.question_answering)
-masked_lm = _v1(v2.masked_lm)
+base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(v2, AsV2, attend=attention)

@@ -1,0 +1,20 @@
+"""A family defined as another family's heads with one piece swapped (ERNIE's embeddings, DeBERTa-v1's
+attention): `base, sequence_classification, ... = heads_of(bert, embed=ernie_embeddings)`."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+HEAD_FUNCTIONS = ("base", "sequence_classification", "token_classification", "question_answering", "masked_lm")
+
+
+def heads_of(family: Any, view: Callable[[Any], Any] | None = None, **keywords: Any) -> tuple[Callable, ...]:
+    """`family`'s head functions in HEAD_FUNCTIONS order, each called as head(ops, w, view(c), **keywords)."""
+    def variant(head: Callable) -> Callable:
+        def run(ops: Any, w: Any, c: Any) -> None:
+            head(ops, w, view(c) if view else c, **keywords)
+
+        run.__name__, run.__doc__ = head.__name__, f"{family.__name__}.{head.__name__} with {sorted(keywords)} swapped."
+        return run
+
+    return tuple(variant(getattr(family, name)) for name in HEAD_FUNCTIONS)
