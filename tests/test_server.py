@@ -232,6 +232,7 @@ def test_openai_client_embeddings(servers, models):
         client.embeddings.create(model="m", input=[])
     raw = post(url + "/v1/embeddings", {"input": TEXTS[0], "encoding_format": "binary"})
     assert raw.status_code == 422 and "encoding_format must be one of" in raw.json()["error"]["message"]  # OpenAI's shape
+    assert [m.id for m in client.models.list()] == [str(models["minilm"])]
     cls_url = servers("cls", "bert-cls", None).url  # a classifier: no sentence vectors
     assert post(cls_url + "/v1/embeddings", {"input": "x"}).status_code == 424
 

@@ -67,6 +67,7 @@ def build_app(service: Service) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Route("/ping", health, methods=["GET"]),
         Route("/info", lambda request: json_response(service.info()), methods=["GET"]),
+        *[Route(path, _getter(answer), methods=["GET"]) for path, answer in openai_api.GET_ROUTES.items()],
         Route("/metrics", lambda request: Response(service.metrics.render(), media_type="text/plain; version=0.0.4"),
               methods=["GET"]),
         Route("/openapi.json", lambda request: json_response(openapi.document(service.task)), methods=["GET"]),
@@ -88,6 +89,10 @@ def endpoint(handler: Handler, errors: Callable[[int, str], Response] | None = N
         except (HTTPError, LeanpipeError, ValueError, TypeError, LookupError) as exc:
             return as_http_error(exc).response(errors)
     return run
+
+
+def _getter(answer: Callable[[Service], Any]) -> Callable[[Request], Response]:
+    return lambda request: json_response(answer(request.app.state.service))
 
 
 async def inference_api(service: Service, body: dict[str, Any]) -> Any:
@@ -124,7 +129,8 @@ class Guard:
         self.app, self.service = app, service
         key = service.settings.api_key
         self.expected = None if key is None else f"Bearer {key}".encode()
-        self.routes = {"/", "/health", "/ping", "/info", "/metrics", "/openapi.json", *tei.ROUTES, *openai_api.ROUTES}
+        self.routes = {"/", "/health", "/ping", "/info", "/metrics", "/openapi.json", *tei.ROUTES, *openai_api.ROUTES,
+                       *openai_api.GET_ROUTES}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

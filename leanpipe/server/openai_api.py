@@ -3,6 +3,7 @@
 
   POST /v1/embeddings  {input: str | [str], model, encoding_format: "float" | "base64", dimensions?, user?}
   -> {object: "list", data: [{object: "embedding", index, embedding}], model, usage: {prompt_tokens, total_tokens}}
+  GET /v1/models       -> {object: "list", data: [{id, object: "model", created, owned_by}]}
 
 The vectors are the sentence-embeddings task's, L2-normalized as OpenAI's are. `model` is accepted
 whatever it names (the server runs one model) and answered with the served model's id; base64 is the
@@ -63,4 +64,11 @@ def error_response(status: int, message: str) -> Response:
     return Response(json.dumps(body), status_code=status, media_type="application/json", headers=error_headers(status))
 
 
+def models(service: Service) -> dict[str, Any]:
+    """GET /v1/models: the one served model, as OpenAI lists models (`client.models.list()`)."""
+    return {"object": "list", "data": [{"id": str(service.model.name_or_path), "object": "model", "created": 0,
+                                        "owned_by": "leanpipe"}]}
+
+
 ROUTES = {ROUTE: embeddings}
+GET_ROUTES = {"/v1/models": models}

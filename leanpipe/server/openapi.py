@@ -76,6 +76,7 @@ def document(task: str) -> dict[str, Any]:
                      usage=_obj(["prompt_tokens", "total_tokens"], prompt_tokens={"type": "integer"},
                                 total_tokens={"type": "integer"})),
                 {"input": ["What is Deep Learning?"], "model": "any", "encoding_format": "float"}),
+            "/v1/models": _get("the served model, as OpenAI lists models"),
             "/info": _get("the model, its task and the server's limits"),
             "/health": _get("200 while the batcher runs, 503 otherwise"),
             "/metrics": _get("Prometheus metrics", "text/plain"),
