@@ -5,7 +5,8 @@
   -> {object: "list", data: [{object: "embedding", index, embedding}], model, usage: {prompt_tokens, total_tokens}}
   GET /v1/models       -> {object: "list", data: [{id, object: "model", created, owned_by}]}
 
-The vectors are the sentence-embeddings task's, L2-normalized as OpenAI's are. `model` is accepted
+The vectors are the sentence-embeddings task's, L2-normalized as OpenAI's are; `dimensions` keeps the
+first n numbers and normalizes again, as OpenAI shortens embeddings. `model` is accepted
 whatever it names (the server runs one model) and answered with the served model's id; base64 is the
 float32 little-endian bytes, which OpenAI's Python client asks for by default and decodes itself.
 """
@@ -39,15 +40,25 @@ async def embeddings(service: Service, body: dict[str, Any]) -> dict[str, Any]:
     truncate = service.settings.auto_truncate
     vectors = await service.infer("sentence-embeddings", items, {"normalize": True, "truncation": truncate}, ROUTE)
     size = len(vectors[0])
-    if dimensions is not None and dimensions != size:
-        raise HTTPError(422, f"dimensions={dimensions} is not supported: {service.model.name_or_path} gives {size} "
-                             f"numbers per text; leave dimensions out")
+    if dimensions is not None:
+        if not 0 < dimensions <= size:
+            raise HTTPError(422, f"dimensions={dimensions} must be between 1 and {size}, the numbers per text of "
+                                 f"{service.model.name_or_path}")
+        vectors = [shorten(v, dimensions) for v in vectors]
     task = service.pipeline_for("sentence-embeddings", ROUTE).task
     encodings = await run_in_threadpool(task.tokenize, items, truncate)
     tokens = sum(len(e.ids) for e in encodings)
     data = [{"object": "embedding", "index": i, "embedding": _encode(v, encoding)} for i, v in enumerate(vectors)]
     return {"object": "list", "data": data, "model": str(service.model.name_or_path),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def shorten(vector: list[float], dimensions: int) -> list[float]:
+    """OpenAI's `dimensions`: the first `dimensions` numbers, scaled back to unit length (as for
+    Matryoshka-trained models; for others the shortened vector is still a unit vector, only less exact)."""
+    head = np.asarray(vector[:dimensions], dtype=np.float64)
+    norm = float(np.linalg.norm(head))
+    return (head / norm if norm > 0 else head).astype(np.float32).tolist()
 
 
 def _encode(vector: list[float], encoding: str) -> list[float] | str:
