@@ -83,18 +83,23 @@ def roberta_backend(
     add_prefix_space (default False) and trim_offsets (default True) come from tokenizer_config.json
     and drive both the pre-tokenizer and RobertaProcessing, as in RobertaTokenizer.__init__.
     """
-    add_prefix_space = bool(init.pop("add_prefix_space", False))
     trim_offsets = bool(init.pop("trim_offsets", True))
+    backend, specials, add_prefix_space, cls, sep = registered_bpe(files, init, added, ROBERTA_DEFAULT_TOKENS)
+    backend.post_processor = processors.RobertaProcessing(sep=sep, cls=cls, trim_offsets=trim_offsets,
+                                                          add_prefix_space=add_prefix_space)
+    return backend, specials
+
+
+def registered_bpe(files: F.TokenizerFiles, init: dict[str, Any], added: dict[int, AddedToken], defaults: dict[str, str]):
+    """The byte-level BPE backend (add_prefix_space from `init`, default False) with its special tokens
+    registered -> (backend, specials, add_prefix_space, (cls, id), (sep, id)), for the post-processor."""
+    add_prefix_space = bool(init.pop("add_prefix_space", False))
     backend = build_bpe_backend(*read_bpe(files), add_prefix_space=add_prefix_space)
-    specials = collect_special_tokens(init, defaults=ROBERTA_DEFAULT_TOKENS)
+    specials = collect_special_tokens(init, defaults=defaults)
     prefer_declared(specials, added)
     register_tokens(backend, added, specials)
     cls, sep = (str(specials.named.get(n)) for n in ("cls_token", "sep_token"))
-    backend.post_processor = processors.RobertaProcessing(
-        sep=(sep, _token_id(backend, sep, files)), cls=(cls, _token_id(backend, cls, files)),
-        trim_offsets=trim_offsets, add_prefix_space=add_prefix_space,
-    )
-    return backend, specials
+    return backend, specials, add_prefix_space, (cls, _token_id(backend, cls, files)), (sep, _token_id(backend, sep, files))
 
 
 def _token_id(backend: Tokenizer, token: str, files: F.TokenizerFiles) -> int:
@@ -120,15 +125,8 @@ def deberta_backend(
     False) with [CLS] / [SEP] specials and the template `[CLS] A [SEP]`, `[CLS] A [SEP] [SEP] B [SEP]`,
     every token typed 0 (5.2's own template). Its mask_token setter's lstrip=True reaches only the
     attribute, not the backend: there [MASK] leaves the space before it alone, in both libraries."""
-    add_prefix_space = bool(init.pop("add_prefix_space", False))
-    backend = build_bpe_backend(*read_bpe(files), add_prefix_space=add_prefix_space)
-    specials = collect_special_tokens(init, defaults=DEBERTA_DEFAULT_TOKENS)
-    prefer_declared(specials, added)
-    register_tokens(backend, added, specials)
-    cls, sep = (str(specials.named.get(n)) for n in ("cls_token", "sep_token"))
+    backend, specials, _, (cls, cls_id), (sep, sep_id) = registered_bpe(files, init, added, DEBERTA_DEFAULT_TOKENS)
     backend.post_processor = processors.TemplateProcessing(
-        single=[cls, "$A", sep], pair=[cls, "$A", sep, sep, "$B", sep],
-        special_tokens=[(cls, _token_id(backend, cls, files)), (sep, _token_id(backend, sep, files))],
-    )
+        single=[cls, "$A", sep], pair=[cls, "$A", sep, sep, "$B", sep], special_tokens=[(cls, cls_id), (sep, sep_id)])
     init.pop("errors", None)  # byte decoding errors: the ByteLevel decoder always replaces
     return backend, specials
