@@ -193,12 +193,12 @@ def pipeline(
     options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
     with hub_options(options):
         return _build(task, model, tokenizer, revision=revision, batch_size=batch_size, engine=engine,
-                      num_threads=num_threads, quantize=quantize, device=device, options=options,
-                      model_kwargs=model_kwargs, params=params)
+                      num_threads=num_threads, quantize=quantize, options=options, model_kwargs=model_kwargs,
+                      params=params)
 
 
 def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch_size: int | None, engine: str,
-           num_threads: int | None, quantize: str | None, device: Any, options: dict[str, Any],
+           num_threads: int | None, quantize: str | None, options: dict[str, Any],
            model_kwargs: dict[str, Any], params: dict[str, Any]) -> Pipeline:
     from .models import PreTrainedModel, load_model
     from .tokenization import AutoTokenizer

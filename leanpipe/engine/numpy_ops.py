@@ -9,19 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
+from .recording import Recording
 
 _NEG = np.float32(np.finfo(np.float32).min)  # additive mask for padded keys, as transformers uses
 
 
-class NumpyOps:
+class NumpyOps(Recording):
     """Each op computes its result now. `feeds` holds the input arrays by name."""
 
     def __init__(self, feeds: dict[str, np.ndarray], *, records_hidden: bool = False, records_attentions: bool = False) -> None:
         self.feeds = feeds
         self.outputs: dict[str, np.ndarray] = {}
-        self.records_hidden = records_hidden
-        self.records_attentions = records_attentions  # each attention's probabilities -> outputs attentions.0, .1, ...
-        self._hidden_count = self._attention_count = 0
+        self._start_recording(records_hidden=records_hidden, records_attentions=records_attentions)
 
     def input(self, name: str) -> np.ndarray:
         return self.feeds[name]
@@ -106,24 +105,6 @@ class NumpyOps:
 
     def output(self, name: str, x: np.ndarray) -> None:
         self.outputs[name] = x
-
-    @property
-    def keeps_every_row(self) -> bool:
-        """Recorded hidden states and attentions hold every token of every layer: no first-row-only last layer."""
-        return self.records_hidden or self.records_attentions
-
-    def _record_probs(self, probs: np.ndarray) -> np.ndarray:
-        """One more of transformers' `attentions` (B, N, T, T), when recording."""
-        if self.records_attentions:
-            self.output(f"attentions.{self._attention_count}", probs)
-            self._attention_count += 1
-        return probs
-
-    def hidden(self, x: np.ndarray) -> None:
-        """One more of transformers' `hidden_states` (the embeddings' output, then each layer's), when recording."""
-        if self.records_hidden:
-            self.output(f"hidden_states.{self._hidden_count}", x)
-            self._hidden_count += 1
 
     def position_ids_from_mask(self, ids: np.ndarray, pad_id: int) -> np.ndarray:
         """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads.

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..weights.safetensors import file_region
 from . import onnx_proto as proto
+from .recording import Recording
 
 OPSET = 17  # LayerNormalization is standard from 17
 _NEG = float(np.finfo(np.float32).min)
@@ -21,16 +22,14 @@ _EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
 IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by reference
 
 
-class OnnxOps:
+class OnnxOps(Recording):
     """Builds a graph; `model()` returns the finished ModelProto, serialized (onnx_proto writes it)."""
 
     def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False, records_attentions: bool = False) -> None:
         # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
         self.for_quantization = for_quantization
-        self.records_hidden = records_hidden  # `hidden(x)` makes graph outputs hidden_states.0, .1, ...
-        # every attention's probabilities become graph outputs attentions.0, .1, ... (unfused kernels then)
-        self.records_attentions = records_attentions
-        self._hidden_count = self._attention_count = 0
+        # hidden states and attention probabilities as graph outputs (attention runs unfused then)
+        self._start_recording(records_hidden=records_hidden, records_attentions=records_attentions)
         # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
         self.nodes: list[bytes] = []
         self.initializers: list[bytes] = []
@@ -188,7 +187,8 @@ class OnnxOps:
 
     def down_projection(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
         """x @ w.T (+ b) for an FFN's down-projection (in > out) that no norm follows (ModernBERT's
-        gated MLP `Wo`): under int8 its post-activation input is quantized per token, as in dense_add_norm."""
+        gated MLP `Wo`, and the one inside dense_add_norm): under int8 its post-activation input is
+        quantized per token (_int8_rows)."""
         return self._int8_rows(x, w, b) if self.for_quantization else self._gemm(x, w, b)
 
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
@@ -197,8 +197,8 @@ class OnnxOps:
         Not com.microsoft SkipLayerNormalization: its CPU kernel (onnxruntime 1.32) takes 4x the time
         of Add + LayerNormalization on (768, 384) (0.93 vs 0.22 ms), so the engine also turns off the
         optimizer pass that would fuse them back (onnx_engine.DISABLED_OPTIMIZERS)."""
-        wide = self.for_quantization and w.shape[1] > w.shape[0]  # an FFN down-projection
-        summed = self.add(self._int8_rows(x, w, b) if wide else self._gemm(x, w, b), residual)
+        wide = w.shape[1] > w.shape[0]  # an FFN down-projection
+        summed = self.add(self.down_projection(x, w, b) if wide else self._gemm(x, w, b), residual)
         return self.layer_norm(summed, gamma, beta, eps)
 
     def layer_norm(self, x: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
@@ -296,24 +296,6 @@ class OnnxOps:
     def output(self, name: str, x: str) -> None:
         self.nodes.append(proto.node("Identity", [x], [name]))
         self.outputs.append(proto.value_info(name, proto.FLOAT, None))  # any shape
-
-    @property
-    def keeps_every_row(self) -> bool:
-        """Recorded hidden states and attentions hold every token of every layer: no first-row-only last layer."""
-        return self.records_hidden or self.records_attentions
-
-    def _record_probs(self, probs: str) -> str:
-        """One more of transformers' `attentions` (B, N, T, T), when recording."""
-        if self.records_attentions:
-            self.output(f"attentions.{self._attention_count}", probs)
-            self._attention_count += 1
-        return probs
-
-    def hidden(self, x: str) -> None:
-        """One more of transformers' `hidden_states` (the embeddings' output, then each layer's), when recording."""
-        if self.records_hidden:
-            self.output(f"hidden_states.{self._hidden_count}", x)
-            self._hidden_count += 1
 
     def position_ids_from_mask(self, ids: str, pad_id: int) -> str:
         """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads (see NumpyOps)."""
