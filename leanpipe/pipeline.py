@@ -29,23 +29,27 @@ CHUNK = 4096  # inputs tokenized and sorted together; bounds memory on long stre
 
 
 class Pipeline:
-    """Runs one task: `pipe(inputs, **params)`; `pipe.stream(iterable)` yields results lazily."""
+    """Runs one task: `pipe(inputs, **params)`; `pipe.stream(iterable)` yields results lazily.
 
-    def __init__(self, task: Task, *, batch_size: int | None = None, **params: Any) -> None:
-        self.task, self.model, self.tokenizer = task, task.model, task.tokenizer
+    `pipe.task` is the task's name as the caller gave it ("sentiment-analysis"), as in transformers;
+    `pipe.runner` is leanpipe's task object (its parameters, preprocessing and postprocessing)."""
+
+    def __init__(self, task: Task, *, batch_size: int | None = None, task_name: str | None = None, **params: Any) -> None:
+        self.runner, self.model, self.tokenizer = task, task.model, task.tokenizer
+        self.task: str = task_name or task.name
         self.batch_size = batch_size
         self.params = self._check_params(params)
 
     def _check_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(params) - set(self.task.parameters)
-        for name in sorted(unknown & set(self.task.removed_parameters)):
-            raise InputError(f"{name}: {self.task.removed_parameters[name]}")
+        unknown = set(params) - set(self.runner.parameters)
+        for name in sorted(unknown & set(self.runner.removed_parameters)):
+            raise InputError(f"{name}: {self.runner.removed_parameters[name]}")
         if unknown:
             raise TypeError(
-                f"{self.task.name} does not take {sorted(unknown)}; its parameters are {sorted(self.task.parameters)} "
+                f"{self.runner.name} does not take {sorted(unknown)}; its parameters are {sorted(self.runner.parameters)} "
                 f"(and batch_size)"
             )
-        self.task.check_params(params)
+        self.runner.check_params(params)
         return params
 
     def __call__(self, inputs: Any = None, *args: Any, batch_size: int | None = None, num_workers: int | None = None,
@@ -53,20 +57,20 @@ class Pipeline:
         """`num_workers` (transformers' DataLoader workers) is accepted and changes nothing: the tokenizer
         and the engine run on their own threads."""
         if args:  # e.g. zero-shot's pipe(text, candidate_labels)
-            inputs = self.task.gather_args(inputs, args, params)
-        inputs = self.task.gather_inputs(inputs, params)
+            inputs = self.runner.gather_args(inputs, args, params)
+        inputs = self.runner.gather_inputs(inputs, params)
         call_params = self._check_params(params)
-        merged = {**self.task.parameters, **self.params, **call_params}
+        merged = {**self.runner.parameters, **self.params, **call_params}
         if isinstance(inputs, types.GeneratorType):  # transformers 5.2 reads a generator into a list
             inputs = list(inputs)
-        items, single = self.task.normalize(inputs)
+        items, single = self.runner.normalize(inputs)
         results = list(self._results(items, merged, batch_size or self.batch_size))
-        return self.task.finish(results, inputs, single, call_params)
+        return self.runner.finish(results, inputs, single, call_params)
 
     def stream(self, inputs: Iterable[Any], *, batch_size: int | None = None, num_workers: int | None = None,
                **params: Any) -> Iterator[Any]:
         """Results one by one in input order, reading `inputs` lazily (for files larger than memory)."""
-        merged = {**self.task.parameters, **self.params, **self._check_params(params)}
+        merged = {**self.runner.parameters, **self.params, **self._check_params(params)}
         return self._results(inputs, merged, batch_size or self.batch_size)
 
     def answers(self, inputs: Iterable[Any], **params: Any) -> Iterator[Any]:
@@ -79,7 +83,7 @@ class Pipeline:
 
         def items() -> Iterator[Any]:
             for x in inputs:
-                parts, single = self.task.normalize(x)
+                parts, single = self.runner.normalize(x)
                 pending.append((x, len(parts), single))
                 yield from parts
 
@@ -93,7 +97,7 @@ class Pipeline:
 
     def _finish_one(self, entry: tuple[Any, int, bool], done: collections.deque, params: dict[str, Any]) -> Any:
         x, n, single = entry
-        return self.task.finish([done.popleft() for _ in range(n)], x, single, params)
+        return self.runner.finish([done.popleft() for _ in range(n)], x, single, params)
 
     def _results(self, inputs: Iterable[Any], params: dict[str, Any], batch_size: int | None) -> Iterator[Any]:
         iterator = iter(inputs)
@@ -101,7 +105,7 @@ class Pipeline:
             yield from self._run_chunk(chunk, params, batch_size or batching.DEFAULT_BATCH_SIZE)
 
     def _run_chunk(self, chunk: list[Any], params: dict[str, Any], batch_size: int) -> list[Any]:
-        samples = self.task.encode(chunk, params)
+        samples = self.runner.encode(chunk, params)
         rows = [(sample, enc) for sample in samples for enc in sample.chunks]  # every model row, in order
         outputs: list[dict[str, np.ndarray] | None] = [None] * len(rows)
         pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
@@ -116,11 +120,11 @@ class Pipeline:
             result = self.model.forward(feeds)
             for r, i in enumerate(batch):
                 n = len(rows[i][1])
-                outputs[i] = {k: v[r, :n] if k in self.task.token_outputs else v[r] for k, v in result.items()}
+                outputs[i] = {k: v[r, :n] if k in self.runner.token_outputs else v[r] for k, v in result.items()}
         for (sample, _), out in zip(rows, outputs):
             sample.outputs.append(out)
         with gc_paused():
-            return [self.task.postprocess(sample, params) for sample in samples]
+            return [self.runner.postprocess(sample, params) for sample in samples]
 
     def save_pretrained(self, save_directory: str | os.PathLike, **_options: Any) -> None:
         """As transformers' Pipeline.save_pretrained: the model (config.json, model.safetensors) and
@@ -142,7 +146,7 @@ class Pipeline:
                 shutil.copyfile(source, target)
 
     def __repr__(self) -> str:
-        return f"Pipeline(task={self.task.name!r}, model={self.model.name_or_path!r})"
+        return f"Pipeline(task={self.task!r}, model={self.model.name_or_path!r})"
 
 
 @contextlib.contextmanager
@@ -222,7 +226,7 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     if isinstance(tokenizer, (str, os.PathLike)):
         tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None, **options)
     check_vocabulary(tokenizer, loaded)
-    return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, **params)
+    return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
 
 
 def check_vocabulary(tokenizer: Any, model: Any) -> None:

@@ -91,7 +91,7 @@ def test_download_arguments_as_transformers_takes_them(hub_cache, tmp_path, chec
     assert len(pipe.model([[101, 7592, 102]], output_hidden_states=True).hidden_states) == 3  # re-reads from that cache
     pipe.save_pretrained(tmp_path / "saved")
     embedder = pipeline("sentence-embeddings", model="leanpipe-test/sentences", model_kwargs={"cache_dir": str(other)})
-    assert embedder.task.sentence_config.normalize and embedder.task.sentence_config.max_seq_length == 256
+    assert embedder.runner.sentence_config.normalize and embedder.runner.sentence_config.max_seq_length == 256
     embedder.save_pretrained(tmp_path / "saved-sentences")
     assert (tmp_path / "saved-sentences" / "modules.json").is_file()
     with pytest.raises(CheckpointError, match=r"cache .*cache.* and local_files_only=True is set"):

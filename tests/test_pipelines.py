@@ -91,6 +91,9 @@ def test_init_time_parameters_and_batching(checkpoints):
     for batch_size in (1, 3, 32):
         ours = pipeline("sentiment-analysis", model=folder, top_k=None, batch_size=batch_size)
         same(ours(TEXTS), expected, f"batch_size={batch_size}")
+    # pipe.task is the name the caller gave, as transformers keeps it (not the canonical name)
+    assert ours.task == transformers.pipeline("sentiment-analysis", model=str(folder)).task == "sentiment-analysis"
+    assert pipeline("text-classification", model=folder).task == "text-classification"
     same(pipeline("text-classification", model=folder)(TEXTS, batch_size=2), transformers.pipeline(
         "text-classification", model=str(folder))(TEXTS))
 

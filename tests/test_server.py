@@ -221,7 +221,7 @@ def test_openai_client_embeddings(servers, models):
             vectors = np.array([d.embedding for d in got.data], dtype=np.float64)
         diff = float(np.abs(vectors - expected).max())
         assert diff <= ATOL, f"{encoding}: max abs difference {diff:.3g}"
-    tokens = sum(len(e.ids) for e in emb.task.tokenize(TEXTS, True))
+    tokens = sum(len(e.ids) for e in emb.runner.tokenize(TEXTS, True))
     assert got.usage.prompt_tokens == got.usage.total_tokens == tokens
     one = client.embeddings.create(model="m", input=TEXTS[0])
     assert len(one.data) == 1 and abs(np.linalg.norm(one.data[0].embedding) - 1) < 1e-5

@@ -101,8 +101,8 @@ def test_normalize_and_tensors(embedder, reference):
 
 
 def test_truncation(embedder):
-    assert embedder.task.sentence_config.max_seq_length == 256
-    assert embedder.task.tokenize([LONG], True)[0].ids.__len__() == 256
+    assert embedder.runner.sentence_config.max_seq_length == 256
+    assert embedder.runner.tokenize([LONG], True)[0].ids.__len__() == 256
     with pytest.raises(InputError, match="truncation=True"):
         embedder([LONG], truncation=False)
     with pytest.raises(TypeError, match="does not take"):
@@ -134,7 +134,7 @@ def test_plain_checkpoint_is_mean_pooled(minilm, tmp_path):
     # no modules.json: sentence-transformers adds mean pooling, no Normalize, the tokenizer's 512 limit
     folder = variant(minilm, tmp_path / "plain", modules=False)
     ours = pipeline("sentence-embeddings", model=folder)
-    assert ours.task.sentence_config == SentenceConfig() and ours.task.max_length() == 512
+    assert ours.runner.sentence_config == SentenceConfig() and ours.runner.max_length() == 512
     assert_same_vectors(ours.encode(SHORT), st_encode(folder, SHORT), "plain")
 
 
@@ -143,7 +143,7 @@ def test_default_prompt(minilm, tmp_path):
     folder = variant(minilm, tmp_path / "prompted", pooling={"pooling_mode": "mean"}, normalize=True,
                      extra={"config_sentence_transformers.json": prompts})
     ours = pipeline("sentence-embeddings", model=folder)
-    assert ours.task.sentence_config.prompt == "query: "
+    assert ours.runner.sentence_config.prompt == "query: "
     assert_same_vectors(ours.encode(SHORT), st_encode(folder, SHORT), "default prompt")
 
 
@@ -160,8 +160,8 @@ def test_pipeline_save_pretrained_keeps_the_sentence_modules(minilm, tmp_path):
                  "modules.json", "sentence_bert_config.json", "tokenizer.json"):
         assert name in names, f"{name} not saved; saved {names}"
     saved = pipeline("sentence-embeddings", model=tmp_path / "saved")
-    assert saved.task.sentence_config == pipe.task.sentence_config
-    assert saved.task.sentence_config.modes == ("cls",) and saved.task.sentence_config.normalize
+    assert saved.runner.sentence_config == pipe.runner.sentence_config
+    assert saved.runner.sentence_config.modes == ("cls",) and saved.runner.sentence_config.normalize
     assert np.array_equal(saved.encode(SHORT), pipe.encode(SHORT))
     assert_same_vectors(saved.encode(SHORT), st_encode(source, SHORT), "saved vs sentence-transformers on the source")
     assert_same_vectors(saved.encode(SHORT), st_encode(tmp_path / "saved", SHORT), "saved, both libraries")

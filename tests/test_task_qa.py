@@ -107,7 +107,7 @@ def test_long_context_windows(pipes):
     """Windows overlap by doc_stride tokens and reach the last token of the context, as transformers cuts them."""
     ours, theirs = pipes["bert-qa"]
     question = "Where is the treasure?"
-    [sample] = ours.task.encode([{"question": question, "context": LONG}], {**ours.task.parameters, **SMALL_WINDOWS})
+    [sample] = ours.runner.encode([{"question": question, "context": LONG}], {**ours.runner.parameters, **SMALL_WINDOWS})
     expected = theirs.tokenizer(question, LONG, truncation="only_second", max_length=64, stride=16,
                                 return_overflowing_tokens=True, return_offsets_mapping=True)
     assert len(sample.chunks) == len(expected["input_ids"]) > 40
@@ -122,8 +122,8 @@ def test_answer_at_the_very_end(pipes):
     import numpy as np
 
     ours, _ = pipes["bert-qa"]
-    params = {**ours.task.parameters, **SMALL_WINDOWS}
-    [sample] = ours.task.encode([{"question": "Where is the treasure?", "context": LONG}], params)
+    params = {**ours.runner.parameters, **SMALL_WINDOWS}
+    [sample] = ours.runner.encode([{"question": "Where is the treasure?", "context": LONG}], params)
     first = LONG.rindex("Valparaíso")
     for i, window in enumerate(sample.chunks):
         start, end = np.zeros(len(window), np.float32), np.zeros(len(window), np.float32)  # (T,)
@@ -131,7 +131,7 @@ def test_answer_at_the_very_end(pipes):
             start[[t for t, (a, _) in enumerate(window.offsets) if a == first and window.sequence_ids[t] == 1]] = 20.0
             end[len(window) - 2] = 20.0  # the last context token, before [SEP]
         sample.outputs.append({"start_logits": start, "end_logits": end})
-    answer = ours.task.postprocess(sample, params)
+    answer = ours.runner.postprocess(sample, params)
     assert (answer["answer"], answer["start"], answer["end"]) == ("Valparaíso", first, len(LONG))
     assert answer["score"] > 0.99
 

@@ -143,7 +143,7 @@ def test_hypothesis_longer_than_the_limit(folders, tmp_path):
     labels = ["sports", "a label long enough that its hypothesis does not fit in sixteen tokens at all"]
     premise = "A premise of several words that gets truncated to make room for the hypothesis."
     same(ours([premise, "short"], candidate_labels=labels), theirs([premise, "short"], candidate_labels=labels))
-    encodings = ours.task.encode([premise], {**ours.task.parameters, "candidate_labels": labels})[0].chunks
+    encodings = ours.runner.encode([premise], {**ours.runner.parameters, "candidate_labels": labels})[0].chunks
     assert [len(e) for e in encodings][0] == 16 and len(encodings[1]) > 16  # truncated; left whole
 
 

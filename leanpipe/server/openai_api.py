@@ -45,7 +45,7 @@ async def embeddings(service: Service, body: dict[str, Any]) -> dict[str, Any]:
             raise HTTPError(422, f"dimensions={dimensions} must be between 1 and {size}, the numbers per text of "
                                  f"{service.model.name_or_path}")
         vectors = [shorten(v, dimensions) for v in vectors]
-    task = service.pipeline_for("sentence-embeddings", ROUTE).task
+    task = service.pipeline_for("sentence-embeddings", ROUTE).runner
     encodings = await run_in_threadpool(task.tokenize, items, truncate)
     tokens = sum(len(e.ids) for e in encodings)
     data = [{"object": "embedding", "index": i, "embedding": _encode(v, encoding)} for i, v in enumerate(vectors)]

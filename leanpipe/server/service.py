@@ -25,7 +25,7 @@ from .settings import Settings
 class Service:
     def __init__(self, pipe: Pipeline, settings: Settings | None = None) -> None:
         self.pipe, self.settings = pipe, settings or Settings()
-        self.task: str = pipe.task.name
+        self.task: str = pipe.runner.name
         self.model, self.tokenizer = pipe.model, pipe.tokenizer
         self._pipelines: dict[str, Pipeline] = {self.task: pipe}
         self._lock = threading.Lock()
@@ -66,14 +66,14 @@ class Service:
     async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:
         """What `pipe(inputs, **params)` returns, computed by the batcher together with other requests."""
         pipe = self.pipeline_for(task, route)
-        unknown = sorted(set(params) - set(pipe.task.parameters))
+        unknown = sorted(set(params) - set(pipe.runner.parameters))
         if unknown:
-            raise HTTPError(422, f"{pipe.task.name} does not take parameters {unknown}; it takes {sorted(pipe.task.parameters)}")
+            raise HTTPError(422, f"{pipe.runner.name} does not take parameters {unknown}; it takes {sorted(pipe.runner.parameters)}")
         size = count_inputs(inputs)
         if size > self.settings.max_client_batch_size:
             raise HTTPError(413, f"batch size {size} > maximum allowed batch size {self.settings.max_client_batch_size}")
         try:
-            future = self.batcher.submit(pipe.task.name, params, inputs, tokens=estimate_tokens(inputs), size=size)
+            future = self.batcher.submit(pipe.runner.name, params, inputs, tokens=estimate_tokens(inputs), size=size)
         except Overloaded as exc:
             raise HTTPError(429, f"model is overloaded: {exc}") from None
         except ShuttingDown as exc:

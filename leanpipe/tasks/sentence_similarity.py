@@ -79,7 +79,7 @@ class SentenceEmbeddingPipeline(Pipeline):
         extra = {"normalize": True} if normalize_embeddings else {}  # else the pipeline's own setting
         vectors = self(texts, batch_size=batch_size, return_tensors=True, **extra)
         if not vectors:
-            width = len(self.task.sentence_config.modes) * self.model.config.hidden_size
+            width = len(self.runner.sentence_config.modes) * self.model.config.hidden_size
             return np.zeros((0, width), dtype=np.float32)
         matrix = np.stack(vectors).astype(np.float32, copy=False)  # (N, H)
         return matrix[0] if single else matrix
