@@ -130,14 +130,14 @@ class PretrainedConfig:
     ) -> "PretrainedConfig":
         """Read config.json from a folder or a hub repo id; keyword arguments override its keys, except
         transformers' download arguments (cache_dir, token, local_files_only, force_download)."""
+        from .placement import remote_code
+
         options = hub.take_hub_options(kwargs)
-        if kwargs.pop("trust_remote_code", None):
-            raise ConfigError(
-                "trust_remote_code=True is not supported: leanpipe never runs code shipped with a checkpoint; "
-                f"it loads the architectures {supported_model_types()} from their weights and JSON files only"
-            )
+        trust_remote_code = kwargs.pop("trust_remote_code", None)
         with hub.hub_options(options):
             data = read_config_dict(name_or_path, revision=revision)
+        if refusal := remote_code(data.get("auto_map"), trust_remote_code, name_or_path, "config.json"):
+            raise ConfigError(refusal)
         config_cls = cls if cls.model_type else config_class_for(data, source=name_or_path)
         if cls.model_type and data.get("model_type") not in (None, cls.model_type):
             raise ConfigError(

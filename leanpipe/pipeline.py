@@ -187,23 +187,25 @@ def pipeline(
     `model_kwargs`' download arguments (cache_dir, local_files_only, force_download) apply to the
     model's and the tokenizer's files; its other keys go to the model's config, as in transformers.
     transformers' use_fast, dtype (torch_dtype), device_map and trust_remote_code are taken as far as
-    they fit a CPU float32 engine that runs no checkpoint code, refused with the fix otherwise."""
+    they fit a CPU float32 engine that runs no checkpoint code (trust_remote_code=True is refused only
+    for a checkpoint that ships code), refused with the fix otherwise."""
     from .hub import hub_options, take_hub_options
 
     params.pop("torch_dtype", None)  # as dtype: leanpipe computes in float32 (fp16 / bf16 checkpoints are widened)
     params.pop("num_workers", None)  # DataLoader workers: the tokenizer and the engine have their own threads
-    check_placement(device, device_map, trust_remote_code)
+    check_placement(device, device_map)
     model_kwargs = dict(model_kwargs or {})
     options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
+    trust = {} if trust_remote_code is None else {"trust_remote_code": trust_remote_code}
     with hub_options(options):
         return _build(task, model, tokenizer, revision=revision, batch_size=batch_size, engine=engine,
                       num_threads=num_threads, quantize=quantize, options=options, model_kwargs=model_kwargs,
-                      params=params)
+                      trust=trust, params=params)
 
 
 def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch_size: int | None, engine: str,
            num_threads: int | None, quantize: str | None, options: dict[str, Any],
-           model_kwargs: dict[str, Any], params: dict[str, Any]) -> Pipeline:
+           model_kwargs: dict[str, Any], trust: dict[str, Any], params: dict[str, Any]) -> Pipeline:
     from .models import PreTrainedModel, load_model
     from .tokenization import AutoTokenizer
 
@@ -214,7 +216,7 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
         model, revision = cls.default_model
     if isinstance(model, (str, os.PathLike)):
         loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads, quantize=quantize,
-                            **options, **model_kwargs)
+                            **options, **trust, **model_kwargs)
     elif isinstance(model, PreTrainedModel):
         loaded = model
     else:
@@ -224,7 +226,8 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     if tokenizer is None:
         tokenizer = loaded.name_or_path
     if isinstance(tokenizer, (str, os.PathLike)):
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None, **options)
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None, **options,
+                                                  **trust)
     check_vocabulary(tokenizer, loaded)
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
 

@@ -12,25 +12,40 @@ from .errors import InputError
 LOADER_NO_OPS = ("low_cpu_mem_usage", "attn_implementation", "use_safetensors", "_fast_init")
 
 
-def check_placement(device: Any, device_map: Any, trust_remote_code: bool | None) -> None:
+def check_placement(device: Any, device_map: Any) -> None:
     """pipeline()'s torch placement arguments, as far as a CPU engine honours them: device None / -1 /
-    "cpu" / torch.device("cpu"); device_map None / "cpu" / "auto" / {...: "cpu"}; trust_remote_code
-    not True. InputError with the fix otherwise. (dtype / torch_dtype are accepted: leanpipe computes
-    in float32 whatever they say, as it loads fp16 / bf16 checkpoints.)"""
+    "cpu" / torch.device("cpu"); device_map None / "cpu" / "auto" / {...: "cpu"}. InputError with
+    the fix otherwise. (dtype / torch_dtype are accepted: leanpipe computes in float32 whatever they
+    say, as it loads fp16 / bf16 checkpoints.)"""
     if device is not None and device != -1 and str(device) != "cpu":
         raise InputError(f"device={device!r}: leanpipe runs on the CPU; leave device unset")
     places = device_map.values() if isinstance(device_map, dict) else [device_map]
     if not all(place in (None, "cpu", "auto", -1) or str(place) == "cpu" for place in places):
         raise InputError(f"device_map={device_map!r}: leanpipe runs on the CPU; leave device_map unset")
-    if trust_remote_code:
-        raise InputError("trust_remote_code=True is not supported: leanpipe never runs code shipped with a checkpoint; "
-                         "leave it unset")
+
+
+def remote_code(auto_map: Any, trust_remote_code: bool | None, source: Any, file: str) -> str | None:
+    """What is wrong with trust_remote_code for a checkpoint whose `file` has this `auto_map`, or None.
+
+    As in transformers, trust_remote_code=True only matters when the checkpoint ships code (an
+    auto_map): without one it loads transformers' own architecture, and so does leanpipe. With one,
+    True asks to run that code, which leanpipe never does; unset, transformers runs its own code for
+    the model_type, and so does leanpipe."""
+    if not trust_remote_code or not auto_map:
+        return None
+    from .config import supported_model_types
+
+    shipped = sorted(map(str, auto_map.values())) if isinstance(auto_map, dict) else auto_map
+    return (f"{source} ships its own code ({file}'s auto_map: {shipped}) and trust_remote_code=True asks to run it; "
+            f"leanpipe never runs code shipped with a checkpoint. Leave trust_remote_code unset to load it as its "
+            f"model_type with the standard architecture (as transformers does then; the shipped code may compute "
+            f"something else), or use transformers. leanpipe runs {supported_model_types()}")
 
 
 def take_loader_options(kwargs: dict[str, Any]) -> None:
     """Pop from_pretrained's loading arguments out of `kwargs` (they are not config keys), checking
     device_map: `take_loader_options({"device_map": "auto", "num_labels": 3})` leaves {"num_labels": 3}."""
-    check_placement(None, kwargs.pop("device_map", None), None)
+    check_placement(None, kwargs.pop("device_map", None))
     for name in LOADER_NO_OPS:
         kwargs.pop(name, None)
     if kwargs.get("output_loading_info"):

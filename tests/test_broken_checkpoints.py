@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
+import transformers
 
 CASE_SECONDS = 30  # a load that takes longer counts as a hang
 
@@ -371,11 +372,32 @@ def test_every_tiny_checkpoint_still_loads_without_refusals(checkpoints):
             load_model(folder, head, engine=engine, num_threads=1)
 
 
-def test_trust_remote_code_is_refused(checkpoints):
-    from leanpipe import AutoConfig, AutoModel
-    from leanpipe.errors import ConfigError
+def test_trust_remote_code_is_refused_only_for_shipped_code(checkpoints, tmp_path):
+    """As in transformers, trust_remote_code=True changes nothing for a checkpoint without code of its
+    own; for one whose config.json (or tokenizer_config.json) has an auto_map it asks to run that code,
+    which leanpipe refuses, naming the fix; unset, both libraries load the standard architecture."""
+    from leanpipe import AutoConfig, AutoModel, AutoTokenizer, pipeline
+    from leanpipe.errors import ConfigError, TokenizerError
 
-    for load in (AutoConfig.from_pretrained, AutoModel.from_pretrained):
-        with pytest.raises(ConfigError, match="never runs code shipped with a checkpoint"):
-            load(checkpoints["bert-cls"], trust_remote_code=True)
-    assert AutoConfig.from_pretrained(checkpoints["bert-cls"], trust_remote_code=False).model_type == "bert"
+    plain = checkpoints["bert-cls"]
+    assert AutoConfig.from_pretrained(plain, trust_remote_code=True).model_type == "bert"
+    assert transformers.AutoConfig.from_pretrained(str(plain), trust_remote_code=True).model_type == "bert"
+    assert AutoTokenizer.from_pretrained(plain, trust_remote_code=True)("hi")["input_ids"] == \
+        transformers.AutoTokenizer.from_pretrained(str(plain), trust_remote_code=True)("hi")["input_ids"]
+    shipped = tmp_path / "shipped"
+    shutil.copytree(plain, shipped)
+    config = json.loads((shipped / "config.json").read_text())
+    config["auto_map"] = {"AutoModel": "someone/custom-bert--modeling.CustomBert"}
+    (shipped / "config.json").write_text(json.dumps(config))
+    for load in (AutoConfig.from_pretrained, AutoModel.from_pretrained,
+                 lambda folder, **kw: pipeline("text-classification", model=folder, **kw)):
+        with pytest.raises(ConfigError, match=r"ships its own code \(config.json's auto_map: \['someone/custom-bert"):
+            load(shipped, trust_remote_code=True)
+    assert AutoModel.from_pretrained(shipped).config.model_type == "bert"
+    assert AutoTokenizer.from_pretrained(shipped, trust_remote_code=True)  # the auto_map has no tokenizer
+    tokenizer_config = json.loads((shipped / "tokenizer_config.json").read_text())
+    tokenizer_config["auto_map"] = {"AutoTokenizer": ["someone/custom-bert--tokenization.CustomTokenizer", None]}
+    (shipped / "tokenizer_config.json").write_text(json.dumps(tokenizer_config))
+    with pytest.raises(TokenizerError, match="tokenizer_config.json's auto_map"):
+        AutoTokenizer.from_pretrained(shipped, trust_remote_code=True)
+    assert AutoTokenizer.from_pretrained(shipped)("hi")["input_ids"] == AutoTokenizer.from_pretrained(plain)("hi")["input_ids"]

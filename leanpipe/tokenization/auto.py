@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import TokenizerError
 from ..hub import hub_options, take_hub_options
+from ..placement import remote_code
 from . import files as F
 from .loading import (
     ALBERT,
@@ -128,11 +129,25 @@ class AutoTokenizer:
         (model_max_length=128, do_lower_case=False, pad_token="[PAD]", padding_side="left", ...).
         """
         options = take_hub_options(overrides)  # cache_dir, token, local_files_only, force_download
+        trust_remote_code = overrides.pop("trust_remote_code", None)
         overrides = check_overrides(overrides)
         with hub_options(options):
             files = F.TokenizerFiles.locate(name_or_path, revision=revision)
-            tokenizer_class = F.read_json_object(files.tokenizer_config).get("tokenizer_class")
+            tokenizer_config = F.read_json_object(files.tokenizer_config)
+            check_remote_code(tokenizer_config, files, trust_remote_code, name_or_path)
+            tokenizer_class = tokenizer_config.get("tokenizer_class")
             model_type, config_tokenizer_class = F.read_model_config(files.model_config)
             has_json = files.tokenizer_json is not None
             class_name = choose_class(tokenizer_class, model_type, has_json, config_tokenizer_class)
             return CLASSES[class_name]._from_parts(load_parts(files, class_name, overrides))
+
+
+def check_remote_code(tokenizer_config: dict[str, Any], files: Any, trust_remote_code: bool | None, source: Any) -> None:
+    """trust_remote_code=True for a checkpoint that ships its own tokenizer code (an AutoTokenizer entry
+    in an auto_map, as transformers looks for it) is refused; without such code it changes nothing."""
+    for file, config in (("tokenizer_config.json", tokenizer_config), ("config.json", F.read_json_object(files.model_config))):
+        auto_map = config.get("auto_map")
+        shipped = {"AutoTokenizer": auto_map["AutoTokenizer"]} if isinstance(auto_map, dict) and "AutoTokenizer" in auto_map \
+            else auto_map if isinstance(auto_map, list) else None  # a list: the old form, tokenizer classes only
+        if refusal := remote_code(shipped, trust_remote_code, source, file):
+            raise TokenizerError(refusal)
