@@ -30,6 +30,7 @@ _EXPORTS = {
     "ModernBertConfig": "config",
     "DebertaConfig": "config",
     "DebertaV2Config": "config",
+    "EsmConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -52,6 +53,7 @@ _EXPORTS = {
     "XLMRobertaTokenizerFast": "tokenization",
     "CamembertTokenizer": "tokenization",
     "CamembertTokenizerFast": "tokenization",
+    "EsmTokenizer": "tokenization",
     "BatchEncoding": "tokenization",
     "AutoModel": "models",
     "AutoModelForSequenceClassification": "models",
@@ -62,6 +64,7 @@ _EXPORTS = {
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
+    **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     "softmax": "functional",
     "sigmoid": "functional",
     "LeanpipeError": "errors",

@@ -641,12 +641,61 @@ class DebertaConfig(DebertaV2Config):
         super().validate()
 
 
+class EsmConfig(PretrainedConfig):
+    """ESM protein language models (facebook/esm2_t6_8M_UR50D ... esm2_t48_15B, esm1b_t33_650M_UR50S):
+    transformers' defaults (configuration_esm). ESM-2 rotates queries and keys (`position_embedding_type`
+    "rotary"), ESM-1b adds learned positions ("absolute"); `token_dropout` rescales the embeddings by
+    the share of <mask> tokens, as in training. ESMFold (`is_folding_model`) is not an encoder task model."""
+
+    model_type = "esm"
+    defaults = {
+        "add_cross_attention": False,
+        "attention_probs_dropout_prob": 0.1,
+        "emb_layer_norm_before": None,
+        "esmfold_config": None,
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": 768,
+        "initializer_range": 0.02,
+        "intermediate_size": 3072,
+        "is_decoder": False,
+        "is_folding_model": False,
+        "layer_norm_eps": 1e-12,
+        "mask_token_id": None,
+        "max_position_embeddings": 1026,
+        "num_attention_heads": 12,
+        "num_hidden_layers": 12,
+        "pad_token_id": None,
+        "position_embedding_type": "absolute",
+        "tie_word_embeddings": True,
+        "token_dropout": False,
+        "use_cache": True,
+        "vocab_list": None,
+        "vocab_size": None,
+    }
+
+    def validate(self) -> None:
+        where = f"{self._name_or_path or 'config'}/config.json"
+        self._require_divisible("hidden_size", "num_attention_heads")
+        if self.is_folding_model:
+            raise ConfigError(f"{where} is an ESMFold structure model (is_folding_model); leanpipe runs ESM encoders "
+                              f"(AutoModel, AutoModelForMaskedLM, ...) such as facebook/esm2_t33_650M_UR50D")
+        if self.is_decoder:
+            raise ConfigError(f"is_decoder=true in {where}: leanpipe runs ESM as the encoder it is trained as; set it to false")
+        if self.position_embedding_type not in ("absolute", "rotary"):
+            raise ConfigError(f"position_embedding_type={self.position_embedding_type!r} in {where} is not one of "
+                              f"ESM's 'absolute' (ESM-1b) and 'rotary' (ESM-2)")
+        if (self.token_dropout and not _is_int(self.mask_token_id)) or (
+                self.position_embedding_type == "absolute" and not _is_int(self.pad_token_id)):
+            raise ConfigError(f"{where} needs mask_token_id (token_dropout) and pad_token_id (absolute positions) "
+                              f"as integers: 32 and 1 in ESM's vocabulary")
+
+
 CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
-              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config)
+              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig)
 }
 
 

@@ -205,6 +205,14 @@ class NumpyOps(Recording):
             parts.append(sum(xg[:, j:j + t] @ wg[:, :, j].T for j in range(k)))
         return np.concatenate(parts, axis=-1) + b
 
+    def mask_token_dropout(self, x: np.ndarray, ids: np.ndarray, mask: np.ndarray, token_id: int, ratio: float) -> np.ndarray:
+        """ESM's token dropout at inference: rows of x (B, T, H) whose id is `token_id` set to zero and
+        each text scaled by (1 - ratio) / (1 - its share of such tokens among its real tokens)."""
+        hit = ids == token_id  # (B, T)
+        share = hit.sum(axis=1).astype(np.float32) / np.maximum(mask.sum(axis=1), 1).astype(np.float32)  # (B,)
+        kept = np.where(hit[:, :, None], np.float32(0.0), x)
+        return kept * np.float32(1.0 - ratio) / (np.float32(1.0) - share)[:, None, None]
+
     def zero_masked(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
         return x * mask[:, :, None].astype(x.dtype)

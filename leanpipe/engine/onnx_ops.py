@@ -414,6 +414,19 @@ class OnnxOps(Recording):
                        group=groups, pads=[pad, pad], kernel_shape=[w.shape[2]])  # (B, H, T)
         return self._same_lead(self.transpose(y, (0, 2, 1)), x)
 
+    def mask_token_dropout(self, x: str, ids: str, mask: str, token_id: int, ratio: float) -> str:
+        """ESM's token dropout at inference (see NumpyOps): rows of `token_id` zeroed, each text scaled
+        by (1 - ratio) / (1 - its share of such tokens among its real tokens)."""
+        hit = self._node("Cast", [self._node("Equal", [ids, self.const(np.array(token_id, dtype=np.int64), key=("i64", token_id))])],
+                         to=proto.FLOAT)  # (B, T)
+        count = self._node("ReduceSum", [hit, self._ints([1])], keepdims=1)  # (B, 1)
+        real = self._node("ReduceSum", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([1])], keepdims=1)
+        share = self._node("Div", [count, self._node("Max", [real, self._scalar(1.0)])])  # (B, 1)
+        scale = self._node("Unsqueeze", [self._node("Sub", [self._scalar(1.0), share]), self._ints([-1])])  # (B, 1, 1)
+        keep = self._node("Unsqueeze", [self._node("Sub", [self._scalar(1.0), hit]), self._ints([-1])])  # (B, T, 1)
+        scaled = self._node("Mul", [self._node("Mul", [x, keep]), self._scalar(float(np.float32(1.0 - ratio)))])
+        return self._same_lead(self._node("Div", [scaled, scale], "token_dropout"), x)
+
     def zero_masked(self, x: str, mask: str) -> str:
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
         m = self._node("Unsqueeze", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)

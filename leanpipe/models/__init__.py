@@ -14,6 +14,7 @@ from ..config import (
     DistilBertConfig,
     ElectraConfig,
     ErnieConfig,
+    EsmConfig,
     ModernBertConfig,
     MPNetConfig,
     PretrainedConfig,
@@ -22,7 +23,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, esm, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -49,6 +50,7 @@ _FAMILIES = [
     (modernbert, ModernBertConfig, "ModernBert"),
     (deberta, DebertaConfig, "Deberta"),
     (deberta_v2, DebertaV2Config, "DebertaV2"),
+    (esm, EsmConfig, "Esm"),
 ]
 
 

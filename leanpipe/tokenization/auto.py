@@ -20,6 +20,7 @@ from .loading import (
     DEBERTA,
     DEBERTA_V2,
     DISTILBERT,
+    ESM,
     GENERIC,
     MPNET,
     ROBERTA,
@@ -85,6 +86,24 @@ class DebertaV2Tokenizer(PreTrainedTokenizerFast):
     _recipe = DEBERTA_V2
 
 
+class EsmTokenizer(PreTrainedTokenizerFast):
+    """ESM's protein tokenizer from vocab.txt: one token per residue letter (or <mask>, ...), <unk> for
+    anything else, <cls> A <eos>. transformers has it only as a Python ("slow") tokenizer, so, as there,
+    `is_fast` is False and offset mappings are not returned (the token-classification pipeline gives
+    each token's text and no start / end)."""
+
+    _recipe = ESM
+    slow = True
+
+    def tokenize(self, text: str, pair: str | None = None, add_special_tokens: bool = False) -> list[str]:
+        """As the Python tokenizer: the text's pieces, where one outside the vocabulary stays itself
+        (`tokenize("MKxyz")` -> ['M', 'K', 'xyz']); it becomes <unk> only as an id."""
+        [encoding] = self(text, pair, add_special_tokens=add_special_tokens, verbose=False).encodings
+        sources, unk = (text, pair), self.unk_token_id
+        return [sources[seq][start:end] if index == unk and seq is not None and end > start else token
+                for token, index, seq, (start, end) in zip(encoding.tokens, encoding.ids, encoding.sequence_ids, encoding.offsets)]
+
+
 # transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
 # (transformers 5.2 still ships an older RobertaTokenizerFast class; AutoTokenizer never picks it.)
 BertTokenizerFast = BertTokenizer
@@ -108,6 +127,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     MPNET: MPNetTokenizer,
     DEBERTA: DebertaTokenizer,
     DEBERTA_V2: DebertaV2Tokenizer,
+    ESM: EsmTokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

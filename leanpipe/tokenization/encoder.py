@@ -127,7 +127,7 @@ class EncoderMixin:
             "token_type_ids": "token_type_ids" in names if return_token_type_ids is None else return_token_type_ids,
             "attention_mask": "attention_mask" in names if return_attention_mask is None else return_attention_mask,
             "special_tokens_mask": return_special_tokens_mask,
-            "offset_mapping": return_offsets_mapping,
+            "offset_mapping": return_offsets_mapping and not self.slow,  # a Python tokenizer in transformers has none
             "length": return_length,
         }
         data, flat = collect_outputs(encodings, keys=keys, with_overflow=return_overflowing_tokens)

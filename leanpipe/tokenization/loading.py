@@ -10,6 +10,7 @@ Recipes, chosen exactly as transformers 5.2's `AutoTokenizer` chooses between th
 - "DebertaTokenizer" (v1): RoBERTa's byte-level BPE with [CLS] / [SEP] (bpe_backend.py);
 - "MPNetTokenizer": BERT's WordPiece with <s> </s> specials (mpnet_backend.py);
 - "DebertaV2Tokenizer": SentencePiece Unigram from tokenizer.json or spm.model (deberta_backend.py);
+- "EsmTokenizer": vocab.txt split at every vocabulary token, then at whitespace (esm_backend.py);
 - "PreTrainedTokenizerFast": tokenizer.json used as it is (transformers' TokenizersBackend).
 """
 
@@ -26,6 +27,7 @@ from . import files as F
 from .bert_backend import BERT_DEFAULT_TOKENS, bert_template, build_wordpiece_backend
 from .bpe_backend import deberta_backend, roberta_backend
 from .deberta_backend import deberta_v2_backend
+from .esm_backend import esm_backend
 from .mpnet_backend import mpnet_backend
 from .sentencepiece_backend import albert_backend, camembert_backend, xlm_roberta_backend
 from .special_tokens import (
@@ -43,12 +45,12 @@ VERY_LARGE_INTEGER = int(1e30)  # transformers' model_max_length for "no limit"
 BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedTokenizerFast"
 ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer"
 CAMEMBERT, DEBERTA = "CamembertTokenizer", "DebertaTokenizer"
-MPNET, DEBERTA_V2 = "MPNetTokenizer", "DebertaV2Tokenizer"
+MPNET, DEBERTA_V2, ESM = "MPNetTokenizer", "DebertaV2Tokenizer", "EsmTokenizer"
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
 FAMILY_RECIPES = {
     ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
     CAMEMBERT: camembert_backend, DEBERTA: deberta_backend,
-    DEBERTA_V2: deberta_v2_backend,
+    DEBERTA_V2: deberta_v2_backend, ESM: esm_backend,
 }
 
 # Model types whose transformers 5.2 tokenizer is BertTokenizer (models/auto/tokenization_auto.py).
@@ -66,6 +68,7 @@ OTHER_MODEL_TYPES = {
     "camembert": CAMEMBERT,
     "deberta": DEBERTA,
     "deberta-v2": DEBERTA_V2,
+    "esm": ESM,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
@@ -84,6 +87,7 @@ DEFAULT_INPUT_NAMES = {
     ALBERT: ("input_ids", "attention_mask"),  # no token_type_ids, although pairs are typed 0/1
     MPNET: ("input_ids", "attention_mask"),
     DEBERTA_V2: ("input_ids", "attention_mask", "token_type_ids"),
+    ESM: ("input_ids", "attention_mask"),
 }
 SETTING_KEYS = frozenset(
     "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "

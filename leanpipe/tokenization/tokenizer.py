@@ -51,6 +51,9 @@ class PreTrainedTokenizerFast(EncoderMixin):
     """A fast tokenizer with transformers' interface; ids equal transformers 5.2's on the same files."""
 
     _recipe = GENERIC  # how from_pretrained builds the backend (see loading.py)
+    # a tokenizer transformers has only as a Python one (EsmTokenizer): is_fast False, no offset mappings,
+    # saved as its vocab.txt rather than tokenizer.json
+    slow = False
     model_input_names: list[str]
     padding_side: str
     truncation_side: str
@@ -123,7 +126,7 @@ class PreTrainedTokenizerFast(EncoderMixin):
         for name, token in self.special_tokens_map.items():  # a recipe's defaults ("[CLS]") the file did not name
             config.setdefault(name, token)
         config.update(
-            backend="tokenizers", tokenizer_class=type(self)._recipe, model_max_length=self.model_max_length,
+            backend="custom" if self.slow else "tokenizers", tokenizer_class=type(self)._recipe, model_max_length=self.model_max_length,
             padding_side=self.padding_side, truncation_side=self.truncation_side,
             clean_up_tokenization_spaces=self.clean_up_tokenization_spaces, split_special_tokens=self.split_special_tokens,
         )
@@ -131,8 +134,12 @@ class PreTrainedTokenizerFast(EncoderMixin):
             config["model_input_names"] = list(self.model_input_names)
         if self._specials.extra:  # as transformers writes them; else a class default (CamemBERT's NOTUSED) comes back
             config["extra_special_tokens"] = [str(token) for token in self._specials.extra]
-        written = (folder / "tokenizer.json", folder / F.TOKENIZER_CONFIG_FILE)
-        backend.save(str(written[0]))
+        written = (folder / ("vocab.txt" if self.slow else "tokenizer.json"), folder / F.TOKENIZER_CONFIG_FILE)
+        if self.slow:  # the vocabulary in id order, one token per line, as the Python tokenizer saves it
+            vocab = backend.get_vocab(with_added_tokens=False)
+            written[0].write_text("\n".join(sorted(vocab, key=vocab.__getitem__)), encoding="utf-8")
+        else:
+            backend.save(str(written[0]))
         written[1].write_text(json.dumps(config, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         return tuple(str(path) for path in written)
 
@@ -176,7 +183,7 @@ class PreTrainedTokenizerFast(EncoderMixin):
 
     @property
     def is_fast(self) -> bool:
-        return True
+        return not self.slow
 
     @property
     def backend_tokenizer(self) -> Tokenizer:

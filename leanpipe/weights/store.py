@@ -74,12 +74,18 @@ class Weights:
         self.used.add(key)
         return array
 
+    def skip(self, prefix: str) -> None:
+        """Mark the base-model tensors under `prefix` as read: parts transformers' model holds but no
+        leanpipe head computes (ESM's contact-prediction head), so loading logs nothing about them."""
+        self.used.update(name for name in self.tensors if name.startswith(self.base_key(prefix)))
+
     def check_unused(self) -> None:
         """Call once the model definition has read its tensors. Unread numbered blocks
         (`encoder.layer.5.*` when config.json says 2 layers) mean the config describes a smaller
         model than the checkpoint: the answers would be silently wrong, so they are refused. Other
         unread tensors (another head's, e.g. `cls.seq_relationship.*`) are logged, as transformers warns."""
-        unused = sorted(set(self.tensors) - self.used)
+        # buffers some checkpoints store: position ids, rotary inverse frequencies (recomputed, as transformers does)
+        unused = sorted(name for name in set(self.tensors) - self.used if not name.endswith(("position_ids", ".inv_freq")))
         numbered = [name for name in unused if any(part.isdigit() for part in name.split("."))]
         if numbered:
             raise CheckpointError(
@@ -87,6 +93,5 @@ class Weights:
                 f"e.g. {numbered[:3]}: config.json describes fewer layers than the checkpoint has. "
                 f"Fix num_hidden_layers (n_layers, num_hidden_groups) in config.json"
             )
-        unused = [name for name in unused if not name.endswith("position_ids")]  # buffers of older checkpoints
         if unused:
             logger.warning("%d tensors of %s are not used by this model: %s", len(unused), self.source, unused[:10])
