@@ -221,7 +221,11 @@ class OnnxOps(Recording):
                           f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
     def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int) -> str:
-        """Scaled dot-product attention over keys where `mask` (B, T) is 1."""
+        """Scaled dot-product attention over keys where `mask` (B, T) is 1: onnxruntime's fused
+        MultiHeadAttention kernel, or unfused MatMul / Softmax / MatMul when recording the probabilities."""
+        if not self.records_attentions:
+            return self._node("MultiHeadAttention", [q, k, v, "", self._mask_i32(mask)], "attn", domain="com.microsoft",
+                              num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
         split = self._ints([0, 0, heads, -1])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)

@@ -53,8 +53,8 @@ class Token:
 
     word: str  # the vocabulary token ("##ing"); an unknown token's original characters
     scores: np.ndarray  # (L,) softmax over the labels, float32
-    start: int
-    end: int
+    start: int | None  # None: a tokenizer without offsets (transformers' Python ones, e.g. ESM's)
+    end: int | None
     index: int  # position in its window, special tokens counted
     is_subword: bool  # continues the word of the token before it
 
@@ -77,6 +77,16 @@ class TokenClassification(Task):
 
     def check_params(self, params: dict[str, Any]) -> None:
         strategy = strategy_of(params.get("aggregation_strategy"))
+        if not self.tokenizer.is_fast:  # transformers' Python tokenizers (ESM's) give no offsets
+            if strategy in WORD_STRATEGIES:
+                raise InputError(f"aggregation_strategy={strategy!r} needs words, which {type(self.tokenizer).__name__} "
+                                 f"(a Python tokenizer in transformers, no offsets) does not give; use \"simple\" or \"none\"")
+            if params.get("stride") is not None:
+                raise InputError(f"stride needs a tokenizer with offsets to merge the windows; "
+                                 f"{type(self.tokenizer).__name__} has none (as in transformers): leave stride unset")
+            if params.get("is_split_into_words"):
+                raise InputError(f"is_split_into_words=True needs a tokenizer with offsets; {type(self.tokenizer).__name__} "
+                                 f"has none (as in transformers): pass the text as one string")
         if params.get("stride") is not None:
             check_stride(params["stride"], self.tokenizer)
             if strategy == "none":
@@ -145,6 +155,9 @@ class TokenClassification(Task):
         scores = softmax32(logits)  # (T, L)
         vocab_tokens = self.tokenizer.convert_ids_to_tokens(encoding.ids)
         offsets = encoding.offsets if text.offsets is None else text.offsets
+        if text.offsets is None and not self.tokenizer.is_fast:  # as transformers: the token, no characters
+            return [Token(vocab_tokens[i], scores[i], None, None, i, False)
+                    for i, special in enumerate(encoding.special_tokens_mask) if not special]
         if len(offsets) < len(encoding):
             raise InputError(
                 f"offset_mapping has {len(offsets)} (start, end) pairs but the text has {len(encoding)} tokens; "

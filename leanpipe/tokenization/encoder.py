@@ -134,6 +134,8 @@ class EncoderMixin:
         self._warn_if_too_long(data["input_ids"], plan.max_length, verbose)
         if not batched and tensor_type is None and not return_overflowing_tokens:
             data = unbatch(data)
+            if self.slow and "length" in data:  # a Python tokenizer's length of one text is a number
+                data["length"] = data["length"][0]
         return BatchEncoding(data, flat, tensor_type=tensor_type)
 
     def _warn_if_too_long(self, rows: list[list[int]], max_length: int | None, verbose: bool) -> None:
