@@ -63,3 +63,15 @@ def pytest_sessionfinish(session):
 
         with open(target, "w") as f:
             json.dump(sorted(SUPPORTED), f, indent=0)
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """The tiny reference models run ~50x faster on one torch thread when other jobs share the cores
+    (a module opts in: pytestmark = pytest.mark.usefixtures("torch_one_thread"))."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

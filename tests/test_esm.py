@@ -21,10 +21,11 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
-from family_checks import check_attentions, check_hidden_states, int8_test, same  # noqa: E402
+from family_checks import check_attentions, check_hidden_states, int8_test, plain, same  # noqa: E402
 from leanpipe.errors import ConfigError, InputError  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
+              pytest.mark.usefixtures("torch_one_thread")]
 
 ATOL = 1e-4
 ENGINES = ("onnx", "numpy")
@@ -42,14 +43,6 @@ SHAPES = {
 HEADS = ("Model", "ForMaskedLM", "ForSequenceClassification", "ForTokenClassification")
 HEAD_NAMES = {"Model": "base", "ForMaskedLM": "masked-lm", "ForSequenceClassification": "sequence-classification",
               "ForTokenClassification": "token-classification"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def torch_one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +115,6 @@ def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
         (theirs.mask_token_id, theirs.pad_token_id, theirs.cls_token_id, theirs.eos_token_id, theirs.sep_token)
     assert ours.convert_ids_to_tokens(list(range(len(VOCAB)))) == theirs.convert_ids_to_tokens(list(range(len(VOCAB))))
     support("esm", "tokenizer", "vocab.txt")
-
-
-def plain(value):
-    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def test_saved_tokenizer_is_vocab_txt_and_loads_in_both(tokenizer_folders, tmp_path):

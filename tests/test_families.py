@@ -25,21 +25,13 @@ from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizer
 from leanpipe.errors import InputError  # noqa: E402
 from family_checks import check_attentions, check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, int8_test, pipeline_tests, plain, same  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
+              pytest.mark.usefixtures("torch_one_thread")]
 
 ATOL = 1e-4
 ENGINES = ("onnx", "numpy")
 SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> inside <pad><unk>", "x  <mask>y", "``quoted'' text"]
 EVERYTHING = dict(return_special_tokens_mask=True, return_offsets_mapping=True, return_length=True)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def torch_one_thread():
-    """The tiny reference models run ~50x faster on one torch thread when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

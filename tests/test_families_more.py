@@ -26,7 +26,8 @@ from more_family_fixtures import FAMILIES, HEADS, MODEL_TOKENIZER, SPECS, build_
 from family_checks import check_attentions, check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, int8_test, pipeline_tests, plain, same  # noqa: E402
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny spm.model")
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
+              pytest.mark.usefixtures("torch_one_thread")]
 
 ATOL = 1e-4
 ENGINES = ("onnx", "numpy")
@@ -34,15 +35,6 @@ SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> insid
 EVERYTHING = dict(return_special_tokens_mask=True, return_offsets_mapping=True, return_length=True)
 TOKENIZER_FOLDERS = ["mpnet-legacy", "mpnet-json", "mpnet-hub", "modernbert-hub", "modernbert-json",
                      "deberta-v2-legacy", "deberta-v2-json", "deberta-v2-hub", "deberta-legacy", "deberta-json"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def torch_one_thread():
-    """The tiny reference models run much faster on one torch thread when other jobs share the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
