@@ -31,6 +31,7 @@ _EXPORTS = {
     "DebertaConfig": "config",
     "DebertaV2Config": "config",
     "EsmConfig": "config",
+    "LongformerConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -61,7 +62,7 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2")
+       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},

@@ -341,6 +341,32 @@ class XLMRobertaConfig(RobertaConfig):
     defaults = {**RobertaConfig.defaults, "vocab_size": 30522}
 
 
+class LongformerConfig(RobertaConfig):
+    """Longformer (allenai/longformer-base-4096, ...): RoBERTa's config with transformers'
+    LongformerConfig defaults, plus `attention_window` (one even size, or one per layer): a token
+    attends to the keys within half that distance, and to every token with global attention."""
+
+    model_type = "longformer"
+    defaults = {**RobertaConfig.defaults, "attention_window": 512, "sep_token_id": 2, "onnx_export": False,
+                "max_position_embeddings": 512, "type_vocab_size": 2, "vocab_size": 30522}
+
+    def windows(self) -> list[int]:
+        """The attention window of every layer."""
+        w = self.attention_window
+        return [w] * self.num_hidden_layers if isinstance(w, int) else list(w)
+
+    def validate(self) -> None:
+        super().validate()
+        w, where = self.attention_window, f"{self._name_or_path or 'config'}/config.json"
+        sizes = [w] if isinstance(w, int) and not isinstance(w, bool) else w if isinstance(w, list) else None
+        if not sizes or not all(_is_int(x) and x > 0 and x % 2 == 0 for x in sizes) or (
+                isinstance(w, list) and len(w) != self.num_hidden_layers):
+            raise ConfigError(f"attention_window={w!r} in {where} must be a positive even number of tokens, or a "
+                              f"list of {self.num_hidden_layers} of them (one per layer), e.g. 512")
+        if not _is_int(self.sep_token_id):
+            raise ConfigError(f"sep_token_id={self.sep_token_id!r} in {where} must be the </s> id (2 in RoBERTa's vocabulary)")
+
+
 class CamembertConfig(XLMRobertaConfig):
     """CamemBERT: RoBERTa's architecture with XLM-RoBERTa's defaults (configuration_camembert), French
     vocabulary; transformers 5.2's has no tie_word_embeddings (so its masked-LM head ties nothing)."""
@@ -695,7 +721,7 @@ CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
-              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig)
+              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig)
 }
 
 

@@ -128,20 +128,29 @@ class NumpyOps(Recording):
     def transpose(self, x: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
         return x.transpose(perm)
 
-    def mask_bias(self, mask: np.ndarray, *, pairwise: bool = False, window: int | None = None) -> np.ndarray:
+    def mask_bias(self, mask: np.ndarray, *, pairwise: bool = False, window: int | None = None,
+                  also: np.ndarray | None = None) -> np.ndarray:
         """Additive attention mask: 0 where query i may see key j, float32 min elsewhere.
 
         Keys where `mask` (B, T) is 0 are hidden -> (B, 1, 1, T). `pairwise`: padded queries see
         nothing either (DeBERTa's mask_i * mask_j); `window`: only keys with |i - j| <= window
-        (ModernBERT's local layers); both give (B, 1, T, T).
+        (ModernBERT's local layers), or, with `also` (B, T), keys where it is 1 at any distance
+        (Longformer's global tokens); both give (B, 1, T, T).
         """
         keep = mask[:, None, None, :] > 0  # (B, 1, 1, T)
         if pairwise:
             keep = keep & (mask[:, None, :, None] > 0)  # (B, 1, T, T)
         if window is not None:
             pos = np.arange(mask.shape[1])
-            keep = keep & (np.abs(pos[None, :] - pos[:, None]) <= window)  # (B, 1, T, T)
+            near = np.abs(pos[None, :] - pos[:, None]) <= window  # (T, T)
+            if also is not None:
+                near = near | (also[:, None, None, :] > 0)  # (B, 1, T, T)
+            keep = keep & near  # (B, 1, T, T)
         return np.where(keep, np.float32(0), _NEG)
+
+    def select_rows(self, choose: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Row t of text b from `a` where `choose` (B, T) is 1, else from `b`: (B, T, H) each."""
+        return np.where(choose[:, :, None] > 0, a, b)
 
     def attention_with_bias(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray, heads: int,
                             head_dim: int, scale: float | None = None) -> np.ndarray:

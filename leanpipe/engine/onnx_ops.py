@@ -337,9 +337,9 @@ class OnnxOps(Recording):
     def transpose(self, x: str, perm: tuple[int, ...]) -> str:
         return self._node("Transpose", [x], perm=list(perm))
 
-    def mask_bias(self, mask: str, *, pairwise: bool = False, window: int | None = None) -> str:
+    def mask_bias(self, mask: str, *, pairwise: bool = False, window: int | None = None, also: str | None = None) -> str:
         """Additive attention mask: 0 where query i may see key j, float32 min elsewhere (see NumpyOps)."""
-        key = ("bias", mask, pairwise, window)
+        key = ("bias", mask, pairwise, window, also)
         if key not in self._mask_bias:
             seen = self._node("Cast", [mask], "mask_bool", to=proto.BOOL)  # (B, T)
             keep = self._node("Unsqueeze", [seen, self._ints([1, 2])], "keep")  # (B, 1, 1, T)
@@ -348,6 +348,9 @@ class OnnxOps(Recording):
             if window is not None:
                 near = self.const(np.array(window, dtype=np.int64), key=("i64", window))
                 inside = self._node("LessOrEqual", [self._node("Abs", [self._offsets()]), near], "window")  # (T, T)
+                if also is not None:
+                    anywhere = self._node("Unsqueeze", [self._node("Cast", [also], to=proto.BOOL), self._ints([1, 2])])  # (B, 1, 1, T)
+                    inside = self._node("Or", [inside, anywhere], "window")  # (B, 1, T, T)
                 keep = self._node("And", [keep, inside], "keep")  # (B, 1, T, T)
             self._mask_bias[key] = self._node("Where", [keep, self._scalar(0.0), self._scalar(_NEG)], "mask_bias")
         return self._mask_bias[key]
@@ -430,6 +433,11 @@ class OnnxOps(Recording):
         keep = self._node("Unsqueeze", [self._node("Sub", [self._scalar(1.0), hit]), self._ints([-1])])  # (B, T, 1)
         scaled = self._node("Mul", [self._node("Mul", [x, keep]), self._scalar(float(np.float32(1.0 - ratio)))])
         return self._same_lead(self._node("Div", [scaled, scale], "token_dropout"), x)
+
+    def select_rows(self, choose: str, a: str, b: str) -> str:
+        """Rows of `a` where `choose` (B, T) is 1, else of `b` (see NumpyOps)."""
+        pick = self._node("Unsqueeze", [self._node("Cast", [choose], to=proto.BOOL), self._ints([-1])], "pick")  # (B, T, 1)
+        return self._same_lead(self._node("Where", [pick, a, b], "rows"), b)
 
     def zero_masked(self, x: str, mask: str) -> str:
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""

@@ -15,6 +15,7 @@ from ..config import (
     ElectraConfig,
     ErnieConfig,
     EsmConfig,
+    LongformerConfig,
     ModernBertConfig,
     MPNetConfig,
     PretrainedConfig,
@@ -23,7 +24,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, esm, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -51,6 +52,7 @@ _FAMILIES = [
     (deberta, DebertaConfig, "Deberta"),
     (deberta_v2, DebertaV2Config, "DebertaV2"),
     (esm, EsmConfig, "Esm"),
+    (longformer, LongformerConfig, "Longformer"),
 ]
 
 

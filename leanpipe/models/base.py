@@ -71,7 +71,7 @@ class PreTrainedModel:
         self._engine_lock = threading.Lock()
         self.engine = self._build_engine(weights, records=_records(config.output_hidden_states, config.output_attentions))
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
-            self.engine.run(self.check_inputs([[0]]))
+            self.engine.run(self.check_inputs([[0]], **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
         weights.check_unused()
 
     def _build_engine(self, weights: Weights, *, records: frozenset[str]):
@@ -167,10 +167,11 @@ class PreTrainedModel:
         `output_attentions`: `attentions`, every layer's attention probabilities (B, N, T, T), as
         transformers computes them with attn_implementation="eager" (its default "sdpa" returns none)."""
         c = self.config
+        extra = {k: unsupported.pop(k) for k in EXTRA_INPUTS if k in unsupported and k in self.family.INPUT_NAMES}
         _refuse(unsupported)
         hidden = c.output_hidden_states if output_hidden_states is None else output_hidden_states
         attentions = c.output_attentions if output_attentions is None else output_attentions
-        feeds = self.check_inputs(input_ids, attention_mask, token_type_ids)
+        feeds = self.check_inputs(input_ids, attention_mask, token_type_ids, **extra)
         wanted = _records(hidden, attentions)
         if wanted:
             self._with_records(wanted)
@@ -189,10 +190,12 @@ class PreTrainedModel:
         result = HEADS[self.head].output(outputs)
         return result if (c.return_dict if return_dict is None else return_dict) else result.to_tuple()
 
-    def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None) -> dict[str, np.ndarray]:
-        """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model."""
+    def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None,
+                     global_attention_mask: Any = None) -> dict[str, np.ndarray]:
+        """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model.
+        `global_attention_mask` (Longformer's) defaults to what transformers sets for the head."""
         c = self.config
-        return inputs.prepare(
+        feeds = inputs.prepare(
             input_ids,
             attention_mask,
             token_type_ids,
@@ -200,6 +203,11 @@ class PreTrainedModel:
             max_positions=self.family.max_positions(c) if hasattr(self.family, "max_positions") else c.max_position_embeddings,
             type_vocab_size=getattr(c, "type_vocab_size", None) or None,  # 0: the model has no token types (DeBERTa-v3)
         )
+        if "global_attention_mask" in self.family.INPUT_NAMES:
+            feeds["global_attention_mask"] = (
+                self.family.default_global_attention_mask(self.head, feeds["input_ids"], c) if global_attention_mask is None
+                else inputs.same_shape(global_attention_mask, "global_attention_mask", feeds["input_ids"]))
+        return feeds
 
     def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Checked int64 feeds -> float32 outputs by name (the head's own, no hidden_states); the pipelines call this directly."""
@@ -230,6 +238,7 @@ class PreTrainedModel:
 
 
 LOSS_INPUTS = ("labels", "start_positions", "end_positions")
+EXTRA_INPUTS = ("global_attention_mask",)  # inputs only some families take (in their INPUT_NAMES)
 
 
 def _records(hidden_states: Any, attentions: Any) -> frozenset[str]:

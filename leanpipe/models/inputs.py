@@ -62,15 +62,15 @@ def prepare(
             f"tokenize with truncation=True (or max_length<={max_positions})"
         )
     feeds = {"input_ids": ids}
-    feeds["attention_mask"] = np.ones_like(ids) if attention_mask is None else _same_shape(attention_mask, "attention_mask", ids)
-    types = np.zeros_like(ids) if token_type_ids is None else _same_shape(token_type_ids, "token_type_ids", ids)
+    feeds["attention_mask"] = np.ones_like(ids) if attention_mask is None else same_shape(attention_mask, "attention_mask", ids)
+    types = np.zeros_like(ids) if token_type_ids is None else same_shape(token_type_ids, "token_type_ids", ids)
     if type_vocab_size is not None and types.size and (types.min() < 0 or types.max() >= type_vocab_size):
         raise InputError(f"token_type_ids must be in [0, {type_vocab_size}); got {types.max()}")
     feeds["token_type_ids"] = types
     return feeds
 
 
-def _same_shape(x: Any, name: str, ids: np.ndarray) -> np.ndarray:
+def same_shape(x: Any, name: str, ids: np.ndarray) -> np.ndarray:
     array = to_ids(x, name)
     if array.shape != ids.shape:
         raise InputError(f"{name} has shape {array.shape} but input_ids has {ids.shape}; they must match")

@@ -1,0 +1,106 @@
+"""Longformer (model_type "longformer": allenai/longformer-base-4096, ...) against the ops of leanpipe.engine.
+
+RoBERTa's embeddings and post-LN layers with Longformer's self-attention (modeling_longformer):
+a token attends to the keys at most attention_window / 2 positions away, and to every token with
+global attention; a token with global attention attends to every token through its own projections
+(query_global, key_global, value_global). Padding queries get a zero attention output, as there.
+
+transformers computes the window band chunk by chunk over inputs padded to a multiple of the window;
+leanpipe computes the same scores as one masked (T, T) attention per layer, so memory grows with the
+square of the length (12 heads x 4,096^2 float32 = 0.8 GB per text at the longest).
+
+Global attention comes from the `global_attention_mask` input, or as transformers sets it when it is
+not given: the <s> token for sequence classification, the question's tokens (those before the first
+</s>) for question answering, none for the other heads.
+Tensor names are the checkpoint's own: `longformer.encoder.layer.0.attention.self.query_global.weight`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import LongformerConfig
+from ..errors import InputError
+from ..weights import Weights
+from .bert import dense_add_norm, linear, pooler
+from .roberta import classification_head, embeddings, max_positions, tied_decoder  # noqa: F401  (max_positions: RoBERTa's)
+
+PREFIX = "longformer"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids", "global_attention_mask")
+
+
+def default_global_attention_mask(head: str, ids: np.ndarray, c: LongformerConfig) -> np.ndarray:
+    """transformers' global attention when the caller gives none: (B, T) int64."""
+    glob = np.zeros_like(ids)
+    if head == "sequence-classification":
+        glob[:, 0] = 1
+    elif head == "question-answering":
+        has_sep = (ids == c.sep_token_id).any(axis=1)
+        if not has_sep.all():
+            raise InputError(f"question answering with Longformer puts global attention on the question, the tokens "
+                             f"before the first </s> (id {c.sep_token_id}); row {int(np.argmin(has_sep))} has none. "
+                             f"Tokenize (question, context) pairs, or pass global_attention_mask")
+        first_sep = (ids == c.sep_token_id).argmax(axis=1)  # (B,)
+        glob = (np.arange(ids.shape[1])[None, :] < first_sep[:, None]).astype(np.int64)
+    return glob
+
+
+def attention(ops, w: Weights, c: LongformerConfig, p: str, x, mask, glob, bias):
+    """LongformerSelfAttention: windowed attention under `bias`, global rows from the global projections -> (B, T, H)."""
+    h, heads = c.hidden_size, c.num_attention_heads
+    q, k, v = (linear(ops, w, x, f"{p}.{m}", h, h) for m in ("query", "key", "value"))
+    local = ops.attention_with_bias(q, k, v, bias, heads, h // heads)
+    gq, gk, gv = (linear(ops, w, x, f"{p}.{m}_global", h, h) for m in ("query", "key", "value"))
+    everywhere = ops.attention(gq, gk, gv, mask, heads, h // heads)  # each query over every real key
+    return ops.zero_masked(ops.select_rows(glob, everywhere, local), mask)
+
+
+def encoder(ops, w: Weights, c: LongformerConfig):
+    """input_ids, token_type_ids, attention_mask, global_attention_mask -> last hidden state (B, T, H)."""
+    if ops.records_attentions:
+        raise InputError("output_attentions=True is not supported for Longformer (transformers returns its "
+                         "sliding-window layout, (B, N, T, window + 1), and global attentions apart); leave it unset")
+    mask, glob = ops.input("attention_mask"), ops.input("global_attention_mask")
+    h, n, eps = c.hidden_size, c.intermediate_size, c.layer_norm_eps
+    x = embeddings(ops, w, c)
+    ops.hidden(x)
+    for i, window in enumerate(c.windows()):
+        p = f"encoder.layer.{i}"
+        bias = ops.mask_bias(mask, window=window // 2, also=glob)  # (B, 1, T, T), shared by layers of one window
+        a = attention(ops, w, c, f"{p}.attention.self", x, mask, glob, bias)
+        x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, eps)
+        f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)
+        x = dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
+        ops.hidden(x)
+    return x
+
+
+def base(ops, w: Weights, c: LongformerConfig) -> None:
+    x = encoder(ops, w, c)
+    ops.output("last_hidden_state", x)
+    if w.has("pooler.dense.weight"):
+        ops.output("pooler_output", pooler(ops, w, c, x))
+
+
+def sequence_classification(ops, w: Weights, c: LongformerConfig) -> None:
+    """LongformerClassificationHead on <s>: dense + tanh -> out_proj, as RoBERTa's (B, L)."""
+    ops.output("logits", classification_head(ops, w, encoder(ops, w, c), c.hidden_size, c.num_labels, "tanh"))
+
+
+def token_classification(ops, w: Weights, c: LongformerConfig) -> None:
+    ops.output("logits", linear(ops, w, encoder(ops, w, c), "classifier", c.num_labels, c.hidden_size, head=True))
+
+
+def question_answering(ops, w: Weights, c: LongformerConfig) -> None:
+    start, end = ops.columns(linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True), 2)
+    ops.output("start_logits", start)  # (B, T)
+    ops.output("end_logits", end)
+
+
+def masked_lm(ops, w: Weights, c: LongformerConfig) -> None:
+    """LongformerLMHead: dense + erf GELU + layer_norm, then the decoder tied to the word embeddings + lm_head.bias."""
+    h = c.hidden_size
+    x = linear(ops, w, encoder(ops, w, c), "lm_head.dense", h, h, head=True, activation="gelu")
+    x = ops.layer_norm(x, w.get("lm_head.layer_norm.weight", (h,), head=True),
+                       w.get("lm_head.layer_norm.bias", (h,), head=True), c.layer_norm_eps)
+    ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", ("lm_head.bias", "lm_head.decoder.bias"), c.vocab_size, h))
