@@ -1,4 +1,4 @@
-"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT and ERNIE against transformers 5.2 on the same files.
+"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE and Longformer against transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -166,7 +166,7 @@ def reference_inputs(folder, model_type) -> list[dict]:
 HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
               "ForTokenClassification": "token-classification", "ForQuestionAnswering": "question-answering",
               "ForMaskedLM": "masked-lm"}
-LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
+LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "longformer": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
                 "albert": "spiece.model", "electra": "vocab.txt"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),
@@ -184,8 +184,11 @@ def test_model_parity(models, model_type, head, support):
     token types) and a single text; the max abs difference is printed (pytest -s) and must be <= 1e-4."""
     folder = models(model_type, head)
     theirs = getattr(transformers, SPECS[model_type][2] + head).from_pretrained(folder).eval()
+    references = reference_inputs(folder, model_type)
+    if (model_type, head) == ("longformer", "ForQuestionAnswering"):  # transformers needs (question, context) pairs
+        references = references[1:2]  # to put global attention on the question
     cases = []
-    for inputs in reference_inputs(folder, model_type):
+    for inputs in references:
         with torch.no_grad():
             expected = theirs(**inputs)
         keys = [k for k in OUTPUT_KEYS[head] if expected.get(k) is not None]
@@ -200,8 +203,12 @@ def test_model_parity(models, model_type, head, support):
             for key, reference in expected.items():
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
-        check_hidden_states(ours, theirs, reference_inputs(folder, model_type)[0], f"{model_type}/{head}/{engine}")
-        check_attentions(ours, folder, type(theirs), reference_inputs(folder, model_type)[0], f"{model_type}/{head}/{engine}")
+        check_hidden_states(ours, theirs, references[0], f"{model_type}/{head}/{engine}")
+        if model_type == "longformer":  # transformers gives its sliding-window layout, not (B, N, T, T)
+            with pytest.raises(InputError, match="output_attentions=True is not supported for Longformer"):
+                ours(**cases[0][0], output_attentions=True)
+        else:
+            check_attentions(ours, folder, type(theirs), references[0], f"{model_type}/{head}/{engine}")
     support(model_type, "head", HEAD_NAMES[head])
 
 
@@ -220,6 +227,40 @@ def test_roberta_positions_fill_the_table(models):
     assert_close(got[1, :300], expected[1, :300].numpy(), ATOL, "512 tokens, padded")
     with pytest.raises(InputError, match="512 positions"):
         ours(input_ids=np.full((1, 513), 5))
+
+
+def test_longformer_long_texts_and_global_attention(models):
+    """500 tokens through windows of 4 and 8, with transformers' default global attention and with an
+    explicit global_attention_mask (a torch tensor, as transformers users pass it); the QA default
+    needs the question's </s>, and says so."""
+    ids = torch.randint(5, 300, (2, 500))
+    ids[:, 0], ids[:, 40:42], ids[:, -1] = 0, 2, 2  # <s> question </s></s> context </s>
+    ids[1, 450:] = 1
+    mask = (ids != 1).long()
+    ids[1, 449] = 2
+    glob = torch.zeros_like(ids)
+    glob[:, [0, 7, 300]] = 1
+    for head in ("Model", "ForQuestionAnswering", "ForSequenceClassification"):
+        folder = models("longformer", head)
+        theirs = getattr(transformers, f"Longformer{head}").from_pretrained(folder).eval()
+        auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
+        for engine in ENGINES:
+            ours = auto.from_pretrained(folder, engine=engine)
+            for extra in ({}, {"global_attention_mask": glob}):
+                with torch.no_grad():
+                    expected = theirs(input_ids=ids, attention_mask=mask, **extra)
+                got = ours(input_ids=ids, attention_mask=mask, **extra)
+                for key in got:
+                    ref, mine = expected[key].numpy(), got[key].numpy()
+                    if mine.ndim >= 2 and mine.shape[1] == ids.shape[1]:  # real tokens only
+                        ref, mine = ref[mask.numpy() == 1], mine[mask.numpy() == 1]
+                    assert_close(mine, ref, ATOL, f"longformer {head} {engine} {sorted(extra)} {key}")
+    with pytest.raises(InputError, match="before the first </s>"):
+        leanpipe.AutoModelForQuestionAnswering.from_pretrained(models("longformer", "ForQuestionAnswering"))(input_ids=[[0, 5, 6]])
+    with pytest.raises(InputError, match="global_attention_mask has shape"):
+        leanpipe.AutoModel.from_pretrained(models("longformer", "Model"))(input_ids=[[0, 5, 6]], global_attention_mask=[[1, 0]])
+    with pytest.raises(InputError, match="global_attention_mask= is not supported"):
+        leanpipe.AutoModel.from_pretrained(models("roberta", "Model"))(input_ids=[[0, 5, 6]], global_attention_mask=[[1, 0, 0]])
 
 
 def test_camembert_masked_lm_without_decoder_tensors_uses_the_tied_ones(models, tmp_path):
