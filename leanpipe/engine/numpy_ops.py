@@ -148,6 +148,18 @@ class NumpyOps(Recording):
             keep = keep & near  # (B, 1, T, T)
         return np.where(keep, np.float32(0), _NEG)
 
+    def sliding_attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, gq: np.ndarray, gk: np.ndarray,
+                          gv: np.ndarray, mask: np.ndarray, glob: np.ndarray, window: int, heads: int,
+                          head_dim: int) -> np.ndarray:
+        """Longformer's self-attention (modeling_longformer): a query sees the real keys at most `window`
+        positions away and every global key (`glob` (B, T) 1, never padding), through q, k, v; a
+        global token's row is instead attention over every real key through gq, gk, gv; padding
+        queries give zeros. As one (T, T) masked attention (the ONNX engine computes it by blocks)."""
+        glob = glob * (mask > 0)
+        local = self.attention_with_bias(q, k, v, self.mask_bias(mask, window=window, also=glob), heads, head_dim)
+        everywhere = self.attention(gq, gk, gv, mask, heads, head_dim)
+        return self.zero_masked(self.select_rows(glob, everywhere, local), mask)
+
     def select_rows(self, choose: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Row t of text b from `a` where `choose` (B, T) is 1, else from `b`: (B, T, H) each."""
         return np.where(choose[:, :, None] > 0, a, b)

@@ -6,8 +6,9 @@ global attention; a token with global attention attends to every token through i
 (query_global, key_global, value_global). Padding queries get a zero attention output, as there.
 
 transformers computes the window band chunk by chunk over inputs padded to a multiple of the window;
-leanpipe computes the same scores as one masked (T, T) attention per layer, so memory grows with the
-square of the length (12 heads x 4,096^2 float32 = 0.8 GB per text at the longest).
+leanpipe's ONNX engine cuts the queries into blocks of at least the half-window, each against its
+own keys and its neighbours' (engine ops `sliding_attention`), with no padding for short texts; the
+NumPy engine computes the same scores as one masked (T, T) attention.
 
 Global attention comes from the `global_attention_mask` input, or as transformers sets it when it is
 not given: the <s> token for sequence classification, the question's tokens (those before the first
@@ -45,14 +46,12 @@ def default_global_attention_mask(head: str, ids: np.ndarray, c: LongformerConfi
     return glob
 
 
-def attention(ops, w: Weights, c: LongformerConfig, p: str, x, mask, glob, bias):
-    """LongformerSelfAttention: windowed attention under `bias`, global rows from the global projections -> (B, T, H)."""
+def attention(ops, w: Weights, c: LongformerConfig, p: str, x, mask, glob, window: int):
+    """LongformerSelfAttention: windowed attention (half-width `window`) plus global attention -> (B, T, H)."""
     h, heads = c.hidden_size, c.num_attention_heads
     q, k, v = (linear(ops, w, x, f"{p}.{m}", h, h) for m in ("query", "key", "value"))
-    local = ops.attention_with_bias(q, k, v, bias, heads, h // heads)
     gq, gk, gv = (linear(ops, w, x, f"{p}.{m}_global", h, h) for m in ("query", "key", "value"))
-    everywhere = ops.attention(gq, gk, gv, mask, heads, h // heads)  # each query over every real key
-    return ops.zero_masked(ops.select_rows(glob, everywhere, local), mask)
+    return ops.sliding_attention(q, k, v, gq, gk, gv, mask, glob, window, heads, h // heads)
 
 
 def encoder(ops, w: Weights, c: LongformerConfig):
@@ -66,8 +65,7 @@ def encoder(ops, w: Weights, c: LongformerConfig):
     ops.hidden(x)
     for i, window in enumerate(c.windows()):
         p = f"encoder.layer.{i}"
-        bias = ops.mask_bias(mask, window=window // 2, also=glob)  # (B, 1, T, T), shared by layers of one window
-        a = attention(ops, w, c, f"{p}.attention.self", x, mask, glob, bias)
+        a = attention(ops, w, c, f"{p}.attention.self", x, mask, glob, window // 2)
         x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, eps)
         f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)
         x = dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
