@@ -32,6 +32,7 @@ _EXPORTS = {
     "DebertaV2Config": "config",
     "EsmConfig": "config",
     "LongformerConfig": "config",
+    "MobileBertConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -48,6 +49,8 @@ _EXPORTS = {
     "DebertaV2TokenizerFast": "tokenization",
     "ElectraTokenizer": "tokenization",
     "ElectraTokenizerFast": "tokenization",
+    "MobileBertTokenizer": "tokenization",
+    "MobileBertTokenizerFast": "tokenization",
     "RobertaTokenizer": "tokenization",
     "RobertaTokenizerFast": "tokenization",
     "XLMRobertaTokenizer": "tokenization",
@@ -62,7 +65,7 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer")
+       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},

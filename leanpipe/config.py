@@ -341,6 +341,58 @@ class XLMRobertaConfig(RobertaConfig):
     defaults = {**RobertaConfig.defaults, "vocab_size": 30522}
 
 
+class MobileBertConfig(BertConfig):
+    """MobileBERT (google/mobilebert-uncased, ...): transformers' defaults (configuration_mobilebert).
+    Narrow layers (`intra_bottleneck_size`) between bottleneck projections of the `hidden_size` stream,
+    `num_feedforward_networks` stacked FFNs per layer, NoNorm (x * w + b) or LayerNorm, and word
+    embeddings of `embedding_size` taken with their neighbours (`trigram_input`)."""
+
+    model_type = "mobilebert"
+    defaults = {
+        "attention_probs_dropout_prob": 0.1,
+        "classifier_activation": True,
+        "classifier_dropout": None,
+        "embedding_size": 128,
+        "hidden_act": "relu",
+        "hidden_dropout_prob": 0.0,
+        "hidden_size": 512,
+        "initializer_range": 0.02,
+        "intermediate_size": 512,
+        "intra_bottleneck_size": 128,
+        "key_query_shared_bottleneck": True,
+        "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512,
+        "normalization_type": "no_norm",
+        "num_attention_heads": 4,
+        "num_feedforward_networks": 4,
+        "num_hidden_layers": 24,
+        "pad_token_id": 0,
+        "tie_word_embeddings": True,
+        "trigram_input": True,
+        "true_hidden_size": 128,
+        "type_vocab_size": 2,
+        "use_bottleneck": True,
+        "use_bottleneck_attention": False,
+        "vocab_size": 30522,
+    }
+
+    @property
+    def inner_size(self) -> int:
+        """The width attention and the FFNs run at (transformers' true_hidden_size, derived as there)."""
+        return self.intra_bottleneck_size if self.use_bottleneck else self.hidden_size
+
+    def validate(self) -> None:
+        where = f"{self._name_or_path or 'config'}/config.json"
+        if self.normalization_type not in ("no_norm", "layer_norm"):
+            raise ConfigError(f"normalization_type={self.normalization_type!r} in {where} is not 'no_norm' or 'layer_norm'")
+        if not _is_int(self.num_feedforward_networks) or self.num_feedforward_networks < 1:
+            raise ConfigError(f"num_feedforward_networks={self.num_feedforward_networks!r} in {where} must be an integer >= 1")
+        width, heads = self.inner_size, self.num_attention_heads
+        if not _is_int(width) or width < 1 or width % heads:
+            raise ConfigError(f"the attention width {width!r} (intra_bottleneck_size, or hidden_size without use_bottleneck) "
+                              f"in {where} must be a positive multiple of num_attention_heads={heads}")
+
+
 class LongformerConfig(RobertaConfig):
     """Longformer (allenai/longformer-base-4096, ...): RoBERTa's config with transformers'
     LongformerConfig defaults, plus `attention_window` (one even size, or one per layer): a token
@@ -740,7 +792,7 @@ CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
-              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig)
+              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig)
 }
 
 

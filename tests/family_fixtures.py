@@ -1,4 +1,4 @@
-"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE and Longformer families.
+"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer and MobileBERT families.
 
 Tokenizers are trained here on the shared corpus (no downloads): byte-level BPE and WordPiece with
 the `tokenizers` library, SentencePiece Unigram `.model` files with `sentencepiece` (test extra).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from corpus import PAIRS, TEXTS, WORDS
 
-FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer")
+FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer", "mobilebert")
 TRAIN = [*TEXTS, *(f"{a} {b}" for a, b in PAIRS), *(" ".join(w) for w in WORDS),
          *["The quick brown fox jumps over the lazy dog. Hello world, how are you?"] * 4]
 
@@ -36,6 +36,9 @@ SPECS = {
     "ernie": ("BertTokenizer", "ErnieConfig", "Ernie", {**TINY, "use_task_id": True, "task_type_vocab_size": 3}),
     # Longformer: RoBERTa's tokenizer; windows of 4 and 8 tokens (transformers pads to a multiple of the largest), so the tests' texts reach past them
     "longformer": ("RobertaTokenizer", "LongformerConfig", "Longformer", {**ROBERTA_SHAPE, "attention_window": [4, 8]}),
+    # MobileBERT's shape: narrow inner layers, stacked FFNs, NoNorm, trigram embeddings (BERT's WordPiece)
+    "mobilebert": ("BertTokenizer", "MobileBertConfig", "MobileBert",
+                   {**TINY, "embedding_size": 8, "intra_bottleneck_size": 16, "num_feedforward_networks": 3}),
     "albert": ("AlbertTokenizer", "AlbertConfig", "Albert",
                {**TINY, "embedding_size": 16, "num_hidden_layers": 3, "num_hidden_groups": 2, "inner_group_num": 2}),
 }
@@ -69,7 +72,7 @@ def _legacy_files(model_type: str, folder: Path) -> None:
     elif model_type == "albert":  # as albert-base-v2's spiece.model: <pad> <unk> [CLS] [SEP] [MASK]
         (folder / "spiece.model").write_bytes(_sentencepiece(
             pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"]))
-    else:  # electra, ernie: WordPiece vocab.txt, lower-cased like google/electra-small-discriminator
+    else:  # electra, ernie, mobilebert: WordPiece vocab.txt, lower-cased like google/electra-small-discriminator
         from tokenizers import BertWordPieceTokenizer
 
         wordpiece = BertWordPieceTokenizer(lowercase=True)

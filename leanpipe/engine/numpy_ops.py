@@ -160,6 +160,12 @@ class NumpyOps(Recording):
         everywhere = self.attention(gq, gk, gv, mask, heads, head_dim)
         return self.zero_masked(self.select_rows(glob, everywhere, local), mask)
 
+    def trigram(self, x: np.ndarray) -> np.ndarray:
+        """Each token's vector beside its neighbours': (B, T, E) -> (B, T, 3E) = [next, this, previous],
+        zeros past either end (MobileBERT's trigram_input)."""
+        zero = np.zeros_like(x[:, :1])
+        return np.concatenate([np.concatenate([x[:, 1:], zero], axis=1), x, np.concatenate([zero, x[:, :-1]], axis=1)], axis=-1)
+
     def select_rows(self, choose: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Row t of text b from `a` where `choose` (B, T) is 1, else from `b`: (B, T, H) each."""
         return np.where(choose[:, :, None] > 0, a, b)

@@ -522,6 +522,14 @@ class OnnxOps(Recording):
         out = self._node("ScatterElements", [out, slots3, rows_g], axis=1)
         return self._same_lead(self.zero_masked(out, mask), q)
 
+    def trigram(self, x: str) -> str:
+        """[next, this, previous] token vectors side by side, zeros past either end (see NumpyOps)."""
+        nxt = self._node("Pad", [self._node("Slice", [x, self._ints([1]), self._ints([np.iinfo(np.int64).max]), self._ints([1])]),
+                                 self._ints([0, 0, 0, 0, 1, 0])])
+        prev = self._node("Pad", [self._node("Slice", [x, self._ints([0]), self._ints([-1]), self._ints([1])]),
+                                  self._ints([0, 1, 0, 0, 0, 0])])
+        return self._same_lead(self._node("Concat", [nxt, x, prev], "trigram", axis=-1), x)
+
     def select_rows(self, choose: str, a: str, b: str) -> str:
         """Rows of `a` where `choose` (B, T) is 1, else of `b` (see NumpyOps)."""
         pick = self._node("Unsqueeze", [self._node("Cast", [choose], to=proto.BOOL), self._ints([-1])], "pick")  # (B, T, 1)

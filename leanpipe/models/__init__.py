@@ -16,6 +16,7 @@ from ..config import (
     ErnieConfig,
     EsmConfig,
     LongformerConfig,
+    MobileBertConfig,
     ModernBertConfig,
     MPNetConfig,
     PretrainedConfig,
@@ -24,7 +25,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, mobilebert, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -53,6 +54,7 @@ _FAMILIES = [
     (deberta_v2, DebertaV2Config, "DebertaV2"),
     (esm, EsmConfig, "Esm"),
     (longformer, LongformerConfig, "Longformer"),
+    (mobilebert, MobileBertConfig, "MobileBert"),
 ]
 
 

@@ -109,6 +109,7 @@ class EsmTokenizer(PreTrainedTokenizerFast):
 BertTokenizerFast = BertTokenizer
 DistilBertTokenizerFast = DistilBertTokenizer
 ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
+MobileBertTokenizer = MobileBertTokenizerFast = BertTokenizer  # as tokenization_mobilebert does
 RobertaTokenizerFast = RobertaTokenizer
 XLMRobertaTokenizerFast = XLMRobertaTokenizer
 CamembertTokenizerFast = CamembertTokenizer

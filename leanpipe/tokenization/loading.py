@@ -69,6 +69,7 @@ OTHER_MODEL_TYPES = {
     "deberta": DEBERTA,
     "deberta-v2": DEBERTA_V2,
     "esm": ESM,
+    "mobilebert": "MobileBertTokenizer",  # its own name in the table (an alias of BertTokenizer, CLASS_ALIASES)
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
