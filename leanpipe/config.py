@@ -236,7 +236,7 @@ def _int_values(mapping: Any, key: str) -> dict[str, int]:
         raise ConfigError(f"{key} must be a mapping from label to class index, got {type(mapping).__name__}")
     try:
         return {label: int(i) for label, i in mapping.items()}
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity (json.loads reads it)
         raise ConfigError(f"{key} values must be class indices (0, 1, ...); got {list(mapping.values())[:5]}") from None
 
 

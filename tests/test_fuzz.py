@@ -83,8 +83,11 @@ def outcome(call):
 CONFIG_KEYS = ["model_type", "hidden_size", "num_attention_heads", "num_hidden_layers", "intermediate_size",
                "vocab_size", "max_position_embeddings", "type_vocab_size", "layer_norm_eps", "hidden_act", "id2label",
                "label2id", "num_labels", "problem_type", "pad_token_id", "dim", "n_heads", "n_layers", "torch_dtype",
-               "architectures", "name_or_path", "to_dict", "__class__", "num_hidden_groups", "embedding_size"]
-MODEL_TYPES = st.sampled_from(["bert", "distilbert", "roberta", "xlm-roberta", "electra", "albert", "mpnet", "gpt2", ""])
+               "architectures", "name_or_path", "to_dict", "__class__", "num_hidden_groups", "embedding_size",
+               "attention_window", "sep_token_id", "normalization_type", "num_feedforward_networks", "intra_bottleneck_size",
+               "use_bottleneck", "position_embedding_type", "token_dropout", "mask_token_id", "is_folding_model"]
+MODEL_TYPES = st.sampled_from(["bert", "distilbert", "roberta", "xlm-roberta", "electra", "albert", "mpnet", "gpt2", "",
+                               "esm", "longformer", "mobilebert"])
 
 
 def load_config(folder: Path, text: bytes):
@@ -99,7 +102,8 @@ def test_fuzz_config_json_structured(changes, model_type, tmp_path):
     with watchdog():
         result = load_config(tmp_path, json.dumps({**base, **changes}).encode())
     if not isinstance(result, LeanpipeError):  # what loads is usable: sizes are integers, labels indexed
-        assert isinstance(result.hidden_size, int) and result.hidden_size % result.num_attention_heads == 0
+        width = result.inner_size if result.model_type == "mobilebert" else result.hidden_size  # the width attention runs at
+        assert isinstance(width, int) and width % result.num_attention_heads == 0
         assert all(isinstance(i, int) for i in result.id2label)
 
 
