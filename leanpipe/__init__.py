@@ -69,6 +69,8 @@ _EXPORTS = {
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
+    "SentenceTransformer": "sentence_models",
+    "CrossEncoder": "sentence_models",
     "softmax": "functional",
     "sigmoid": "functional",
     "LeanpipeError": "errors",

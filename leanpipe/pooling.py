@@ -125,6 +125,15 @@ def read_transformer_config(
     return {}
 
 
+def read_model_settings(name_or_path: str | os.PathLike, *, revision: str | None = None) -> dict[str, Any]:
+    """config_sentence_transformers.json as a dict ({} when absent): prompts, default_prompt_name,
+    similarity_fn_name."""
+    found = _read_json(name_or_path, "config_sentence_transformers.json", revision)
+    if found is not None and not isinstance(found, dict):
+        raise CheckpointError(f"{name_or_path}/config_sentence_transformers.json must hold a JSON object")
+    return found or {}
+
+
 def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, include_prompt: bool) -> str:
     """The prompt sentence-transformers puts before every text when none is asked for."""
     config = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}

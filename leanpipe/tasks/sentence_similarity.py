@@ -45,13 +45,16 @@ class _SentenceTask(Task):
     def check_params(self, params: dict[str, Any]) -> None:
         if "truncation" in params and not isinstance(params["truncation"], bool):
             raise InputError(f"truncation must be True or False, got {params['truncation']!r}")
+        if params.get("prompt") is not None and not isinstance(params["prompt"], str):
+            raise InputError(f"prompt must be a string put before every text (\"\" for none), got {params['prompt']!r}")
 
-    def tokenize(self, texts: Sequence[str], truncation: bool) -> list[Encoding]:
+    def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None) -> list[Encoding]:
+        """`prompt` goes before every text; None: the checkpoint's default prompt (often none)."""
         for text in texts:
             if not isinstance(text, str):
                 raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
         c = self.sentence_config
-        texts = [c.prompt + t for t in texts]
+        texts = [(c.prompt if prompt is None else prompt) + t for t in texts]
         if c.do_lower_case:
             texts = [t.lower() for t in texts]
         max_length = self.max_length() if truncation else None
@@ -87,12 +90,13 @@ class SentenceEmbeddingPipeline(Pipeline):
 
 class SentenceEmbeddings(_SentenceTask):
     name = "sentence-embeddings"
-    # normalize None: as the checkpoint says (a Normalize module in modules.json -> True)
-    parameters = {"normalize": None, "truncation": True, "return_tensors": False}
+    # normalize None: as the checkpoint says (a Normalize module in modules.json -> True);
+    # prompt None: the checkpoint's default prompt (config_sentence_transformers.json), "" for none
+    parameters = {"normalize": None, "truncation": True, "return_tensors": False, "prompt": None}
     pipeline_class = SentenceEmbeddingPipeline
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
-        return single_chunk_samples(self.tokenize(inputs, params["truncation"]))
+        return single_chunk_samples(self.tokenize(inputs, params["truncation"], params["prompt"]))
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
         vector = self.embed(sample.outputs[0])  # (M*H,)

@@ -1,0 +1,141 @@
+"""leanpipe.SentenceTransformer and leanpipe.CrossEncoder against sentence-transformers on the same files:
+the real all-MiniLM-L6-v2 (Normalize module), a copy with prompts and another similarity function,
+and tiny cross-encoders with one and three labels. Vectors and scores within 1e-4 (max abs printed)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+st = pytest.importorskip("sentence_transformers")
+
+import leanpipe  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from leanpipe.errors import InputError  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning", "ignore::FutureWarning")
+
+ATOL = 1e-4
+SENTENCES = ["A man is eating food.", "A man is riding a white horse on an enclosed ground.", "Ångström café naïve",
+             "short", "The quick brown fox jumps over the lazy dog. " * 40]
+
+
+@pytest.fixture(scope="module")
+def embedders(minilm, tmp_path_factory):
+    """(leanpipe, sentence-transformers) for MiniLM as shipped, and for a copy with query/passage
+    prompts, a default prompt and dot-product similarity in config_sentence_transformers.json."""
+    prompted = tmp_path_factory.mktemp("prompted") / "model"
+    shutil.copytree(minilm, prompted)
+    (prompted / "config_sentence_transformers.json").write_text(json.dumps({
+        "prompts": {"query": "query: ", "passage": "passage: ", "title": "title: "}, "default_prompt_name": "title",
+        "similarity_fn_name": "dot"}))
+    return {name: (leanpipe.SentenceTransformer(folder), st.SentenceTransformer(str(folder), device="cpu"))
+            for name, folder in (("minilm", minilm), ("prompted", prompted))}
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"normalize_embeddings": True}, {"truncate_dim": 64}, {"truncate_dim": 64, "normalize_embeddings": True},
+    {"prompt": "query: "}, {"prompt_name": "query"}, {"batch_size": 2}, {"precision": "binary"}, {"precision": "ubinary"},
+])
+@pytest.mark.parametrize("name", ["minilm", "prompted"])
+def test_encode_matches_sentence_transformers(embedders, name, options):
+    ours, theirs = embedders[name]
+    got, expected = ours.encode(SENTENCES, **options), theirs.encode(SENTENCES, **options)
+    assert got.dtype == expected.dtype and got.shape == expected.shape, (got.dtype, got.shape, expected.dtype, expected.shape)
+    assert_close(got, expected, ATOL, f"{name} encode {options}")
+
+
+@pytest.mark.parametrize("precision", ["int8", "uint8"])
+def test_integer_precisions_within_one_step(embedders, precision):
+    """Buckets from this batch's range, as sentence-transformers without calibration: float32 rounding
+    can put a value on the other side of a bucket edge, so one step apart at most."""
+    ours, theirs = embedders["minilm"]
+    got, expected = ours.encode(SENTENCES, precision=precision), theirs.encode(SENTENCES, precision=precision)
+    assert got.dtype == expected.dtype and np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_query_document_similarity_and_shapes(embedders):
+    for name, (ours, theirs) in embedders.items():
+        assert ours.prompts == theirs.prompts and ours.default_prompt_name == theirs.default_prompt_name, name
+        assert ours.similarity_fn_name == theirs.similarity_fn_name, name
+        assert ours.get_embedding_dimension() == theirs.get_embedding_dimension() == 384
+        assert ours.get_sentence_embedding_dimension() == 384 and ours.max_seq_length == theirs.max_seq_length
+        assert_close(ours.encode_query(SENTENCES), theirs.encode_query(SENTENCES), ATOL, f"{name} encode_query")
+        assert_close(ours.encode_document(SENTENCES), theirs.encode_document(SENTENCES), ATOL, f"{name} encode_document")
+        one = ours.encode(SENTENCES[0])
+        assert one.shape == (384,) and isinstance(ours.encode(SENTENCES[:2], convert_to_numpy=False), list)
+        assert ours.encode([]).shape == (0, 384)
+        vectors = ours.encode(SENTENCES)
+        for kind in ("cosine", "dot", "euclidean", "manhattan"):
+            ours.similarity_fn_name = theirs.similarity_fn_name = kind
+            assert_close(ours.similarity(vectors, vectors[:2]), theirs.similarity(vectors, vectors[:2]).numpy(), 1e-3, f"{name} {kind}")
+            assert_close(ours.similarity_pairwise(vectors, vectors[::-1]),
+                         theirs.similarity_pairwise(vectors, vectors[::-1].copy()).numpy(), 1e-3, f"{name} pairwise {kind}")
+        assert isinstance(ours.encode(SENTENCES[:2], convert_to_tensor=True), torch.Tensor)
+
+
+def test_max_seq_length_is_settable(minilm):
+    ours, theirs = leanpipe.SentenceTransformer(minilm), st.SentenceTransformer(str(minilm), device="cpu")
+    ours.max_seq_length = theirs.max_seq_length = 8
+    assert_close(ours.encode(SENTENCES), theirs.encode(SENTENCES), ATOL, "max_seq_length 8")
+    with pytest.raises(InputError, match="max_seq_length"):
+        ours.max_seq_length = 0
+
+
+def test_bad_arguments_name_the_fix(embedders):
+    ours, _ = embedders["prompted"]
+    for call, message in ((lambda: ours.encode("x", prompt_name="nope"), "prompt_name 'nope' is not one of"),
+                          (lambda: ours.encode("x", output_value="token_embeddings"), "feature-extraction"),
+                          (lambda: ours.encode("x", precision="fp8"), "precision"),
+                          (lambda: ours.encode("x", device="cuda"), "runs on the CPU"),
+                          (lambda: ours.encode("x", batch_size=0), "batch_size")):
+        with pytest.raises(InputError, match=message):
+            call()
+
+
+@pytest.fixture(scope="module")
+def cross_encoders(minilm, tmp_path_factory):
+    """Tiny BERT cross-encoders over MiniLM's vocabulary: one label (sigmoid), one label saved with
+    an Identity activation, three labels."""
+    found = {}
+    for labels, activation in ((1, None), (1, "torch.nn.modules.linear.Identity"), (3, None)):
+        folder = tmp_path_factory.mktemp(f"cross{labels}")
+        config = transformers.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
+                                         num_labels=labels)
+        if activation:
+            config.sentence_transformers = {"activation_fn": activation}
+        torch.manual_seed(labels)
+        transformers.BertForSequenceClassification(config).eval().save_pretrained(folder)
+        for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+            if (minilm / name).exists():
+                shutil.copy(minilm / name, folder / name)
+        found[(labels, activation)] = (leanpipe.CrossEncoder(folder), st.CrossEncoder(str(folder), device="cpu"))
+    return found
+
+
+PAIRS = [("what is deep learning?", "Deep learning is a kind of machine learning."), ("hi", "cheese " * 600), ("a", "b")]
+
+
+def test_cross_encoder_matches_sentence_transformers(cross_encoders):
+    for key, (ours, theirs) in cross_encoders.items():
+        for options in ({}, {"apply_softmax": True}, {"batch_size": 1}):
+            got, expected = ours.predict(PAIRS, **options), theirs.predict(PAIRS, **options)
+            assert got.shape == expected.shape, (key, got.shape, expected.shape)
+            assert_close(got, expected, ATOL, f"cross-encoder {key} {options}")
+        assert_close(ours.predict(PAIRS[0]), theirs.predict(PAIRS[0]), ATOL, f"cross-encoder {key} one pair")
+        if key[0] == 1:
+            documents = ["doc one", "another document", "x", "Deep learning is a kind of machine learning."]
+            got = ours.rank("what is deep learning?", documents, return_documents=True, top_k=3)
+            expected = theirs.rank("what is deep learning?", documents, return_documents=True, top_k=3)
+            assert [(r["corpus_id"], r["text"]) for r in got] == [(r["corpus_id"], r["text"]) for r in expected]
+            assert_close([r["score"] for r in got], [float(r["score"]) for r in expected], ATOL, f"rank {key}")
+    ours, _ = cross_encoders[(3, None)]
+    with pytest.raises(InputError, match="one output score"):
+        ours.rank("q", ["d"])
+    with pytest.raises(InputError, match="pairs"):
+        ours.predict([("only one text",)])
