@@ -23,7 +23,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import check_attentions, check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, int8_test, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_attentions, check_hidden_states, check_saved_tokenizer, assert_same_encoding, int8_test, pipeline_tests, plain  # noqa: E402
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
               pytest.mark.usefixtures("torch_one_thread")]

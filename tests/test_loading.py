@@ -7,12 +7,11 @@ import hashlib
 import json
 import shutil
 
-import numpy as np
 import pytest
 import torch
 import transformers
 
-from checkpoints import build, copy_tokenizer
+from checkpoints import copy_tokenizer
 from conftest import assert_close
 from leanpipe import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, pipeline
 from leanpipe.config import supported_model_types

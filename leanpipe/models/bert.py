@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..config import BertConfig
 from ..weights import Weights
+from .heads import token_logits, span_logits
 
 PREFIX = "bert"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -97,14 +98,11 @@ def sequence_classification(ops, w: Weights, c: BertConfig, *, embed=None) -> No
 
 def token_classification(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
     x = encoder(ops, w, c, embed=embed)  # (B, T, H)
-    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+    token_logits(ops, w, x, c.num_labels, c.hidden_size)
 
 
 def question_answering(ops, w: Weights, c: BertConfig, *, embed=None) -> None:
-    logits = linear(ops, w, encoder(ops, w, c, embed=embed), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
-    start, end = ops.columns(logits, 2)
-    ops.output("start_logits", start)  # (B, T)
-    ops.output("end_logits", end)
+    span_logits(ops, w, encoder(ops, w, c, embed=embed), c.hidden_size)
 
 
 def masked_lm(ops, w: Weights, c: BertConfig, *, embed=None) -> None:

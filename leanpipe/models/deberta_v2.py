@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import DebertaV2Config
 from ..weights import Weights
+from .heads import token_logits, span_logits
 from .bert import dense_add_norm, layer_norm, linear
 from .roberta import tied_decoder
 
@@ -164,14 +165,11 @@ def sequence_classification(ops, w: Weights, c: DebertaV2Config, *, attend=None)
 
 def token_classification(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
     x = encoder(ops, w, c, attend)  # (B, T, H)
-    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+    token_logits(ops, w, x, c.num_labels, c.hidden_size)
 
 
 def question_answering(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
-    logits = linear(ops, w, encoder(ops, w, c, attend), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
-    start, end = ops.columns(logits, 2)
-    ops.output("start_logits", start)  # (B, T)
-    ops.output("end_logits", end)
+    span_logits(ops, w, encoder(ops, w, c, attend), c.hidden_size)
 
 
 def masked_lm(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:

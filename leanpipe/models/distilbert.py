@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..config import DistilBertConfig
 from ..weights import Weights
+from .heads import token_logits, span_logits
 from .bert import dense_add_norm, layer_norm, linear
 
 PREFIX = "distilbert"
@@ -55,14 +56,11 @@ def sequence_classification(ops, w: Weights, c: DistilBertConfig) -> None:
 
 def token_classification(ops, w: Weights, c: DistilBertConfig) -> None:
     x = encoder(ops, w, c)  # (B, T, H)
-    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.dim, head=True))  # (B, T, L)
+    token_logits(ops, w, x, c.num_labels, c.dim)
 
 
 def question_answering(ops, w: Weights, c: DistilBertConfig) -> None:
-    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.dim, head=True)  # (B, T, 2)
-    start, end = ops.columns(logits, 2)
-    ops.output("start_logits", start)  # (B, T)
-    ops.output("end_logits", end)
+    span_logits(ops, w, encoder(ops, w, c), c.dim)
 
 
 def masked_lm(ops, w: Weights, c: DistilBertConfig) -> None:

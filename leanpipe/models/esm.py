@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from ..config import EsmConfig
 from ..weights import Weights
+from .heads import token_logits
 from .bert import layer_norm, linear, pooler
 from .modernbert import rotary_tables
 from .roberta import classification_head, tied_decoder
@@ -107,7 +108,7 @@ def sequence_classification(ops, w: Weights, c: EsmConfig) -> None:
 
 def token_classification(ops, w: Weights, c: EsmConfig) -> None:
     x = encoder(ops, w, c)  # (B, T, H)
-    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+    token_logits(ops, w, x, c.num_labels, c.hidden_size)
 
 
 def masked_lm(ops, w: Weights, c: EsmConfig) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 from ..config import LongformerConfig
 from ..errors import InputError
 from ..weights import Weights
+from .heads import token_logits, span_logits
 from .bert import dense_add_norm, linear, pooler
 from .roberta import classification_head, embeddings, max_positions, tied_decoder  # noqa: F401  (max_positions: RoBERTa's)
 
@@ -86,13 +87,11 @@ def sequence_classification(ops, w: Weights, c: LongformerConfig) -> None:
 
 
 def token_classification(ops, w: Weights, c: LongformerConfig) -> None:
-    ops.output("logits", linear(ops, w, encoder(ops, w, c), "classifier", c.num_labels, c.hidden_size, head=True))
+    token_logits(ops, w, encoder(ops, w, c), c.num_labels, c.hidden_size)
 
 
 def question_answering(ops, w: Weights, c: LongformerConfig) -> None:
-    start, end = ops.columns(linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True), 2)
-    ops.output("start_logits", start)  # (B, T)
-    ops.output("end_logits", end)
+    span_logits(ops, w, encoder(ops, w, c), c.hidden_size)
 
 
 def masked_lm(ops, w: Weights, c: LongformerConfig) -> None:

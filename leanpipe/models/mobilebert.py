@@ -17,6 +17,7 @@ import numpy as np
 
 from ..config import MobileBertConfig
 from ..weights import Weights
+from .heads import token_logits, span_logits
 from .bert import linear
 
 PREFIX = "mobilebert"
@@ -115,13 +116,11 @@ def sequence_classification(ops, w: Weights, c: MobileBertConfig) -> None:
 
 
 def token_classification(ops, w: Weights, c: MobileBertConfig) -> None:
-    ops.output("logits", linear(ops, w, encoder(ops, w, c), "classifier", c.num_labels, c.hidden_size, head=True))
+    token_logits(ops, w, encoder(ops, w, c), c.num_labels, c.hidden_size)
 
 
 def question_answering(ops, w: Weights, c: MobileBertConfig) -> None:
-    start, end = ops.columns(linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True), 2)
-    ops.output("start_logits", start)  # (B, T)
-    ops.output("end_logits", end)
+    span_logits(ops, w, encoder(ops, w, c), c.hidden_size)
 
 
 def masked_lm(ops, w: Weights, c: MobileBertConfig) -> None:

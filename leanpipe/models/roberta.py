@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..config import RobertaConfig
 from ..weights import Weights
+from .heads import token_logits, span_logits
 from .bert import layer_norm, layers, linear, pooler
 
 PREFIX = "roberta"
@@ -73,14 +74,11 @@ def sequence_classification(ops, w: Weights, c: RobertaConfig) -> None:
 
 def token_classification(ops, w: Weights, c: RobertaConfig) -> None:
     x = encoder(ops, w, c)  # (B, T, H)
-    ops.output("logits", linear(ops, w, x, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, T, L)
+    token_logits(ops, w, x, c.num_labels, c.hidden_size)
 
 
 def question_answering(ops, w: Weights, c: RobertaConfig) -> None:
-    logits = linear(ops, w, encoder(ops, w, c), "qa_outputs", 2, c.hidden_size, head=True)  # (B, T, 2)
-    start, end = ops.columns(logits, 2)
-    ops.output("start_logits", start)  # (B, T)
-    ops.output("end_logits", end)
+    span_logits(ops, w, encoder(ops, w, c), c.hidden_size)
 
 
 def masked_lm(ops, w: Weights, c: RobertaConfig, *, bias_names: tuple[str, ...] = ("lm_head.bias", "lm_head.decoder.bias")) -> None:

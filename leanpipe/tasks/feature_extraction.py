@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import numpy as np
 
 from ..errors import InputError
 from .base import Sample, Task, single_chunk_samples, tokenize_texts
