@@ -33,6 +33,7 @@ _EXPORTS = {
     "EsmConfig": "config",
     "LongformerConfig": "config",
     "MobileBertConfig": "config",
+    "Data2VecTextConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -65,7 +66,7 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert")
+       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},

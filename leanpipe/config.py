@@ -438,6 +438,13 @@ class LongformerConfig(RobertaConfig):
             raise ConfigError(f"sep_token_id={self.sep_token_id!r} in {where} must be the </s> id (2 in RoBERTa's vocabulary)")
 
 
+class Data2VecTextConfig(RobertaConfig):
+    """data2vec-text: RoBERTa's architecture and defaults, except vocab_size 30522 (configuration_data2vec_text)."""
+
+    model_type = "data2vec-text"
+    defaults = {**RobertaConfig.defaults, "vocab_size": 30522}
+
+
 class CamembertConfig(XLMRobertaConfig):
     """CamemBERT: RoBERTa's architecture with XLM-RoBERTa's defaults (configuration_camembert), French
     vocabulary; transformers 5.2's has no tie_word_embeddings (so its masked-LM head ties nothing)."""
@@ -792,7 +799,7 @@ CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
-              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig)
+              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig)
 }
 
 

@@ -1,4 +1,5 @@
-"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer and MobileBERT families.
+"""Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer,
+MobileBERT and data2vec-text families.
 
 Tokenizers are trained here on the shared corpus (no downloads): byte-level BPE and WordPiece with
 the `tokenizers` library, SentencePiece Unigram `.model` files with `sentencepiece` (test extra).
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from corpus import PAIRS, TEXTS, WORDS
 
-FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer", "mobilebert")
+FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer", "mobilebert", "data2vec-text")
 TRAIN = [*TEXTS, *(f"{a} {b}" for a, b in PAIRS), *(" ".join(w) for w in WORDS),
          *["The quick brown fox jumps over the lazy dog. Hello world, how are you?"] * 4]
 
@@ -34,6 +35,7 @@ SPECS = {
     "electra": ("ElectraTokenizerFast", "ElectraConfig", "Electra", {**TINY, "embedding_size": 16}),
     # ERNIE 3.0's shape: BERT plus a task-type embedding (row 0 for every token)
     "ernie": ("BertTokenizer", "ErnieConfig", "Ernie", {**TINY, "use_task_id": True, "task_type_vocab_size": 3}),
+    "data2vec-text": ("RobertaTokenizer", "Data2VecTextConfig", "Data2VecText", ROBERTA_SHAPE),
     # Longformer: RoBERTa's tokenizer; windows of 4 and 8 tokens (transformers pads to a multiple of the largest), so the tests' texts reach past them
     "longformer": ("RobertaTokenizer", "LongformerConfig", "Longformer", {**ROBERTA_SHAPE, "attention_window": [4, 8]}),
     # MobileBERT's shape: narrow inner layers, stacked FFNs, NoNorm, trigram embeddings (BERT's WordPiece)
@@ -60,7 +62,7 @@ def _sentencepiece(**options) -> bytes:
 
 def _legacy_files(model_type: str, folder: Path) -> None:
     """Write the family's older tokenizer files into `folder`."""
-    if model_type in ("roberta", "longformer"):
+    if model_type in ("roberta", "longformer", "data2vec-text"):
         from tokenizers import ByteLevelBPETokenizer
 
         bpe = ByteLevelBPETokenizer()

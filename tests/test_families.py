@@ -1,4 +1,5 @@
-"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer and MobileBERT against transformers 5.2 on the same files.
+"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer, MobileBERT and data2vec-text against
+transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -168,7 +169,8 @@ def reference_inputs(folder, model_type) -> list[dict]:
 HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
               "ForTokenClassification": "token-classification", "ForQuestionAnswering": "question-answering",
               "ForMaskedLM": "masked-lm"}
-LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "longformer": "vocab.json + merges.txt", "mobilebert": "vocab.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
+LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "longformer": "vocab.json + merges.txt", "mobilebert": "vocab.txt",
+                "data2vec-text": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
                 "albert": "spiece.model", "electra": "vocab.txt"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),

@@ -9,6 +9,7 @@ from ..config import (
     AlbertConfig,
     BertConfig,
     CamembertConfig,
+    Data2VecTextConfig,
     DebertaConfig,
     DebertaV2Config,
     DistilBertConfig,
@@ -25,7 +26,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, mobilebert, modernbert, mpnet, roberta, xlm_roberta
+from . import albert, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, mobilebert, modernbert, mpnet, roberta, xlm_roberta
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -55,6 +56,7 @@ _FAMILIES = [
     (esm, EsmConfig, "Esm"),
     (longformer, LongformerConfig, "Longformer"),
     (mobilebert, MobileBertConfig, "MobileBert"),
+    (data2vec_text, Data2VecTextConfig, "Data2VecText"),
 ]
 
 
