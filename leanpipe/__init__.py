@@ -34,6 +34,8 @@ _EXPORTS = {
     "LongformerConfig": "config",
     "MobileBertConfig": "config",
     "Data2VecTextConfig": "config",
+    "RobertaPreLayerNormConfig": "config",
+    "XLMRobertaXLConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -66,7 +68,8 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
-       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText")
+       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText",
+                      "RobertaPreLayerNorm", "XLMRobertaXL")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},

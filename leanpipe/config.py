@@ -445,6 +445,22 @@ class Data2VecTextConfig(RobertaConfig):
     defaults = {**RobertaConfig.defaults, "vocab_size": 30522}
 
 
+class RobertaPreLayerNormConfig(RobertaConfig):
+    """RoBERTa-PreLayerNorm (andreasmadsen/efficient_mlm_*): RoBERTa's keys and defaults, pre-LN layers."""
+
+    model_type = "roberta-prelayernorm"
+
+
+class XLMRobertaXLConfig(RobertaConfig):
+    """XLM-RoBERTa-XL / XXL (facebook/xlm-roberta-xl): pre-LN layers, no embedding norm; transformers'
+    defaults are the XL shape (configuration_xlm_roberta_xl)."""
+
+    model_type = "xlm-roberta-xl"
+    defaults = {**RobertaConfig.defaults, "vocab_size": 250880, "hidden_size": 2560, "num_hidden_layers": 36,
+                "num_attention_heads": 32, "intermediate_size": 10240, "max_position_embeddings": 514,
+                "type_vocab_size": 1, "layer_norm_eps": 1e-05}
+
+
 class CamembertConfig(XLMRobertaConfig):
     """CamemBERT: RoBERTa's architecture with XLM-RoBERTa's defaults (configuration_camembert), French
     vocabulary; transformers 5.2's has no tie_word_embeddings (so its masked-LM head ties nothing)."""
@@ -799,7 +815,8 @@ CONV_ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh")
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
-              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig)
+              MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig)
 }
 
 

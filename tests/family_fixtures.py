@@ -1,5 +1,5 @@
 """Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer,
-MobileBERT and data2vec-text families.
+MobileBERT, data2vec-text, RoBERTa-PreLayerNorm and XLM-RoBERTa-XL families.
 
 Tokenizers are trained here on the shared corpus (no downloads): byte-level BPE and WordPiece with
 the `tokenizers` library, SentencePiece Unigram `.model` files with `sentencepiece` (test extra).
@@ -21,7 +21,8 @@ from pathlib import Path
 
 from corpus import PAIRS, TEXTS, WORDS
 
-FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer", "mobilebert", "data2vec-text")
+FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer", "mobilebert", "data2vec-text",
+            "roberta-prelayernorm", "xlm-roberta-xl")
 TRAIN = [*TEXTS, *(f"{a} {b}" for a, b in PAIRS), *(" ".join(w) for w in WORDS),
          *["The quick brown fox jumps over the lazy dog. Hello world, how are you?"] * 4]
 
@@ -36,6 +37,8 @@ SPECS = {
     # ERNIE 3.0's shape: BERT plus a task-type embedding (row 0 for every token)
     "ernie": ("BertTokenizer", "ErnieConfig", "Ernie", {**TINY, "use_task_id": True, "task_type_vocab_size": 3}),
     "data2vec-text": ("RobertaTokenizer", "Data2VecTextConfig", "Data2VecText", ROBERTA_SHAPE),
+    "roberta-prelayernorm": ("RobertaTokenizer", "RobertaPreLayerNormConfig", "RobertaPreLayerNorm", ROBERTA_SHAPE),
+    "xlm-roberta-xl": ("XLMRobertaTokenizer", "XLMRobertaXLConfig", "XLMRobertaXL", ROBERTA_SHAPE),
     # Longformer: RoBERTa's tokenizer; windows of 4 and 8 tokens (transformers pads to a multiple of the largest), so the tests' texts reach past them
     "longformer": ("RobertaTokenizer", "LongformerConfig", "Longformer", {**ROBERTA_SHAPE, "attention_window": [4, 8]}),
     # MobileBERT's shape: narrow inner layers, stacked FFNs, NoNorm, trigram embeddings (BERT's WordPiece)
@@ -62,14 +65,14 @@ def _sentencepiece(**options) -> bytes:
 
 def _legacy_files(model_type: str, folder: Path) -> None:
     """Write the family's older tokenizer files into `folder`."""
-    if model_type in ("roberta", "longformer", "data2vec-text"):
+    if model_type in ("roberta", "longformer", "data2vec-text", "roberta-prelayernorm"):
         from tokenizers import ByteLevelBPETokenizer
 
         bpe = ByteLevelBPETokenizer()
         bpe.train_from_iterator(TRAIN, vocab_size=420, min_frequency=1, show_progress=False,
                                 special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
         bpe.save_model(str(folder))
-    elif model_type in ("xlm-roberta", "camembert"):  # sentencepiece's own ids: <unk> 0, <s> 1, </s> 2 (fairseq reorders them)
+    elif model_type in ("xlm-roberta", "camembert", "xlm-roberta-xl"):  # sentencepiece's own ids: <unk> 0, <s> 1, </s> 2 (fairseq reorders them)
         (folder / "sentencepiece.bpe.model").write_bytes(_sentencepiece())
     elif model_type == "albert":  # as albert-base-v2's spiece.model: <pad> <unk> [CLS] [SEP] [MASK]
         (folder / "spiece.model").write_bytes(_sentencepiece(

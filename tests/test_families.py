@@ -1,5 +1,5 @@
-"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer, MobileBERT and data2vec-text against
-transformers 5.2 on the same files.
+"""RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer, MobileBERT, data2vec-text,
+RoBERTa-PreLayerNorm and XLM-RoBERTa-XL against transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -170,7 +170,8 @@ HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classifica
               "ForTokenClassification": "token-classification", "ForQuestionAnswering": "question-answering",
               "ForMaskedLM": "masked-lm"}
 LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "longformer": "vocab.json + merges.txt", "mobilebert": "vocab.txt",
-                "data2vec-text": "vocab.json + merges.txt", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
+                "data2vec-text": "vocab.json + merges.txt", "roberta-prelayernorm": "vocab.json + merges.txt",
+                "xlm-roberta-xl": "sentencepiece.bpe.model", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
                 "albert": "spiece.model", "electra": "vocab.txt"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),
