@@ -64,6 +64,13 @@ def _as_output(matrix: np.ndarray, single: bool, convert_to_numpy: bool, convert
     return matrix[0] if single else matrix
 
 
+def _token_output(tokens: list[np.ndarray], single: bool, convert_to_tensor: bool) -> Any:
+    """Token vectors (T_i, H) per text, as sentence-transformers returns them (torch tensors on request)."""
+    if convert_to_tensor:
+        tokens = [_as_output(t, False, True, True) for t in tokens]
+    return tokens[0] if single else tokens
+
+
 def quantize_embeddings(embeddings: np.ndarray, precision: str) -> np.ndarray:
     """sentence-transformers' quantize_embeddings without calibration data: int8 / uint8 over each
     dimension's range in this batch, binary / ubinary one bit per dimension (> 0), packed."""
@@ -176,17 +183,19 @@ class SentenceTransformer:
         """Texts -> float32 (N, D) vectors (one text -> (D,)), as SentenceTransformer.encode: the
         checkpoint's pooling and Normalize, then `truncate_dim`, then `normalize_embeddings`."""
         _check_device(device)
-        if output_value != "sentence_embedding":
-            raise InputError(f"output_value={output_value!r}: leanpipe's SentenceTransformer gives sentence embeddings; "
-                             f"for token vectors use pipeline('feature-extraction', model)")
+        if output_value not in ("sentence_embedding", "token_embeddings"):
+            raise InputError(f"output_value={output_value!r} is not 'sentence_embedding' or 'token_embeddings'")
         if precision not in PRECISIONS:
             raise InputError(f"precision={precision!r} is not one of {list(PRECISIONS)}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         single = isinstance(sentences, str)
         texts = [sentences] if single else list(sentences)
-        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True,
-                             prompt=self._resolve_prompt(prompt, prompt_name)) if texts else []
+        prompt = self._resolve_prompt(prompt, prompt_name)
+        if output_value == "token_embeddings":  # (T, H) per text: a list, as sentence-transformers gives it
+            tokens = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=prompt, token_embeddings=True)
+            return _as_output(np.empty(0), single, False, False) if not tokens else _token_output(tokens, single, convert_to_tensor)
+        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=prompt) if texts else []
         matrix = np.stack(vectors).astype(np.float32, copy=False) if texts else \
             np.zeros((0, self.get_embedding_dimension()), np.float32)
         dims = truncate_dim if truncate_dim is not None else self.truncate_dim

@@ -79,6 +79,17 @@ def test_query_document_similarity_and_shapes(embedders):
         assert isinstance(ours.encode(SENTENCES[:2], convert_to_tensor=True), torch.Tensor)
 
 
+def test_token_embeddings(embedders):
+    """output_value="token_embeddings": each text's (T_i, H) token vectors, special tokens included,
+    before pooling (sentence-transformers returns torch tensors; leanpipe NumPy arrays)."""
+    for name, (ours, theirs) in embedders.items():
+        got, expected = ours.encode(SENTENCES, output_value="token_embeddings"), theirs.encode(SENTENCES, output_value="token_embeddings")
+        assert [g.shape for g in got] == [tuple(e.shape) for e in expected], name
+        for i, (g, e) in enumerate(zip(got, expected)):
+            assert_close(g, e.numpy(), ATOL, f"{name} token embeddings of text {i}")
+        assert ours.encode(SENTENCES[0], output_value="token_embeddings").shape == tuple(expected[0].shape)
+
+
 def test_max_seq_length_is_settable(minilm):
     ours, theirs = leanpipe.SentenceTransformer(minilm), st.SentenceTransformer(str(minilm), device="cpu")
     ours.max_seq_length = theirs.max_seq_length = 8
@@ -90,7 +101,7 @@ def test_max_seq_length_is_settable(minilm):
 def test_bad_arguments_name_the_fix(embedders):
     ours, _ = embedders["prompted"]
     for call, message in ((lambda: ours.encode("x", prompt_name="nope"), "prompt_name 'nope' is not one of"),
-                          (lambda: ours.encode("x", output_value="token_embeddings"), "feature-extraction"),
+                          (lambda: ours.encode("x", output_value="attention"), "output_value"),
                           (lambda: ours.encode("x", precision="fp8"), "precision"),
                           (lambda: ours.encode("x", device="cuda"), "runs on the CPU"),
                           (lambda: ours.encode("x", batch_size=0), "batch_size")):

@@ -91,14 +91,19 @@ class SentenceEmbeddingPipeline(Pipeline):
 class SentenceEmbeddings(_SentenceTask):
     name = "sentence-embeddings"
     # normalize None: as the checkpoint says (a Normalize module in modules.json -> True);
-    # prompt None: the checkpoint's default prompt (config_sentence_transformers.json), "" for none
-    parameters = {"normalize": None, "truncation": True, "return_tensors": False, "prompt": None}
+    # prompt None: the checkpoint's default prompt (config_sentence_transformers.json), "" for none;
+    # token_embeddings: each text's token vectors (T, H) before pooling, as sentence-transformers'
+    # output_value="token_embeddings" (special tokens included, no normalisation)
+    parameters = {"normalize": None, "truncation": True, "return_tensors": False, "prompt": None, "token_embeddings": False}
     pipeline_class = SentenceEmbeddingPipeline
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
         return single_chunk_samples(self.tokenize(inputs, params["truncation"], params["prompt"]))
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
+        if params["token_embeddings"]:
+            tokens = sample.outputs[0]["last_hidden_state"]  # (T, H), this text's tokens
+            return tokens if params["return_tensors"] else tokens.tolist()
         vector = self.embed(sample.outputs[0])  # (M*H,)
         normalize = self.sentence_config.normalize if params["normalize"] is None else params["normalize"]
         if normalize:
