@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import shutil
 import os
 import queue
 import signal
@@ -84,7 +85,10 @@ def build_classifier(folder: Path, id2label: dict) -> Path:
 @pytest.fixture(scope="module")
 def models(checkpoints, minilm, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("server-models")
-    return {**checkpoints, "minilm": minilm,
+    prompted = root / "minilm-prompts"  # MiniLM with query / passage prompts, as E5- and BGE-style checkpoints ship them
+    shutil.copytree(minilm, prompted)
+    (prompted / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "query: ", "passage": "passage: "}}))
+    return {**checkpoints, "minilm": minilm, "minilm-prompts": prompted,
             "nli": build_classifier(root / "nli", {0: "contradiction", 1: "neutral", 2: "entailment"}),
             "cross-encoder": build_classifier(root / "cross-encoder", {0: "LABEL_0"})}
 
@@ -202,6 +206,21 @@ def test_embed_embed_all_similarity_on_an_embedding_model(servers, models):
     if "sentence-similarity" in available_tasks():
         sims = post(url + "/similarity", {"inputs": {"source_sentence": TEXTS[0], "sentences": TEXTS[1:]}}).json()
         assert len(sims) == 2 and all(-1 <= s <= 1 for s in sims)
+
+
+def test_embed_prompt_name(servers, models):
+    """TEI's prompt_name on /embed (and POST / of a sentence-embeddings server): the named prompt of
+    config_sentence_transformers.json goes before every text; an unknown name is a 422 naming the prompts."""
+    url = servers("prompts", "minilm-prompts", "sentence-embeddings").url
+    emb = pipeline("sentence-embeddings", model=models["minilm-prompts"])
+    got = post(url + "/embed", {"inputs": TEXTS[:2], "prompt_name": "query"})
+    assert got.status_code == 200, got.text
+    same(got.json(), emb(TEXTS[:2], prompt="query: ", normalize=True))
+    same(post(url + "/", {"inputs": TEXTS[:2], "prompt_name": "passage"}).json(), emb(TEXTS[:2], prompt="passage: "))
+    assert np.abs(np.array(got.json()) - np.array(emb(TEXTS[:2], normalize=True))).max() > 1e-3  # the prompt changed them
+    bad = post(url + "/embed", {"inputs": TEXTS[:1], "prompt_name": "document"})
+    assert bad.status_code == 422 and "['passage', 'query']" in bad.json()["error"], bad.text
+    assert post(url + "/tokenize", {"inputs": "x", "prompt_name": "query"}).status_code == 422  # not for /tokenize
 
 
 def test_openai_client_embeddings(servers, models):

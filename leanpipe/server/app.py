@@ -99,6 +99,8 @@ async def inference_api(service: Service, body: dict[str, Any]) -> Any:
     """POST /: the served task, in the Hugging Face Inference API's shapes (see hf_api)."""
     parse, reply = request_format(service.task)
     inputs, params = parse(body)
+    if "prompt_name" in params:  # text-embeddings-inference's, on sentence embeddings
+        params["prompt"] = service.prompt(params.pop("prompt_name"))
     return reply(inputs, await service.infer(service.task, inputs, params, "/"))
 
 

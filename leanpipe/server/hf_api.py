@@ -72,6 +72,9 @@ def parse_embedding_options(body: dict[str, Any], task: str) -> tuple[Any, dict[
             raise HTTPError(422, f"normalize applies to sentence embeddings; this server runs {task} "
                                  f"(token vectors). Use /embed, or serve with --task sentence-embeddings")
         params["normalize"] = normalize
+    if task == "sentence-embeddings" and body.get("prompt_name") is not None:  # resolved by the service (app.py)
+        params["prompt_name"] = field(body, "prompt_name", str, None, "the name of a prompt in config_sentence_transformers.json")
+        body = {k: v for k, v in body.items() if k != "prompt_name"}
     refuse_unsupported(body)
     return inputs, params
 

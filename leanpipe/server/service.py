@@ -63,6 +63,18 @@ class Service:
             self._pipelines[name] = pipe
             return pipe
 
+    def prompt(self, name: str) -> str:
+        """The text of prompt `name` in the model's config_sentence_transformers.json, as
+        text-embeddings-inference's `prompt_name` looks it up; 422 naming the prompts there otherwise."""
+        from ..pooling import read_model_settings
+
+        prompts = read_model_settings(self.model.name_or_path, revision=self.model.revision).get("prompts") or {}
+        if name not in prompts:
+            found = f"the prompts are {sorted(prompts)}" if prompts else "it has no prompts"
+            raise HTTPError(422, f"prompt_name {name!r} is not in {self.model.name_or_path}'s "
+                                 f"config_sentence_transformers.json: {found}")
+        return prompts[name]
+
     async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:
         """What `pipe(inputs, **params)` returns, computed by the batcher together with other requests."""
         pipe = self.pipeline_for(task, route)

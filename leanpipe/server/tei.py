@@ -1,6 +1,6 @@
 """text-embeddings-inference's routes (router/src/http/server.rs and types.rs), each on a leanpipe task.
 
-  /embed       {inputs: str | [str], normalize=true, truncate}      sentence-embeddings -> [[float]]
+  /embed       {inputs: str | [str], normalize=true, truncate, prompt_name}  sentence-embeddings -> [[float]]
   /embed_all   {inputs, truncate}                                   feature-extraction  -> [[[float]]]
   /predict     {inputs: str | [a, b] | [[a], [a, b]], raw_scores}   text-classification -> [{score, label}] (per input)
   /rerank      {query, texts, raw_scores, return_text, truncate}    text-ranking        -> [{index, score, text?}]
@@ -40,8 +40,17 @@ def truncation(body: dict[str, Any], service: Service) -> bool:
 
 async def embed(service: Service, body: dict[str, Any]) -> Any:
     items, _ = texts(body)
-    params = {"normalize": field(body, "normalize", bool, True, "true or false"), "truncation": truncation(body, service)}
+    params, body = prompt_param(body, service), {k: v for k, v in body.items() if k != "prompt_name"}
+    params.update(normalize=field(body, "normalize", bool, True, "true or false"), truncation=truncation(body, service))
     return await service.infer("sentence-embeddings", items, params, "/embed")  # a vector per text, even for one
+
+
+def prompt_param(body: dict[str, Any], service: Service) -> dict[str, Any]:
+    """TEI's `prompt_name`: the named prompt of config_sentence_transformers.json before every text.
+    Without one the model's default prompt applies (its default_prompt_name, as sentence-transformers
+    does; TEI takes a default only from --default-prompt-name)."""
+    name = field(body, "prompt_name", str, None, "the name of a prompt in config_sentence_transformers.json")
+    return {} if name is None else {"prompt": service.prompt(name)}
 
 
 async def embed_all(service: Service, body: dict[str, Any]) -> Any:
