@@ -37,6 +37,7 @@ class OnnxOps(Recording, WindowedAttention):
         self.inputs: dict[str, bytes] = {}
         self.outputs: list[bytes] = []
         self._consts: dict[tuple, str] = {}
+        self._vectors: set[str] = set()  # constants of rank 0 or 1: broadcast along the last axis
         self._mask_bias: dict[str, str] = {}
         self._count = 0
         self._alive: list[object] = []
@@ -77,6 +78,8 @@ class OnnxOps(Recording, WindowedAttention):
             else:
                 self.initializers.append(proto.tensor(name, np.asarray(array)))  # 0-d stays 0-d
             self._consts[key] = name
+            if np.ndim(array) <= 1:
+                self._vectors.add(name)
         return self._consts[key]
 
     def _external(self, name: str, array: np.ndarray) -> bytes:
@@ -111,9 +114,16 @@ class OnnxOps(Recording, WindowedAttention):
         return self._node("Slice", [self.const(table), self._ints([0]), t, self._ints([0])], "pos")  # (T, H)
 
     def add(self, a: str, b: str) -> str:
-        y = self._node("Add", [a, b])
-        if a in self._leads and self._leads[a] == self._leads.get(b):  # same shape, no broadcast
-            self._leads[y] = self._leads[a]
+        return self._elementwise("Add", a, b)
+
+    def _elementwise(self, op: str, a: str, b: str) -> str:
+        """a op b; the result keeps the leading dims of an operand when the other has the same ones or
+        is a constant vector (broadcast along the last axis), so the next Gemm reshapes back for free."""
+        y = self._node(op, [a, b])
+        for x, other in ((a, b), (b, a)):
+            if x in self._leads and (self._leads[x] == self._leads.get(other) or other in self._vectors):
+                self._leads[y] = self._leads[x]
+                break
         return y
 
     def _same_lead(self, y: str, x: str) -> str:
@@ -225,8 +235,9 @@ class OnnxOps(Recording, WindowedAttention):
         """Scaled dot-product attention over keys where `mask` (B, T) is 1: onnxruntime's fused
         MultiHeadAttention kernel, or unfused MatMul / Softmax / MatMul when recording the probabilities."""
         if not self.records_attentions:
-            return self._node("MultiHeadAttention", [q, k, v, "", self._mask_i32(mask)], "attn", domain="com.microsoft",
-                              num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+            y = self._node("MultiHeadAttention", [q, k, v, "", self._mask_i32(mask)], "attn", domain="com.microsoft",
+                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
+            return self._same_lead(y, q)
         split = self._ints([0, 0, heads, -1])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
@@ -391,7 +402,7 @@ class OnnxOps(Recording, WindowedAttention):
         return [parts] if len(sizes) == 1 else parts
 
     def mul(self, a: str, b: str) -> str:
-        return self._node("Mul", [a, b])
+        return self._elementwise("Mul", a, b)
 
     def rotary(self, x: str, cos: str, sin: str, heads: int, head_dim: int) -> str:
         """x * cos + rotate_half(x) * sin per head (see NumpyOps); cos, sin from position_embed: (T, D)."""
