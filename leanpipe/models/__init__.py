@@ -20,7 +20,6 @@ from ..config import (
     MobileBertConfig,
     ModernBertConfig,
     MPNetConfig,
-    PretrainedConfig,
     RobertaConfig,
     RobertaPreLayerNormConfig,
     XLMRobertaConfig,
