@@ -4,14 +4,10 @@ RoBERTa's architecture and heads (modeling_data2vec_text) with the checkpoint pr
 
 from __future__ import annotations
 
-from .roberta import (  # noqa: F401  (the family's definition, re-exported)
-    INPUT_NAMES,
-    base,
-    masked_lm,
-    max_positions,
-    question_answering,
-    sequence_classification,
-    token_classification,
-)
+from . import roberta
+from .roberta import INPUT_NAMES, max_positions  # noqa: F401  (RoBERTa's inputs and positions)
+from .variants import heads_of
 
 PREFIX = "data2vec_text"
+
+base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(roberta)
