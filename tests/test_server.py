@@ -209,8 +209,9 @@ def test_embed_embed_all_similarity_on_an_embedding_model(servers, models):
 
 
 def test_embed_prompt_name(servers, models):
-    """TEI's prompt_name on /embed (and POST / of a sentence-embeddings server): the named prompt of
-    config_sentence_transformers.json goes before every text; an unknown name is a 422 naming the prompts."""
+    """TEI's prompt_name on /embed, /tokenize, /similarity (and POST / of a sentence-embeddings server):
+    the named prompt of config_sentence_transformers.json goes before every text; an unknown name is a
+    422 naming the prompts."""
     url = servers("prompts", "minilm-prompts", "sentence-embeddings").url
     emb = pipeline("sentence-embeddings", model=models["minilm-prompts"])
     got = post(url + "/embed", {"inputs": TEXTS[:2], "prompt_name": "query"})
@@ -220,7 +221,15 @@ def test_embed_prompt_name(servers, models):
     assert np.abs(np.array(got.json()) - np.array(emb(TEXTS[:2], normalize=True))).max() > 1e-3  # the prompt changed them
     bad = post(url + "/embed", {"inputs": TEXTS[:1], "prompt_name": "document"})
     assert bad.status_code == 422 and "['passage', 'query']" in bad.json()["error"], bad.text
-    assert post(url + "/tokenize", {"inputs": "x", "prompt_name": "query"}).status_code == 422  # not for /tokenize
+    tokens = post(url + "/tokenize", {"inputs": "hello", "prompt_name": "query"}).json()[0]
+    assert [t["text"] for t in tokens] == ["[CLS]", "query", ":", "hello", "[SEP]"] and tokens[3]["start"] == 7, tokens
+    assert [t["text"] for t in post(url + "/tokenize", {"inputs": "hello"}).json()[0]] == ["[CLS]", "hello", "[SEP]"]
+    sim = pipeline("sentence-similarity", model=models["minilm-prompts"])
+    question = {"source_sentence": TEXTS[0], "sentences": TEXTS[1:3]}
+    got = post(url + "/similarity", {"inputs": question, "parameters": {"prompt_name": "query"}})
+    assert got.status_code == 200, got.text
+    same(got.json(), sim(question, prompt="query: "))
+    assert post(url + "/embed", {"inputs": "x", "prompt_name": ["query"]}).status_code == 422
 
 
 def test_openai_client_embeddings(servers, models):

@@ -101,9 +101,11 @@ def parse_similarity(body: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     truncate = params.pop("truncate", None)  # text-embeddings-inference's SimilarityParameters
     if truncate is not None:
         params["truncation"] = truncate
+    prompt_name = params.pop("prompt_name", None)  # resolved by the service (app.py), as for sentence embeddings
     refuse_unsupported(params)
-    for key in ("prompt_name", "truncation_direction"):
-        params.pop(key, None)
+    params.pop("truncation_direction", None)
+    if prompt_name is not None:
+        params["prompt_name"] = prompt_name
     return inputs, params
 
 

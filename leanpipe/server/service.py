@@ -68,12 +68,22 @@ class Service:
         text-embeddings-inference's `prompt_name` looks it up; 422 naming the prompts there otherwise."""
         from ..pooling import read_model_settings
 
+        if not isinstance(name, str):
+            raise HTTPError(422, f"prompt_name must be a string, got {name!r:.80}")
         prompts = read_model_settings(self.model.name_or_path, revision=self.model.revision).get("prompts") or {}
         if name not in prompts:
             found = f"the prompts are {sorted(prompts)}" if prompts else "it has no prompts"
             raise HTTPError(422, f"prompt_name {name!r} is not in {self.model.name_or_path}'s "
                                  f"config_sentence_transformers.json: {found}")
         return prompts[name]
+
+    def default_prompt(self) -> str:
+        """The prompt of the model's default_prompt_name ("" without one), which /embed applies too."""
+        from ..pooling import read_model_settings
+
+        settings = read_model_settings(self.model.name_or_path, revision=self.model.revision)
+        name = settings.get("default_prompt_name")
+        return self.prompt(name) if name else ""
 
     async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:
         """What `pipe(inputs, **params)` returns, computed by the batcher together with other requests."""

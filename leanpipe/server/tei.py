@@ -4,8 +4,8 @@
   /embed_all   {inputs, truncate}                                   feature-extraction  -> [[[float]]]
   /predict     {inputs: str | [a, b] | [[a], [a, b]], raw_scores}   text-classification -> [{score, label}] (per input)
   /rerank      {query, texts, raw_scores, return_text, truncate}    text-ranking        -> [{index, score, text?}]
-  /similarity  {inputs: {source_sentence, sentences}}               sentence-similarity -> [float]
-  /tokenize    {inputs, add_special_tokens=true}                    the tokenizer       -> [[{id, text, special, start, stop}]]
+  /similarity  {inputs: {source_sentence, sentences}, parameters: {prompt_name, truncate}}  sentence-similarity -> [float]
+  /tokenize    {inputs, add_special_tokens=true, prompt_name}       the tokenizer       -> [[{id, text, special, start, stop}]]
   /decode      {ids: [int] | [[int]], skip_special_tokens=true}     the tokenizer       -> [str]
 """
 
@@ -104,13 +104,16 @@ async def similarity(service: Service, body: dict[str, Any]) -> Any:
     if not inputs.get("sentences"):
         raise HTTPError(400, "`sentences` cannot be empty")
     params = field(body, "parameters", dict, {}, "an object")
-    return await service.infer("sentence-similarity", inputs, {"truncation": truncation(params, service)}, "/similarity")
+    prompt, params = prompt_param(params, service), {k: v for k, v in params.items() if k != "prompt_name"}
+    return await service.infer("sentence-similarity", inputs, {"truncation": truncation(params, service), **prompt}, "/similarity")
 
 
 async def tokenize(service: Service, body: dict[str, Any]) -> Any:
+    """The tokens of each text as /embed sees it: after its prompt (`prompt_name`, else the model's
+    default prompt), with the pieces and byte offsets in the prompted text, as TEI reports them."""
     items, _ = texts(body)
-    if body.get("prompt_name") is not None:
-        raise HTTPError(422, "prompt_name is not supported; put the prompt in the text")
+    prompt = prompt_param(body, service).get("prompt", service.default_prompt())
+    items = [prompt + text for text in items]
     special = field(body, "add_special_tokens", bool, True, "true or false")
     _check_batch(service, len(items))
     encodings = await run_in_threadpool(service.tokenizer.encode_batch_raw, items, add_special_tokens=special, truncation=False)

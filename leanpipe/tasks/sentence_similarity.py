@@ -115,7 +115,7 @@ class SentenceSimilarity(_SentenceTask):
     """The Hugging Face Inference API's sentence-similarity: cosine of the source with each sentence."""
 
     name = "sentence-similarity"
-    parameters = {"truncation": True}
+    parameters = {"truncation": True, "prompt": None}  # prompt None: the checkpoint's default prompt
 
     def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
         return super().gather_inputs(inputs_from_keywords(inputs, params, ("source_sentence", "sentences")), params)
@@ -127,7 +127,7 @@ class SentenceSimilarity(_SentenceTask):
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
         groups = [[x["source_sentence"], *x["sentences"]] for x in map(_check_similarity_input, inputs)]
-        encodings = iter(self.tokenize([t for group in groups for t in group], params["truncation"]))
+        encodings = iter(self.tokenize([t for group in groups for t in group], params["truncation"], params["prompt"]))
         return [Sample([next(encodings) for _ in group]) for group in groups]  # chunk 0: the source
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
