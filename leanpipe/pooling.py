@@ -134,6 +134,14 @@ def read_model_settings(name_or_path: str | os.PathLike, *, revision: str | None
     return found or {}
 
 
+def model_settings(model: Any) -> dict[str, Any]:
+    """read_model_settings for a loaded model, from where it was loaded (its cache_dir, token, ...)."""
+    from .hub import hub_options
+
+    with hub_options(model.hub_options):
+        return read_model_settings(model.name_or_path, revision=model.revision)
+
+
 def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, include_prompt: bool) -> str:
     """The prompt sentence-transformers puts before every text when none is asked for."""
     config = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}

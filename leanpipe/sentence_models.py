@@ -25,7 +25,7 @@ import numpy as np
 from . import batching
 from .errors import InputError
 from .functional import sigmoid, softmax
-from .pooling import l2_normalize, read_model_settings
+from .pooling import l2_normalize, model_settings
 
 SIMILARITIES = ("cosine", "dot", "euclidean", "manhattan")
 PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
@@ -135,7 +135,7 @@ class SentenceTransformer:
         self._pipe = pipeline("sentence-embeddings", model_name_or_path,
                               **_load_options(cache_folder, token, local_files_only, revision, model_kwargs,
                                               trust_remote_code, num_threads, quantize))
-        settings = read_model_settings(self._pipe.model.name_or_path, revision=self._pipe.model.revision)
+        settings = model_settings(self._pipe.model)
         self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
         self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
         if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:

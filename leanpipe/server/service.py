@@ -66,11 +66,11 @@ class Service:
     def prompt(self, name: str) -> str:
         """The text of prompt `name` in the model's config_sentence_transformers.json, as
         text-embeddings-inference's `prompt_name` looks it up; 422 naming the prompts there otherwise."""
-        from ..pooling import read_model_settings
+        from ..pooling import model_settings
 
         if not isinstance(name, str):
             raise HTTPError(422, f"prompt_name must be a string, got {name!r:.80}")
-        prompts = read_model_settings(self.model.name_or_path, revision=self.model.revision).get("prompts") or {}
+        prompts = model_settings(self.model).get("prompts") or {}
         if name not in prompts:
             found = f"the prompts are {sorted(prompts)}" if prompts else "it has no prompts"
             raise HTTPError(422, f"prompt_name {name!r} is not in {self.model.name_or_path}'s "
@@ -79,10 +79,9 @@ class Service:
 
     def default_prompt(self) -> str:
         """The prompt of the model's default_prompt_name ("" without one), which /embed applies too."""
-        from ..pooling import read_model_settings
+        from ..pooling import model_settings
 
-        settings = read_model_settings(self.model.name_or_path, revision=self.model.revision)
-        name = settings.get("default_prompt_name")
+        name = model_settings(self.model).get("default_prompt_name")
         return self.prompt(name) if name else ""
 
     async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:
