@@ -76,6 +76,7 @@ def test_download_arguments_as_transformers_takes_them(hub_cache, tmp_path, chec
     make_cache(other, repo_id, {"main": checkpoints["bert-cls"]})
     sentences = tmp_path / "sentences"
     shutil.copytree(minilm, sentences)
+    (sentences / "config_sentence_transformers.json").write_text(json.dumps({"prompts": {"query": "query: "}}))
     make_cache(other, "leanpipe-test/sentences", {"main": sentences})
     options = dict(cache_dir=str(other), local_files_only=True, token="hf_not_needed_offline")
     config = AutoConfig.from_pretrained(repo_id, **options)
@@ -92,6 +93,9 @@ def test_download_arguments_as_transformers_takes_them(hub_cache, tmp_path, chec
     embedder = pipeline("sentence-embeddings", model="leanpipe-test/sentences", model_kwargs={"cache_dir": str(other)})
     assert embedder.runner.sentence_config.normalize and embedder.runner.sentence_config.max_seq_length == 256
     embedder.save_pretrained(tmp_path / "saved-sentences")
+    from leanpipe import SentenceTransformer  # sentence-transformers' argument name for the cache
+
+    assert SentenceTransformer("leanpipe-test/sentences", cache_folder=str(other)).prompts["query"] == "query: "
     assert (tmp_path / "saved-sentences" / "modules.json").is_file()
     with pytest.raises(CheckpointError, match=r"cache .*cache.* and local_files_only=True is set"):
         AutoModel.from_pretrained(repo_id, local_files_only=True)  # the default cache (hub_cache's) lacks it
