@@ -296,7 +296,7 @@ def test_int8_quantizes_modernbert_mlp_down_projections_per_token(models, monkey
 
     quantized = []
     original = onnx_engine._quantize_int8
-    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model: quantized.append(original(model)) or quantized[-1])
+    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model, *keep: quantized.append(original(model, *keep)) or quantized[-1])
     folder = models("modernbert", "Model")
     config = leanpipe.AutoConfig.from_pretrained(folder)
     leanpipe.AutoModel.from_pretrained(folder, quantize="int8")

@@ -218,17 +218,19 @@ def test_int8_quantizes_the_ffn_down_projections_per_token(minilm, monkeypatch):
 
     quantized = []
     original = onnx_engine._quantize_int8
-    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model: quantized.append(original(model)) or quantized[-1])
+    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model, *keep: quantized.append(original(model, *keep)) or quantized[-1])
     AutoModel.from_pretrained(minilm, quantize="int8")
     graph = onnx.load_from_string(quantized[0]).graph
     shapes = {t.name: tuple(t.dims) for t in graph.initializer}
-    assert [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in shapes] == [], "a fp32 MatMul weight is left"
+    fp32 = [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in shapes]
+    # only the pooler stays fp32: it reads one row per text (the first token), negligible work
+    assert [n.input[0].split("_")[0] for n in fp32] == ["cls"], f"fp32 MatMuls: {[n.input[0] for n in fp32]}"
     per_token = {n.output[0] for n in graph.node if n.op_type == "QuantizeLinear"
                  and any(a.name == "axis" and a.i == 0 for a in n.attribute)}
     down = [shapes[n.input[1]] for n in graph.node if n.op_type == "MatMulInteger" and n.input[0] in per_token]
     assert down == [(1536, 384)] * 6, f"per-token int8 weights: {down}"  # one (intermediate, hidden) per layer
     ops = [n.op_type for n in graph.node]
-    assert ops.count("MatMulInteger") == 13 + 6 and ops.count("QAttention") == 6, sorted(set(ops))
+    assert ops.count("MatMulInteger") == 12 + 6 and ops.count("QAttention") == 6, sorted(set(ops))
 
 
 def test_int8_load_logs_no_quantizer_advice(minilm, caplog):

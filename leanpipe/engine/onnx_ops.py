@@ -29,6 +29,8 @@ class OnnxOps(Recording, WindowedAttention):
     def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False, records_attentions: bool = False) -> None:
         # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
         self.for_quantization = for_quantization
+        self.per_text: set[str] = set()  # tensors with one row per text (pooled, first token), under int8
+        self.fp32_nodes: list[str] = []  # MatMuls over such rows, which int8 leaves in fp32
         # hidden states and attention probabilities as graph outputs (attention runs unfused then)
         self._start_recording(records_hidden=records_hidden, records_attentions=records_attentions)
         # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
@@ -61,7 +63,15 @@ class OnnxOps(Recording, WindowedAttention):
         """Appends one node (its attributes as keywords: axis=-1, perm=[0, 2, 1, 3]); returns its output name(s)."""
         outs = [self._name(hint or op.lower()) for _ in range(n_out)]
         self.nodes.append(proto.node(op, inputs, outs, name=outs[0], domain=domain, attributes=attrs))
+        if self.for_quantization and any(i in self.per_text for i in inputs):
+            self.per_text.update(outs)  # computed from one row per text: still one row per text
         return outs[0] if n_out == 1 else outs
+
+    def _per_text(self, y: str) -> str:
+        """Mark y as one row per text (a pooled vector, the first token): under int8 the MatMuls over
+        such rows stay fp32 (see `fp32_nodes`), as they cost nothing next to the per-token ones."""
+        self.per_text.add(y)
+        return y
 
     def const(self, array: np.ndarray, key: tuple | None = None) -> str:
         """An initializer holding `array`; the same `key` (or the same array object) is stored once.
@@ -142,6 +152,8 @@ class OnnxOps(Recording, WindowedAttention):
         if self.for_quantization:
             self._alive.append(w)
             y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (..., out)
+            if x in self.per_text:
+                self.fp32_nodes.append(y)  # the node is named after its output
             return self._node("Add", [y, self.const(b)], "linear") if b is not None else y
         out, inp = w.shape
         flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
@@ -200,7 +212,7 @@ class OnnxOps(Recording, WindowedAttention):
         """x @ w.T (+ b) for an FFN's down-projection (in > out) that no norm follows (ModernBERT's
         gated MLP `Wo`, and the one inside dense_add_norm): under int8 its post-activation input is
         quantized per token (_int8_rows)."""
-        return self._int8_rows(x, w, b) if self.for_quantization else self._gemm(x, w, b)
+        return self._int8_rows(x, w, b) if self.for_quantization and x not in self.per_text else self._gemm(x, w, b)
 
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as Gemm, Add, LayerNormalization.
@@ -298,7 +310,7 @@ class OnnxOps(Recording, WindowedAttention):
 
     def first_rows(self, x: str) -> str:
         """(B, T, ...) -> (B, 1, ...): the first token, keeping the axis."""
-        return self._node("Slice", [x, self._ints([0]), self._ints([1]), self._ints([1])], "first")
+        return self._per_text(self._node("Slice", [x, self._ints([0]), self._ints([1]), self._ints([1])], "first"))
 
     def columns(self, x: str, n: int) -> list[str]:
         """(..., n) -> n tensors (...): e.g. QA logits (B, T, 2) -> start (B, T), end (B, T)."""
@@ -307,7 +319,7 @@ class OnnxOps(Recording, WindowedAttention):
         return [self._node("Squeeze", [p, self._ints([-1])], "col") for p in parts]
 
     def first_token(self, x: str) -> str:
-        return self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1)
+        return self._per_text(self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1))
 
     def output(self, name: str, x: str) -> None:
         self.nodes.append(proto.node("Identity", [x], [name]))
@@ -417,7 +429,7 @@ class OnnxOps(Recording, WindowedAttention):
         """Mean over the tokens where `mask` (B, T) is 1: (B, T, H) -> (B, H)."""
         m = self._node("Unsqueeze", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
         total = self._node("ReduceSum", [self._node("Mul", [x, m]), self._ints([1])], keepdims=0)  # (B, H)
-        return self._node("Div", [total, self._node("ReduceSum", [m, self._ints([1])], keepdims=0)], "mean")
+        return self._per_text(self._node("Div", [total, self._node("ReduceSum", [m, self._ints([1])], keepdims=0)], "mean"))
 
     def queries_with_keys(self, bias: str) -> str:
         """1.0 for each query that sees at least one key under the mask_bias `bias`, else 0.0 -> (B, T, 1)."""
