@@ -91,6 +91,13 @@ def test_init_time_parameters_and_batching(checkpoints):
     for batch_size in (1, 3, 32):
         ours = pipeline("sentiment-analysis", model=folder, top_k=None, batch_size=batch_size)
         same(ours(TEXTS), expected, f"batch_size={batch_size}")
+    # without a task, the checkpoint's own from config.json's architectures (transformers asks the Hub, offline it cannot)
+    inferred = pipeline(model=folder, top_k=None)
+    assert inferred.task == "text-classification"
+    same(inferred(TEXTS), expected, "task from config.json")
+    assert pipeline(model=AutoModelForSequenceClassification.from_pretrained(folder), tokenizer=folder).task == "text-classification"
+    with pytest.raises(InputError, match="needs a task, or a model"):
+        pipeline()
     # pipe.task is the name the caller gave, as transformers keeps it (not the canonical name)
     assert ours.task == transformers.pipeline("sentiment-analysis", model=str(folder)).task == "sentiment-analysis"
     assert pipeline("text-classification", model=folder).task == "text-classification"

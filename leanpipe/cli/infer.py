@@ -1,37 +1,11 @@
-"""Which task a checkpoint is for, read from config.json's `architectures`.
-
-`infer_task({"architectures": ["BertForSequenceClassification"]})` -> "text-classification".
-"""
+"""The CLI's task for a checkpoint (`--task` left out): tasks/from_config.infer_task, or an error."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
 
+from ..tasks.from_config import infer_task  # noqa: F401  (re-exported for the CLI's modules)
 from .common import CliError
-
-# class-name suffix -> task, checked in this order ("Model" last: only for a base class like BertModel)
-SUFFIX_TASKS = (
-    ("ForSequenceClassification", "text-classification"),
-    ("ForTokenClassification", "token-classification"),
-    ("ForQuestionAnswering", "question-answering"),
-    ("ForMaskedLM", "fill-mask"),
-    ("Model", "feature-extraction"),
-)
-
-
-def infer_task(config: dict[str, Any]) -> str | None:
-    """The task for the first architecture leanpipe recognises, or None."""
-    for arch in map(str, config.get("architectures") or []):
-        for suffix, task in SUFFIX_TASKS:
-            if arch.endswith(suffix) and (suffix != "Model" or is_base_model(arch)):
-                return task
-    return None
-
-
-def is_base_model(arch: str) -> bool:
-    """'BertModel' yes; 'GPT2LMHeadModel', 'T5ForConditionalGenerationModel' no."""
-    return arch.endswith("Model") and "For" not in arch and "Head" not in arch
 
 
 def task_for_model(model: str | os.PathLike, revision: str | None = None) -> str:

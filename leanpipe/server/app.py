@@ -42,7 +42,7 @@ def create_app(model: Any, task: str | None = None, *, settings: Settings | None
 
 
 def _task_of(model: Any, revision: str | None) -> str:
-    from ..cli.infer import infer_task
+    from ..tasks.from_config import infer_task
     from ..config import read_config_dict
 
     task = infer_task(read_config_dict(model, revision=revision))
