@@ -148,8 +148,8 @@ class NumpyOps(Recording):
             keep = keep & near  # (B, 1, T, T)
         return np.where(keep, np.float32(0), _NEG)
 
-    def sliding_attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, gq: np.ndarray, gk: np.ndarray,
-                          gv: np.ndarray, mask: np.ndarray, glob: np.ndarray, window: int, heads: int,
+    def sliding_attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, x: np.ndarray, query_global: tuple,
+                          gk: np.ndarray, gv: np.ndarray, mask: np.ndarray, glob: np.ndarray, window: int, heads: int,
                           head_dim: int) -> np.ndarray:
         """Longformer's self-attention (modeling_longformer): a query sees the real keys at most `window`
         positions away and every global key (`glob` (B, T) 1, never padding), through q, k, v; a
@@ -157,7 +157,7 @@ class NumpyOps(Recording):
         queries give zeros. As one (T, T) masked attention (the ONNX engine computes it by blocks)."""
         glob = glob * (mask > 0)
         local = self.attention_with_bias(q, k, v, self.mask_bias(mask, window=window, also=glob), heads, head_dim)
-        everywhere = self.attention(gq, gk, gv, mask, heads, head_dim)
+        everywhere = self.attention(self.linear(x, *query_global), gk, gv, mask, heads, head_dim)  # query_global: (w, b)
         return self.zero_masked(self.select_rows(glob, everywhere, local), mask)
 
     def trigram(self, x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ _NEG = float(np.finfo(np.float32).min)
 class WindowedAttention:
     """OnnxOps' `sliding_attention`; uses its graph plumbing (_node, const, _ints, _scalar, ...)."""
 
-    def sliding_attention(self, q: str, k: str, v: str, gq: str, gk: str, gv: str, mask: str, glob: str, window: int,
+    def sliding_attention(self, q: str, k: str, v: str, x: str, query_global: tuple, gk: str, gv: str, mask: str, glob: str, window: int,
                           heads: int, head_dim: int) -> str:
         """Longformer's attention (see NumpyOps), computed by blocks instead of as one (T, T) matrix.
 
@@ -23,7 +23,8 @@ class WindowedAttention:
         its own keys only), under the band |i - j| <= window, the padding mask and "not global"; every
         query also sees the global tokens' keys (gathered with TopK, at most G of them per text), in
         one softmax with its local keys. The rows of global tokens are then attention over every key
-        through the global projections, scattered into place; padding queries are zero."""
+        through the global projections (the query one applied to those rows of x alone,
+        `query_global` = (weight, bias)), scattered into place; padding queries are zero."""
         n, d, h = heads, head_dim, heads * head_dim
         scalar = lambda value: self.const(np.array(value, dtype=np.int64), key=("i64", value))  # noqa: E731
         one_d = lambda x: self._node("Unsqueeze", [x, self._ints([0])])  # noqa: E731  (scalar -> (1,))
@@ -89,7 +90,8 @@ class WindowedAttention:
         ctx = self._node("Reshape", [self._node("Transpose", [ctx], perm=[0, 2, 3, 1, 4]), self._ints([0, -1, h])])  # (B, tp, H)
         out = self._node("Slice", [ctx, one_d(zero), one_d(t), self._ints([1])], "windowed")  # (B, T, H)
         # the global tokens' own rows: every real key, through the global projections
-        gqs = self._node("Transpose", [self._node("Reshape", [self._node("GatherElements", [gq, slots3], axis=1), self._ints([0, 0, n, d])])],
+        gq = self._gemm(self._node("GatherElements", [x, slots3], axis=1), *query_global)  # (B, G, H): the global rows only
+        gqs = self._node("Transpose", [self._node("Reshape", [gq, self._ints([0, 0, n, d])])],
                          perm=[0, 2, 1, 3])  # (B, N, G, D)
         gks = self._node("Transpose", [self._node("Reshape", [gk, self._ints([0, 0, n, d])])], perm=[0, 2, 3, 1])  # (B, N, D, T)
         gvs = self._node("Transpose", [self._node("Reshape", [gv, self._ints([0, 0, n, d])])], perm=[0, 2, 1, 3])  # (B, N, T, D)

@@ -51,8 +51,9 @@ def attention(ops, w: Weights, c: LongformerConfig, p: str, x, mask, glob, windo
     """LongformerSelfAttention: windowed attention (half-width `window`) plus global attention -> (B, T, H)."""
     h, heads = c.hidden_size, c.num_attention_heads
     q, k, v = (linear(ops, w, x, f"{p}.{m}", h, h) for m in ("query", "key", "value"))
-    gq, gk, gv = (linear(ops, w, x, f"{p}.{m}_global", h, h) for m in ("query", "key", "value"))
-    return ops.sliding_attention(q, k, v, gq, gk, gv, mask, glob, window, heads, h // heads)
+    gk, gv = (linear(ops, w, x, f"{p}.{m}_global", h, h) for m in ("key", "value"))
+    query_global = (w.get(f"{p}.query_global.weight", (h, h)), w.get(f"{p}.query_global.bias", (h,)))  # for global rows only
+    return ops.sliding_attention(q, k, v, x, query_global, gk, gv, mask, glob, window, heads, h // heads)
 
 
 def encoder(ops, w: Weights, c: LongformerConfig):
