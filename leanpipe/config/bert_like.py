@@ -157,27 +157,10 @@ class LongformerConfig(RobertaConfig):
     attends to the keys within half that distance, and to every token with global attention."""
 
     model_type = "longformer"
-    defaults = {
-        "attention_probs_dropout_prob": 0.1,
-        "attention_window": 512,
-        "bos_token_id": 0,
-        "eos_token_id": 2,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "hidden_size": 768,
-        "initializer_range": 0.02,
-        "intermediate_size": 3072,
-        "layer_norm_eps": 1e-12,
-        "max_position_embeddings": 512,
-        "num_attention_heads": 12,
-        "num_hidden_layers": 12,
-        "onnx_export": False,
-        "pad_token_id": 1,
-        "sep_token_id": 2,
-        "tie_word_embeddings": True,
-        "type_vocab_size": 2,
-        "vocab_size": 30522,
-    }
+    # RoBERTa's keys without the decoder ones transformers' LongformerConfig lacks, and its own three
+    defaults = {**{k: v for k, v in RobertaConfig.defaults.items()
+                   if k not in ("add_cross_attention", "classifier_dropout", "is_decoder", "use_cache")},
+                "attention_window": 512, "onnx_export": False, "sep_token_id": 2, "vocab_size": 30522}
 
     def windows(self) -> list[int]:
         """The attention window of every layer."""
