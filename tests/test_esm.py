@@ -213,3 +213,24 @@ def test_pipelines_match_transformers(models, shape):
             ours([list(PROTEINS[1])] if "is_split_into_words" in params else PROTEINS[1], **params)
         with pytest.raises(ValueError):
             theirs([list(PROTEINS[1])] if "is_split_into_words" in params else PROTEINS[1], **params)
+
+
+@pytest.mark.parametrize("head", ["Model", "ForMaskedLM"])
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_predict_contacts(models, shape, head):
+    """model.predict_contacts(tokens, attention_mask), as transformers' with eager attention (its
+    default sdpa keeps no attention maps): (B, T-2, T-2) probabilities on a padded batch, both engines;
+    a torch tensor in, a torch tensor out."""
+    folder = models(shape, head)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    batch = tokenizer(PROTEINS[:3] + ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIE"], return_tensors="pt", padding=True)
+    theirs = getattr(transformers, f"Esm{head}").from_pretrained(folder, attn_implementation="eager").eval()
+    with torch.no_grad():
+        expected = theirs.predict_contacts(batch["input_ids"], batch["attention_mask"]).numpy()
+    auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
+    for engine in ENGINES:
+        ours = auto.from_pretrained(folder, engine=engine)
+        got = ours.predict_contacts(batch["input_ids"].numpy(), batch["attention_mask"].numpy())
+        assert got.shape == expected.shape
+        assert_close(got, expected, ATOL, f"{shape}/{head}/{engine} contacts")
+        assert isinstance(ours.predict_contacts(batch["input_ids"], batch["attention_mask"]), torch.Tensor)

@@ -64,7 +64,10 @@ _FAMILIES = [
 
 
 def _model_class(name: str, family, config_class, head: str) -> type[PreTrainedModel]:
-    return type(name, (PreTrainedModel,), {"family": family, "config_class": config_class, "head": head, "__module__": __name__})
+    """The class; a family's MODEL_METHODS (head -> {name: function}) add what only it has (ESM's predict_contacts)."""
+    methods = getattr(family, "MODEL_METHODS", {}).get(head, {})
+    return type(name, (PreTrainedModel,), {"family": family, "config_class": config_class, "head": head,
+                                           "__module__": __name__, **methods})
 
 
 # (model_type, head) -> class, for every head a family's module defines; the table the Auto classes read.

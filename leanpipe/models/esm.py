@@ -19,6 +19,10 @@ Shapes: B batch, T tokens, H hidden, I intermediate, N heads, D head dim, V voca
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from ..config import EsmConfig
 from ..weights import Weights
 from .heads import token_logits
@@ -119,3 +123,58 @@ def masked_lm(ops, w: Weights, c: EsmConfig) -> None:
     x = ops.layer_norm(x, w.get("lm_head.layer_norm.weight", (h,), head=True),
                        w.get("lm_head.layer_norm.bias", (h,), head=True), c.layer_norm_eps)
     ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", ("lm_head.bias",), c.vocab_size, h))
+
+
+# --- contact prediction (EsmModel.predict_contacts / EsmForMaskedLM.predict_contacts) -------------
+
+CONTACT_EOS_ID = 2  # EsmContactPredictionHead's eos_idx
+
+
+def predict_contacts(model: Any, tokens: Any, attention_mask: Any) -> Any:
+    """Residue-residue contact probabilities (B, T-2, T-2) from every layer's attention maps, as
+    ESM's contact head computes them: padding and <eos> rows and columns zeroed, <cls> / last position
+    dropped, maps symmetrized and average-product corrected, then `contact_head.regression` + sigmoid.
+    Needs the checkpoint's contact_head tensors (ESM-2 and ESM-1b checkpoints have them)."""
+    from . import inputs
+
+    out = model(input_ids=tokens, attention_mask=attention_mask, output_attentions=True)
+    mask = np.asarray(out_numpy(attention_mask), dtype=np.float32)  # (B, T)
+    ids = np.asarray(out_numpy(tokens))
+    maps = np.stack([out_numpy(a) for a in out.attentions], axis=1)  # (B, L, N, T, T)
+    maps = maps * mask[:, None, None, None, :] * mask[:, None, None, :, None]
+    keep = (ids != CONTACT_EOS_ID).astype(np.float32)
+    maps = (maps * (keep[:, :, None] * keep[:, None, :])[:, None, None])[..., :-1, :-1][..., 1:, 1:]
+    b, layers, heads, t, _ = maps.shape
+    maps = maps.reshape(b, layers * heads, t, t)
+    maps = maps + maps.transpose(0, 1, 3, 2)  # symmetrize
+    corrected = maps - maps.sum(-1, keepdims=True) * maps.sum(-2, keepdims=True) / maps.sum((-1, -2), keepdims=True)
+    weight, bias = _contact_head(model, layers * heads)
+    logits = corrected.transpose(0, 2, 3, 1) @ weight[0] + bias[0]  # (B, T', T')
+    probs = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    return _like(probs, tokens, inputs)
+
+
+def out_numpy(x: Any) -> np.ndarray:
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def _like(array: np.ndarray, given: Any, inputs: Any) -> Any:
+    """A torch tensor when the caller passed one, as the model's outputs are."""
+    if inputs.is_torch(given):
+        import torch
+
+        return torch.from_numpy(array)
+    return array
+
+
+def _contact_head(model: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """contact_head.regression's weight (1, L*N) and bias (1,), read again (memory-mapped) from the
+    checkpoint the model was loaded from: the encoder's graph does not hold them."""
+    from .. import hub
+
+    with hub.hub_options(model.hub_options):
+        w = model._load_weights(model.name_or_path, model.revision)
+    return w.get("contact_head.regression.weight", (1, width)), w.get("contact_head.regression.bias", (1,))
+
+
+MODEL_METHODS = {head: {"predict_contacts": predict_contacts} for head in ("base", "masked-lm")}
