@@ -108,11 +108,7 @@ class Pipeline:
         samples = self.runner.encode(chunk, params)
         rows = [(sample, enc) for sample in samples for enc in sample.chunks]  # every model row, in order
         outputs: list[dict[str, np.ndarray] | None] = [None] * len(rows)
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        for batch in batching.plan_batches([len(enc) for _, enc in rows], batch_size):
-            padded = pad_encodings([rows[i][1] for i in batch], pad_id)
-            if "token_type_ids" not in self.tokenizer.model_input_names:  # transformers' tokenizer would not pass them:
-                del padded["token_type_ids"]  # the model sees zeros, also for pairs (ALBERT types the 2nd text 1)
+        for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size):
             try:
                 feeds = self.model.check_inputs(**padded)
             except InputError as exc:
@@ -147,6 +143,17 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline(task={self.task!r}, model={self.model.name_or_path!r})"
+
+
+def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+    """(indices, padded arrays) for length-sorted batches of `encodings` (batching.plan_batches),
+    holding the inputs the tokenizer's model takes."""
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    for batch in batching.plan_batches([len(enc) for enc in encodings], batch_size):
+        padded = pad_encodings([encodings[i] for i in batch], pad_id)
+        if "token_type_ids" not in tokenizer.model_input_names:  # transformers' tokenizer would not pass them:
+            del padded["token_type_ids"]  # the model sees zeros, also for pairs (ALBERT types the 2nd text 1)
+        yield batch, padded
 
 
 @contextlib.contextmanager

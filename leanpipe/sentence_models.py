@@ -22,7 +22,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import batching
 from .errors import InputError
 from .functional import sigmoid, softmax
 from .pooling import l2_normalize, model_settings
@@ -306,16 +305,12 @@ class CrossEncoder:
         """(N, L) logits, computed in length-sorted batches and returned in input order."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        from .pipeline import padded_batches
+
         limit = self.max_length or min(int(self.tokenizer.model_max_length), int(self.model.config.max_position_embeddings))
         encodings = self.tokenizer.encode_batch_raw([a for a, _ in pairs], [b for _, b in pairs], max_length=limit)
         out = np.zeros((len(pairs), self.num_labels), np.float32)
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        from .tokenization import pad_encodings
-
-        for batch in batching.plan_batches([len(e) for e in encodings], batch_size):
-            padded = pad_encodings([encodings[i] for i in batch], pad_id)
-            if "token_type_ids" not in self.tokenizer.model_input_names:
-                del padded["token_type_ids"]
+        for batch, padded in padded_batches(self.tokenizer, encodings, batch_size):
             out[batch] = self.model.forward(self.model.check_inputs(**padded))["logits"]
         return out
 
