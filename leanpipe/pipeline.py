@@ -240,29 +240,18 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
 
 
-HEAD_TASKS = {"base": "feature-extraction", "sequence-classification": "text-classification",
-              "token-classification": "token-classification", "question-answering": "question-answering",
-              "masked-lm": "fill-mask"}
-
-
 def _task_of(model: Any, revision: str | None) -> str:
     """pipeline(model=...) without a task: the checkpoint's own, from config.json's architectures
     (transformers asks the Hub for it, which fails offline; a loaded model's head says it too)."""
-    from .config import read_config_dict
     from .models import PreTrainedModel
-    from .tasks.from_config import infer_task
+    from .tasks.from_config import HEAD_TASKS, checkpoint_task
 
     if isinstance(model, PreTrainedModel):
         return HEAD_TASKS[model.head]
     if not isinstance(model, (str, os.PathLike)):
         raise InputError("pipeline() needs a task, or a model (a path or a repo id) whose task config.json names; "
                          "e.g. pipeline('text-classification', model=...)")
-    config = read_config_dict(model, revision=revision)
-    task = infer_task(config)
-    if task is None:
-        raise InputError(f"cannot tell the task of {model} from config.json's architectures {config.get('architectures')}; "
-                         f"name it: pipeline('feature-extraction', model=...) (tasks: leanpipe.tasks.REGISTRY)")
-    return task
+    return checkpoint_task(model, revision, fix="name it: pipeline('feature-extraction', model=...) (tasks: leanpipe.tasks.REGISTRY)")
 
 
 def check_vocabulary(tokenizer: Any, model: Any) -> None:

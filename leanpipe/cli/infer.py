@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 
-from ..tasks.from_config import infer_task  # noqa: F401  (re-exported for the CLI's modules)
+from ..errors import InputError
+from ..tasks.from_config import checkpoint_task, infer_task  # noqa: F401  (infer_task re-exported for the CLI's modules)
 from .common import CliError
 
 
 def task_for_model(model: str | os.PathLike, revision: str | None = None) -> str:
     """`--task` left out: the checkpoint's own task, or an error asking for --task."""
-    from ..config import read_config_dict
-
-    config = read_config_dict(model, revision=revision)
-    task = infer_task(config)
-    if task is None:
-        raise CliError(f"cannot tell the task of {model} from config.json's architectures "
-                       f"{config.get('architectures')}; pass --task (see `leanpipe tasks`)", code=2)
-    return task
+    try:
+        return checkpoint_task(model, revision, fix="pass --task (see `leanpipe tasks`)")
+    except InputError as exc:
+        raise CliError(str(exc), code=2) from None

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..errors import InputError, LeanpipeError
+from ..errors import LeanpipeError
 from . import openai_api, openapi, tei
 from .hf_api import request_format
 from .http import HTTPError, as_http_error, error_response, json_response, read_json
@@ -42,13 +42,9 @@ def create_app(model: Any, task: str | None = None, *, settings: Settings | None
 
 
 def _task_of(model: Any, revision: str | None) -> str:
-    from ..tasks.from_config import infer_task
-    from ..config import read_config_dict
+    from ..tasks.from_config import checkpoint_task
 
-    task = infer_task(read_config_dict(model, revision=revision))
-    if task is None:
-        raise InputError(f"cannot tell the task of {model} from config.json's architectures; pass task=")
-    return task
+    return checkpoint_task(model, revision, fix="pass task=")
 
 
 def build_app(service: Service) -> Starlette:

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from ..errors import InputError
 
 # class-name suffix -> task, checked in this order ("Model" last: only for a base class like BertModel)
 SUFFIX_TASKS = (
@@ -29,3 +32,20 @@ def infer_task(config: dict[str, Any]) -> str | None:
 def is_base_model(arch: str) -> bool:
     """'BertModel' yes; 'GPT2LMHeadModel', 'T5ForConditionalGenerationModel' no."""
     return arch.endswith("Model") and "For" not in arch and "Head" not in arch
+
+
+# model head -> task, for a loaded model (pipeline(model=AutoModelFor...(...)) without a task)
+HEAD_TASKS = {"base": "feature-extraction", "sequence-classification": "text-classification",
+              "token-classification": "token-classification", "question-answering": "question-answering",
+              "masked-lm": "fill-mask"}
+
+
+def checkpoint_task(model: str | os.PathLike, revision: str | None, *, fix: str) -> str:
+    """The task config.json's architectures name, or InputError ending with `fix` (how to name it)."""
+    from ..config import read_config_dict
+
+    config = read_config_dict(model, revision=revision)
+    task = infer_task(config)
+    if task is None:
+        raise InputError(f"cannot tell the task of {model} from config.json's architectures {config.get('architectures')}; {fix}")
+    return task
