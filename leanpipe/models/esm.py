@@ -135,12 +135,12 @@ def predict_contacts(model: Any, tokens: Any, attention_mask: Any) -> Any:
     ESM's contact head computes them: padding and <eos> rows and columns zeroed, <cls> / last position
     dropped, maps symmetrized and average-product corrected, then `contact_head.regression` + sigmoid.
     Needs the checkpoint's contact_head tensors (ESM-2 and ESM-1b checkpoints have them)."""
-    from . import inputs
+    from ..functional import _as_array, _back, sigmoid
+    from .inputs import to_ids
 
     out = model(input_ids=tokens, attention_mask=attention_mask, output_attentions=True)
-    mask = np.asarray(out_numpy(attention_mask), dtype=np.float32)  # (B, T)
-    ids = np.asarray(out_numpy(tokens))
-    maps = np.stack([out_numpy(a) for a in out.attentions], axis=1)  # (B, L, N, T, T)
+    ids, mask = to_ids(tokens, "tokens"), to_ids(attention_mask, "attention_mask").astype(np.float32)  # (B, T)
+    maps = np.stack([_as_array(a)[0] for a in out.attentions], axis=1)  # (B, L, N, T, T)
     maps = maps * mask[:, None, None, None, :] * mask[:, None, None, :, None]
     keep = (ids != CONTACT_EOS_ID).astype(np.float32)
     maps = (maps * (keep[:, :, None] * keep[:, None, :])[:, None, None])[..., :-1, :-1][..., 1:, 1:]
@@ -150,21 +150,7 @@ def predict_contacts(model: Any, tokens: Any, attention_mask: Any) -> Any:
     corrected = maps - maps.sum(-1, keepdims=True) * maps.sum(-2, keepdims=True) / maps.sum((-1, -2), keepdims=True)
     weight, bias = _contact_head(model, layers * heads)
     logits = corrected.transpose(0, 2, 3, 1) @ weight[0] + bias[0]  # (B, T', T')
-    probs = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
-    return _like(probs, tokens, inputs)
-
-
-def out_numpy(x: Any) -> np.ndarray:
-    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
-
-
-def _like(array: np.ndarray, given: Any, inputs: Any) -> Any:
-    """A torch tensor when the caller passed one, as the model's outputs are."""
-    if inputs.is_torch(given):
-        import torch
-
-        return torch.from_numpy(array)
-    return array
+    return _back(sigmoid(logits.astype(np.float32)), _as_array(tokens)[1])  # a torch tensor when tokens were one
 
 
 def _contact_head(model: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
