@@ -107,6 +107,10 @@ class OnnxOps(Recording, WindowedAttention):
     def _ints(self, values: list[int]) -> str:
         return self.const(np.array(values, dtype=np.int64), key=("ints", tuple(values)))
 
+    def _i64(self, value: int) -> str:
+        """A 0-d int64 constant (a count, an index, a window), stored once per value."""
+        return self.const(np.array(value, dtype=np.int64), key=("i64", value))
+
     def _scalar(self, value: float) -> str:
         return self.const(np.array(value, dtype=np.float32), key=("f32", value))
 
@@ -327,9 +331,9 @@ class OnnxOps(Recording, WindowedAttention):
 
     def position_ids_from_mask(self, ids: str, pad_id: int) -> str:
         """RoBERTa's positions: pad_id+1, pad_id+2, ... over non-pad tokens, pad_id on pads (see NumpyOps)."""
-        pad = self.const(np.array(pad_id, dtype=np.int64), key=("i64", pad_id))
+        pad = self._i64(pad_id)
         mask = self._node("Cast", [self._node("Not", [self._node("Equal", [ids, pad])])], "not_pad", to=proto.INT64)
-        counted = self._node("CumSum", [mask, self.const(np.array(1, dtype=np.int64), key=("i64", 1))], "cumsum")  # (B, T)
+        counted = self._node("CumSum", [mask, self._i64(1)], "cumsum")  # (B, T)
         return self._node("Add", [self._node("Mul", [counted, mask]), pad], "position_ids")  # (B, T)
 
     # --- relative positions and attention with an additive bias (MPNet, ModernBERT, DeBERTa) ----
@@ -338,7 +342,7 @@ class OnnxOps(Recording, WindowedAttention):
         if ("positions",) not in self._mask_bias:
             t = self._node("Gather", [self._node("Shape", [self.input("input_ids")]), self._ints([1])], "t")  # (1,)
             t = self._node("Squeeze", [t, self._ints([0])], "t")
-            zero, one = (self.const(np.array(v, dtype=np.int64), key=("i64", v)) for v in (0, 1))
+            zero, one = self._i64(0), self._i64(1)
             self._mask_bias[("positions",)] = self._node("Range", [zero, t, one], "positions")  # (T,)
         return self._mask_bias[("positions",)]
 
@@ -354,7 +358,7 @@ class OnnxOps(Recording, WindowedAttention):
     def relative_table(self, table: np.ndarray, ids: str) -> str:
         """Rows of `table` picked by the key's offset from the query: out[i, j] = table[j - i + M - 1]
         for a table of 2M - 1 rows -> (T, T, ...) (see NumpyOps)."""
-        mid = self.const(np.array((table.shape[0] - 1) // 2, dtype=np.int64), key=("i64", (table.shape[0] - 1) // 2))
+        mid = self._i64((table.shape[0] - 1) // 2)
         index = self._node("Add", [self._offsets(), mid], "rel_index")  # (T, T)
         return self._node("Gather", [self.const(table), index], "rel_table")
 
@@ -370,7 +374,7 @@ class OnnxOps(Recording, WindowedAttention):
             if pairwise:
                 keep = self._node("And", [keep, self._node("Unsqueeze", [seen, self._ints([1, 3])])], "keep")  # (B, 1, T, T)
             if window is not None:
-                near = self.const(np.array(window, dtype=np.int64), key=("i64", window))
+                near = self._i64(window)
                 inside = self._node("LessOrEqual", [self._node("Abs", [self._offsets()]), near], "window")  # (T, T)
                 if also is not None:
                     anywhere = self._node("Unsqueeze", [self._node("Cast", [also], to=proto.BOOL), self._ints([1, 2])])  # (B, 1, 1, T)
@@ -448,7 +452,7 @@ class OnnxOps(Recording, WindowedAttention):
     def mask_token_dropout(self, x: str, ids: str, mask: str, token_id: int, ratio: float) -> str:
         """ESM's token dropout at inference (see NumpyOps): rows of `token_id` zeroed, each text scaled
         by (1 - ratio) / (1 - its share of such tokens among its real tokens)."""
-        hit = self._node("Cast", [self._node("Equal", [ids, self.const(np.array(token_id, dtype=np.int64), key=("i64", token_id))])],
+        hit = self._node("Cast", [self._node("Equal", [ids, self._i64(token_id)])],
                          to=proto.FLOAT)  # (B, T)
         count = self._node("ReduceSum", [hit, self._ints([1])], keepdims=1)  # (B, 1)
         real = self._node("ReduceSum", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([1])], keepdims=1)

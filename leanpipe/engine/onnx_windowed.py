@@ -11,7 +11,7 @@ _NEG = float(np.finfo(np.float32).min)
 
 
 class WindowedAttention:
-    """OnnxOps' `sliding_attention`; uses its graph plumbing (_node, const, _ints, _scalar, ...)."""
+    """OnnxOps' `sliding_attention`; uses its graph plumbing (_node, _ints, _i64, _scalar, ...)."""
 
     def sliding_attention(self, q: str, k: str, v: str, x: str, query_global: tuple, gk: str, gv: str, mask: str, glob: str, window: int,
                           heads: int, head_dim: int) -> str:
@@ -26,24 +26,23 @@ class WindowedAttention:
         through the global projections (the query one applied to those rows of x alone,
         `query_global` = (weight, bias)), scattered into place; padding queries are zero."""
         n, d, h = heads, head_dim, heads * head_dim
-        scalar = lambda value: self.const(np.array(value, dtype=np.int64), key=("i64", value))  # noqa: E731
         one_d = lambda x: self._node("Unsqueeze", [x, self._ints([0])])  # noqa: E731  (scalar -> (1,))
-        zero, one, w = scalar(0), scalar(1), scalar(window)
+        zero, one, w = self._i64(0), self._i64(1), self._i64(window)
         scale = self._scalar(float(1 / np.sqrt(d)))
         glob = self._node("Mul", [glob, mask], "glob")  # as transformers: padding never has global attention
         t = self._node("Squeeze", [self._node("Gather", [self._node("Shape", [q]), self._ints([1])]), self._ints([0])], "t")
         # up to 3 * window tokens one block (a query sees at most all T keys, no more than the 3 * window of blocks)
-        nb = self._node("Where", [self._node("Greater", [t, scalar(3 * window)]), self._node("Div", [t, w]), one], "blocks")
+        nb = self._node("Where", [self._node("Greater", [t, self._i64(3 * window)]), self._node("Div", [t, w]), one], "blocks")
         b = self._node("Div", [self._node("Add", [t, self._node("Sub", [nb, one])]), nb], "block")
         tp = self._node("Mul", [nb, b], "t_padded")
         m = self._node("Min", [w, self._node("Mul", [self._node("Sub", [nb, one]), b])], "margin")
-        span = self._node("Add", [b, self._node("Mul", [m, scalar(2)])], "keys_per_block")
+        span = self._node("Add", [b, self._node("Mul", [m, self._i64(2)])], "keys_per_block")
         tail = self._node("Sub", [tp, t])
 
-        def pad_tokens(x: str, before: str, after: str, rank: int, value: str | None = None) -> str:
+        def pad_tokens(x: str, before: str, after: str, rank: int) -> str:
             zeros = [self._ints([0])] * rank
             pads = self._node("Concat", [zeros[0], one_d(before), *zeros[2:], zeros[0], one_d(after), *zeros[2:]], axis=0)
-            return self._node("Pad", [x, pads] + ([value] if value else []), "padded")
+            return self._node("Pad", [x, pads], "padded")
 
         # queries (B, N, nb, b, D)
         qb = self._node("Reshape", [pad_tokens(q, zero, tail, 3),
