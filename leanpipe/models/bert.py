@@ -47,16 +47,22 @@ def embedding_sum(ops, w: Weights, c: BertConfig):
 def layer(ops, w: Weights, c: BertConfig, i: int, x, mask, first_only: bool = False):
     """One post-LN layer -> (B, T, H); `first_only`: just the first token's row (B, 1, H), which is all
     a head reading [CLS] needs from the last layer (keys and values still see every token)."""
-    p, h, n = f"encoder.layer.{i}", c.hidden_size, c.intermediate_size
+    p, h = f"encoder.layer.{i}", c.hidden_size
     qkv = [
         (w.get(f"{p}.attention.self.{m}.weight", (h, h)), w.get(f"{p}.attention.self.{m}.bias", (h,)))
         for m in ("query", "key", "value")
     ]
     a = ops.self_attention(x, qkv, mask, c.num_attention_heads, h // c.num_attention_heads, first_only=first_only)
-    x = ops.first_rows(x) if first_only else x  # (B, T or 1, H)
-    x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, c.layer_norm_eps)
+    return finish_layer(ops, w, c, p, a, ops.first_rows(x) if first_only else x)  # (B, T or 1, H)
+
+
+def finish_layer(ops, w: Weights, c, p: str, a, x):
+    """The rest of a post-LN layer `p` after its self-attention output a: LayerNorm(Wo a + x), then
+    LayerNorm(FFN(that) + that) -> (B, T, H) (BERT's names; DeBERTa and Longformer share them)."""
+    h, n, eps = c.hidden_size, c.intermediate_size, c.layer_norm_eps
+    x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, eps)
     f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
-    return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, c.layer_norm_eps)
+    return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
 
 
 def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False, embed=None):

@@ -20,7 +20,7 @@ import numpy as np
 from ..config import DebertaV2Config
 from ..weights import Weights
 from .heads import token_logits, span_logits
-from .bert import dense_add_norm, layer_norm, linear
+from .bert import finish_layer, layer_norm, linear
 from .roberta import tied_decoder
 
 PREFIX = "deberta"
@@ -113,11 +113,8 @@ def attention(ops, w: Weights, c: DebertaV2Config, p: str, x, bias, rel, indices
 
 
 def layer(ops, w: Weights, c: DebertaV2Config, i: int, x, bias, rel, indices, attend=None):
-    p, h, n, eps = f"encoder.layer.{i}", c.hidden_size, c.intermediate_size, c.layer_norm_eps
-    a = (attend or attention)(ops, w, c, f"{p}.attention.self", x, bias, rel, indices)
-    x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, eps)
-    f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
-    return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
+    p = f"encoder.layer.{i}"
+    return finish_layer(ops, w, c, p, (attend or attention)(ops, w, c, f"{p}.attention.self", x, bias, rel, indices), x)
 
 
 def encoder(ops, w: Weights, c: DebertaV2Config, attend=None):

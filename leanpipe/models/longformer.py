@@ -24,7 +24,7 @@ from ..config import LongformerConfig
 from ..errors import InputError
 from ..weights import Weights
 from .heads import token_logits, span_logits
-from .bert import dense_add_norm, linear, pooler
+from .bert import finish_layer, linear, pooler
 from .roberta import classification_head, embeddings, max_positions, tied_decoder  # noqa: F401  (max_positions: RoBERTa's)
 
 PREFIX = "longformer"
@@ -37,12 +37,13 @@ def default_global_attention_mask(head: str, ids: np.ndarray, c: LongformerConfi
     if head == "sequence-classification":
         glob[:, 0] = 1
     elif head == "question-answering":
-        has_sep = (ids == c.sep_token_id).any(axis=1)
+        sep = ids == c.sep_token_id  # (B, T)
+        has_sep = sep.any(axis=1)
         if not has_sep.all():
             raise InputError(f"question answering with Longformer puts global attention on the question, the tokens "
                              f"before the first </s> (id {c.sep_token_id}); row {int(np.argmin(has_sep))} has none. "
                              f"Tokenize (question, context) pairs, or pass global_attention_mask")
-        first_sep = (ids == c.sep_token_id).argmax(axis=1)  # (B,)
+        first_sep = sep.argmax(axis=1)  # (B,)
         glob = (np.arange(ids.shape[1])[None, :] < first_sep[:, None]).astype(np.int64)
     return glob
 
@@ -62,15 +63,11 @@ def encoder(ops, w: Weights, c: LongformerConfig):
         raise InputError("output_attentions=True is not supported for Longformer (transformers returns its "
                          "sliding-window layout, (B, N, T, window + 1), and global attentions apart); leave it unset")
     mask, glob = ops.input("attention_mask"), ops.input("global_attention_mask")
-    h, n, eps = c.hidden_size, c.intermediate_size, c.layer_norm_eps
     x = embeddings(ops, w, c)
     ops.hidden(x)
     for i, window in enumerate(c.windows()):
         p = f"encoder.layer.{i}"
-        a = attention(ops, w, c, f"{p}.attention.self", x, mask, glob, window // 2)
-        x = dense_add_norm(ops, w, a, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm", h, h, eps)
-        f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)
-        x = dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
+        x = finish_layer(ops, w, c, p, attention(ops, w, c, f"{p}.attention.self", x, mask, glob, window // 2), x)
         ops.hidden(x)
     return x
 
