@@ -9,6 +9,7 @@ A route whose task needs another head answers 424 saying which model it needs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from typing import Any
 
@@ -63,14 +64,19 @@ class Service:
             self._pipelines[name] = pipe
             return pipe
 
+    @functools.cached_property
+    def sentence_settings(self) -> dict[str, Any]:
+        """The model's config_sentence_transformers.json ({} without one), read once."""
+        from ..pooling import model_settings
+
+        return model_settings(self.model)
+
     def prompt(self, name: str) -> str:
         """The text of prompt `name` in the model's config_sentence_transformers.json, as
         text-embeddings-inference's `prompt_name` looks it up; 422 naming the prompts there otherwise."""
-        from ..pooling import model_settings
-
         if not isinstance(name, str):
             raise HTTPError(422, f"prompt_name must be a string, got {name!r:.80}")
-        prompts = model_settings(self.model).get("prompts") or {}
+        prompts = self.sentence_settings.get("prompts") or {}
         if name not in prompts:
             found = f"the prompts are {sorted(prompts)}" if prompts else "it has no prompts"
             raise HTTPError(422, f"prompt_name {name!r} is not in {self.model.name_or_path}'s "
@@ -79,9 +85,7 @@ class Service:
 
     def default_prompt(self) -> str:
         """The prompt of the model's default_prompt_name ("" without one), which /embed applies too."""
-        from ..pooling import model_settings
-
-        name = model_settings(self.model).get("default_prompt_name")
+        name = self.sentence_settings.get("default_prompt_name")
         return self.prompt(name) if name else ""
 
     async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:

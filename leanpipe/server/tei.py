@@ -112,7 +112,8 @@ async def tokenize(service: Service, body: dict[str, Any]) -> Any:
     """The tokens of each text as /embed sees it: after its prompt (`prompt_name`, else the model's
     default prompt), with the pieces and byte offsets in the prompted text, as TEI reports them."""
     items, _ = texts(body)
-    prompt = prompt_param(body, service).get("prompt", service.default_prompt())
+    prompt = prompt_param(body, service).get("prompt")
+    prompt = service.default_prompt() if prompt is None else prompt
     items = [prompt + text for text in items]
     special = field(body, "add_special_tokens", bool, True, "true or false")
     _check_batch(service, len(items))
