@@ -36,6 +36,7 @@ _EXPORTS = {
     "Data2VecTextConfig": "config",
     "RobertaPreLayerNormConfig": "config",
     "XLMRobertaXLConfig": "config",
+    "SqueezeBertConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -54,6 +55,8 @@ _EXPORTS = {
     "ElectraTokenizerFast": "tokenization",
     "MobileBertTokenizer": "tokenization",
     "MobileBertTokenizerFast": "tokenization",
+    "SqueezeBertTokenizer": "tokenization",
+    "SqueezeBertTokenizerFast": "tokenization",
     "RobertaTokenizer": "tokenization",
     "RobertaTokenizerFast": "tokenization",
     "XLMRobertaTokenizer": "tokenization",
@@ -69,7 +72,7 @@ _EXPORTS = {
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText",
-                      "RobertaPreLayerNorm", "XLMRobertaXL")
+                      "RobertaPreLayerNorm", "XLMRobertaXL", "SqueezeBert")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},

@@ -1,5 +1,5 @@
 """RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer, MobileBERT, data2vec-text,
-RoBERTa-PreLayerNorm and XLM-RoBERTa-XL against transformers 5.2 on the same files.
+RoBERTa-PreLayerNorm, XLM-RoBERTa-XL and SqueezeBERT against transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -108,11 +108,13 @@ def test_truncation_and_overflow(folders, family):
 
 def test_auto_tokenizer_picks_the_family_class(folders):
     for family, cls in [("roberta", "RobertaTokenizer"), ("xlm-roberta", "XLMRobertaTokenizer"), ("camembert", "CamembertTokenizer"),
-                        ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer"), ("ernie", "BertTokenizer")]:
+                        ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer"), ("ernie", "BertTokenizer"),
+                        ("squeezebert", "BertTokenizer")]:
         for kind in ("legacy", "json"):
             assert type(leanpipe.AutoTokenizer.from_pretrained(folders[f"{family}-{kind}"])).__name__ == cls
     assert leanpipe.RobertaTokenizerFast.from_pretrained(folders["roberta-legacy"])("hi").input_ids[0] == 0
     assert leanpipe.ElectraTokenizer is leanpipe.BertTokenizer
+    assert leanpipe.SqueezeBertTokenizerFast is leanpipe.SqueezeBertTokenizer is leanpipe.BertTokenizer
 
 
 @pytest.mark.parametrize("name,overrides", [
@@ -172,7 +174,11 @@ HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classifica
 LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "longformer": "vocab.json + merges.txt", "mobilebert": "vocab.txt",
                 "data2vec-text": "vocab.json + merges.txt", "roberta-prelayernorm": "vocab.json + merges.txt",
                 "xlm-roberta-xl": "sentencepiece.bpe.model", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
+                "squeezebert": "vocab.txt",
                 "albert": "spiece.model", "electra": "vocab.txt"}
+# transformers' attentions for these are not (B, N, T, T) probabilities: Longformer's sliding-window
+# layout, SqueezeBERT's pre-softmax scores; leanpipe refuses output_attentions=True for them
+REFUSED_ATTENTIONS = {"longformer": "Longformer", "squeezebert": "SqueezeBERT"}
 OUTPUT_KEYS = {
     "Model": ("last_hidden_state", "pooler_output"),
     "ForSequenceClassification": ("logits",),
@@ -209,8 +215,8 @@ def test_model_parity(models, model_type, head, support):
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
         check_hidden_states(ours, theirs, references[0], f"{model_type}/{head}/{engine}")
-        if model_type == "longformer":  # transformers gives its sliding-window layout, not (B, N, T, T)
-            with pytest.raises(InputError, match="output_attentions=True is not supported for Longformer"):
+        if model_type in REFUSED_ATTENTIONS:  # transformers gives no (B, N, T, T) probabilities there
+            with pytest.raises(InputError, match=f"output_attentions=True is not supported for {REFUSED_ATTENTIONS[model_type]}"):
                 ours(**cases[0][0], output_attentions=True)
         else:
             check_attentions(ours, folder, type(theirs), references[0], f"{model_type}/{head}/{engine}")
@@ -334,6 +340,20 @@ def test_configs_and_auto_classes(models):
         folder = models(model_type, "ForMaskedLM")
         assert type(leanpipe.AutoConfig.from_pretrained(folder)).__name__ == SPECS[model_type][1]
         assert type(leanpipe.AutoModelForMaskedLM.from_pretrained(folder)).__name__ == SPECS[model_type][2] + "ForMaskedLM"
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"intermediate_groups": 3}, "intermediate_groups=3 in .* must divide the convolution's input and output channels"),
+    ({"output_groups": 0}, "output_groups=0"),
+    ({"embedding_size": 16}, "embedding_size=16 must equal hidden_size=32"),
+])
+def test_squeezebert_bad_groups_are_refused(tmp_path, change, message):
+    """transformers fails inside torch's Conv1d (or asserts) on these; leanpipe names the config key."""
+    base = {"model_type": "squeezebert", "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2,
+            "intermediate_size": 40, "embedding_size": 32}
+    (tmp_path / "config.json").write_text(json.dumps({**base, **change}))
+    with pytest.raises(leanpipe.ConfigError, match=message):
+        leanpipe.AutoConfig.from_pretrained(tmp_path)
 
 
 def test_albert_bad_group_count_is_refused(tmp_path):

@@ -85,9 +85,10 @@ CONFIG_KEYS = ["model_type", "hidden_size", "num_attention_heads", "num_hidden_l
                "label2id", "num_labels", "problem_type", "pad_token_id", "dim", "n_heads", "n_layers", "torch_dtype",
                "architectures", "name_or_path", "to_dict", "__class__", "num_hidden_groups", "embedding_size",
                "attention_window", "sep_token_id", "normalization_type", "num_feedforward_networks", "intra_bottleneck_size",
-               "use_bottleneck", "position_embedding_type", "token_dropout", "mask_token_id", "is_folding_model"]
+               "use_bottleneck", "position_embedding_type", "token_dropout", "mask_token_id", "is_folding_model",
+               "q_groups", "intermediate_groups", "output_groups"]
 MODEL_TYPES = st.sampled_from(["bert", "distilbert", "roberta", "xlm-roberta", "electra", "albert", "mpnet", "gpt2", "",
-                               "esm", "longformer", "mobilebert"])
+                               "esm", "longformer", "mobilebert", "squeezebert"])
 
 
 def load_config(folder: Path, text: bytes):

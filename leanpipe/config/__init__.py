@@ -26,6 +26,7 @@ from .bert_like import (  # noqa: F401
     MPNetConfig,
     RobertaConfig,
     RobertaPreLayerNormConfig,
+    SqueezeBertConfig,
     XLMRobertaConfig,
     XLMRobertaXLConfig,
 )
@@ -35,7 +36,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig)
 }
 
 

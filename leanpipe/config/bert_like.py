@@ -1,4 +1,4 @@
-"""Configs of BERT and the encoders built on its layout: ERNIE, DistilBERT, RoBERTa and its variants
+"""Configs of BERT and the encoders built on its layout: ERNIE, SqueezeBERT, DistilBERT, RoBERTa and its variants
 (XLM-R, XLM-R-XL, CamemBERT, data2vec-text, RoBERTa-PreLayerNorm, Longformer), MobileBERT, ELECTRA, ALBERT, MPNet."""
 
 from __future__ import annotations
@@ -50,6 +50,40 @@ class ErnieConfig(BertConfig):
 
     model_type = "ernie"
     defaults = {**BertConfig.defaults, "task_type_vocab_size": 3, "use_task_id": False}
+
+
+class SqueezeBertConfig(BertConfig):
+    """SqueezeBERT (squeezebert/squeezebert-uncased, -mnli, -mnli-headless): BERT's layout with grouped
+    1x1 convolutions for Q, K, V and the FFN (configuration_squeezebert's defaults: 4 groups each, 1
+    for the post-attention projection)."""
+
+    model_type = "squeezebert"
+    defaults = {
+        **{k: v for k, v in BertConfig.defaults.items()
+           if k not in ("add_cross_attention", "classifier_dropout", "is_decoder", "use_cache")},
+        "embedding_size": 768,
+        "intermediate_groups": 4,
+        "k_groups": 4,
+        "output_groups": 4,
+        "post_attention_groups": 1,
+        "q_groups": 4,
+        "v_groups": 4,
+    }
+
+    def validate(self) -> None:
+        super().validate()
+        where = f"{self._name_or_path or 'config'}/config.json"
+        if self.embedding_size != self.hidden_size:  # transformers asserts the same in SqueezeBertEncoder
+            raise ConfigError(f"embedding_size={self.embedding_size!r} must equal hidden_size={self.hidden_size!r} in {where} "
+                              f"(SqueezeBERT has no projection between them)")
+        h, n = self.hidden_size, self.intermediate_size
+        channels = {"q_groups": (h, h), "k_groups": (h, h), "v_groups": (h, h), "post_attention_groups": (h, h),
+                    "intermediate_groups": (h, n), "output_groups": (n, h)}  # (in, out) of each convolution
+        for key, (cin, cout) in channels.items():
+            groups = getattr(self, key)
+            if not (_is_int(groups) and groups >= 1 and _is_int(cin) and _is_int(cout) and cin % groups == 0 == cout % groups):
+                raise ConfigError(f"{key}={groups!r} in {where} must divide the convolution's input and output "
+                                  f"channels ({cin!r} and {cout!r})")
 
 
 class DistilBertConfig(PretrainedConfig):

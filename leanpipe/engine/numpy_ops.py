@@ -42,6 +42,14 @@ class NumpyOps(Recording):
         y = y + b if b is not None else y
         return self.activation(y, activation) if activation else y
 
+    def grouped_linear(self, x: np.ndarray, w: np.ndarray, b: np.ndarray, groups: int, activation: str | None = None) -> np.ndarray:
+        """torch's Conv1d(in, out, 1, groups) over the tokens of x (B, T, in), w (out, in / groups, 1) as
+        stored: output channel o reads the inputs of its group o // (out / groups) -> (B, T, out)."""
+        out, width = w.shape[0], w.shape[1]
+        parts = x.reshape(*x.shape[:-1], groups, width)  # (B, T, G, in / G)
+        y = np.einsum("...gi,goi->...go", parts, w.reshape(groups, out // groups, width)).reshape(*x.shape[:-1], out) + b
+        return self.activation(y, activation) if activation else y
+
     def down_projection(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
         """An FFN's down-projection: a linear here (the ONNX engine quantizes it per token under int8)."""
         return self.linear(x, w, b)

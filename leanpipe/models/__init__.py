@@ -22,12 +22,13 @@ from ..config import (
     MPNetConfig,
     RobertaConfig,
     RobertaPreLayerNormConfig,
+    SqueezeBertConfig,
     XLMRobertaConfig,
     XLMRobertaXLConfig,
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, xlm_roberta, xlm_roberta_xl
+from . import albert, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -60,6 +61,7 @@ _FAMILIES = [
     (data2vec_text, Data2VecTextConfig, "Data2VecText"),
     (roberta_prelayernorm, RobertaPreLayerNormConfig, "RobertaPreLayerNorm"),
     (xlm_roberta_xl, XLMRobertaXLConfig, "XLMRobertaXL"),
+    (squeezebert, SqueezeBertConfig, "SqueezeBert"),
 ]
 
 

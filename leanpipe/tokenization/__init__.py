@@ -31,6 +31,8 @@ from .auto import (
     MPNetTokenizerFast,
     RobertaTokenizer,
     RobertaTokenizerFast,
+    SqueezeBertTokenizer,
+    SqueezeBertTokenizerFast,
     XLMRobertaTokenizer,
     XLMRobertaTokenizerFast,
 )
@@ -56,6 +58,8 @@ __all__ = [
     "MPNetTokenizerFast",
     "RobertaTokenizer",
     "RobertaTokenizerFast",
+    "SqueezeBertTokenizer",
+    "SqueezeBertTokenizerFast",
     "XLMRobertaTokenizer",
     "XLMRobertaTokenizerFast",
     "AutoTokenizer",

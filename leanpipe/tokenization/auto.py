@@ -110,6 +110,7 @@ BertTokenizerFast = BertTokenizer
 DistilBertTokenizerFast = DistilBertTokenizer
 ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
 MobileBertTokenizer = MobileBertTokenizerFast = BertTokenizer  # as tokenization_mobilebert does
+SqueezeBertTokenizer = SqueezeBertTokenizerFast = BertTokenizer  # as tokenization_squeezebert does
 RobertaTokenizerFast = RobertaTokenizer
 XLMRobertaTokenizerFast = XLMRobertaTokenizer
 CamembertTokenizerFast = CamembertTokenizer
