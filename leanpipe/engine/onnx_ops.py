@@ -259,10 +259,8 @@ class OnnxOps(Recording, WindowedAttention):
         return self._same_lead(y, x)
 
     def activation(self, x: str, name: str) -> str:
-        if name == "gelu":  # exact erf GELU, as BERT uses (modeling_bert ACT2FN["gelu"])
-            e = self._node("Erf", [self._node("Mul", [x, self._scalar(float(1 / np.sqrt(2)))])])
-            half = self._node("Mul", [x, self._scalar(0.5)])
-            return self._node("Mul", [half, self._node("Add", [e, self._scalar(1.0)])], "gelu")
+        if name == "gelu":  # exact erf GELU, as BERT uses (modeling_bert ACT2FN["gelu"]), in one kernel
+            return self._node("Gelu", [x], "gelu", domain="com.microsoft")
         if name in ("gelu_new", "gelu_pytorch_tanh"):
             cube = self._node("Mul", [self._node("Pow", [x, self._scalar(3.0)]), self._scalar(0.044715)])
             inner = self._node("Mul", [self._node("Add", [x, cube]), self._scalar(float(np.sqrt(2 / np.pi)))])
@@ -447,13 +445,17 @@ class OnnxOps(Recording, WindowedAttention):
         return self._elementwise("Mul", a, b)
 
     def rotary(self, x: str, cos: str, sin: str, heads: int, head_dim: int) -> str:
-        """x * cos + rotate_half(x) * sin per head (see NumpyOps); cos, sin from position_embed: (T, D)."""
-        xh = self._node("Reshape", [x, self._ints([0, 0, heads, head_dim])], "heads")  # (B, T, N, D)
-        x1, x2 = self._node("Split", [xh, self._ints([head_dim // 2] * 2)], "halves", n_out=2, axis=-1)
-        rotated = self._node("Concat", [self._node("Neg", [x2]), x1], "rotate_half", axis=-1)
-        cos, sin = (self._node("Unsqueeze", [a, self._ints([-2])]) for a in (cos, sin))  # (T, 1, D)
-        out = self._node("Add", [self._node("Mul", [xh, cos]), self._node("Mul", [rotated, sin])], "rotary")
-        return self._node("Reshape", [out, self._ints([0, 0, heads * head_dim])], "rotary")  # (B, T, H)
+        """x * cos + rotate_half(x) * sin per head (see NumpyOps), as onnxruntime's RotaryEmbedding kernel
+        (com.microsoft, non-interleaved): cos, sin from position_embed, (T, D) = (angles, angles); the
+        kernel takes their first halves as its caches, positions 0..T-1 (position_ids [0])."""
+        if ("rotary", cos, sin) not in self._mask_bias:  # once per table, shared by q and k of every layer
+            halves = [self._node("Slice", [t, self._ints([0]), self._ints([head_dim // 2]), self._ints([1])], "rope_half")
+                      for t in (cos, sin)]  # (T, D / 2) each
+            self._mask_bias[("rotary", cos, sin)] = halves
+        cos_half, sin_half = self._mask_bias[("rotary", cos, sin)]
+        y = self._node("RotaryEmbedding", [x, self._ints([0]), cos_half, sin_half], "rotary", domain="com.microsoft",
+                       num_heads=heads, interleaved=0)
+        return self._same_lead(y, x)  # (B, T, H)
 
     def masked_mean(self, x: str, mask: str) -> str:
         """Mean over the tokens where `mask` (B, T) is 1: (B, T, H) -> (B, H)."""
