@@ -198,10 +198,6 @@ class NumpyOps(Recording):
         return self.attention_with_bias(q, k, v, bias + self.mask_bias(mask), heads, head_dim)
 
     # --- rotary positions, gated MLPs and pooling (ModernBERT) ----------------------------------
-    def split(self, x: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
-        """(..., sum(sizes)) -> arrays (..., size) in order: a fused QKV (B, T, 3H) -> q, k, v."""
-        return np.split(x, np.cumsum(sizes)[:-1], axis=-1)
-
     def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
 

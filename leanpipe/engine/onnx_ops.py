@@ -436,11 +436,6 @@ class OnnxOps(Recording, WindowedAttention):
                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
 
     # --- rotary positions, gated MLPs and pooling (ModernBERT) ----------------------------------
-    def split(self, x: str, sizes: list[int]) -> list[str]:
-        """(..., sum(sizes)) -> tensors (..., size) in order (see NumpyOps)."""
-        parts = self._node("Split", [x, self._ints(list(sizes))], "split", n_out=len(sizes), axis=-1)
-        return [parts] if len(sizes) == 1 else parts
-
     def mul(self, a: str, b: str) -> str:
         return self._elementwise("Mul", a, b)
 
