@@ -206,7 +206,9 @@ def every_op(ops) -> None:
     outs.append(ops.dense_add_norm(ops.activation(x, "gelu"), w(H, H), w(H), x, w(H), w(H), 1e-5))
     cos, sin = ops.position_embed(w(64, D), ids), ops.position_embed(w(64, D), ids)
     outs += [ops.rotary(q, cos, sin, N, D), ops.masked_mean(x, mask), ops.first_token(x), ops.first_rows(x),
-             ops.transpose(x, (0, 2, 1)), ops.mul(*ops.split(x, [16, 16])), *ops.split(x, [H]), *ops.columns(x, 2)]
+             ops.transpose(x, (0, 2, 1)), ops.mul(x, x), *ops.columns(x, 2),
+             ops.grouped_linear(x, w(H, H // 4, 1), w(H), 4, "gelu"), ops.grouped_linear(x, w(40, H // 2, 1), w(40), 2),
+             ops.grouped_linear(x, w(H, H, 1), w(H), 1, "relu")]
     for i, out in enumerate(outs):
         ops.output(f"out_{i}", out)
 
