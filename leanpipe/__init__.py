@@ -37,6 +37,7 @@ _EXPORTS = {
     "RobertaPreLayerNormConfig": "config",
     "XLMRobertaXLConfig": "config",
     "SqueezeBertConfig": "config",
+    "MegatronBertConfig": "config",
     "AutoTokenizer": "tokenization",
     "PreTrainedTokenizerFast": "tokenization",
     "BertTokenizer": "tokenization",
@@ -72,7 +73,7 @@ _EXPORTS = {
     "AutoModelForMaskedLM": "models",
     **{f"{family}{suffix}": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText",
-                      "RobertaPreLayerNorm", "XLMRobertaXL", "SqueezeBert")
+                      "RobertaPreLayerNorm", "XLMRobertaXL", "SqueezeBert", "MegatronBert")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},

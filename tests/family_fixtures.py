@@ -1,5 +1,5 @@
 """Tiny tokenizers and random checkpoints for the RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer,
-MobileBERT, data2vec-text, RoBERTa-PreLayerNorm, XLM-RoBERTa-XL and SqueezeBERT families.
+MobileBERT, data2vec-text, RoBERTa-PreLayerNorm, XLM-RoBERTa-XL, SqueezeBERT and MegatronBERT families.
 
 Tokenizers are trained here on the shared corpus (no downloads): byte-level BPE and WordPiece with
 the `tokenizers` library, SentencePiece Unigram `.model` files with `sentencepiece` (test extra).
@@ -22,7 +22,7 @@ from pathlib import Path
 from corpus import PAIRS, TEXTS, WORDS
 
 FAMILIES = ("roberta", "xlm-roberta", "camembert", "electra", "albert", "ernie", "longformer", "mobilebert", "data2vec-text",
-            "roberta-prelayernorm", "xlm-roberta-xl", "squeezebert")
+            "roberta-prelayernorm", "xlm-roberta-xl", "squeezebert", "megatron-bert")
 TRAIN = [*TEXTS, *(f"{a} {b}" for a, b in PAIRS), *(" ".join(w) for w in WORDS),
          *["The quick brown fox jumps over the lazy dog. Hello world, how are you?"] * 4]
 
@@ -48,6 +48,7 @@ SPECS = {
     "squeezebert": ("BertTokenizer", "SqueezeBertConfig", "SqueezeBert",
                     {**TINY, "intermediate_size": 40, "embedding_size": 32, "q_groups": 4, "k_groups": 2, "v_groups": 1,
                      "post_attention_groups": 2, "intermediate_groups": 4, "output_groups": 2}),
+    "megatron-bert": ("BertTokenizer", "MegatronBertConfig", "MegatronBert", TINY),  # pre-LN BERT
     "albert": ("AlbertTokenizer", "AlbertConfig", "Albert",
                {**TINY, "embedding_size": 16, "num_hidden_layers": 3, "num_hidden_groups": 2, "inner_group_num": 2}),
 }
@@ -81,7 +82,7 @@ def _legacy_files(model_type: str, folder: Path) -> None:
     elif model_type == "albert":  # as albert-base-v2's spiece.model: <pad> <unk> [CLS] [SEP] [MASK]
         (folder / "spiece.model").write_bytes(_sentencepiece(
             pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"]))
-    else:  # electra, ernie, mobilebert, squeezebert: WordPiece vocab.txt, lower-cased like google/electra-small-discriminator
+    else:  # electra, ernie, mobilebert, squeezebert, megatron-bert: WordPiece vocab.txt, lower-cased like google/electra-small-discriminator
         from tokenizers import BertWordPieceTokenizer
 
         wordpiece = BertWordPieceTokenizer(lowercase=True)

@@ -1,5 +1,5 @@
 """RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA, ALBERT, ERNIE, Longformer, MobileBERT, data2vec-text,
-RoBERTa-PreLayerNorm, XLM-RoBERTa-XL and SqueezeBERT against transformers 5.2 on the same files.
+RoBERTa-PreLayerNorm, XLM-RoBERTa-XL, SqueezeBERT and MegatronBERT against transformers 5.2 on the same files.
 
 Tokenizers (tests/family_fixtures.py): tiny ones trained here, in a legacy-files folder and in the
 tokenizer.json folder transformers saves from it, plus flag variants; ids, offsets, masks, words,
@@ -109,7 +109,7 @@ def test_truncation_and_overflow(folders, family):
 def test_auto_tokenizer_picks_the_family_class(folders):
     for family, cls in [("roberta", "RobertaTokenizer"), ("xlm-roberta", "XLMRobertaTokenizer"), ("camembert", "CamembertTokenizer"),
                         ("electra", "BertTokenizer"), ("albert", "AlbertTokenizer"), ("ernie", "BertTokenizer"),
-                        ("squeezebert", "BertTokenizer")]:
+                        ("squeezebert", "BertTokenizer"), ("megatron-bert", "BertTokenizer")]:
         for kind in ("legacy", "json"):
             assert type(leanpipe.AutoTokenizer.from_pretrained(folders[f"{family}-{kind}"])).__name__ == cls
     assert leanpipe.RobertaTokenizerFast.from_pretrained(folders["roberta-legacy"])("hi").input_ids[0] == 0
@@ -174,7 +174,7 @@ HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classifica
 LEGACY_FILES = {"roberta": "vocab.json + merges.txt", "longformer": "vocab.json + merges.txt", "mobilebert": "vocab.txt",
                 "data2vec-text": "vocab.json + merges.txt", "roberta-prelayernorm": "vocab.json + merges.txt",
                 "xlm-roberta-xl": "sentencepiece.bpe.model", "xlm-roberta": "sentencepiece.bpe.model", "camembert": "sentencepiece.bpe.model", "ernie": "vocab.txt",
-                "squeezebert": "vocab.txt",
+                "squeezebert": "vocab.txt", "megatron-bert": "vocab.txt",
                 "albert": "spiece.model", "electra": "vocab.txt"}
 # transformers' attentions for these are not (B, N, T, T) probabilities: Longformer's sliding-window
 # layout, SqueezeBERT's pre-softmax scores; leanpipe refuses output_attentions=True for them

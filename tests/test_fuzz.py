@@ -88,7 +88,7 @@ CONFIG_KEYS = ["model_type", "hidden_size", "num_attention_heads", "num_hidden_l
                "use_bottleneck", "position_embedding_type", "token_dropout", "mask_token_id", "is_folding_model",
                "q_groups", "intermediate_groups", "output_groups"]
 MODEL_TYPES = st.sampled_from(["bert", "distilbert", "roberta", "xlm-roberta", "electra", "albert", "mpnet", "gpt2", "",
-                               "esm", "longformer", "mobilebert", "squeezebert"])
+                               "esm", "longformer", "mobilebert", "squeezebert", "megatron-bert"])
 
 
 def load_config(folder: Path, text: bytes):

@@ -22,6 +22,7 @@ from .bert_like import (  # noqa: F401
     ElectraConfig,
     ErnieConfig,
     LongformerConfig,
+    MegatronBertConfig,
     MobileBertConfig,
     MPNetConfig,
     RobertaConfig,
@@ -36,7 +37,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig)
 }
 
 

@@ -1,4 +1,4 @@
-"""Configs of BERT and the encoders built on its layout: ERNIE, SqueezeBERT, DistilBERT, RoBERTa and its variants
+"""Configs of BERT and the encoders built on its layout: ERNIE, MegatronBERT, SqueezeBERT, DistilBERT, RoBERTa and its variants
 (XLM-R, XLM-R-XL, CamemBERT, data2vec-text, RoBERTa-PreLayerNorm, Longformer), MobileBERT, ELECTRA, ALBERT, MPNet."""
 
 from __future__ import annotations
@@ -50,6 +50,21 @@ class ErnieConfig(BertConfig):
 
     model_type = "ernie"
     defaults = {**BertConfig.defaults, "task_type_vocab_size": 3, "use_task_id": False}
+
+
+class MegatronBertConfig(BertConfig):
+    """MegatronBERT (Megatron-LM BERTs converted to transformers): BERT's keys with
+    configuration_megatron_bert's defaults (the 345M model's shape, its 29,056-token vocabulary)."""
+
+    model_type = "megatron-bert"
+    defaults = {
+        **{k: v for k, v in BertConfig.defaults.items() if k != "classifier_dropout"},
+        "hidden_size": 1024,
+        "intermediate_size": 4096,
+        "num_attention_heads": 16,
+        "num_hidden_layers": 24,
+        "vocab_size": 29056,
+    }
 
 
 class SqueezeBertConfig(BertConfig):

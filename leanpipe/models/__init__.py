@@ -17,6 +17,7 @@ from ..config import (
     ErnieConfig,
     EsmConfig,
     LongformerConfig,
+    MegatronBertConfig,
     MobileBertConfig,
     ModernBertConfig,
     MPNetConfig,
@@ -28,7 +29,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, xlm_roberta, xlm_roberta_xl
+from . import albert, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -62,6 +63,7 @@ _FAMILIES = [
     (roberta_prelayernorm, RobertaPreLayerNormConfig, "RobertaPreLayerNorm"),
     (xlm_roberta_xl, XLMRobertaXLConfig, "XLMRobertaXL"),
     (squeezebert, SqueezeBertConfig, "SqueezeBert"),
+    (megatron_bert, MegatronBertConfig, "MegatronBert"),
 ]
 
 

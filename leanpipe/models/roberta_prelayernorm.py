@@ -1,5 +1,6 @@
 """RoBERTa with pre-LN layers: RoBERTa-PreLayerNorm (model_type "roberta-prelayernorm"), and through
-`Norms`, XLM-RoBERTa-XL (xlm_roberta_xl.py) which names its norms differently and has none on the embeddings.
+`Norms`, XLM-RoBERTa-XL (xlm_roberta_xl.py) which names its norms differently and has none on the embeddings
+(MegatronBERT, megatron_bert.py, runs the same layers over BERT's embeddings).
 
 Each layer: x + Wo(attention(LN(x))), then x + FFN(LN(x)); a final LayerNorm ends the encoder
 (modeling_roberta_prelayernorm, modeling_xlm_roberta_xl). Embeddings, positions and every head are RoBERTa's.
@@ -57,8 +58,13 @@ def layer(ops, w: Weights, c: RobertaConfig, norms: Norms, i: int, x, mask):
 
 def encoder(ops, w: Weights, c: RobertaConfig, norms: Norms):
     """input_ids, token_type_ids, attention_mask -> final-normed hidden state (B, T, H)."""
+    return layers(ops, w, c, norms, embeddings(ops, w, c, norms))
+
+
+def layers(ops, w: Weights, c, norms: Norms, x):
+    """The pre-LN layer stack and the final norm over embedded inputs x (B, T, H) -> (B, T, H);
+    MegatronBERT runs it over BERT's embeddings."""
     mask = ops.input("attention_mask")
-    x = embeddings(ops, w, c, norms)
     for i in range(c.num_hidden_layers):
         ops.hidden(x)  # each layer's input; the last of hidden_states is the final-normed output, as transformers ties it
         x = layer(ops, w, c, norms, i, x, mask)
