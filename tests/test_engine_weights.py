@@ -29,7 +29,7 @@ def test_file_region_finds_stored_tensors_only(minilm):
 def test_stored_weights_are_used_in_place_and_computed_ones_copied(minilm):
     handed = AutoModel.from_pretrained(minilm).engine._weights
     in_place, copied = handed["in_place"], handed["copied"]
-    assert len(in_place) >= 20  # embedding tables, Gemm weights, wide biases (small ones are inside the graph)
+    assert len(in_place) >= 20  # embedding tables, linear-layer weights, wide biases (small ones are inside the graph)
     folder = os.path.dirname(os.path.realpath(os.path.join(minilm, "model.safetensors")))
     assert all(file_region(a)[0] == os.path.join(folder, "model.safetensors") or
                os.path.dirname(file_region(a)[0]) == folder for a in in_place.values())
