@@ -41,6 +41,7 @@ class OnnxOps(Recording, WindowedAttention):
         self._consts: dict[tuple, str] = {}
         self._vectors: set[str] = set()  # constants of rank 0 or 1: broadcast along the last axis
         self._mask_bias: dict[str, str] = {}
+        self._derived: dict[tuple, object] = {}  # tensors made once from another: a grouped split, rotary caches
         self._count = 0
         self._alive: list[object] = []
         self.external: dict[str, np.ndarray] = {}  # initializer name -> array onnxruntime copies
@@ -222,12 +223,12 @@ class OnnxOps(Recording, WindowedAttention):
         out, width = w.shape[0], w.shape[1]
         if groups == 1:
             return self.linear(x, w.reshape(out, width), b, activation)
-        if ("groups", x, groups) not in self._mask_bias:  # Q, K and V read the same split of x
+        if ("groups", x, groups) not in self._derived:  # Q, K and V read the same split of x
             split = self._node("Reshape", [x, self._ints([-1, groups, width])])  # (N, G, in / G)
-            self._mask_bias[("groups", x, groups)] = self._node("Transpose", [split], "by_group", perm=[1, 0, 2])
+            self._derived[("groups", x, groups)] = self._node("Transpose", [split], "by_group", perm=[1, 0, 2])
         weight = np.ascontiguousarray(w.reshape(groups, out // groups, width).transpose(0, 2, 1))  # (G, in / G, out / G)
         self._alive.append(w)
-        y = self._node("MatMul", [self._mask_bias[("groups", x, groups)], self.const(weight, key=("groups", id(w)))],
+        y = self._node("MatMul", [self._derived[("groups", x, groups)], self.const(weight, key=("groups", id(w)))],
                        "grouped")  # (G, N, out / G)
         if self.for_quantization:
             self.fp32_nodes.append(y)
@@ -247,9 +248,11 @@ class OnnxOps(Recording, WindowedAttention):
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as FusedMatMul, Add, Add, LayerNormalization.
 
-        Not com.microsoft SkipLayerNormalization: its CPU kernel (onnxruntime 1.32) takes 4x the time
-        of Add + LayerNormalization on (768, 384) (0.93 vs 0.22 ms), so the engine also turns off the
-        optimizer pass that would fuse them back (onnx_engine.DISABLED_OPTIMIZERS)."""
+        Not com.microsoft SkipLayerNormalization: its CPU kernel (onnxruntime 1.32) took 4x the time
+        of Add + LayerNormalization on (768, 384) (0.93 vs 0.22 ms) before the linear layers became
+        FusedMatMul + Add; on (32, 24, 384) with the bias it now costs what Add + Add + LayerNormalization
+        cost (0.684 vs 0.691 ms), so there is nothing to win. The engine keeps the optimizer pass that
+        would fuse them off (onnx_engine.DISABLED_OPTIMIZERS; it does not match FusedMatMul's Add anyway)."""
         wide = w.shape[1] > w.shape[0]  # an FFN down-projection
         summed = self.add(self.down_projection(x, w, b) if wide else self._gemm(x, w, b), residual)
         return self.layer_norm(summed, gamma, beta, eps)
@@ -443,11 +446,11 @@ class OnnxOps(Recording, WindowedAttention):
         """x * cos + rotate_half(x) * sin per head (see NumpyOps), as onnxruntime's RotaryEmbedding kernel
         (com.microsoft, non-interleaved): cos, sin from position_embed, (T, D) = (angles, angles); the
         kernel takes their first halves as its caches, positions 0..T-1 (position_ids [0])."""
-        if ("rotary", cos, sin) not in self._mask_bias:  # once per table, shared by q and k of every layer
+        if ("rotary", cos, sin) not in self._derived:  # once per table, shared by q and k of every layer
             halves = [self._node("Slice", [t, self._ints([0]), self._ints([head_dim // 2]), self._ints([1])], "rope_half")
                       for t in (cos, sin)]  # (T, D / 2) each
-            self._mask_bias[("rotary", cos, sin)] = halves
-        cos_half, sin_half = self._mask_bias[("rotary", cos, sin)]
+            self._derived[("rotary", cos, sin)] = halves
+        cos_half, sin_half = self._derived[("rotary", cos, sin)]
         y = self._node("RotaryEmbedding", [x, self._ints([0]), cos_half, sin_half], "rotary", domain="com.microsoft",
                        num_heads=heads, interleaved=0)
         return self._same_lead(y, x)  # (B, T, H)
