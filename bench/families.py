@@ -1,0 +1,193 @@
+"""Other families side by side: leanpipe against a length-sorted torch loop and transformers' pipeline
+on base-sized random-weight classifiers, one per family (text-classification, batch 32), and batch-1.
+
+    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~10 minutes
+    HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
+
+Writes bench/results/families.md and families.json (or --out). Each checkpoint is built once into
+bench/.cache/families/<name>/ with transformers (torch.manual_seed(0)) and MiniLM's tokenizer files
+beside it (its uncased BERT vocabulary, within every family's vocabulary size), so every family reads
+the same real tokens. Per family, leanpipe and then transformers run in their own child processes with
+the same thread count; throughput is the median of 3 timed passes over the sentences after warming up
+on the first and the longest batch, latency the median of 50 single calls after 5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkpoints import CACHE, TOKENIZER_FILES, minilm_path  # noqa: E402
+from corpus import make_corpus  # noqa: E402
+from measure import median, run_json  # noqa: E402
+
+BATCH, PASSES, CALLS = 32, 3, 50
+# name -> (transformers config class, its keyword arguments): base-sized shapes of each family's best-known checkpoint
+FAMILIES = {
+    "deberta-v3": ("DebertaV2Config", dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                                           intermediate_size=3072, relative_attention=True, position_buckets=256,
+                                           norm_rel_ebd="layer_norm", share_att_key=True, pos_att_type=["p2c", "c2p"],
+                                           max_relative_positions=-1, position_biased_input=False, type_vocab_size=0,
+                                           layer_norm_eps=1e-7, pad_token_id=0)),
+    "modernbert": ("ModernBertConfig", dict(vocab_size=30522, pad_token_id=0, cls_token_id=101, sep_token_id=102,
+                                            bos_token_id=101, eos_token_id=102)),
+    "mpnet": ("MPNetConfig", dict(vocab_size=30527, pad_token_id=0)),
+    "albert": ("AlbertConfig", dict(vocab_size=30522, hidden_size=768, num_attention_heads=12, intermediate_size=3072,
+                                    pad_token_id=0)),
+    "mobilebert": ("MobileBertConfig", {}),
+    "squeezebert": ("SqueezeBertConfig", {}),
+}
+
+
+def folder(name: str) -> Path:
+    return CACHE / "families" / name
+
+
+def build(name: str) -> None:
+    """The random classifier and MiniLM's tokenizer files into folder(name) (child process: imports torch)."""
+    import torch
+    import transformers
+
+    config_class, kwargs = FAMILIES[name]
+    torch.manual_seed(0)
+    config = getattr(transformers, config_class)(num_labels=2, **kwargs)
+    model = transformers.AutoModelForSequenceClassification.from_config(config).eval()
+    out = folder(name)
+    model.save_pretrained(out)
+    for file in TOKENIZER_FILES:
+        shutil.copy(Path(minilm_path()) / file, out / file)
+
+
+def timed_passes(run, passes: int = PASSES) -> float:
+    times = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
+def latency_ms(call, texts: list[str]) -> float:
+    for text in texts[:5]:
+        call(text)
+    times = []
+    for i in range(CALLS):
+        start = time.perf_counter()
+        call(texts[i % len(texts)])
+        times.append(time.perf_counter() - start)
+    return 1000 * median(times)
+
+
+def warmup_texts(texts: list[str], lengths: list[int]) -> list[str]:
+    longest = sorted(range(len(texts)), key=lengths.__getitem__)[-BATCH:]
+    return texts[:BATCH] + [texts[i] for i in longest]
+
+
+def measure_leanpipe(name: str, sentences: int) -> dict:
+    from leanpipe import AutoTokenizer, pipeline
+
+    texts = make_corpus(2000)[:sentences]
+    lengths = [len(ids) for ids in AutoTokenizer.from_pretrained(folder(name))(texts, truncation=True)["input_ids"]]
+    pipe = pipeline("text-classification", model=str(folder(name)))
+    pipe(warmup_texts(texts, lengths), batch_size=BATCH, truncation=True)
+    seconds = timed_passes(lambda: pipe(texts, batch_size=BATCH, truncation=True))
+    return {"real_tokens": sum(lengths), "pipeline_s": seconds,
+            "latency_ms": latency_ms(lambda t: pipe(t, truncation=True), texts)}
+
+
+def measure_transformers(name: str, sentences: int) -> dict:
+    import torch
+    import transformers
+
+    texts = make_corpus(2000)[:sentences]
+    path = str(folder(name))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(path).eval()
+    lengths = [len(ids) for ids in tokenizer(texts, truncation=True)["input_ids"]]
+    order = sorted(range(len(texts)), key=lengths.__getitem__)
+
+    def loop(items: list[int]) -> None:
+        with torch.inference_mode():
+            for start in range(0, len(items), BATCH):
+                batch = [texts[i] for i in items[start:start + BATCH]]
+                model(**tokenizer(batch, padding=True, truncation=True, return_tensors="pt"))
+
+    loop(order[:BATCH] + order[-BATCH:])
+    loop_s = timed_passes(lambda: loop(order))
+    pipe = transformers.pipeline("text-classification", model=model, tokenizer=tokenizer, batch_size=BATCH)
+    pipe(warmup_texts(texts, lengths), truncation=True)
+    pipeline_s = timed_passes(lambda: pipe(texts, truncation=True), passes=1)  # the slowest system: one pass
+    pipe1 = transformers.pipeline("text-classification", model=model, tokenizer=tokenizer)
+    return {"real_tokens": sum(lengths), "loop_s": loop_s, "pipeline_s": pipeline_s,
+            "latency_ms": latency_ms(lambda t: pipe1(t, truncation=True), texts)}
+
+
+def row(name: str, lp: dict, tf: dict) -> dict:
+    tokens = lp["real_tokens"]
+    if tokens != tf["real_tokens"]:
+        raise RuntimeError(f"{name}: leanpipe read {tokens} real tokens, transformers {tf['real_tokens']}")
+    speeds = {"leanpipe": tokens / lp["pipeline_s"], "torch loop": tokens / tf["loop_s"],
+              "transformers pipeline": tokens / tf["pipeline_s"]}
+    return {"family": name, "real_tokens": tokens, "tokens_per_s": speeds,
+            "vs_loop": speeds["leanpipe"] / speeds["torch loop"],
+            "vs_pipeline": speeds["leanpipe"] / speeds["transformers pipeline"],
+            "latency_ms": {"leanpipe": lp["latency_ms"], "transformers": tf["latency_ms"]}}
+
+
+def markdown(rows: list[dict], args: argparse.Namespace) -> str:
+    lines = ["# Other families: leanpipe vs transformers", "",
+             f"{time.strftime('%Y-%m-%d %H:%M')}. `python bench/families.py --sentences {args.sentences} "
+             f"--threads {args.threads}`: random-weight base-sized classifiers, text-classification at batch "
+             f"{BATCH} over the first {args.sentences} corpus sentences (MiniLM's tokenizer for all), median of "
+             f"{PASSES} passes (transformers' pipeline: 1); batch-1: median of {CALLS} calls.", "",
+             "| family | real tokens | leanpipe tok/s | sorted torch loop tok/s | transformers pipeline tok/s "
+             "| vs loop | vs pipeline | batch-1 ms (leanpipe / transformers) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        s, lat = r["tokens_per_s"], r["latency_ms"]
+        lines.append(f"| {r['family']} | {r['real_tokens']:,} | {s['leanpipe']:,.0f} | {s['torch loop']:,.0f} | "
+                     f"{s['transformers pipeline']:,.0f} | {r['vs_loop']:.2f}x | {r['vs_pipeline']:.2f}x | "
+                     f"{lat['leanpipe']:.1f} / {lat['transformers']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated, of {list(FAMILIES)}")
+    parser.add_argument("--sentences", type=int, default=384)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--child", nargs=2, metavar=("ROLE", "FAMILY"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        role, name = args.child
+        work = {"build": lambda: build(name) or {}, "leanpipe": lambda: measure_leanpipe(name, args.sentences),
+                "transformers": lambda: measure_transformers(name, args.sentences)}[role]
+        print(json.dumps(work()))
+        return
+    names = [n.strip() for n in args.families.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(FAMILIES))
+    if unknown:
+        parser.error(f"unknown families {unknown}; choose from {list(FAMILIES)}")
+    rows = []
+    for name in names:
+        child = [sys.executable, __file__, "--sentences", str(args.sentences), "--child"]
+        if not (folder(name) / "config.json").exists():
+            run_json(child + ["build", name], args.threads)
+        lp = run_json(child + ["leanpipe", name], args.threads)
+        tf = run_json(child + ["transformers", name], args.threads)
+        rows.append(row(name, lp, tf))
+        print(f"{name}: {rows[-1]['vs_loop']:.2f}x the torch loop, {rows[-1]['vs_pipeline']:.2f}x the pipeline", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "families.json").write_text(json.dumps(rows, indent=1))
+    (args.out / "families.md").write_text(markdown(rows, args))
+    print(f"wrote {args.out / 'families.md'}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
