@@ -209,10 +209,14 @@ class OnnxOps(Recording, WindowedAttention):
 
     def linear(self, x: str, w: np.ndarray, b: np.ndarray | None, activation: str | None = None) -> str:
         """x @ w.T + b, then `activation`; bias + erf GELU run as one BiasGelu kernel."""
-        if activation == "gelu" and b is not None:  # exact erf GELU, as BERT's ACT2FN["gelu"]
-            return self._same_lead(self._node("BiasGelu", [self._gemm(x, w, None), self.const(b)], "bias_gelu",
-                                              domain="com.microsoft"), x)
-        y = self._gemm(x, w, b)
+        return self._bias_activation(self._gemm(x, w, None), b, activation, x)
+
+    def _bias_activation(self, y: str, b: np.ndarray | None, activation: str | None, x: str) -> str:
+        """y + b, then `activation`, with x's leading dims: the end of every linear layer (bias + exact
+        erf GELU, as BERT's ACT2FN["gelu"], as one BiasGelu kernel)."""
+        if activation == "gelu" and b is not None:
+            return self._same_lead(self._node("BiasGelu", [y, self.const(b)], "bias_gelu", domain="com.microsoft"), x)
+        y = self.add(y, self.const(b)) if b is not None else y
         return self._same_lead(self.activation(y, activation), x) if activation else y
 
     def grouped_linear(self, x: str, w: np.ndarray, b: np.ndarray, groups: int, activation: str | None = None) -> str:
@@ -233,11 +237,7 @@ class OnnxOps(Recording, WindowedAttention):
         if self.for_quantization:
             self.fp32_nodes.append(y)
         y = self._node("Reshape", [self._node("Transpose", [y], perm=[1, 0, 2]), self._ints([-1, out])])  # (N, out)
-        y = self._unflatten(y, x, out)  # (B, T, out)
-        if activation == "gelu":  # bias + exact erf GELU as one kernel, as `linear` does
-            return self._same_lead(self._node("BiasGelu", [y, self.const(b)], "bias_gelu", domain="com.microsoft"), x)
-        y = self.add(y, self.const(b))
-        return self._same_lead(self.activation(y, activation), x) if activation else y
+        return self._bias_activation(self._unflatten(y, x, out), b, activation, x)  # (B, T, out)
 
     def down_projection(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
         """x @ w.T (+ b) for an FFN's down-projection (in > out) that no norm follows (ModernBERT's
