@@ -7,6 +7,10 @@ from ..errors import ConfigError
 from .base import PretrainedConfig, _is_int
 
 
+# BertConfig keys (decoder use, the classifier's dropout) that SqueezeBERT's and Longformer's configs lack
+_DECODER_KEYS = ("add_cross_attention", "classifier_dropout", "is_decoder", "use_cache")
+
+
 class BertConfig(PretrainedConfig):
     """BERT's config with transformers' defaults (bert-base-uncased's shape)."""
 
@@ -74,8 +78,7 @@ class SqueezeBertConfig(BertConfig):
 
     model_type = "squeezebert"
     defaults = {
-        **{k: v for k, v in BertConfig.defaults.items()
-           if k not in ("add_cross_attention", "classifier_dropout", "is_decoder", "use_cache")},
+        **{k: v for k, v in BertConfig.defaults.items() if k not in _DECODER_KEYS},
         "embedding_size": 768,
         "intermediate_groups": 4,
         "k_groups": 4,
@@ -207,8 +210,7 @@ class LongformerConfig(RobertaConfig):
 
     model_type = "longformer"
     # RoBERTa's keys without the decoder ones transformers' LongformerConfig lacks, and its own three
-    defaults = {**{k: v for k, v in RobertaConfig.defaults.items()
-                   if k not in ("add_cross_attention", "classifier_dropout", "is_decoder", "use_cache")},
+    defaults = {**{k: v for k, v in RobertaConfig.defaults.items() if k not in _DECODER_KEYS},
                 "attention_window": 512, "onnx_export": False, "sep_token_id": 2, "vocab_size": 30522}
 
     def windows(self) -> list[int]:
