@@ -90,33 +90,33 @@ def pooler(ops, w: Weights, c: BertConfig, x):
     return linear(ops, w, ops.first_token(x), "pooler.dense", h, h, activation="tanh")
 
 
-def base(ops, w: Weights, c: BertConfig, *, embed=None, encode=None) -> None:
+def base(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
     """`embed` / `encode`: another family's embeddings or whole encoder under BERT's pooler and heads
     (ERNIE's embeddings, SqueezeBERT's layers); `encode` takes `encoder`'s arguments."""
-    x = (encode or encoder)(ops, w, c, embed=embed)
+    x = encode(ops, w, c, embed=embed)
     ops.output("last_hidden_state", x)
     if w.has("pooler.dense.weight"):  # BertModel(add_pooling_layer=False) checkpoints have none
         ops.output("pooler_output", pooler(ops, w, c, x))
 
 
-def sequence_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=None) -> None:
-    pooled = pooler(ops, w, c, (encode or encoder)(ops, w, c, first_only=True, embed=embed))  # dropout is identity at inference
+def sequence_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
+    pooled = pooler(ops, w, c, encode(ops, w, c, first_only=True, embed=embed))  # dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
 
 
-def token_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=None) -> None:
-    x = (encode or encoder)(ops, w, c, embed=embed)  # (B, T, H)
+def token_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
+    x = encode(ops, w, c, embed=embed)  # (B, T, H)
     token_logits(ops, w, x, c.num_labels, c.hidden_size)
 
 
-def question_answering(ops, w: Weights, c: BertConfig, *, embed=None, encode=None) -> None:
-    span_logits(ops, w, (encode or encoder)(ops, w, c, embed=embed), c.hidden_size)
+def question_answering(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
+    span_logits(ops, w, encode(ops, w, c, embed=embed), c.hidden_size)
 
 
-def masked_lm(ops, w: Weights, c: BertConfig, *, embed=None, encode=None) -> None:
+def masked_lm(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
     """BertOnlyMLMHead: dense + act + LayerNorm, then the decoder tied to the word embeddings."""
     h, p = c.hidden_size, "cls.predictions"
-    x = linear(ops, w, (encode or encoder)(ops, w, c, embed=embed), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
+    x = linear(ops, w, encode(ops, w, c, embed=embed), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
     x = ops.layer_norm(x, w.get(f"{p}.transform.LayerNorm.weight", (h,), head=True),
                        w.get(f"{p}.transform.LayerNorm.bias", (h,), head=True), c.layer_norm_eps)
     decoder = f"{p}.decoder.weight" if w.has(f"{p}.decoder.weight", head=True) else None
