@@ -110,8 +110,7 @@ def quality_table(derived: dict) -> list[str]:
     for key, d in derived["models"].items():
         for name, q in d["quality"].items():
             text = (f"label agreement {100 * q['agreement']:.2f}% (label 1 for {100 * q['label_1_share']:.0f}% of "
-                    f"sentences); cut at the median: {100 * q['balanced_agreement']:.2f}%; max abs ΔP "
-                    f"{q['max_abs_diff']:.1e} (p10–p90 spread of P {q['spread']:.1e})" if "agreement" in q
+                    f"sentences); max abs ΔP {q['max_abs_diff']:.1e} (p10–p90 spread of P {q['spread']:.1e})" if "agreement" in q
                     else f"cosine mean {q['mean']:.5f}, min {q['min']:.5f}")
             lines.append(f"| {key} | {name} | {text} |")
     return lines + [""]

@@ -70,7 +70,7 @@ def settings(args: argparse.Namespace) -> dict:
 def ensure_distilbert(threads: int) -> None:
     if distilbert_ready():
         return
-    log(f"building the random DistilBERT-base classifier into {DISTILBERT_DIR} (once)")
+    log(f"building the DistilBERT-base-sized classifier (random body, trained head) into {DISTILBERT_DIR} (once)")
     measure.run_json([sys.executable, str(HERE / "checkpoints.py"), str(DISTILBERT_DIR), minilm_path()], threads)
 
 
