@@ -210,7 +210,9 @@ def every_op(ops) -> None:
     outs += [ops.rotary(q, cos, sin, N, D), ops.masked_mean(x, mask), ops.first_token(x), ops.first_rows(x),
              ops.transpose(x, (0, 2, 1)), ops.mul(x, x), *ops.columns(x, 2),
              ops.grouped_linear(x, w(H, H // 4, 1), w(H), 4, "gelu"), ops.grouped_linear(x, w(40, H // 2, 1), w(40), 2),
-             ops.grouped_linear(x, w(H, H, 1), w(H), 1, "relu")]
+             ops.grouped_linear(x, w(H, H, 1), w(H), 1, "relu"),
+             ops.position_embed(w(66, H), ids, offset=2), ops.causal_self_attention(x, qkv, N, D),
+             ops.last_match(x, ops.shift_right(ids, 2), 2), ops.through_last_match(ids, 2)]
     for i, out in enumerate(outs):
         ops.output(f"out_{i}", out)
 

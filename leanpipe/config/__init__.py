@@ -3,7 +3,8 @@
 `BertConfig()` has hidden_size 768, 12 layers and vocab_size 30522, as in transformers;
 `AutoConfig.from_pretrained(path)` picks the class from config.json's `model_type`.
 Unknown keys are kept as attributes and printed; `id2label` has int keys.
-The base class is in base.py, the architectures' classes in bert_like.py and other_encoders.py.
+The base class is in base.py, the architectures' classes in bert_like.py, other_encoders.py and
+encoder_decoder.py.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ from .bert_like import (  # noqa: F401
     XLMRobertaConfig,
     XLMRobertaXLConfig,
 )
+from .encoder_decoder import BartConfig  # noqa: F401
 from .other_encoders import CONV_ACTIVATIONS, DebertaConfig, DebertaV2Config, EsmConfig, ModernBertConfig  # noqa: F401
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BartConfig)
 }
 
 

@@ -31,8 +31,8 @@ class NumpyOps(Recording):
     def embed(self, table: np.ndarray, ids: np.ndarray) -> np.ndarray:
         return table[ids]  # (B, T, H)
 
-    def position_embed(self, table: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        return table[: ids.shape[1]][None]  # (1, T, H): positions 0..T-1
+    def position_embed(self, table: np.ndarray, ids: np.ndarray, offset: int = 0) -> np.ndarray:
+        return table[offset: offset + ids.shape[1]][None]  # (1, T, H): rows offset .. offset + T - 1
 
     def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -100,6 +100,30 @@ class NumpyOps(Recording):
         q = self.linear(self.first_rows(x) if first_only else x, wq, bq)
         k, v = self.linears(x, kv)  # (B, T, H) each
         return self.attention(q, k, v, mask, heads, head_dim)
+
+    def causal_self_attention(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], heads: int,
+                              head_dim: int) -> np.ndarray:
+        """A decoder's self-attention: Q/K/V projections of `x`, each token attending to itself and the
+        tokens before it, with no padding mask (BART's decoder; padding is on the right, so no real
+        token sees a pad) -> (B, T, H)."""
+        q, k, v = self.linears(x, qkv)  # (B, T, H) each
+        before = np.tri(x.shape[1], dtype=bool)  # key j <= query i
+        return self.attention_with_bias(q, k, v, np.where(before, np.float32(0), _NEG)[None, None], heads, head_dim)
+
+    def shift_right(self, ids: np.ndarray, first: int) -> np.ndarray:
+        """(B, T) ids -> `first`, then each row's ids but its last (BART's decoder_input_ids):
+        `shift_right([[0, 5, 2]], 2)` -> [[2, 0, 5]]."""
+        return np.concatenate([np.full_like(ids[:, :1], first), ids[:, :-1]], axis=1)
+
+    def last_match(self, x: np.ndarray, ids: np.ndarray, token_id: int) -> np.ndarray:
+        """(B, T, H) -> (B, 1, H): each text's row at the last position where `ids` is `token_id`
+        (BART's classifier reads the last </s>); callers check that every text has one."""
+        return x[np.arange(x.shape[0]), _last_position(ids, token_id)][:, None]
+
+    def through_last_match(self, ids: np.ndarray, token_id: int) -> np.ndarray:
+        """(B, T) int64: 1 at the positions up to and including each text's last `token_id`, the keys
+        a causal query at that position sees."""
+        return (np.arange(ids.shape[1])[None] <= _last_position(ids, token_id)[:, None]).astype(np.int64)
 
     def first_rows(self, x: np.ndarray) -> np.ndarray:
         return x[:, :1]  # (B, 1, H)
@@ -274,3 +298,8 @@ def _erf(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * a)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     return (sign * (1.0 - poly * np.exp(-a * a))).astype(x.dtype)
+
+
+def _last_position(ids: np.ndarray, token_id: int) -> np.ndarray:
+    """(B,) the last position of `token_id` in each row of ids (B, T), -1 where it is absent."""
+    return np.where(ids == token_id, np.arange(ids.shape[1]), -1).max(axis=1)

@@ -125,9 +125,11 @@ class OnnxOps(Recording, WindowedAttention):
     def embed(self, table: np.ndarray, ids: str) -> str:
         return self._node("Gather", [self.const(table), ids], "embed")  # (B, T, H)
 
-    def position_embed(self, table: np.ndarray, ids: str) -> str:
+    def position_embed(self, table: np.ndarray, ids: str, offset: int = 0) -> str:
+        """Rows offset .. offset + T - 1 of `table` for ids (B, T) -> (T, H)."""
         t = self._node("Slice", [self._node("Shape", [ids]), self._ints([1]), self._ints([2])], "t")
-        return self._node("Slice", [self.const(table), self._ints([0]), t, self._ints([0])], "pos")  # (T, H)
+        end = self._node("Add", [t, self._ints([offset])], "t") if offset else t
+        return self._node("Slice", [self.const(table), self._ints([offset]), end, self._ints([0])], "pos")  # (T, H)
 
     def add(self, a: str, b: str) -> str:
         return self._elementwise("Add", a, b)
@@ -324,6 +326,49 @@ class OnnxOps(Recording, WindowedAttention):
         y = self._node("Attention", [x, w, b, self._mask_i32(mask)], "attn", domain="com.microsoft",
                        num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
         return self._same_lead(y, x)
+
+    def causal_self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], heads: int, head_dim: int) -> str:
+        """A decoder's self-attention, each token over itself and the tokens before it, no padding
+        mask (see NumpyOps): onnxruntime's fused Attention kernel with `unidirectional`."""
+        if self.records_attentions:  # the fused kernel keeps no probabilities
+            q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
+            return self._same_lead(self.attention_with_bias(q, k, v, self._causal_bias(), heads, head_dim), x)
+        w, b = self._qkv_weights(qkv)
+        y = self._node("Attention", [x, w, b], "attn", domain="com.microsoft", num_heads=heads, unidirectional=1,
+                       mask_filter_value=_NEG)  # (B, T, H)
+        return self._same_lead(y, x)
+
+    def _causal_bias(self) -> str:
+        """(T, T) additive bias: 0 where key j <= query i, float32 min after it; built once."""
+        if ("causal",) not in self._mask_bias:
+            before = self._node("LessOrEqual", [self._offsets(), self._i64(0)], "before")  # j - i <= 0
+            self._mask_bias[("causal",)] = self._node("Where", [before, self._scalar(0.0), self._scalar(_NEG)], "causal")
+        return self._mask_bias[("causal",)]
+
+    def shift_right(self, ids: str, first: int) -> str:
+        """(B, T) ids -> `first`, then each row's ids but its last (see NumpyOps)."""
+        start = self._node("Slice", [ids, self._ints([0]), self._ints([1]), self._ints([1])], "first")  # (B, 1)
+        start = self._node("Add", [self._node("Mul", [start, self._i64(0)]), self._i64(first)], "start")  # (B, 1) of `first`
+        rest = self._node("Slice", [ids, self._ints([0]), self._ints([-1]), self._ints([1])], "rest")  # (B, T - 1)
+        return self._node("Concat", [start, rest], "shifted", axis=1)  # (B, T)
+
+    def last_match(self, x: str, ids: str, token_id: int) -> str:
+        """(B, T, H) -> (B, 1, H): each text's row at the last position where `ids` is `token_id` (see NumpyOps)."""
+        at = self._node("Unsqueeze", [self._last_position(ids, token_id), self._ints([2])], "last")  # (B, 1, 1)
+        return self._per_text(self._node("GatherND", [x, at], "last_row", batch_dims=1))  # (B, 1, H)
+
+    def through_last_match(self, ids: str, token_id: int) -> str:
+        """(B, T) int64: 1 up to and including each text's last `token_id` (see NumpyOps)."""
+        seen = self._node("LessOrEqual", [self._positions(), self._last_position(ids, token_id)], "through")  # (B, T)
+        return self._node("Cast", [seen], "through", to=proto.INT64)
+
+    def _last_position(self, ids: str, token_id: int) -> str:
+        """(B, 1) int64: the last position of `token_id` in each row of ids, -1 where absent; built once."""
+        if ("last", ids, token_id) not in self._derived:
+            hit = self._node("Equal", [ids, self._i64(token_id)], "hit")  # (B, T)
+            where = self._node("Where", [hit, self._positions(), self._i64(-1)], "hit_at")  # (B, T)
+            self._derived[("last", ids, token_id)] = self._node("ReduceMax", [where], "last", axes=[1], keepdims=1)
+        return self._derived[("last", ids, token_id)]
 
     def _qkv_weights(self, qkv: list[tuple[np.ndarray, np.ndarray]]) -> tuple[str, str]:
         """The Attention kernel's fused (H, 3H) weight and (3H,) bias. For fp32 the weight is the

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..config import (
     AlbertConfig,
+    BartConfig,
     BertConfig,
     CamembertConfig,
     Data2VecTextConfig,
@@ -29,7 +30,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -64,6 +65,7 @@ _FAMILIES = [
     (xlm_roberta_xl, XLMRobertaXLConfig, "XLMRobertaXL"),
     (squeezebert, SqueezeBertConfig, "SqueezeBert"),
     (megatron_bert, MegatronBertConfig, "MegatronBert"),
+    (bart, BartConfig, "Bart"),
 ]
 
 

@@ -71,7 +71,8 @@ class PreTrainedModel:
         self._engine_lock = threading.Lock()
         self.engine = self._build_engine(weights, records=_records(config.output_hidden_states, config.output_attentions))
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
-            self.engine.run(self.check_inputs([[0]], **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
+            token = [[getattr(config, "eos_token_id", 0) if hasattr(self.family, "check_feeds") else 0]]  # BART's classifier needs a </s>
+            self.engine.run(self.check_inputs(token, **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
         weights.check_unused()
 
     def _build_engine(self, weights: Weights, *, records: frozenset[str]):
@@ -203,6 +204,8 @@ class PreTrainedModel:
             max_positions=self.family.max_positions(c) if hasattr(self.family, "max_positions") else c.max_position_embeddings,
             type_vocab_size=getattr(c, "type_vocab_size", None) or None,  # 0: the model has no token types (DeBERTa-v3)
         )
+        if hasattr(self.family, "check_feeds"):  # what a family's graph needs of the ids (BART: a last </s>)
+            self.family.check_feeds(self.head, feeds, c)
         if "global_attention_mask" in self.family.INPUT_NAMES:
             feeds["global_attention_mask"] = (
                 self.family.default_global_attention_mask(self.head, feeds["input_ids"], c) if global_attention_mask is None

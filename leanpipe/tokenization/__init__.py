@@ -12,6 +12,8 @@ from .auto import (
     AlbertTokenizer,
     AlbertTokenizerFast,
     AutoTokenizer,
+    BartTokenizer,
+    BartTokenizerFast,
     BertTokenizer,
     BertTokenizerFast,
     CamembertTokenizer,
@@ -44,6 +46,8 @@ from .tokenizer import PreTrainedTokenizerFast
 
 __all__ = [
     "AlbertTokenizer",
+    "BartTokenizer",
+    "BartTokenizerFast",
     "AlbertTokenizerFast",
     "CamembertTokenizer",
     "CamembertTokenizerFast",

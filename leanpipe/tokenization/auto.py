@@ -112,6 +112,7 @@ ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 reso
 MobileBertTokenizer = MobileBertTokenizerFast = BertTokenizer  # as tokenization_mobilebert does
 SqueezeBertTokenizer = SqueezeBertTokenizerFast = BertTokenizer  # as tokenization_squeezebert does
 RobertaTokenizerFast = RobertaTokenizer
+BartTokenizer = BartTokenizerFast = RobertaTokenizer  # as tokenization_bart does: BART's BPE is RoBERTa's
 XLMRobertaTokenizerFast = XLMRobertaTokenizer
 CamembertTokenizerFast = CamembertTokenizer
 AlbertTokenizerFast = AlbertTokenizer

@@ -1,0 +1,140 @@
+"""BART (facebook/bart-large-mnli, transformers' zero-shot default, and its fine-tunes) against the
+ops of leanpipe.engine; tensor names as in modeling_bart.
+
+One forward pass, no generation: the encoder reads the text; the decoder reads the same ids shifted
+right by one (decoder_start_token_id first), each token attending to itself and the tokens before
+it and, through cross-attention, to the encoder's output. Post-LN layers, learned positions offset
+by 2, a LayerNorm on the embeddings of each side. The sequence classifier reads the decoder's row at
+the last </s> (its last layer computes that row alone); question answering reads every decoder row.
+transformers' BartModel returns the decoder's last hidden state as `last_hidden_state` and the
+encoder's as `encoder_last_hidden_state`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..config import BartConfig
+from ..errors import InputError
+from ..weights import Weights
+from .bert import dense_add_norm, layer_norm, linear
+from .heads import span_logits
+
+PREFIX = "model"
+PROBE = "encoder.layernorm_embedding.weight"
+INPUT_NAMES = ("input_ids", "attention_mask")
+_EPS = 1e-5  # nn.LayerNorm's default, which modeling_bart keeps
+_POSITION_OFFSET = 2  # BartLearnedPositionalEmbedding: row = position + 2
+# the token table, under the names checkpoints store it (transformers ties all three to `shared`)
+_TABLES = ("shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight")
+
+
+def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BartConfig) -> None:
+    """The sequence classifier reads each text's last </s>: every text needs one, and, as
+    transformers requires, the same number of them."""
+    if head != "sequence-classification":
+        return
+    counts = (feeds["input_ids"] == c.eos_token_id).sum(axis=1)
+    if counts.size and (counts.min() == 0 or counts.min() != counts.max()):
+        raise InputError(f"BART's classifier reads each text's last </s> (id {c.eos_token_id}): every text needs one and "
+                         f"all the same number (these have {sorted(set(counts.tolist()))}); tokenize with the "
+                         f"model's tokenizer and add_special_tokens=True")
+
+
+def token_table(w: Weights, c: BartConfig) -> np.ndarray:
+    present = [w.get(name, (c.vocab_size, c.d_model)) for name in _TABLES if w.has(name)]
+    return present[0] if present else w.get(_TABLES[0], (c.vocab_size, c.d_model))  # the error names shared.weight
+
+
+def embeddings(ops, w: Weights, c: BartConfig, ids, part: str):
+    """Token (times sqrt(d_model) with scale_embedding) + position rows, then `part`'s layernorm_embedding."""
+    x = ops.embed(token_table(w, c), ids)  # (B, T, H)
+    if c.scale_embedding:
+        x = ops.mul(x, ops.const(np.array(math.sqrt(c.d_model), dtype=np.float32)))
+    positions = w.get(f"{part}.embed_positions.weight", (c.max_position_embeddings + _POSITION_OFFSET, c.d_model))
+    x = ops.add(x, ops.position_embed(positions, ids, offset=_POSITION_OFFSET))
+    return layer_norm(ops, w, x, f"{part}.layernorm_embedding", c.d_model, _EPS)
+
+
+def _projections(w: Weights, p: str, h: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(w.get(f"{p}.{m}_proj.weight", (h, h)), w.get(f"{p}.{m}_proj.bias", (h,))) for m in ("q", "k", "v")]
+
+
+def _feed_forward(ops, w: Weights, c: BartConfig, p: str, x, width: int):
+    f = linear(ops, w, x, f"{p}.fc1", width, c.d_model, activation=c.activation_function)
+    return dense_add_norm(ops, w, f, x, f"{p}.fc2", f"{p}.final_layer_norm", c.d_model, width, _EPS)
+
+
+def encoder_layer(ops, w: Weights, c: BartConfig, i: int, x, mask):
+    p, h, n = f"encoder.layers.{i}", c.d_model, c.encoder_attention_heads
+    a = ops.self_attention(x, _projections(w, f"{p}.self_attn", h), mask, n, h // n)  # (B, T, H)
+    x = dense_add_norm(ops, w, a, x, f"{p}.self_attn.out_proj", f"{p}.self_attn_layer_norm", h, h, _EPS)
+    return _feed_forward(ops, w, c, p, x, c.encoder_ffn_dim)
+
+
+def decoder_layer(ops, w: Weights, c: BartConfig, i: int, y, memory, mask):
+    """Causal self-attention, cross-attention to the encoder's `memory` over its real tokens, FFN; each post-LN."""
+    p, h, n = f"decoder.layers.{i}", c.d_model, c.decoder_attention_heads
+    a = ops.causal_self_attention(y, _projections(w, f"{p}.self_attn", h), n, h // n)
+    y = dense_add_norm(ops, w, a, y, f"{p}.self_attn.out_proj", f"{p}.self_attn_layer_norm", h, h, _EPS)
+    (wq, bq), (wk, bk), (wv, bv) = _projections(w, f"{p}.encoder_attn", h)
+    a = ops.attention(ops.linear(y, wq, bq), ops.linear(memory, wk, bk), ops.linear(memory, wv, bv), mask, n, h // n)
+    y = dense_add_norm(ops, w, a, y, f"{p}.encoder_attn.out_proj", f"{p}.encoder_attn_layer_norm", h, h, _EPS)
+    return _feed_forward(ops, w, c, p, y, c.decoder_ffn_dim)
+
+
+def last_row_layer(ops, w: Weights, c: BartConfig, i: int, y, memory, mask, ids):
+    """decoder_layer for one row per text, the one at its last </s> (B, 1, H): all a sequence
+    classifier reads of the last layer. That row's query sees the keys up to its position, as the
+    causal mask lets it; keys, values and the cross-attention's memory stay every row's."""
+    p, h, n = f"decoder.layers.{i}", c.d_model, c.decoder_attention_heads
+    row = ops.last_match(y, ids, c.eos_token_id)  # (B, 1, H)
+    (wq, bq), (wk, bk), (wv, bv) = _projections(w, f"{p}.self_attn", h)
+    seen = ops.through_last_match(ids, c.eos_token_id)  # (B, T)
+    a = ops.attention(ops.linear(row, wq, bq), ops.linear(y, wk, bk), ops.linear(y, wv, bv), seen, n, h // n)
+    row = dense_add_norm(ops, w, a, row, f"{p}.self_attn.out_proj", f"{p}.self_attn_layer_norm", h, h, _EPS)
+    (wq, bq), (wk, bk), (wv, bv) = _projections(w, f"{p}.encoder_attn", h)
+    a = ops.attention(ops.linear(row, wq, bq), ops.linear(memory, wk, bk), ops.linear(memory, wv, bv), mask, n, h // n)
+    row = dense_add_norm(ops, w, a, row, f"{p}.encoder_attn.out_proj", f"{p}.encoder_attn_layer_norm", h, h, _EPS)
+    return _feed_forward(ops, w, c, p, row, c.decoder_ffn_dim)
+
+
+def encoder_decoder(ops, w: Weights, c: BartConfig, last_row: bool = False):
+    """-> (decoder's last hidden state, encoder's), each (B, T, H); `last_row`: the decoder's row at
+    each text's last </s> alone, (B, 1, H) (its last layer computes that row only: ~7% of a
+    bart-base-sized classifier's work saved)."""
+    if ops.records_hidden or ops.records_attentions:
+        raise InputError("output_hidden_states / output_attentions are not supported for BART (transformers splits them "
+                         "into encoder_, decoder_ and cross_ parts); leave them unset")
+    ids, mask = ops.input("input_ids"), ops.input("attention_mask")
+    x = embeddings(ops, w, c, ids, "encoder")
+    for i in range(c.encoder_layers):
+        x = encoder_layer(ops, w, c, i, x, mask)
+    y = embeddings(ops, w, c, ops.shift_right(ids, c.decoder_start_token_id), "decoder")
+    for i in range(c.decoder_layers):
+        last = last_row and i == c.decoder_layers - 1
+        y = last_row_layer(ops, w, c, i, y, x, mask, ids) if last else decoder_layer(ops, w, c, i, y, x, mask)
+    if last_row and c.decoder_layers == 0:
+        y = ops.last_match(y, ids, c.eos_token_id)
+    return y, x
+
+
+def base(ops, w: Weights, c: BartConfig) -> None:
+    decoded, encoded = encoder_decoder(ops, w, c)
+    ops.output("last_hidden_state", decoded)
+    ops.output("encoder_last_hidden_state", encoded)
+
+
+def sequence_classification(ops, w: Weights, c: BartConfig) -> None:
+    """BartClassificationHead over the decoder's row at each text's last </s>: dense, tanh, out_proj."""
+    decoded, _ = encoder_decoder(ops, w, c, last_row=True)
+    row, h = ops.first_token(decoded), c.d_model  # (B, H)
+    row = linear(ops, w, row, "classification_head.dense", h, h, head=True, activation="tanh")
+    ops.output("logits", linear(ops, w, row, "classification_head.out_proj", c.num_labels, h, head=True))
+
+
+def question_answering(ops, w: Weights, c: BartConfig) -> None:
+    decoded, _ = encoder_decoder(ops, w, c)
+    span_logits(ops, w, decoded, c.d_model)

@@ -1,0 +1,224 @@
+"""BART (model_type "bart": facebook/bart-large-mnli, transformers' zero-shot default) against
+transformers 5.2 on the same files.
+
+Two tiny random shapes, each with the heads leanpipe runs for BART (BartModel,
+BartForSequenceClassification, BartForQuestionAnswering): "large" as bart-large (GELU, unscaled
+embeddings) and "scaled" (scale_embedding, ReLU, the decoder with other heads and FFN width than
+the encoder). The tokenizer is a byte-level BPE trained here, saved as vocab.json + merges.txt
+(the older files) and as transformers' tokenizer.json. Outputs within 1e-4 (max abs, printed) on
+both engines, each text alone and in a padded batch; pipelines give transformers' answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from corpus import PAIRS, TEXTS  # noqa: E402
+from family_checks import PIPELINE_TEXTS, int8_test, plain, same  # noqa: E402
+from family_fixtures import TRAIN  # noqa: E402
+from leanpipe.errors import InputError  # noqa: E402
+
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
+              pytest.mark.usefixtures("torch_one_thread")]
+
+ATOL = 1e-4
+ENGINES = ("onnx", "numpy")
+TINY = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
+            encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128)
+SHAPES = {
+    "large": {},
+    "scaled": {"scale_embedding": True, "activation_function": "relu", "decoder_attention_heads": 2, "decoder_ffn_dim": 29},
+}
+HEADS = ("Model", "ForSequenceClassification", "ForQuestionAnswering")
+HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
+              "ForQuestionAnswering": "question-answering"}
+NLI_LABELS = {0: "contradiction", 1: "neutral", 2: "entailment"}  # bart-large-mnli's
+KEYS = {"Model": ("last_hidden_state", "encoder_last_hidden_state"), "ForSequenceClassification": ("logits",),
+        "ForQuestionAnswering": ("start_logits", "end_logits")}
+
+
+@pytest.fixture(scope="module")
+def tokenizer_folders(tmp_path_factory):
+    """"legacy": vocab.json + merges.txt and config.json; "json": what transformers saves from it."""
+    from tokenizers import ByteLevelBPETokenizer
+
+    root = tmp_path_factory.mktemp("bart-tokenizers")
+    legacy, saved = root / "legacy", root / "json"
+    legacy.mkdir()
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(TRAIN, vocab_size=420, min_frequency=1, show_progress=False,
+                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe.save_model(str(legacy))
+    transformers.BartConfig(**TINY, vocab_size=bpe.get_vocab_size()).save_pretrained(legacy)
+    transformers.AutoTokenizer.from_pretrained(legacy).save_pretrained(saved)
+    shutil.copy(legacy / "config.json", saved / "config.json")
+    return {"legacy": legacy, "json": saved}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, tokenizer_folders):
+    """models(shape, head) -> a folder with a seeded random checkpoint (norms and biases perturbed, so
+    none is the identity) and the tokenizer.json files."""
+    root, built = tmp_path_factory.mktemp("bart-models"), {}
+
+    def build(shape: str, head: str):
+        if (shape, head) not in built:
+            folder = root / f"{shape}-{head}"
+            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_folders["json"])
+            torch.manual_seed(0)
+            config = transformers.BartConfig(**{**TINY, **SHAPES[shape]}, vocab_size=len(tokenizer), id2label=NLI_LABELS,
+                                             label2id={v: k for k, v in NLI_LABELS.items()})
+            model = getattr(transformers, f"Bart{head}")(config).eval()
+            with torch.no_grad():
+                for name, p in model.named_parameters():
+                    if p.dim() == 1:
+                        p.add_(torch.randn_like(p) * 0.2)
+            model.save_pretrained(folder)
+            tokenizer.save_pretrained(folder)
+            built[shape, head] = folder
+        return built[shape, head]
+
+    return build
+
+
+# --- tokenizer -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["legacy", "json"])
+def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
+    folder = tokenizer_folders[kind]
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
+    assert isinstance(ours, leanpipe.BartTokenizer) and leanpipe.BartTokenizerFast is leanpipe.BartTokenizer
+    for text in TEXTS:
+        assert ours(text)["input_ids"] == theirs(text)["input_ids"], text
+        assert plain(ours(text, return_offsets_mapping=True)["offset_mapping"]) == plain(
+            theirs(text, return_offsets_mapping=True)["offset_mapping"]), text
+    for a, b in PAIRS:
+        assert ours(a, b, truncation=True, max_length=40)["input_ids"] == theirs(
+            a, b, truncation=True, max_length=40)["input_ids"], (a, b)
+    support("bart", "tokenizer", "tokenizer.json" if kind == "json" else "vocab.json + merges.txt")
+
+
+# --- models ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_model_matches_transformers(models, shape, head, engine, support):
+    """Each text alone, and a padded batch (per-token outputs compared on the real tokens)."""
+    folder = models(shape, head)
+    theirs = getattr(transformers, f"Bart{head}").from_pretrained(folder).eval()
+    auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
+    ours = auto.from_pretrained(folder, engine=engine)
+    assert type(ours).__name__ == f"Bart{head}"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    texts = [t for t in TEXTS if t.strip()][:8]
+    for text in texts:
+        with torch.no_grad():
+            expected = theirs(**tokenizer(text, return_tensors="pt"))
+        got = ours(**tokenizer(text, return_tensors="np"))
+        for key in KEYS[head]:
+            assert_close(got[key], expected[key].numpy(), ATOL, f"{shape}/{head}/{engine}/{key} {text[:20]!r}")
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        expected = theirs(**batch)
+    got = ours(**{k: v.numpy() for k, v in batch.items()})
+    real = batch["attention_mask"].numpy() == 1
+    for key in KEYS[head]:
+        mine, ref = got[key], expected[key].numpy()
+        if mine.ndim >= 2 and mine.shape[:2] == real.shape:  # per token: padding positions are not compared
+            mine, ref = mine[real], ref[real]
+        assert_close(mine, ref, ATOL, f"{shape}/{head}/{engine}/{key} padded batch")
+    support("bart", "head", HEAD_NAMES[head])
+
+
+def test_hub_checkpoint_with_every_tied_table_loads_without_leftovers(models, tmp_path, caplog):
+    """bart-large-mnli's file stores the token table three times (shared, encoder.embed_tokens,
+    decoder.embed_tokens); transformers 5.2 saves `shared` alone. Both load, to the same logits, and
+    no tensor is reported unused."""
+    from safetensors.numpy import load_file, save_file
+
+    folder = tmp_path / "hub-layout"
+    shutil.copytree(models("large", "ForSequenceClassification"), folder)
+    tensors = load_file(folder / "model.safetensors")
+    for side in ("encoder", "decoder"):
+        tensors[f"model.{side}.embed_tokens.weight"] = tensors["model.shared.weight"].copy()
+    save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+    ids = [[0, 50, 60, 70, 2]]
+    with caplog.at_level(logging.WARNING, logger="leanpipe"):
+        got = leanpipe.AutoModelForSequenceClassification.from_pretrained(folder)(input_ids=ids).logits
+    assert "not used" not in caplog.text, caplog.text
+    expected = leanpipe.AutoModelForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification"))(
+        input_ids=ids).logits
+    assert_close(got, expected, 0.0, "three tables vs shared alone")
+
+
+def test_classifier_needs_a_last_eos_in_every_text(models):
+    """transformers reads the decoder's row at each text's last </s> and raises when the texts have
+    different numbers of them; leanpipe refuses those inputs too, and ids with no </s>, saying why."""
+    model = leanpipe.AutoModelForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification"))
+    with pytest.raises(InputError, match="last </s>.*all the same number"):
+        model(input_ids=[[0, 50, 60, 70]])
+    with pytest.raises(InputError, match=r"these have \[1, 2\]"):
+        model(input_ids=[[0, 50, 2, 60, 2], [0, 50, 60, 70, 2]], attention_mask=[[1] * 5] * 2)
+    # two each, the second text going on after its last </s>: that row sees the keys up to it, as transformers
+    ids = [[0, 50, 2, 60, 2], [0, 2, 60, 2, 70]]
+    theirs = transformers.BartForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification")).eval()
+    with torch.no_grad():
+        expected = theirs(input_ids=torch.tensor(ids)).logits.numpy()
+    for engine in ENGINES:
+        ours = leanpipe.AutoModelForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification"),
+                                                                          engine=engine)
+        assert_close(ours(input_ids=ids).logits, expected, ATOL, f"tokens after the last </s>, {engine}")
+
+
+def test_recording_hidden_states_is_refused_with_the_reason(models):
+    model = leanpipe.AutoModel.from_pretrained(models("large", "Model"))
+    for flag in ("output_hidden_states", "output_attentions"):
+        with pytest.raises(InputError, match="not supported for BART"):
+            model(input_ids=[[0, 50, 2]], **{flag: True})
+
+
+def test_config_defaults_and_names_match_transformers():
+    ours, theirs = leanpipe.BartConfig(), transformers.BartConfig()
+    for key in ("d_model", "encoder_layers", "decoder_layers", "encoder_attention_heads", "decoder_ffn_dim", "vocab_size",
+                "max_position_embeddings", "pad_token_id", "eos_token_id", "decoder_start_token_id", "scale_embedding",
+                "activation_function", "num_labels", "hidden_size", "num_attention_heads", "num_hidden_layers"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    assert leanpipe.BartConfig(encoder_layers=3).num_hidden_layers == 3 == transformers.BartConfig(encoder_layers=3).num_hidden_layers
+
+
+# --- pipelines -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_pipelines_match_transformers(models, shape):
+    """zero-shot-classification (transformers' default model is a BART MNLI), text-classification,
+    question-answering and feature-extraction give transformers' answers on the same checkpoints."""
+    folder = models(shape, "ForSequenceClassification")
+    ours, theirs = leanpipe.pipeline("zero-shot-classification", model=folder), transformers.pipeline(
+        "zero-shot-classification", model=str(folder))
+    labels = ["cooking", "travel", "music lessons"]
+    for kwargs in ({}, {"multi_label": True}, {"hypothesis_template": "It is about {}."}):
+        same(ours(PIPELINE_TEXTS, candidate_labels=labels, **kwargs), theirs(PIPELINE_TEXTS, candidate_labels=labels, **kwargs),
+             f"{shape} zero-shot {kwargs}")
+    ours, theirs = leanpipe.pipeline("text-classification", model=folder), transformers.pipeline("text-classification", model=str(folder))
+    same(ours(PIPELINE_TEXTS, top_k=None), theirs(PIPELINE_TEXTS, top_k=None), f"{shape} text-classification")
+    folder = models(shape, "ForQuestionAnswering")
+    ours, theirs = leanpipe.pipeline("question-answering", model=folder), transformers.pipeline("question-answering", model=str(folder))
+    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
+    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2), f"{shape} qa")
+    folder = models(shape, "Model")
+    ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
+    for text in PIPELINE_TEXTS:
+        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, f"{shape} feature-extraction {text[:20]!r}")
+
+
+test_int8_runs_near_fp32 = int8_test(list(SHAPES), HEADS)
