@@ -218,8 +218,6 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     from .tokenization import AutoTokenizer
 
     cls = task_class(task)
-    if model is None and cls.default_model_unsupported:
-        raise InputError(cls.default_model_unsupported)
     if model is None:
         model, revision = cls.default_model
     if isinstance(model, (str, os.PathLike)):

@@ -39,8 +39,6 @@ class Task:
     head: ClassVar[str]  # which model head the task needs (leanpipe.models.HEADS)
     token_outputs: ClassVar[frozenset[str]] = frozenset()  # outputs with a sequence axis, cut per item
     default_model: ClassVar[tuple[str, str]]  # (repo id, revision): transformers' default for the task
-    # when that default is an architecture leanpipe does not run: what to pass instead (said at once, no download)
-    default_model_unsupported: ClassVar[str | None] = None
     # parameter name -> default; pipeline(...) and pipe(...) may set exactly these
     parameters: ClassVar[dict[str, Any]] = {}
     # parameters older transformers took, -> what to pass instead (refused with that message)

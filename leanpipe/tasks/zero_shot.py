@@ -24,12 +24,6 @@ class ZeroShotClassification(Task):
     name = "zero-shot-classification"
     head = "sequence-classification"
     default_model = ("facebook/bart-large-mnli", "d7645e1")
-    default_model_unsupported = (
-        "transformers' default model for zero-shot-classification is facebook/bart-large-mnli, an encoder-decoder "
-        "(BART) that leanpipe does not run; pass an encoder NLI model (sequence classifier with an 'entailment' "
-        "label), e.g. pipeline('zero-shot-classification', model='MoritzLaurer/DeBERTa-v3-base-mnli-fever-anli') "
-        "or model='typeform/distilbert-base-uncased-mnli'"
-    )
     parameters = {"candidate_labels": None, "hypothesis_template": DEFAULT_TEMPLATE, "multi_label": False}
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
