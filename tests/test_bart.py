@@ -3,8 +3,8 @@ transformers 5.2 on the same files.
 
 Two tiny random shapes, each with the heads leanpipe runs for BART (BartModel,
 BartForSequenceClassification, BartForQuestionAnswering): "large" as bart-large (GELU, unscaled
-embeddings) and "scaled" (scale_embedding, ReLU, the decoder with other heads and FFN width than
-the encoder). The tokenizer is a byte-level BPE trained here, saved as vocab.json + merges.txt
+embeddings) and "scaled" (scale_embedding, ReLU, one decoder layer under three encoder layers as in
+valhalla/distilbart-mnli-12-1, the decoder with other heads and FFN width than the encoder). The tokenizer is a byte-level BPE trained here, saved as vocab.json + merges.txt
 (the older files) and as transformers' tokenizer.json. Outputs within 1e-4 (max abs, printed) on
 both engines, each text alone and in a padded batch; pipelines give transformers' answers.
 """
@@ -36,7 +36,9 @@ TINY = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_he
             encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128)
 SHAPES = {
     "large": {},
-    "scaled": {"scale_embedding": True, "activation_function": "relu", "decoder_attention_heads": 2, "decoder_ffn_dim": 29},
+    # distilbart-mnli's layout (12 encoder layers, 1 decoder layer) in small, with other switches
+    "scaled": {"scale_embedding": True, "activation_function": "relu", "decoder_attention_heads": 2, "decoder_ffn_dim": 29,
+               "encoder_layers": 3, "decoder_layers": 1},
 }
 HEADS = ("Model", "ForSequenceClassification", "ForQuestionAnswering")
 HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
