@@ -1,7 +1,7 @@
 """Other families side by side: leanpipe against a length-sorted torch loop and transformers' pipeline
 on base-sized random-weight classifiers, one per family (text-classification, batch 32), and batch-1.
 
-    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~10 minutes
+    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~14 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
 
 Writes bench/results/families.md and families.json (or --out). Each checkpoint is built once into
@@ -41,6 +41,10 @@ FAMILIES = {
                                     pad_token_id=0)),
     "mobilebert": ("MobileBertConfig", {}),
     "squeezebert": ("SqueezeBertConfig", {}),
+    # bart-base's shape (6 + 6 layers); its special ids moved to the shared BERT vocabulary's [CLS] / [SEP] / [PAD]
+    "bart": ("BartConfig", dict(vocab_size=30522, d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
+                                decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072, pad_token_id=0,
+                                bos_token_id=101, eos_token_id=102, decoder_start_token_id=102)),
 }
 
 
