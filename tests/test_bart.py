@@ -145,7 +145,7 @@ def test_model_matches_transformers(models, shape, head, engine, support):
 def test_hub_checkpoint_with_every_tied_table_loads_without_leftovers(models, tmp_path, caplog):
     """bart-large-mnli's file stores the token table three times (shared, encoder.embed_tokens,
     decoder.embed_tokens); transformers 5.2 saves `shared` alone. Both load, to the same logits, and
-    no tensor is reported unused."""
+    no tensor is reported unused (nor fairseq's `version` leftovers, which transformers ignores)."""
     from safetensors.numpy import load_file, save_file
 
     folder = tmp_path / "hub-layout"
@@ -153,6 +153,7 @@ def test_hub_checkpoint_with_every_tied_table_loads_without_leftovers(models, tm
     tensors = load_file(folder / "model.safetensors")
     for side in ("encoder", "decoder"):
         tensors[f"model.{side}.embed_tokens.weight"] = tensors["model.shared.weight"].copy()
+        tensors[f"model.{side}.version"] = np.array([2.0], dtype=np.float32)  # fairseq's, in converted checkpoints
     save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
     ids = [[0, 50, 60, 70, 2]]
     with caplog.at_level(logging.WARNING, logger="leanpipe"):
@@ -224,3 +225,27 @@ def test_pipelines_match_transformers(models, shape):
 
 
 test_int8_runs_near_fp32 = int8_test(list(SHAPES), HEADS)
+
+
+def test_zero_shot_default_model_loads_from_a_cache_transformers_filled(models, tmp_path, monkeypatch):
+    """pipeline("zero-shot-classification") with no model takes transformers' default,
+    facebook/bart-large-mnli at revision d7645e1, from the Hugging Face cache (offline here: the
+    cache is laid out as huggingface_hub leaves it after resolving that short revision, with
+    refs/d7645e1 naming the commit), and answers as transformers does on the same files."""
+    import hashlib
+
+    import huggingface_hub.constants as hc
+
+    folder = models("large", "ForSequenceClassification")
+    repo = tmp_path / "cache" / "models--facebook--bart-large-mnli"
+    commit = hashlib.sha1(b"bart-large-mnli").hexdigest()
+    shutil.copytree(folder, repo / "snapshots" / commit)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "d7645e1").write_text(commit)
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
+    ours = leanpipe.pipeline("zero-shot-classification")
+    assert ours.model.name_or_path == "facebook/bart-large-mnli" and type(ours.model).__name__ == "BartForSequenceClassification"
+    theirs = transformers.pipeline("zero-shot-classification", model=str(folder))
+    labels = ["politics", "sports", "a quiet evening"]
+    same(ours(PIPELINE_TEXTS, candidate_labels=labels), theirs(PIPELINE_TEXTS, candidate_labels=labels), "default model")

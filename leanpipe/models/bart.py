@@ -108,6 +108,8 @@ def encoder_decoder(ops, w: Weights, c: BartConfig, last_row: bool = False):
     if ops.records_hidden or ops.records_attentions:
         raise InputError("output_hidden_states / output_attentions are not supported for BART (transformers splits them "
                          "into encoder_, decoder_ and cross_ parts); leave them unset")
+    for part in ("encoder.version", "decoder.version"):  # fairseq's leftovers, which transformers ignores too
+        w.skip(part)
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = embeddings(ops, w, c, ids, "encoder")
     for i in range(c.encoder_layers):
