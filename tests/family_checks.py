@@ -204,10 +204,10 @@ def check_saved_tokenizer(folder, saved, texts, pairs, options, what):
 INT8_RELATIVE_ERROR = 0.05  # ||int8 - fp32|| / ||fp32|| per output, on the tiny random checkpoints
 
 
-def int8_test(families, heads):
+def int8_test(families, heads, auto: dict[str, str] | None = None):
     """A parametrized test over `families` x `heads`: quantize="int8" builds (the graph, onnxruntime's
     quantizer, the per-token down-projections), runs on a padded batch, and each output stays within
-    INT8_RELATIVE_ERROR of fp32's."""
+    INT8_RELATIVE_ERROR of fp32's. `auto`: head -> leanpipe Auto class name, where not AutoModel{head}."""
     import pytest
 
     @pytest.mark.parametrize("head", heads)
@@ -215,9 +215,10 @@ def int8_test(families, heads):
     def test_int8_runs_near_fp32(models, model_type, head):
         pytest.importorskip("onnx", reason="quantize='int8' needs the onnx package (the int8 and test extras)")
         folder = models(model_type, head)
-        auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
+        name = (auto or {}).get(head, "AutoModel" if head == "Model" else f"AutoModel{head}")
+        model_class = getattr(leanpipe, name)
         inputs = dict(leanpipe.AutoTokenizer.from_pretrained(folder)(PIPELINE_TEXTS, padding=True, return_tensors="np"))
-        fp32, int8 = auto.from_pretrained(folder)(**inputs), auto.from_pretrained(folder, quantize="int8")(**inputs)
+        fp32, int8 = model_class.from_pretrained(folder)(**inputs), model_class.from_pretrained(folder, quantize="int8")(**inputs)
         assert set(int8) == set(fp32)
         for key in fp32:
             error = float(np.linalg.norm(int8[key] - fp32[key]) / np.linalg.norm(fp32[key]))

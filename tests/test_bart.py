@@ -2,7 +2,8 @@
 transformers 5.2 on the same files.
 
 Two tiny random shapes, each with the heads leanpipe runs for BART (BartModel,
-BartForSequenceClassification, BartForQuestionAnswering): "large" as bart-large (GELU, unscaled
+BartForSequenceClassification, BartForQuestionAnswering, and BartForConditionalGeneration's logits,
+what fill-mask reads): "large" as bart-large (GELU, unscaled
 embeddings) and "scaled" (scale_embedding, ReLU, one decoder layer under three encoder layers as in
 valhalla/distilbart-mnli-12-1, the decoder with other heads and FFN width than the encoder). The tokenizer is a byte-level BPE trained here, saved as vocab.json + merges.txt
 (the older files) and as transformers' tokenizer.json. Outputs within 1e-4 (max abs, printed) on
@@ -40,12 +41,14 @@ SHAPES = {
     "scaled": {"scale_embedding": True, "activation_function": "relu", "decoder_attention_heads": 2, "decoder_ffn_dim": 29,
                "encoder_layers": 3, "decoder_layers": 1},
 }
-HEADS = ("Model", "ForSequenceClassification", "ForQuestionAnswering")
+HEADS = ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")
 HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification",
-              "ForQuestionAnswering": "question-answering"}
+              "ForQuestionAnswering": "question-answering", "ForConditionalGeneration": "masked-lm"}
+AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
+        "ForQuestionAnswering": "AutoModelForQuestionAnswering", "ForConditionalGeneration": "AutoModelForMaskedLM"}
 NLI_LABELS = {0: "contradiction", 1: "neutral", 2: "entailment"}  # bart-large-mnli's
 KEYS = {"Model": ("last_hidden_state", "encoder_last_hidden_state"), "ForSequenceClassification": ("logits",),
-        "ForQuestionAnswering": ("start_logits", "end_logits")}
+        "ForQuestionAnswering": ("start_logits", "end_logits"), "ForConditionalGeneration": ("logits",)}
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +87,8 @@ def models(tmp_path_factory, tokenizer_folders):
                 for name, p in model.named_parameters():
                     if p.dim() == 1:
                         p.add_(torch.randn_like(p) * 0.2)
+                if hasattr(model, "final_logits_bias"):  # a buffer, zeros at init
+                    model.final_logits_bias.copy_(torch.randn_like(model.final_logits_bias))
             model.save_pretrained(folder)
             tokenizer.save_pretrained(folder)
             built[shape, head] = folder
@@ -118,8 +123,7 @@ def test_model_matches_transformers(models, shape, head, engine, support):
     """Each text alone, and a padded batch (per-token outputs compared on the real tokens)."""
     folder = models(shape, head)
     theirs = getattr(transformers, f"Bart{head}").from_pretrained(folder).eval()
-    auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
-    ours = auto.from_pretrained(folder, engine=engine)
+    ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
     assert type(ours).__name__ == f"Bart{head}"
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
     texts = [t for t in TEXTS if t.strip()][:8]
@@ -183,6 +187,13 @@ def test_classifier_needs_a_last_eos_in_every_text(models):
         assert_close(ours(input_ids=ids).logits, expected, ATOL, f"tokens after the last </s>, {engine}")
 
 
+def test_generation_is_refused_with_the_reason(models):
+    model = leanpipe.BartForConditionalGeneration.from_pretrained(models("large", "ForConditionalGeneration"))
+    assert model(input_ids=[[0, 50, 4, 2]]).logits.shape == (1, 4, model.config.vocab_size)
+    with pytest.raises(InputError, match="does not generate text"):
+        model.generate([[0, 50, 2]], max_length=20)
+
+
 def test_recording_hidden_states_is_refused_with_the_reason(models):
     model = leanpipe.AutoModel.from_pretrained(models("large", "Model"))
     for flag in ("output_hidden_states", "output_attentions"):
@@ -204,7 +215,7 @@ def test_config_defaults_and_names_match_transformers():
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_pipelines_match_transformers(models, shape):
     """zero-shot-classification (transformers' default model is a BART MNLI), text-classification,
-    question-answering and feature-extraction give transformers' answers on the same checkpoints."""
+    question-answering, fill-mask and feature-extraction give transformers' answers on the same checkpoints."""
     folder = models(shape, "ForSequenceClassification")
     ours, theirs = leanpipe.pipeline("zero-shot-classification", model=folder), transformers.pipeline(
         "zero-shot-classification", model=str(folder))
@@ -218,13 +229,17 @@ def test_pipelines_match_transformers(models, shape):
     ours, theirs = leanpipe.pipeline("question-answering", model=folder), transformers.pipeline("question-answering", model=str(folder))
     question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
     same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2), f"{shape} qa")
+    folder = models(shape, "ForConditionalGeneration")
+    ours, theirs = leanpipe.pipeline("fill-mask", model=folder), transformers.pipeline("fill-mask", model=str(folder))
+    masked = ["Hello <mask> world.", "The quick brown <mask> jumps over the <mask> dog."]
+    same(ours(masked, top_k=3), theirs(masked, top_k=3), f"{shape} fill-mask")
     folder = models(shape, "Model")
     ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
     for text in PIPELINE_TEXTS:
         assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, f"{shape} feature-extraction {text[:20]!r}")
 
 
-test_int8_runs_near_fp32 = int8_test(list(SHAPES), HEADS)
+test_int8_runs_near_fp32 = int8_test(list(SHAPES), HEADS, AUTO)
 
 
 def test_zero_shot_default_model_loads_from_a_cache_transformers_filled(models, tmp_path, monkeypatch):

@@ -78,7 +78,8 @@ def _model_class(name: str, family, config_class, head: str) -> type[PreTrainedM
 
 # (model_type, head) -> class, for every head a family's module defines; the table the Auto classes read.
 MODEL_CLASSES: dict[tuple[str, str], type[PreTrainedModel]] = {
-    (config_class.model_type, head): _model_class(prefix + suffix, family, config_class, head)
+    (config_class.model_type, head): _model_class(getattr(family, "CLASS_NAMES", {}).get(head, prefix + suffix), family,
+                                                  config_class, head)
     for family, config_class, prefix in _FAMILIES
     for head, suffix in _SUFFIX.items()
     if hasattr(family, HEADS[head].function)

@@ -5,7 +5,8 @@ One forward pass, no generation: the encoder reads the text; the decoder reads t
 right by one (decoder_start_token_id first), each token attending to itself and the tokens before
 it and, through cross-attention, to the encoder's output. Post-LN layers, learned positions offset
 by 2, a LayerNorm on the embeddings of each side. The sequence classifier reads the decoder's row at
-the last </s> (its last layer computes that row alone); question answering reads every decoder row.
+the last </s> (its last layer computes that row alone); question answering and the masked-LM
+logits (BartForConditionalGeneration's, without generation) read every decoder row.
 transformers' BartModel returns the decoder's last hidden state as `last_hidden_state` and the
 encoder's as `encoder_last_hidden_state`.
 """
@@ -23,6 +24,8 @@ from .bert import dense_add_norm, layer_norm, linear
 from .heads import span_logits
 
 PREFIX = "model"
+# transformers' class for the masked-lm head (fill-mask) is the generation class, for its logits
+CLASS_NAMES = {"masked-lm": "BartForConditionalGeneration"}
 PROBE = "encoder.layernorm_embedding.weight"
 INPUT_NAMES = ("input_ids", "attention_mask")
 _EPS = 1e-5  # nn.LayerNorm's default, which modeling_bart keeps
@@ -137,6 +140,25 @@ def sequence_classification(ops, w: Weights, c: BartConfig) -> None:
     ops.output("logits", linear(ops, w, row, "classification_head.out_proj", c.num_labels, h, head=True))
 
 
+def masked_lm(ops, w: Weights, c: BartConfig) -> None:
+    """BartForConditionalGeneration's logits, what fill-mask reads: the decoder's rows times the token
+    table (`lm_head`, tied to `shared`) plus `final_logits_bias` (zeros when a checkpoint lacks it, as
+    transformers initializes it)."""
+    decoded, _ = encoder_decoder(ops, w, c)
+    table = w.get("lm_head.weight", (c.vocab_size, c.d_model), head=True) if w.has("lm_head.weight", head=True) else token_table(w, c)
+    bias = (w.get("final_logits_bias", (1, c.vocab_size), head=True).reshape(-1) if w.has("final_logits_bias", head=True)
+            else np.zeros(c.vocab_size, dtype=np.float32))
+    ops.output("logits", ops.linear(decoded, table, bias))  # (B, T, V)
+
+
+def _no_generation(self, *_args, **_kwargs):
+    raise InputError("leanpipe's BartForConditionalGeneration computes logits (fill-mask: pipeline('fill-mask', model=...)); "
+                     "it does not generate text (summarization, translation): use transformers for generate()")
+
+
 def question_answering(ops, w: Weights, c: BartConfig) -> None:
     decoded, _ = encoder_decoder(ops, w, c)
     span_logits(ops, w, decoded, c.d_model)
+
+
+MODEL_METHODS = {"masked-lm": {"generate": _no_generation}}
