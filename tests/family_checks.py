@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import transformers
 
 import leanpipe
 
-ATOL = 1e-4
+ATOL = 1e-4  # max abs difference from transformers, logits and hidden states alike
+ENGINES = ("onnx", "numpy")
+# every family parity module's pytestmark: transformers' deprecation chatter off, torch on one thread
+PARITY_MARKS = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
+                pytest.mark.usefixtures("torch_one_thread")]
 
 
 def plain(value):
@@ -56,7 +61,6 @@ def both_pipelines(task, folder):
 def pipeline_tests(families):
     """The three parametrized pipeline tests over `families`, for a test module to bind at its top level:
     `test_a, test_b, test_c = pipeline_tests(FAMILIES)`."""
-    import pytest
 
     over = pytest.mark.parametrize("model_type", families)
 
@@ -208,7 +212,6 @@ def int8_test(families, heads, auto: dict[str, str] | None = None):
     """A parametrized test over `families` x `heads`: quantize="int8" builds (the graph, onnxruntime's
     quantizer, the per-token down-projections), runs on a padded batch, and each output stays within
     INT8_RELATIVE_ERROR of fp32's. `auto`: head -> leanpipe Auto class name, where not AutoModel{head}."""
-    import pytest
 
     @pytest.mark.parametrize("head", heads)
     @pytest.mark.parametrize("model_type", families)

@@ -24,15 +24,11 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import PIPELINE_TEXTS, int8_test, plain, same  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, plain, same  # noqa: E402
 from family_fixtures import TRAIN  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
-              pytest.mark.usefixtures("torch_one_thread")]
-
-ATOL = 1e-4
-ENGINES = ("onnx", "numpy")
+pytestmark = PARITY_MARKS
 TINY = dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4, decoder_attention_heads=4,
             encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128)
 SHAPES = {

@@ -21,14 +21,10 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
-from family_checks import check_attentions, check_hidden_states, int8_test, plain, same  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, check_attentions, check_hidden_states, int8_test, plain, same  # noqa: E402
 from leanpipe.errors import ConfigError, InputError  # noqa: E402
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
-              pytest.mark.usefixtures("torch_one_thread")]
-
-ATOL = 1e-4
-ENGINES = ("onnx", "numpy")
+pytestmark = PARITY_MARKS
 # ESM-2's vocabulary (facebook/esm2_t6_8M_UR50D vocab.txt): specials, amino acids, gap / null tokens, <mask>
 VOCAB = ["<cls>", "<pad>", "<eos>", "<unk>", *"LAGVSERTIDPKQNFYMHWCXBUZO.-", "<null_1>", "<mask>"]
 PROTEINS = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQAPILSRVGDGTQDNLSGAEKAVQVKVKALPDAQFEVVHSLAKWKRQTLGQHDFSAGEGLYTHMKALRPDEDRLSPLHSVYVDQWDWERVMGDGERQFSTLKSTVEAIWAGIKATEAAVSEEFGLAPFLPDQIHFVHSQELLSRYPDLDAKGRERAIAKDLGAVFLVGIGGKLSDGHRHDVRAPDYDDWSTPSELGHAGLNGDILVWNPVLEDAFELSSMGIRVDADTLKHQLALTGDEDRLELEWHQALLRGEMPQTIGGGIGQSRLTMLLLQLPHIGQVQAGVWPAACRESVPALL",

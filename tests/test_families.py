@@ -24,13 +24,9 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import check_attentions, check_hidden_states, check_saved_tokenizer, assert_same_encoding, int8_test, pipeline_tests, plain  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, assert_same_encoding, check_attentions, check_hidden_states, check_saved_tokenizer, int8_test, pipeline_tests, plain  # noqa: E402
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
-              pytest.mark.usefixtures("torch_one_thread")]
-
-ATOL = 1e-4
-ENGINES = ("onnx", "numpy")
+pytestmark = PARITY_MARKS
 SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> inside <pad><unk>", "x  <mask>y", "``quoted'' text"]
 EVERYTHING = dict(return_special_tokens_mask=True, return_offsets_mapping=True, return_length=True)
 

@@ -23,14 +23,10 @@ import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from more_family_fixtures import FAMILIES, HEADS, MODEL_TOKENIZER, SPECS, build_model, build_tokenizers, perturb  # noqa: E402
-from family_checks import check_attentions, check_hidden_states, check_saved_tokenizer, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, int8_test, pipeline_tests, plain, same  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, check_attentions, check_hidden_states, check_saved_tokenizer, int8_test, pipeline_tests, plain, same  # noqa: E402
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny spm.model")
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
-              pytest.mark.usefixtures("torch_one_thread")]
-
-ATOL = 1e-4
-ENGINES = ("onnx", "numpy")
+pytestmark = PARITY_MARKS
 SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> inside <pad>[UNK]", "x  <mask>y", "x  [MASK]y"]
 EVERYTHING = dict(return_special_tokens_mask=True, return_offsets_mapping=True, return_length=True)
 TOKENIZER_FOLDERS = ["mpnet-legacy", "mpnet-json", "mpnet-hub", "modernbert-hub", "modernbert-json",
