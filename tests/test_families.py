@@ -237,9 +237,9 @@ def test_roberta_positions_fill_the_table(models):
 
 
 def test_longformer_long_texts_and_global_attention(models):
-    """500 tokens through windows of 4 and 8, with transformers' default global attention and with an
-    explicit global_attention_mask (a torch tensor, as transformers users pass it); the QA default
-    needs the question's </s>, and says so."""
+    """500 tokens through windows of 4 and 8, with transformers' default global attention and with
+    explicit global_attention_masks (torch tensors, as transformers users pass them; one where <s> is
+    global in one text only); the QA default needs the question's </s>, and says so."""
     ids = torch.randint(5, 300, (2, 500))
     ids[:, 0], ids[:, 40:42], ids[:, -1] = 0, 2, 2  # <s> question </s></s> context </s>
     ids[1, 450:] = 1
@@ -247,13 +247,15 @@ def test_longformer_long_texts_and_global_attention(models):
     ids[1, 449] = 2
     glob = torch.zeros_like(ids)
     glob[:, [0, 7, 300]] = 1
+    mixed = torch.zeros_like(ids)  # <s> global in the first text only: the classifier's <s> row is local in the second
+    mixed[:, [7, 300]], mixed[0, 0] = 1, 1
     for head in ("Model", "ForQuestionAnswering", "ForSequenceClassification"):
         folder = models("longformer", head)
         theirs = getattr(transformers, f"Longformer{head}").from_pretrained(folder).eval()
         auto = getattr(leanpipe, "AutoModel" if head == "Model" else f"AutoModel{head}")
         for engine in ENGINES:
             ours = auto.from_pretrained(folder, engine=engine)
-            for extra in ({}, {"global_attention_mask": glob}):
+            for extra in ({}, {"global_attention_mask": glob}, {"global_attention_mask": mixed}):
                 with torch.no_grad():
                     expected = theirs(input_ids=ids, attention_mask=mask, **extra)
                 got = ours(input_ids=ids, attention_mask=mask, **extra)

@@ -212,7 +212,8 @@ def every_op(ops) -> None:
              ops.grouped_linear(x, w(H, H // 4, 1), w(H), 4, "gelu"), ops.grouped_linear(x, w(40, H // 2, 1), w(40), 2),
              ops.grouped_linear(x, w(H, H, 1), w(H), 1, "relu"),
              ops.position_embed(w(66, H), ids, offset=2), ops.causal_self_attention(x, qkv, N, D),
-             ops.last_match(x, ops.shift_right(ids, 2), 2), ops.through_last_match(ids, 2)]
+             ops.last_match(x, ops.shift_right(ids, 2), 2), ops.through_last_match(ids, 2),
+             ops.first_query_keys(mask, ops.input("token_type_ids"), 3)]
     for i, out in enumerate(outs):
         ops.output(f"out_{i}", out)
 

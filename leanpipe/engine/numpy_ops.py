@@ -192,6 +192,12 @@ class NumpyOps(Recording):
         everywhere = self.attention(self.linear(x, *query_global), gk, gv, mask, heads, head_dim)  # query_global: (w, b)
         return self.zero_masked(self.select_rows(glob, everywhere, local), mask)
 
+    def first_query_keys(self, mask: np.ndarray, also: np.ndarray, window: int) -> np.ndarray:
+        """(B, T) int64: the keys sliding attention lets the first query (position 0) see: real ones at
+        most `window` positions away, or where `also` (Longformer's global tokens) is 1."""
+        near = np.arange(mask.shape[1])[None] <= window
+        return ((mask > 0) & (near | (also > 0))).astype(np.int64)
+
     def trigram(self, x: np.ndarray) -> np.ndarray:
         """Each token's vector beside its neighbours': (B, T, E) -> (B, T, 3E) = [next, this, previous],
         zeros past either end (MobileBERT's trigram_input)."""

@@ -109,3 +109,10 @@ class WindowedAttention:
         prev = self._node("Pad", [self._node("Slice", [x, self._ints([0]), self._ints([-1]), self._ints([1])]),
                                   self._ints([0, 1, 0, 0, 0, 0])])
         return self._same_lead(self._node("Concat", [nxt, x, prev], "trigram", axis=-1), x)
+
+    def first_query_keys(self, mask: str, also: str, window: int) -> str:
+        """(B, T) int64: the keys sliding attention lets the first query see (see NumpyOps)."""
+        near = self._node("LessOrEqual", [self._positions(), self._i64(window)], "near")  # (T,)
+        seen = self._node("Or", [near, self._node("Cast", [also], to=proto.BOOL)], "seen")  # (B, T)
+        seen = self._node("And", [seen, self._node("Cast", [mask], to=proto.BOOL)], "seen")
+        return self._node("Cast", [seen], "first_keys", to=proto.INT64)
