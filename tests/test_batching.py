@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leanpipe.batching import FORWARD_MAX_TOKENS, plan_batches
+from leanpipe.batching import CALL_COST, FORWARD_MAX_TOKENS, plan_batches
 
 
 def test_similar_lengths_share_a_batch():
@@ -36,3 +36,35 @@ def test_every_index_exactly_once(n, batch_size):
 def test_bad_batch_size():
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         plan_batches([1, 2], 0)
+
+
+def _cost(batches, lengths, call_cost=CALL_COST):
+    return sum(len(b) * max(lengths[i] for i in b) + call_cost for b in batches)
+
+
+def test_few_items_of_mixed_lengths_are_cut_where_padding_costs_more_than_a_call():
+    """Four short and four long texts: one batch would pad the short ones to the long ones' length
+    (8 x 60 tokens); two calls compute 4 x 10 + 4 x 60."""
+    assert plan_batches([10, 60, 10, 60, 10, 60, 10, 60], batch_size=32) == [[0, 2, 4, 6], [1, 3, 5, 7]]
+    assert plan_batches([10, 11, 12, 13], batch_size=32) == [[0, 1, 2, 3]]  # a call costs more than 6 tokens of padding
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_plan_costs_no_more_than_cutting_full_batches(seed):
+    """Against the plain plan (sorted, cut when a batch is full or over the token budget) on random
+    lengths: never more padded tokens + calls, every constraint kept."""
+    import random
+
+    rng = random.Random(seed)
+    lengths = [rng.choice([rng.randint(3, 30), rng.randint(30, 200)]) for _ in range(rng.randint(1, 300))]
+    order, plain, current = sorted(range(len(lengths)), key=lengths.__getitem__), [], []
+    for i in order:
+        if current and (len(current) >= 32 or (len(current) + 1) * lengths[i] > FORWARD_MAX_TOKENS):
+            plain.append(current)
+            current = []
+        current.append(i)
+    plain += [current] if current else []
+    planned = plan_batches(lengths, 32)
+    assert sorted(i for b in planned for i in b) == list(range(len(lengths)))
+    assert all(len(b) <= 32 and (len(b) == 1 or len(b) * max(lengths[i] for i in b) <= FORWARD_MAX_TOKENS) for b in planned)
+    assert _cost(planned, lengths) <= _cost(plain, lengths)
