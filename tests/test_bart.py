@@ -164,23 +164,26 @@ def test_hub_checkpoint_with_every_tied_table_loads_without_leftovers(models, tm
     assert_close(got, expected, 0.0, "three tables vs shared alone")
 
 
-def test_classifier_needs_a_last_eos_in_every_text(models):
-    """transformers reads the decoder's row at each text's last </s> and raises when the texts have
-    different numbers of them; leanpipe refuses those inputs too, and ids with no </s>, saying why."""
-    model = leanpipe.AutoModelForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification"))
-    with pytest.raises(InputError, match="last </s>.*all the same number"):
-        model(input_ids=[[0, 50, 60, 70]])
-    with pytest.raises(InputError, match=r"these have \[1, 2\]"):
-        model(input_ids=[[0, 50, 2, 60, 2], [0, 50, 60, 70, 2]], attention_mask=[[1] * 5] * 2)
-    # two each, the second text going on after its last </s>: that row sees the keys up to it, as transformers
-    ids = [[0, 50, 2, 60, 2], [0, 2, 60, 2, 70]]
-    theirs = transformers.BartForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification")).eval()
+def test_classifier_reads_each_texts_last_eos(models):
+    """transformers reads the decoder's row at each text's last </s> (and wants the same number of
+    them in every text of a batch); leanpipe refuses ids with no </s>, saying why, and gives a batch
+    mixing one and several </s> what transformers gives each text alone; a text going on after its
+    last </s> has that row see the keys up to it, as transformers."""
+    folder = models("large", "ForSequenceClassification")
+    theirs = transformers.BartForSequenceClassification.from_pretrained(folder).eval()
+    with pytest.raises(InputError, match="last </s>.*text 1 has none"):
+        leanpipe.AutoModelForSequenceClassification.from_pretrained(folder)(input_ids=[[0, 50, 2, 70], [0, 50, 60, 70]])
+    rows = [[0, 50, 2, 2, 60, 2], [0, 50, 60, 70, 2, 1], [0, 2, 60, 2, 70, 80]]
+    masks = [[1] * 6, [1] * 5 + [0], [1] * 6]
     with torch.no_grad():
-        expected = theirs(input_ids=torch.tensor(ids)).logits.numpy()
+        expected = np.concatenate([theirs(input_ids=torch.tensor([r[:sum(m)]])).logits.numpy() for r, m in zip(rows, masks)])
     for engine in ENGINES:
-        ours = leanpipe.AutoModelForSequenceClassification.from_pretrained(models("large", "ForSequenceClassification"),
-                                                                          engine=engine)
-        assert_close(ours(input_ids=ids).logits, expected, ATOL, f"tokens after the last </s>, {engine}")
+        ours = leanpipe.AutoModelForSequenceClassification.from_pretrained(folder, engine=engine)
+        assert_close(ours(input_ids=rows, attention_mask=masks).logits, expected, ATOL, f"each text's last </s>, {engine}")
+    ours, reference = leanpipe.pipeline("text-classification", model=folder), transformers.pipeline("text-classification", model=str(folder))
+    mixed = ["A single text.", {"text": "A premise here.", "text_pair": "And its hypothesis."}, "Another one, a bit longer."]
+    same([ours(x, top_k=None) for x in mixed], [reference(x, top_k=None) for x in mixed], "one at a time")
+    same(ours(mixed, top_k=None), [reference(x, top_k=None) for x in mixed], "single texts and pairs in one batch")
 
 
 def test_generation_is_refused_with_the_reason(models):

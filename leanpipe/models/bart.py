@@ -35,15 +35,15 @@ _TABLES = ("shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens
 
 
 def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BartConfig) -> None:
-    """The sequence classifier reads each text's last </s>: every text needs one, and, as
-    transformers requires, the same number of them."""
+    """The sequence classifier reads each text's last </s>: every text needs one. (transformers also
+    wants the same number in every text of a batch, for a reshape of its own; leanpipe reads each
+    row alone, so a batch mixing single texts and pairs gives what transformers gives each text alone.)"""
     if head != "sequence-classification":
         return
     counts = (feeds["input_ids"] == c.eos_token_id).sum(axis=1)
-    if counts.size and (counts.min() == 0 or counts.min() != counts.max()):
-        raise InputError(f"BART's classifier reads each text's last </s> (id {c.eos_token_id}): every text needs one and "
-                         f"all the same number (these have {sorted(set(counts.tolist()))}); tokenize with the "
-                         f"model's tokenizer and add_special_tokens=True")
+    if counts.size and counts.min() == 0:
+        raise InputError(f"BART's classifier reads each text's last </s> (id {c.eos_token_id}), and text "
+                         f"{int(counts.argmin())} has none; tokenize with the model's tokenizer and add_special_tokens=True")
 
 
 def token_table(w: Weights, c: BartConfig) -> np.ndarray:
