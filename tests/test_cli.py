@@ -88,6 +88,28 @@ def test_run_texts_as_arguments_match_the_pipeline(checkpoints, cls_pipe, capsys
     same(got, [cls_pipe(t) for t in TEXTS])
 
 
+def test_run_without_model_takes_the_tasks_default(checkpoints, tmp_path, monkeypatch, capsys):
+    """As pipeline("text-classification"): transformers' default checkpoint at its pinned revision, here
+    from a cache laid out as huggingface_hub leaves it (refs/714eb0f -> the commit), offline; without
+    it in the cache, the error names the checkpoint."""
+    import huggingface_hub.constants as hc
+
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    code, _, err = cli("run", "text-classification", TEXTS[0], capsys=capsys)
+    assert code != 0 and "distilbert/distilbert-base-uncased-finetuned-sst-2-english" in err
+    repo = tmp_path / "hub" / "models--distilbert--distilbert-base-uncased-finetuned-sst-2-english"
+    commit = hashlib.sha1(b"sst-2").hexdigest()
+    shutil.copytree(checkpoints["distilbert-cls"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "714eb0f").write_text(commit)
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    code, out, err = cli("run", "text-classification", *TEXTS, capsys=capsys)
+    assert code == 0, err
+    expected = pipeline("text-classification", model=checkpoints["distilbert-cls"])
+    same(json_lines(out), [expected(t) for t in TEXTS])
+
+
 def test_run_options_after_texts_and_params(checkpoints, cls_pipe, capsys):
     code, out, err = cli("run", "sentiment-analysis", TEXTS[0], "-m", checkpoints["bert-cls"], "--param", "top_k=2",
                          "-p", "function_to_apply=sigmoid", capsys=capsys)

@@ -55,8 +55,11 @@ def resolve_task(name: str) -> Any:
 
 
 def add_model_options(parser: argparse.ArgumentParser, *, model_required: bool = True) -> None:
+    """`model_required=False`: without --model, the task's default checkpoint, as pipeline(task) takes it."""
     parser.add_argument("--model", "-m", required=model_required, metavar="PATH_OR_REPO",
-                        help="checkpoint folder or Hugging Face repo id (read from the local cache when offline)")
+                        help="checkpoint folder or Hugging Face repo id (read from the local cache when offline)"
+                             + ("" if model_required else "; default: the task's default model, as transformers' "
+                                                          "pipeline(task) takes it"))
     parser.add_argument("--revision", help="branch, tag or commit of a hub repo (default: main)")
     parser.add_argument("--batch-size", type=positive_int, help="inputs per model batch (default 32)")
     parser.add_argument("--engine", choices=("onnx", "numpy"), default="onnx", help="compute engine (default onnx)")

@@ -1,4 +1,5 @@
-"""`leanpipe run TASK --model M`: a task on texts (arguments or stdin lines) or on a file's rows.
+"""`leanpipe run TASK [--model M]`: a task on texts (arguments or stdin lines) or on a file's rows
+(without --model, the task's default checkpoint, as `pipeline(TASK)` takes it).
 
 Each input's answer is exactly what `pipeline(TASK, M)(input, **params)` returns; inputs share model
 batches through `Pipeline.answers`, and files stream through without being read whole.
@@ -33,7 +34,7 @@ def add_parser(commands: Any) -> None:
                     "JSON Lines / CSV / TSV / Parquet file. Prints one JSON document per input.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("task", help="task name, e.g. text-classification (see `leanpipe tasks`)")
-    add_model_options(p)
+    add_model_options(p, model_required=False)
     p.add_argument("--param", "-p", action="append", metavar="KEY=VALUE",
                    help="a task parameter, JSON or plain text (repeatable): --param top_k=2")
     p.add_argument("texts", nargs="*", metavar="TEXT", help="inputs; without any, lines are read from stdin")
