@@ -263,3 +263,17 @@ def test_zero_shot_default_model_loads_from_a_cache_transformers_filled(models, 
     theirs = transformers.pipeline("zero-shot-classification", model=str(folder))
     labels = ["politics", "sports", "a quiet evening"]
     same(ours(PIPELINE_TEXTS, candidate_labels=labels), theirs(PIPELINE_TEXTS, candidate_labels=labels), "default model")
+
+
+def test_save_pretrained_loads_back_in_both(models, tmp_path):
+    """model.save_pretrained and the pipeline's: transformers and leanpipe load the folder back to the same logits."""
+    folder = models("scaled", "ForSequenceClassification")
+    ids = [[0, 50, 60, 2, 2, 70, 2]]
+    expected = leanpipe.AutoModelForSequenceClassification.from_pretrained(folder)(input_ids=ids).logits
+    leanpipe.pipeline("zero-shot-classification", model=folder).save_pretrained(tmp_path / "saved")
+    again = leanpipe.AutoModelForSequenceClassification.from_pretrained(tmp_path / "saved")(input_ids=ids).logits
+    theirs = transformers.BartForSequenceClassification.from_pretrained(tmp_path / "saved").eval()
+    with torch.no_grad():
+        reference = theirs(input_ids=torch.tensor(ids)).logits.numpy()
+    assert_close(again, expected, 0.0, "leanpipe, saved and loaded")
+    assert_close(reference, expected, ATOL, "transformers on leanpipe's saved folder")
