@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkpoints import CACHE, TOKENIZER_FILES, minilm_path  # noqa: E402
 from corpus import make_corpus  # noqa: E402
-from measure import median, run_json  # noqa: E402
+from measure import median, run_json, timed_passes  # noqa: E402
 
 BATCH, PASSES, CALLS = 32, 3, 50
 # name -> (transformers config class, its keyword arguments): base-sized shapes of each family's best-known checkpoint
@@ -67,15 +67,6 @@ def build(name: str) -> None:
         shutil.copy(Path(minilm_path()) / file, out / file)
 
 
-def timed_passes(run, passes: int = PASSES) -> float:
-    times = []
-    for _ in range(passes):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return median(times)
-
-
 def latency_ms(call, texts: list[str]) -> float:
     for text in texts[:5]:
         call(text)
@@ -99,7 +90,7 @@ def measure_leanpipe(name: str, sentences: int) -> dict:
     lengths = [len(ids) for ids in AutoTokenizer.from_pretrained(folder(name))(texts, truncation=True)["input_ids"]]
     pipe = pipeline("text-classification", model=str(folder(name)))
     pipe(warmup_texts(texts, lengths), batch_size=BATCH, truncation=True)
-    seconds = timed_passes(lambda: pipe(texts, batch_size=BATCH, truncation=True))
+    seconds = timed_passes(lambda: pipe(texts, batch_size=BATCH, truncation=True), PASSES)
     return {"real_tokens": sum(lengths), "pipeline_s": seconds,
             "latency_ms": latency_ms(lambda t: pipe(t, truncation=True), texts)}
 
@@ -122,7 +113,7 @@ def measure_transformers(name: str, sentences: int) -> dict:
                 model(**tokenizer(batch, padding=True, truncation=True, return_tensors="pt"))
 
     loop(order[:BATCH] + order[-BATCH:])
-    loop_s = timed_passes(lambda: loop(order))
+    loop_s = timed_passes(lambda: loop(order), PASSES)
     pipe = transformers.pipeline("text-classification", model=model, tokenizer=tokenizer, batch_size=BATCH)
     pipe(warmup_texts(texts, lengths), truncation=True)
     pipeline_s = timed_passes(lambda: pipe(texts, truncation=True), passes=1)  # the slowest system: one pass

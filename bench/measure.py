@@ -34,6 +34,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
+def timed_passes(run: Callable[[], object], passes: int) -> float:
+    """Median wall time of `passes` calls of run()."""
+    times = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return median(times)
+
+
 def timed(fn: Callable[[], object]) -> tuple[float, object]:
     """(seconds, result) of one call."""
     start = time.perf_counter()

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkpoints import CACHE, TOKENIZER_FILES, minilm_path  # noqa: E402
 from corpus import make_corpus  # noqa: E402
-from measure import median, run_json  # noqa: E402
+from measure import median, run_json, timed_passes  # noqa: E402
 
 FOLDER = CACHE / "bart-large-mnli-random"
 LABELS = ["politics", "sports", "cooking", "travel"]
@@ -46,15 +46,6 @@ def build() -> dict:
     return {}
 
 
-def timed(run, passes: int) -> float:
-    times = []
-    for _ in range(passes):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return median(times)
-
-
 def measure(library: str, premises: int) -> dict:
     texts = make_corpus(2000)[:premises]
     if library == "leanpipe":
@@ -69,7 +60,7 @@ def measure(library: str, premises: int) -> dict:
     out: dict = {}
     for name, pipe in pipes.items():
         pipe(texts[:2], candidate_labels=LABELS)
-        seconds = timed(lambda: pipe(texts, candidate_labels=LABELS), PASSES)
+        seconds = timed_passes(lambda: pipe(texts, candidate_labels=LABELS), PASSES)
         answers = pipe(texts, candidate_labels=LABELS)
         out[name] = {"seconds": seconds, "labels": [a["labels"][0] for a in answers]}
     first = next(iter(pipes.values()))
