@@ -77,14 +77,21 @@ def encoder_layer(ops, w: Weights, c: BartConfig, i: int, x, mask):
     return _feed_forward(ops, w, c, p, x, c.encoder_ffn_dim)
 
 
+def _attend(ops, w: Weights, c: BartConfig, p: str, queries, keys_from, mask):
+    """LayerNorm(out_proj(attention) + queries) of attention block `p` (self_attn, encoder_attn): its
+    queries from `queries`, keys and values from `keys_from` where `mask` (B, T) is 1."""
+    h, n = c.d_model, c.decoder_attention_heads
+    (wq, bq), (wk, bk), (wv, bv) = _projections(w, p, h)
+    a = ops.attention(ops.linear(queries, wq, bq), ops.linear(keys_from, wk, bk), ops.linear(keys_from, wv, bv), mask, n, h // n)
+    return dense_add_norm(ops, w, a, queries, f"{p}.out_proj", f"{p}_layer_norm", h, h, _EPS)
+
+
 def decoder_layer(ops, w: Weights, c: BartConfig, i: int, y, memory, mask):
     """Causal self-attention, cross-attention to the encoder's `memory` over its real tokens, FFN; each post-LN."""
     p, h, n = f"decoder.layers.{i}", c.d_model, c.decoder_attention_heads
     a = ops.causal_self_attention(y, _projections(w, f"{p}.self_attn", h), n, h // n)
     y = dense_add_norm(ops, w, a, y, f"{p}.self_attn.out_proj", f"{p}.self_attn_layer_norm", h, h, _EPS)
-    (wq, bq), (wk, bk), (wv, bv) = _projections(w, f"{p}.encoder_attn", h)
-    a = ops.attention(ops.linear(y, wq, bq), ops.linear(memory, wk, bk), ops.linear(memory, wv, bv), mask, n, h // n)
-    y = dense_add_norm(ops, w, a, y, f"{p}.encoder_attn.out_proj", f"{p}.encoder_attn_layer_norm", h, h, _EPS)
+    y = _attend(ops, w, c, f"{p}.encoder_attn", y, memory, mask)
     return _feed_forward(ops, w, c, p, y, c.decoder_ffn_dim)
 
 
@@ -92,15 +99,10 @@ def last_row_layer(ops, w: Weights, c: BartConfig, i: int, y, memory, mask, ids)
     """decoder_layer for one row per text, the one at its last </s> (B, 1, H): all a sequence
     classifier reads of the last layer. That row's query sees the keys up to its position, as the
     causal mask lets it; keys, values and the cross-attention's memory stay every row's."""
-    p, h, n = f"decoder.layers.{i}", c.d_model, c.decoder_attention_heads
+    p = f"decoder.layers.{i}"
     row = ops.last_match(y, ids, c.eos_token_id)  # (B, 1, H)
-    (wq, bq), (wk, bk), (wv, bv) = _projections(w, f"{p}.self_attn", h)
-    seen = ops.through_last_match(ids, c.eos_token_id)  # (B, T)
-    a = ops.attention(ops.linear(row, wq, bq), ops.linear(y, wk, bk), ops.linear(y, wv, bv), seen, n, h // n)
-    row = dense_add_norm(ops, w, a, row, f"{p}.self_attn.out_proj", f"{p}.self_attn_layer_norm", h, h, _EPS)
-    (wq, bq), (wk, bk), (wv, bv) = _projections(w, f"{p}.encoder_attn", h)
-    a = ops.attention(ops.linear(row, wq, bq), ops.linear(memory, wk, bk), ops.linear(memory, wv, bv), mask, n, h // n)
-    row = dense_add_norm(ops, w, a, row, f"{p}.encoder_attn.out_proj", f"{p}.encoder_attn_layer_norm", h, h, _EPS)
+    row = _attend(ops, w, c, f"{p}.self_attn", row, y, ops.through_last_match(ids, c.eos_token_id))
+    row = _attend(ops, w, c, f"{p}.encoder_attn", row, memory, mask)
     return _feed_forward(ops, w, c, p, row, c.decoder_ffn_dim)
 
 

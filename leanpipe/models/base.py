@@ -71,8 +71,7 @@ class PreTrainedModel:
         self._engine_lock = threading.Lock()
         self.engine = self._build_engine(weights, records=_records(config.output_hidden_states, config.output_attentions))
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
-            token = [[getattr(config, "eos_token_id", 0) if hasattr(self.family, "check_feeds") else 0]]  # BART's classifier needs a </s>
-            self.engine.run(self.check_inputs(token, **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
+            self.engine.run(self._feeds([[0]], **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
         weights.check_unused()
 
     def _build_engine(self, weights: Weights, *, records: frozenset[str]):
@@ -193,8 +192,17 @@ class PreTrainedModel:
 
     def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None,
                      global_attention_mask: Any = None) -> dict[str, np.ndarray]:
-        """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model.
+        """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model
+        (a family's own rules too: BART's classifier needs a </s> in every text).
         `global_attention_mask` (Longformer's) defaults to what transformers sets for the head."""
+        feeds = self._feeds(input_ids, attention_mask, token_type_ids, global_attention_mask)
+        if hasattr(self.family, "check_feeds"):
+            self.family.check_feeds(self.head, feeds, self.config)
+        return feeds
+
+    def _feeds(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None,
+               global_attention_mask: Any = None) -> dict[str, np.ndarray]:
+        """check_inputs without the family's own rules: what the engine can run (the load-time probe)."""
         c = self.config
         feeds = inputs.prepare(
             input_ids,
@@ -204,8 +212,6 @@ class PreTrainedModel:
             max_positions=self.family.max_positions(c) if hasattr(self.family, "max_positions") else c.max_position_embeddings,
             type_vocab_size=getattr(c, "type_vocab_size", None) or None,  # 0: the model has no token types (DeBERTa-v3)
         )
-        if hasattr(self.family, "check_feeds"):  # what a family's graph needs of the ids (BART: a last </s>)
-            self.family.check_feeds(self.head, feeds, c)
         if "global_attention_mask" in self.family.INPUT_NAMES:
             feeds["global_attention_mask"] = (
                 self.family.default_global_attention_mask(self.head, feeds["input_ids"], c) if global_attention_mask is None
