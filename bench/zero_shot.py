@@ -8,8 +8,8 @@ Writes bench/results/zero_shot.md and zero_shot.json (or --out). The checkpoint 
 bench/.cache/bart-large-mnli-random/ with MiniLM's tokenizer files ([CLS] / [SEP] / [PAD] as BART's
 <s> / </s> / <pad>, so both libraries read the same tokens). Throughput: the first --premises corpus
 sentences against LABELS (one premise-hypothesis pair per label), median of 2 passes after a
-warm-up pass (whose answers give the labels compared); transformers at its pipeline's default batch_size (1) and at leanpipe's (32). Latency: one
-premise with the labels, median of 10 calls after 2.
+warm-up pass (whose answers give the labels compared); transformers at its pipeline's default
+batch_size (1) and at leanpipe's (32). Latency: one premise with the labels, median of 10 calls after 2.
 """
 
 from __future__ import annotations
