@@ -11,6 +11,7 @@ import collections
 import contextlib
 import gc
 import itertools
+import logging
 import os
 import shutil
 import types
@@ -24,6 +25,8 @@ from .errors import CheckpointError, InputError
 from .placement import check_placement
 from .tasks import Task, task_class
 from .tokenization import pad_encodings
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 4096  # inputs tokenized and sorted together; bounds memory on long streams
 
@@ -218,8 +221,11 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     from .tokenization import AutoTokenizer
 
     cls = task_class(task)
-    if model is None:
-        model, revision = cls.default_model
+    if model is None:  # as transformers: its default checkpoint, at the revision it pins unless one is given
+        model, pinned = cls.default_model
+        revision = revision if revision is not None else pinned
+        logger.warning(f"No model was supplied, defaulted to {model} and revision {revision}.\n"
+                       "Using a pipeline without specifying a model name and revision in production is not recommended.")
     if isinstance(model, (str, os.PathLike)):
         loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads, quantize=quantize,
                             **options, **trust, **model_kwargs)

@@ -88,6 +88,23 @@ def test_run_texts_as_arguments_match_the_pipeline(checkpoints, cls_pipe, capsys
     same(got, [cls_pipe(t) for t in TEXTS])
 
 
+SST2 = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"  # text-classification's default
+
+
+def default_classifier_cache(checkpoints, root: Path, monkeypatch, ref: str = "714eb0f") -> None:
+    """text-classification's default checkpoint in a hub cache laid out as huggingface_hub leaves it
+    (refs/REF -> the commit's snapshot), here a tiny DistilBERT classifier, read offline."""
+    import huggingface_hub.constants as hc
+
+    repo = root / ("models--" + SST2.replace("/", "--"))
+    commit = hashlib.sha1(b"sst-2").hexdigest()
+    shutil.copytree(checkpoints["distilbert-cls"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / ref).write_text(commit)
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(root))
+
+
 def test_run_without_model_takes_the_tasks_default(checkpoints, tmp_path, monkeypatch, capsys):
     """As pipeline("text-classification"): transformers' default checkpoint at its pinned revision, here
     from a cache laid out as huggingface_hub leaves it (refs/714eb0f -> the commit), offline; without
@@ -97,17 +114,64 @@ def test_run_without_model_takes_the_tasks_default(checkpoints, tmp_path, monkey
     monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "empty"))
     code, _, err = cli("run", "text-classification", TEXTS[0], capsys=capsys)
-    assert code != 0 and "distilbert/distilbert-base-uncased-finetuned-sst-2-english" in err
-    repo = tmp_path / "hub" / "models--distilbert--distilbert-base-uncased-finetuned-sst-2-english"
-    commit = hashlib.sha1(b"sst-2").hexdigest()
-    shutil.copytree(checkpoints["distilbert-cls"], repo / "snapshots" / commit)
-    (repo / "refs").mkdir(parents=True)
-    (repo / "refs" / "714eb0f").write_text(commit)
-    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert code != 0 and SST2 in err
+    default_classifier_cache(checkpoints, tmp_path / "hub", monkeypatch)
     code, out, err = cli("run", "text-classification", *TEXTS, capsys=capsys)
     assert code == 0, err
+    assert f"using text-classification's default, {SST2} at revision 714eb0f" in err
     expected = pipeline("text-classification", model=checkpoints["distilbert-cls"])
     same(json_lines(out), [expected(t) for t in TEXTS])
+
+
+def test_a_revision_without_model_applies_to_the_tasks_default(checkpoints, tmp_path, monkeypatch, capsys, caplog):
+    """pipeline(task, revision=R) with no model: transformers loads its default checkpoint at R, not at
+    the revision it pins (and warns that no model was supplied); the CLI's --revision alike."""
+    default_classifier_cache(checkpoints, tmp_path, monkeypatch, ref="v2")
+    with caplog.at_level("WARNING", logger="leanpipe.pipeline"):
+        pipe = pipeline("text-classification", revision="v2")
+    assert f"No model was supplied, defaulted to {SST2} and revision v2" in caplog.text
+    expected = pipeline("text-classification", model=checkpoints["distilbert-cls"])
+    same(pipe(TEXTS), expected(TEXTS))
+    with pytest.raises(Exception, match="714eb0f"):  # the pinned revision is not in this cache
+        pipeline("text-classification")
+    code, out, err = cli("run", "text-classification", "--revision", "v2", TEXTS[0], capsys=capsys)
+    assert code == 0, err
+    same(json_lines(out), [expected(TEXTS[0])])
+
+
+def test_batch_without_model_takes_the_tasks_default(checkpoints, tmp_path, monkeypatch, capsys):
+    default_classifier_cache(checkpoints, tmp_path / "hub", monkeypatch)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS))
+    code, _, err = cli("batch", "text-classification", "-i", rows, "-o", tmp_path / "out.jsonl", capsys=capsys)
+    assert code == 0, err
+    expected = pipeline("text-classification", model=checkpoints["distilbert-cls"])
+    got = json_lines((tmp_path / "out.jsonl").read_text())
+    same([r["result"] for r in got], [expected(t) for t in TEXTS])
+    assert [r["error"] for r in got] == [None] * len(TEXTS)
+
+
+def test_serve_without_model_serves_the_tasks_default(checkpoints, tmp_path, monkeypatch, capsys):
+    """`leanpipe serve --task T` loads T's default checkpoint (the app is built, the socket bound, and
+    uvicorn's loop stubbed out); with neither --model nor --task, a usage error that says what to give."""
+    import uvicorn
+
+    default_classifier_cache(checkpoints, tmp_path / "hub", monkeypatch)
+    built = {}
+    import leanpipe.server as server
+
+    real = server.create_app
+    monkeypatch.setattr(server, "create_app", lambda model, task, **kw: built.setdefault("app", real(model, task, **kw)))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: built.update(ran=True))
+    code, _, err = cli("serve", "--task", "sentiment-analysis", "--port", "0", capsys=capsys)
+    assert code == 0 and built.get("ran"), err
+    assert f"serving {SST2} (sentiment-analysis)" in err
+    service = built["app"].state.service
+    expected = pipeline("text-classification", model=checkpoints["distilbert-cls"])
+    assert service.info()["model_id"] == SST2
+    same(service.pipe(TEXTS[0]), expected(TEXTS[0]))
+    code, _, err = cli("serve", capsys=capsys)
+    assert code == 2 and "--task TASK to serve that task's default model" in err
 
 
 def test_run_options_after_texts_and_params(checkpoints, cls_pipe, capsys):

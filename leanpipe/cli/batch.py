@@ -1,4 +1,5 @@
-"""`leanpipe batch TASK -m M -i IN -o OUT`: a task on every row of a large file, resumable.
+"""`leanpipe batch TASK [-m M] -i IN -o OUT`: a task on every row of a large file, resumable
+(without -m, the task's default checkpoint, as `pipeline(TASK)` takes it).
 
 Unlike `run --input`, the output is written in part files with a checkpoint, so a job killed at
 any point continues where it stopped when the same command runs again; a failing row gets an
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import CliError, add_model_options, parse_params, positive_int
+from .common import CliError, add_model_options, model_and_revision, parse_params, positive_int
 from .files import count_rows, file_format
 from .progress import progress
 
@@ -35,7 +36,7 @@ def add_parser(commands: Any) -> None:
                     "output row is its input row plus a result column and an error column.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("task", help="task name, e.g. text-classification (see `leanpipe tasks`)")
-    add_model_options(p)
+    add_model_options(p, model_required=False)
     p.add_argument("--param", "-p", action="append", metavar="KEY=VALUE",
                    help="a task parameter, JSON or plain text (repeatable): --param top_k=2")
     files = p.add_argument_group("files")
@@ -93,11 +94,12 @@ def run(args: argparse.Namespace) -> int:
 def make_job(args: argparse.Namespace, params: dict[str, Any]) -> Any:
     from ..batch import DEFAULT_PART_ROWS, BatchJob
 
+    model, revision = model_and_revision(args, args.task)
     return BatchJob(
-        task=args.task, model=args.model, input=args.input, output=args.output,
+        task=args.task, model=model, input=args.input, output=args.output,
         columns=tuple(args.column or ["text"]), params=params,
         result_column=args.result_column, error_column=args.error_column,
-        revision=args.revision, engine=args.engine, quantize=args.quantize, batch_size=args.batch_size,
+        revision=revision, engine=args.engine, quantize=args.quantize, batch_size=args.batch_size,
         num_threads=args.num_threads, part_rows=args.part_rows or DEFAULT_PART_ROWS,
         work_dir=args.work_dir)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,17 @@ def add_model_options(parser: argparse.ArgumentParser, *, model_required: bool =
     parser.add_argument("--engine", choices=("onnx", "numpy"), default="onnx", help="compute engine (default onnx)")
     parser.add_argument("--num-threads", type=positive_int, help="threads for the engine (default: all cores)")
     parser.add_argument("--quantize", choices=("int8",), help="dynamic int8 quantization (faster, less exact)")
+
+
+def model_and_revision(args: argparse.Namespace, task: str) -> tuple[str, str | None]:
+    """--model and --revision; without --model, the task's default checkpoint at the revision it pins
+    (a --revision given wins), as pipeline(task) takes them."""
+    if args.model is not None:
+        return args.model, args.revision
+    model, pinned = resolve_task(task).default_model
+    revision = args.revision if args.revision is not None else pinned
+    print(f"leanpipe: no --model given; using {task}'s default, {model} at revision {revision}", file=sys.stderr)
+    return model, revision
 
 
 def model_options(args: argparse.Namespace) -> dict[str, Any]:

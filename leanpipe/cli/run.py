@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any, Iterable, Iterator
 
-from .common import CliError, add_model_options, dumps, model_options, parse_params
+from .common import CliError, add_model_options, dumps, model_and_revision, model_options, parse_params
 from .files import RowWriter, count_rows, file_format, parquet_schema, read_rows
 from .progress import progress
 
@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
 def load(args: argparse.Namespace) -> Any:
     from ..pipeline import pipeline
 
-    return pipeline(args.task, model=args.model, **model_options(args))
+    model, revision = model_and_revision(args, args.task)
+    return pipeline(args.task, model=model, **{**model_options(args), "revision": revision})
 
 
 def stdin_lines() -> Iterator[str]:

@@ -1,4 +1,5 @@
-"""`leanpipe serve --model M`: the HTTP server (leanpipe.server) on uvicorn."""
+"""`leanpipe serve --model M` (or `--task T` alone: the task's default checkpoint): the HTTP server
+(leanpipe.server) on uvicorn."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ import socket
 import sys
 from typing import Any, Iterator
 
-from .common import CliError, add_model_options, model_options, positive_int, resolve_task
+from .common import CliError, add_model_options, model_and_revision, model_options, positive_int, resolve_task
 from .infer import task_for_model
 
 EXAMPLES = """examples:
   leanpipe serve --model ./my-classifier
   leanpipe serve --model sentence-transformers/all-MiniLM-L6-v2 --port 8080
+  leanpipe serve --task zero-shot-classification   # the task's default model, as pipeline(task) takes it
   curl -s localhost:8080/ -d '{"inputs": "I love it"}' -H 'content-type: application/json'
 """
 
@@ -31,8 +33,9 @@ def add_parser(commands: Any) -> None:
                     "text-embeddings-inference's /embed /predict /rerank /similarity /tokenize /info "
                     "/health /metrics and /openapi.json. Needs `pip install 'leanpipe[server]'`.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_options(p)
-    p.add_argument("--task", "-t", help="task for POST / (default: from config.json's architectures)")
+    add_model_options(p, model_required=False)
+    p.add_argument("--task", "-t", help="task for POST / (default: from config.json's architectures); "
+                                        "without --model, the task's default model is served")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
     p.add_argument("--api-key", default=os.environ.get("LEANPIPE_API_KEY"),
@@ -61,15 +64,19 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise CliError(f"leanpipe serve needs starlette and uvicorn ({exc.name} is missing): "
                        f"pip install 'leanpipe[server]'") from None
+    if args.model is None and args.task is None:
+        raise CliError("give --model PATH_OR_REPO, or --task TASK to serve that task's default model "
+                       "(see `leanpipe tasks`)", code=2)
     task = args.task or task_for_model(args.model, args.revision)
     resolve_task(task)
+    model, revision = model_and_revision(args, task)
     settings = Settings(max_batch_tokens=args.max_batch_tokens, max_wait_ms=args.max_wait_ms,
                         max_concurrent_requests=args.max_concurrent_requests, max_body_bytes=args.max_body_bytes,
                         max_client_batch_size=args.max_client_batch_size, api_key=args.api_key)
-    app = create_app(args.model, task, settings=settings, **model_options(args))
+    app = create_app(model, task, settings=settings, **{**model_options(args), "revision": revision})
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
-    print(f"leanpipe: serving {args.model} ({task}) on http://{_url_host(host)}:{port}"
+    print(f"leanpipe: serving {model} ({task}) on http://{_url_host(host)}:{port}"
           f"{'' if args.api_key is None else ' (API key required)'}", file=sys.stderr, flush=True)
     config = uvicorn_config(app, log_level=args.log_level, timeout_graceful_shutdown=60)  # + a deadline on request heads
     with signals_noted():  # uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; end with 0 instead
