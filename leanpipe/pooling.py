@@ -1,8 +1,9 @@
 """Sentence vectors from token vectors, as sentence-transformers computes them, on NumPy.
 
 A sentence-transformers checkpoint lists its modules in `modules.json` (Transformer -> Pooling ->
-optional Normalize); `read_sentence_config` turns those files into a `SentenceConfig`, and `pool`
-reduces hidden states (B, T, H) to sentence vectors (B, M*H) for the M pooling modes it names:
+optional Dense layers (leanpipe.dense) -> optional Normalize); `read_sentence_config` turns those
+files into a `SentenceConfig`, and `pool` reduces hidden states (B, T, H) to sentence vectors
+(B, M*H) for the M pooling modes it names:
 
 >>> config = read_sentence_config("sentence-transformers/all-MiniLM-L6-v2")
 SentenceConfig(modes=('mean',), normalize=True, max_seq_length=256, ...)
@@ -20,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import hub
+from .dense import Dense, dense_file_names, read_dense
 from .errors import CheckpointError
 
 # The modes in the order sentence-transformers concatenates them when a legacy config enables
@@ -43,7 +45,7 @@ TRANSFORMER_CONFIGS = (
     "sentence_xlm-roberta_config.json",
     "sentence_xlnet_config.json",
 )
-SUPPORTED_MODULES = ("Transformer", "Pooling", "Normalize")
+SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,22 @@ class SentenceConfig:
     max_seq_length: int | None = None  # sentence_bert_config.json; None: the tokenizer's / model's limit
     do_lower_case: bool = False  # sentence_bert_config.json: lowercase texts before tokenizing
     prompt: str = ""  # config_sentence_transformers.json's default prompt, put before every text
+    dense: tuple[Dense, ...] = ()  # Dense modules after the pooling, in order (before a Normalize)
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.modes if m not in MODES]
         if unknown or not self.modes:
             raise CheckpointError(f"pooling modes {list(self.modes)}: each must be one of {list(MODES)}")
+
+    def width(self, hidden_size: int) -> int:
+        """Numbers per sentence vector: the last Dense module's outputs, else one hidden vector per mode."""
+        return self.dense[-1].out_features if self.dense else len(self.modes) * hidden_size
+
+    def project(self, pooled: np.ndarray) -> np.ndarray:
+        """Pooled vectors (B, M*H) through the Dense modules -> (B, width)."""
+        for layer in self.dense:
+            pooled = layer(pooled)
+        return pooled
 
 
 def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | None = None) -> SentenceConfig:
@@ -73,21 +86,33 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
         return SentenceConfig()
     if not all(isinstance(m, dict) and isinstance(m.get("path", ""), str) for m in modules):
         raise CheckpointError(f"{name_or_path}/modules.json should list objects like {{\"type\": ..., \"path\": \"1_Pooling\"}}")
-    kinds = {_module_kind(m, name_or_path): m.get("path", "") for m in modules}
+    order = [(_module_kind(m, name_or_path), m.get("path", "")) for m in modules]
+    kinds = dict(order)
     if "Pooling" not in kinds:
         raise CheckpointError(
             f"{name_or_path}/modules.json has no Pooling module, so it makes no sentence vector; "
             f"use the feature-extraction task for token vectors"
         )
+    _check_order([kind for kind, _ in order], name_or_path)
     pooling = _read_json(name_or_path, _join(kinds["Pooling"], "config.json"), revision) or {}
     transformer = read_transformer_config(name_or_path, kinds.get("Transformer", ""), revision=revision)
     return SentenceConfig(
         modes=pooling_modes(pooling),
         normalize="Normalize" in kinds,
+        dense=tuple(read_dense(name_or_path, path.strip("/"), revision=revision) for kind, path in order if kind == "Dense"),
         max_seq_length=transformer.get("max_seq_length"),
         do_lower_case=bool(transformer.get("do_lower_case", False)),
         prompt=_default_prompt(name_or_path, revision, include_prompt=pooling.get("include_prompt", True)),
     )
+
+
+def _check_order(kinds: list[str], name_or_path: str | os.PathLike) -> None:
+    """Transformer, Pooling, Dense..., Normalize: the order leanpipe applies them in."""
+    rank = {"Transformer": 0, "Pooling": 1, "Dense": 2, "Normalize": 3}
+    ranks = [rank[k] for k in kinds]
+    if ranks != sorted(ranks) or kinds.count("Pooling") > 1 or kinds.count("Normalize") > 1:
+        raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; leanpipe runs a Transformer, one Pooling, "
+                              f"then any Dense modules and at most one Normalize, in that order")
 
 
 def pooling_modes(pooling: dict[str, Any]) -> tuple[str, ...]:
@@ -109,7 +134,7 @@ def _module_kind(module: dict[str, Any], name_or_path: str | os.PathLike) -> str
     if kind not in SUPPORTED_MODULES:
         raise CheckpointError(
             f"{name_or_path}/modules.json lists a {module.get('type')!r} module; leanpipe runs only "
-            f"{list(SUPPORTED_MODULES)} (a Dense or other module would change the vectors)"
+            f"{list(SUPPORTED_MODULES)} (another module would change the vectors)"
         )
     return kind
 
@@ -163,8 +188,9 @@ def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, in
 
 def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = None) -> dict[str, Path]:
     """The sentence-transformers files a checkpoint has, by their path in it: modules.json, the
-    default prompt's config_sentence_transformers.json, the Transformer module's sentence_bert_config.json
-    and the Pooling module's config.json ({} for a plain transformers checkpoint). What
+    default prompt's config_sentence_transformers.json, the Transformer module's sentence_bert_config.json,
+    the Pooling module's config.json and each Dense module's config and weights ({} for a plain
+    transformers checkpoint). What
     `Pipeline.save_pretrained` copies so the saved folder pools, normalizes and truncates the same."""
     found = {name: hub.resolve_file(name_or_path, name, revision=revision, required=False)
              for name in ("modules.json", "config_sentence_transformers.json")}
@@ -175,6 +201,9 @@ def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = No
         for filename in names:
             found[_join(folder, filename)] = hub.resolve_file(name_or_path, _join(folder, filename), revision=revision,
                                                               required=False)
+        if kind == "Dense":
+            for name in dense_file_names(name_or_path, folder.strip("/"), revision=revision):
+                found[name] = hub.resolve_file(name_or_path, name, revision=revision)
     return {name: path for name, path in found.items() if path is not None}
 
 

@@ -161,7 +161,7 @@ class SentenceTransformer:
         runner.sentence_config = dataclasses.replace(runner.sentence_config, max_seq_length=value)
 
     def get_embedding_dimension(self) -> int:
-        full = len(self._pipe.runner.sentence_config.modes) * self._pipe.model.config.hidden_size
+        full = self._pipe.runner.sentence_config.width(self._pipe.model.config.hidden_size)
         return min(full, self.truncate_dim) if self.truncate_dim else full
 
     get_sentence_embedding_dimension = get_embedding_dimension  # the older name

@@ -168,11 +168,11 @@ def test_pipeline_save_pretrained_keeps_the_sentence_modules(minilm, tmp_path):
 
 
 def test_unsupported_modules_are_refused(minilm, tmp_path):
-    folder = variant(minilm, tmp_path / "dense", pooling={"pooling_mode": "mean"})
+    folder = variant(minilm, tmp_path / "lstm", pooling={"pooling_mode": "mean"})
     listed = json.loads((folder / "modules.json").read_text())
-    listed.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
+    listed.append({"idx": 2, "name": "2", "path": "2_LSTM", "type": "sentence_transformers.models.LSTM"})
     (folder / "modules.json").write_text(json.dumps(listed))
-    with pytest.raises(CheckpointError, match="Dense"):
+    with pytest.raises(CheckpointError, match="'sentence_transformers.models.LSTM' module; leanpipe runs only"):
         read_sentence_config(folder)
     (folder / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode": "median"}))
     (folder / "modules.json").write_text(json.dumps(listed[:2]))

@@ -61,9 +61,11 @@ class _SentenceTask(Task):
         return tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
 
     def embed(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
-        """One chunk's token vectors (T, H) -> its pooled sentence vector (M*H,), not normalised."""
+        """One chunk's token vectors (T, H) -> its sentence vector (W,): pooled (M*H), through the
+        checkpoint's Dense modules if any, not normalised."""
         hidden = outputs["last_hidden_state"][None]  # (1, T, H), this text's tokens only
-        return pool(hidden, np.ones(hidden.shape[:2], dtype=np.int64), self.sentence_config.modes)[0]
+        c = self.sentence_config
+        return c.project(pool(hidden, np.ones(hidden.shape[:2], dtype=np.int64), c.modes))[0]
 
 
 class SentenceEmbeddingPipeline(Pipeline):
@@ -82,7 +84,7 @@ class SentenceEmbeddingPipeline(Pipeline):
         extra = {"normalize": True} if normalize_embeddings else {}  # else the pipeline's own setting
         vectors = self(texts, batch_size=batch_size, return_tensors=True, **extra)
         if not vectors:
-            width = len(self.runner.sentence_config.modes) * self.model.config.hidden_size
+            width = self.runner.sentence_config.width(self.model.config.hidden_size)
             return np.zeros((0, width), dtype=np.float32)
         matrix = np.stack(vectors).astype(np.float32, copy=False)  # (N, H)
         return matrix[0] if single else matrix
