@@ -1,4 +1,5 @@
-"""Configs of the encoder-decoders leanpipe runs for classification and spans: BART."""
+"""Configs of the encoder-decoders leanpipe runs: BART (classification, spans, fill-mask logits) and
+T5 (its encoder)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,60 @@ class BartConfig(PretrainedConfig):
                 raise ConfigError(f"{key}={getattr(self, key)!r} ({self._name_or_path or 'config'}/config.json) must be "
                                   f"a token id: BART's decoder starts from decoder_start_token_id and its classifier "
                                   f"reads the last eos_token_id")
+
+
+class T5Config(PretrainedConfig):
+    """T5's config with transformers' defaults (t5-small's shape). leanpipe runs T5's encoder
+    (T5EncoderModel, what sentence-transformers' T5 checkpoints such as gtr-t5-base load, and
+    T5ForTokenClassification). `feed_forward_proj` "relu" (T5) or "gated-gelu" (T5 v1.1, flan-t5):
+    transformers derives `dense_act_fn` ("gelu" -> "gelu_new") and `is_gated_act` from it."""
+
+    model_type = "t5"
+    attribute_map = {"hidden_size": "d_model", "num_attention_heads": "num_heads", "num_hidden_layers": "num_layers",
+                     "head_dim": "d_kv"}
+    defaults = {
+        "classifier_dropout": 0.0,
+        "d_ff": 2048,
+        "d_kv": 64,
+        "d_model": 512,
+        "dropout_rate": 0.1,
+        "eos_token_id": 1,
+        "feed_forward_proj": "relu",
+        "initializer_factor": 1.0,
+        "is_decoder": False,
+        "is_encoder_decoder": True,
+        "layer_norm_epsilon": 1e-6,
+        "num_heads": 8,
+        "num_layers": 6,
+        "pad_token_id": 0,
+        "relative_attention_max_distance": 128,
+        "relative_attention_num_buckets": 32,
+        "tie_word_embeddings": True,
+        "use_cache": True,
+        "vocab_size": 32128,
+    }
+    size_minimums = {"d_model": 1, "d_kv": 1, "d_ff": 1, "num_heads": 1, "num_layers": 0,
+                     "relative_attention_max_distance": 1}
+    ACTIVATIONS = ("relu", "gelu_new", "gelu")  # the dense_act_fn values leanpipe's engines run
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if "num_decoder_layers" not in self.__dict__ or self.num_decoder_layers is None:
+            object.__setattr__(self, "num_decoder_layers", self.num_layers)  # transformers: symmetry by default
+        proj = self.feed_forward_proj
+        parts = proj.split("-") if isinstance(proj, str) else []
+        object.__setattr__(self, "dense_act_fn", "gelu_new" if proj == "gated-gelu" else parts[-1] if parts else None)
+        object.__setattr__(self, "is_gated_act", bool(parts) and parts[0] == "gated")
+
+    def validate(self) -> None:
+        proj = self.feed_forward_proj
+        parts = proj.split("-") if isinstance(proj, str) else []
+        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[0] != "gated"):
+            raise ConfigError(f"feed_forward_proj={proj!r} ({self._name_or_path or 'config'}/config.json) must be "
+                              f"'gated-ACT' or 'ACT', e.g. 'gated-gelu' or 'relu'")
+        if self.dense_act_fn not in self.ACTIVATIONS:
+            raise ConfigError(f"feed_forward_proj={proj!r}: leanpipe runs T5's FFN with {list(self.ACTIVATIONS)} "
+                              f"(plain or gated), not {self.dense_act_fn!r}")
+        for key in ("relative_attention_num_buckets",):
+            if not (_is_int(getattr(self, key)) and getattr(self, key) >= 4):
+                raise ConfigError(f"{key}={getattr(self, key)!r} must be an integer >= 4")

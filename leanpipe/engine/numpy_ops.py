@@ -148,14 +148,21 @@ class NumpyOps(Recording):
         return np.cumsum(mask, axis=1) * mask + pad_id  # (B, T)
 
     # --- relative positions and attention with an additive bias (MPNet, ModernBERT, DeBERTa) ----
-    def relative_table(self, table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    def relative_table(self, table: np.ndarray, ids: np.ndarray, *, clip: bool = False) -> np.ndarray:
         """Rows of `table` picked by the key's offset from the query: out[i, j] = table[j - i + M - 1]
         for a table of 2M - 1 rows (offsets -(M-1) .. M-1) -> (T, T, ...).
 
         `relative_table(np.array([10, 11, 12]), ids of length 2)` -> [[11, 12], [10, 11]].
         """
-        pos = np.arange(ids.shape[1])
-        return table[pos[None, :] - pos[:, None] + (table.shape[0] - 1) // 2]  # (T, T, ...)
+        pos, mid = np.arange(ids.shape[1]), (table.shape[0] - 1) // 2
+        offsets = pos[None, :] - pos[:, None]  # (T, T): key - query
+        if clip:  # offsets past the table's ends take its end rows (T5's buckets saturate there)
+            offsets = np.clip(offsets, -mid, mid)
+        return table[offsets + mid]  # (T, T, ...)
+
+    def rms_norm(self, x: np.ndarray, gamma: np.ndarray, eps: float) -> np.ndarray:
+        """x / sqrt(mean(x^2) + eps) * gamma over the last axis: no mean taken out, no bias (T5LayerNorm)."""
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + np.float32(eps)) * gamma
 
     def transpose(self, x: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
         return x.transpose(perm)

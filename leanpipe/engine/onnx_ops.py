@@ -427,12 +427,21 @@ class OnnxOps(Recording, WindowedAttention):
             self._mask_bias[("offsets",)] = self._node("Sub", [cols, rows], "offsets")  # (T, T)
         return self._mask_bias[("offsets",)]
 
-    def relative_table(self, table: np.ndarray, ids: str) -> str:
+    def relative_table(self, table: np.ndarray, ids: str, *, clip: bool = False) -> str:
         """Rows of `table` picked by the key's offset from the query: out[i, j] = table[j - i + M - 1]
-        for a table of 2M - 1 rows -> (T, T, ...) (see NumpyOps)."""
-        mid = self._i64((table.shape[0] - 1) // 2)
-        index = self._node("Add", [self._offsets(), mid], "rel_index")  # (T, T)
+        for a table of 2M - 1 rows -> (T, T, ...); `clip`: offsets beyond +-(M - 1) take the end rows (see NumpyOps)."""
+        mid = (table.shape[0] - 1) // 2
+        offsets = self._offsets()  # (T, T)
+        if clip:
+            offsets = self._node("Max", [self._node("Min", [offsets, self._i64(mid)]), self._i64(-mid)], "rel_clip")
+        index = self._node("Add", [offsets, self._i64(mid)], "rel_index")  # (T, T)
         return self._node("Gather", [self.const(table), index], "rel_table")
+
+    def rms_norm(self, x: str, gamma: np.ndarray, eps: float) -> str:
+        """x / sqrt(mean(x^2) + eps) * gamma over the last axis (see NumpyOps): onnxruntime's
+        SimplifiedLayerNormalization kernel."""
+        y = self._node("SimplifiedLayerNormalization", [x, self.const(gamma)], "rms", axis=-1, epsilon=float(eps))
+        return self._same_lead(y, x)
 
     def transpose(self, x: str, perm: tuple[int, ...]) -> str:
         return self._node("Transpose", [x], perm=list(perm))

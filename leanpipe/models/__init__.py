@@ -27,10 +27,11 @@ from ..config import (
     SqueezeBertConfig,
     XLMRobertaConfig,
     XLMRobertaXLConfig,
+    T5Config,
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, roberta, roberta_prelayernorm, squeezebert, t5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -66,6 +67,7 @@ _FAMILIES = [
     (squeezebert, SqueezeBertConfig, "SqueezeBert"),
     (megatron_bert, MegatronBertConfig, "MegatronBert"),
     (bart, BartConfig, "Bart"),
+    (t5, T5Config, "T5"),
 ]
 
 

@@ -37,10 +37,13 @@ class _SentenceTask(Task):
 
     def max_length(self) -> int:
         """sentence_bert_config.json's max_seq_length, else the tokenizer's limit capped at the
-        model's positions (sentence-transformers' Transformer module)."""
+        model's positions where its config has max_position_embeddings (sentence-transformers'
+        Transformer module; T5 has none)."""
         if self.sentence_config.max_seq_length is not None:
             return int(self.sentence_config.max_seq_length)
-        return min(int(self.tokenizer.model_max_length), int(self.model.config.max_position_embeddings))
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        limit = int(self.tokenizer.model_max_length)
+        return limit if positions is None else min(limit, int(positions))
 
     def check_params(self, params: dict[str, Any]) -> None:
         if "truncation" in params and not isinstance(params["truncation"], bool):

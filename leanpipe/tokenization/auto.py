@@ -104,6 +104,13 @@ class EsmTokenizer(PreTrainedTokenizerFast):
                 for token, index, seq, (start, end) in zip(encoding.tokens, encoding.ids, encoding.sequence_ids, encoding.offsets)]
 
 
+class T5Tokenizer(PreTrainedTokenizerFast):
+    """T5's SentencePiece Unigram from tokenizer.json as it is (</s> after each text, no start token,
+    <extra_id_N> sentinels); a folder with only spiece.model is refused with how to save tokenizer.json."""
+
+    _recipe = GENERIC
+
+
 # transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
 # (transformers 5.2 still ships an older RobertaTokenizerFast class; AutoTokenizer never picks it.)
 BertTokenizerFast = BertTokenizer
@@ -119,6 +126,7 @@ AlbertTokenizerFast = AlbertTokenizer
 MPNetTokenizerFast = MPNetTokenizer
 DebertaTokenizerFast = DebertaTokenizer
 DebertaV2TokenizerFast = DebertaV2Tokenizer
+T5TokenizerFast = T5Tokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,

@@ -1,0 +1,187 @@
+"""T5's encoder (model_type "t5": T5EncoderModel, T5ForTokenClassification, and what
+sentence-transformers builds on it, as in gtr-t5-base) against transformers 5.2 and
+sentence-transformers 6.3 on the same files.
+
+Three tiny random shapes: "t5" (ReLU FFN, t5-base's 32 buckets up to 128 apart), "v1.1" (gated-gelu
+FFN, as T5 v1.1 / flan-t5) and "near" (16 buckets up to 20 apart, so the test texts reach past the
+largest bucket). The tokenizer is a SentencePiece Unigram trained here (pad 0, </s> 1, <unk> 2, five
+<extra_id_N>), saved by transformers as tokenizer.json. Outputs within 1e-4 (max abs, printed) on
+both engines, each text alone and in a padded batch.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from corpus import PAIRS, TEXTS  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, same  # noqa: E402
+from family_fixtures import NER_LABELS, TRAIN  # noqa: E402
+
+pytestmark = PARITY_MARKS
+TINY = dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
+SHAPES = {
+    "t5": {},
+    "v1.1": {"feed_forward_proj": "gated-gelu", "num_heads": 3, "d_kv": 12, "num_layers": 3},
+    "near": {"relative_attention_num_buckets": 16, "relative_attention_max_distance": 20},
+}
+HEADS = ("EncoderModel", "ForTokenClassification")
+HEAD_NAMES = {"EncoderModel": "base", "ForTokenClassification": "token-classification"}
+AUTO = {"EncoderModel": "AutoModel", "ForTokenClassification": "AutoModelForTokenClassification"}
+KEYS = {"EncoderModel": "last_hidden_state", "ForTokenClassification": "logits"}
+LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 16)  # ~160 tokens: offsets past 128
+
+
+@pytest.fixture(scope="module")
+def tokenizer_folder(tmp_path_factory):
+    """spiece.model trained here, loaded by transformers' T5Tokenizer and saved as tokenizer.json."""
+    import sentencepiece as spm
+
+    root = tmp_path_factory.mktemp("t5-tokenizer")
+    buffer = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(TRAIN), model_writer=buffer, model_type="unigram", vocab_size=160,
+                                   character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, num_threads=1,
+                                   pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    (root / "spiece.model").write_bytes(buffer.getvalue())
+    transformers.T5Tokenizer.from_pretrained(root, extra_ids=5).save_pretrained(root / "json")
+    return root / "json"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, tokenizer_folder):
+    """models(shape, head) -> a folder with a seeded random checkpoint (norms perturbed) and tokenizer.json."""
+    root, built = tmp_path_factory.mktemp("t5-models"), {}
+
+    def build(shape: str, head: str):
+        if (shape, head) not in built:
+            folder = root / f"{shape}-{head}"
+            tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_folder)
+            torch.manual_seed(0)
+            config = transformers.T5Config(**{**TINY, **SHAPES[shape]}, vocab_size=len(tokenizer), id2label=NER_LABELS,
+                                           label2id={v: k for k, v in NER_LABELS.items()})
+            model = getattr(transformers, f"T5{head}")(config).eval()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p.add_(torch.randn_like(p) * (0.2 if p.dim() == 1 else 0.05))
+            model.save_pretrained(folder)
+            tokenizer.save_pretrained(folder)
+            built[shape, head] = folder
+        return built[shape, head]
+
+    return build
+
+
+def test_tokenizer_matches_transformers(tokenizer_folder, support):
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(tokenizer_folder), transformers.AutoTokenizer.from_pretrained(tokenizer_folder)
+    assert leanpipe.T5TokenizerFast is leanpipe.T5Tokenizer
+    for text in [*TEXTS, LONG, "<extra_id_0> and <extra_id_4>"]:
+        assert ours(text)["input_ids"] == theirs(text)["input_ids"], text
+        assert ours.decode(ours(text)["input_ids"]) == theirs.decode(theirs(text)["input_ids"]), text
+    for a, b in PAIRS:
+        assert ours(a, b, truncation=True, max_length=40)["input_ids"] == theirs(a, b, truncation=True, max_length=40)["input_ids"]
+    assert isinstance(leanpipe.T5Tokenizer.from_pretrained(tokenizer_folder)(TEXTS[0])["input_ids"], list)
+    support("t5", "tokenizer", "tokenizer.json")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_model_matches_transformers(models, shape, head, engine, support):
+    """Each text alone, and a padded batch (compared on the real tokens); hidden_states too for the encoder."""
+    folder = models(shape, head)
+    theirs = getattr(transformers, f"T5{head}").from_pretrained(folder).eval()
+    ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
+    assert type(ours).__name__ == f"T5{head}"
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    texts = [t for t in TEXTS if t.strip()][:6] + [LONG]
+    key = KEYS[head]
+    for text in texts:
+        with torch.no_grad():
+            expected = theirs(**tokenizer(text, return_tensors="pt"))
+        assert_close(ours(**tokenizer(text, return_tensors="np"))[key], expected[key].numpy(), ATOL,
+                     f"{shape}/{head}/{engine} {text[:20]!r}")
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        expected = theirs(**batch, output_hidden_states=head == "EncoderModel")
+    got = ours(**{k: v.numpy() for k, v in batch.items()}, output_hidden_states=head == "EncoderModel")
+    real = batch["attention_mask"].numpy() == 1
+    assert_close(got[key][real], expected[key].numpy()[real], ATOL, f"{shape}/{head}/{engine} padded batch")
+    if head == "EncoderModel":
+        assert len(got.hidden_states) == len(expected.hidden_states) == theirs.config.num_layers + 1
+        for i, (mine, ref) in enumerate(zip(got.hidden_states, expected.hidden_states)):
+            assert_close(np.asarray(mine)[real], ref.numpy()[real], ATOL, f"{shape}/{engine} hidden_states[{i}]")
+    support("t5", "head", HEAD_NAMES[head])
+
+
+def test_encoder_decoder_checkpoints_load_as_the_encoder(models, tmp_path, caplog):
+    """t5-base's own files are T5ForConditionalGeneration's (shared, encoder, decoder, lm_head):
+    leanpipe's AutoModel reads the encoder from them, as transformers' T5EncoderModel does, and reports
+    nothing unused; transformers' AutoModel would build the encoder-decoder T5Model, which needs
+    decoder_input_ids."""
+    import logging
+
+    torch.manual_seed(1)
+    config = transformers.T5Config.from_pretrained(models("t5", "EncoderModel"))
+    transformers.T5ForConditionalGeneration(config).eval().save_pretrained(tmp_path / "seq2seq")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(models("t5", "EncoderModel"))
+    batch = tokenizer(PIPELINE_TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = transformers.T5EncoderModel.from_pretrained(tmp_path / "seq2seq").eval()(**batch).last_hidden_state.numpy()
+    with caplog.at_level(logging.WARNING, logger="leanpipe"):
+        ours = leanpipe.AutoModel.from_pretrained(tmp_path / "seq2seq")
+    assert "not used" not in caplog.text, caplog.text
+    assert type(ours).__name__ == "T5EncoderModel"
+    real = batch["attention_mask"].numpy() == 1
+    assert_close(ours(**{k: v.numpy() for k, v in batch.items()}).last_hidden_state[real], expected[real], ATOL, "seq2seq files")
+
+
+@pytest.mark.parametrize("strategy", ["none", "simple", "first", "max", "average"])
+def test_token_classification_pipeline_matches_transformers(models, strategy):
+    folder = models("v1.1", "ForTokenClassification")
+    ours = leanpipe.pipeline("token-classification", model=folder, aggregation_strategy=strategy)
+    theirs = transformers.pipeline("token-classification", model=str(folder), aggregation_strategy=strategy)
+    same(ours(PIPELINE_TEXTS), theirs(PIPELINE_TEXTS), f"ner {strategy}")
+
+
+def test_sentence_transformers_t5_checkpoint(models, tmp_path):
+    """gtr-t5-base's layout, saved by sentence-transformers: T5EncoderModel, mean pooling, a Dense
+    module without bias or activation, Normalize. leanpipe's vectors and similarities match."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Normalize, Pooling, Transformer
+
+    encoder = Transformer(str(models("v1.1", "EncoderModel")), max_seq_length=64)
+    torch.manual_seed(2)
+    dense = Dense(32, 16, bias=False, activation_function=torch.nn.Identity())
+    reference = SentenceTransformer(modules=[encoder, Pooling(32, "mean"), dense, Normalize()], device="cpu")
+    reference.save(str(tmp_path / "gtr"))
+    reference = SentenceTransformer(str(tmp_path / "gtr"), device="cpu")
+    texts = [t for t in TEXTS if t.strip()] + [LONG]
+    expected = reference.encode(texts, batch_size=4, convert_to_numpy=True)
+    got = leanpipe.SentenceTransformer(str(tmp_path / "gtr")).encode(texts)
+    assert got.shape == (len(texts), 16)
+    assert_close(got, expected, ATOL, "gtr-like sentence vectors")
+    pipe = leanpipe.pipeline("sentence-similarity", model=tmp_path / "gtr")
+    scores = pipe({"source_sentence": texts[0], "sentences": texts[1:]})
+    np.testing.assert_allclose(scores, expected[1:] @ expected[0], atol=ATOL)
+
+
+def test_feature_extraction_gives_the_encoders_states(models):
+    """transformers' feature-extraction pipeline on a T5 checkpoint builds T5Model and fails for want of
+    decoder inputs; leanpipe's gives the encoder's last hidden state, as T5EncoderModel computes it."""
+    folder = models("t5", "EncoderModel")
+    theirs = transformers.T5EncoderModel.from_pretrained(folder).eval()
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    got = leanpipe.pipeline("feature-extraction", model=folder)(PIPELINE_TEXTS[0])
+    with torch.no_grad():
+        expected = theirs(**tokenizer(PIPELINE_TEXTS[0], return_tensors="pt")).last_hidden_state.numpy()
+    assert_close(np.asarray(got), expected, ATOL, "feature-extraction")
+
+
+test_int8_runs_near_fp32 = int8_test(["t5", "v1.1"], HEADS, auto=AUTO)
