@@ -1,5 +1,6 @@
 """Other families side by side: leanpipe against a length-sorted torch loop and transformers' pipeline
-on base-sized random-weight classifiers, one per family (text-classification, batch 32), and batch-1.
+on base-sized random-weight classifiers, one per family (text-classification, batch 32; T5, whose
+encoder heads are all leanpipe runs, token-classification), and batch-1.
 
     HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~14 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
@@ -45,7 +46,13 @@ FAMILIES = {
     "bart": ("BartConfig", dict(vocab_size=30522, d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
                                 decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072, pad_token_id=0,
                                 bos_token_id=101, eos_token_id=102, decoder_start_token_id=102)),
+    # t5-base's encoder (12 layers, ReLU FFN, 32 buckets) with a token classifier: leanpipe runs T5's encoder
+    # heads only, so this family is timed as token-classification (per-token answers) in both libraries
+    "t5": ("T5Config", dict(vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12, num_heads=12)),
 }
+# the task and model head a family is timed with, where not text-classification / a sequence classifier
+TASKS = {"t5": ("token-classification", "AutoModelForTokenClassification")}
+DEFAULT_TASK = ("text-classification", "AutoModelForSequenceClassification")
 
 
 def folder(name: str) -> Path:
@@ -60,7 +67,7 @@ def build(name: str) -> None:
     config_class, kwargs = FAMILIES[name]
     torch.manual_seed(0)
     config = getattr(transformers, config_class)(num_labels=2, **kwargs)
-    model = transformers.AutoModelForSequenceClassification.from_config(config).eval()
+    model = getattr(transformers, TASKS.get(name, DEFAULT_TASK)[1]).from_config(config).eval()
     out = folder(name)
     model.save_pretrained(out)
     for file in TOKENIZER_FILES:
@@ -88,11 +95,18 @@ def measure_leanpipe(name: str, sentences: int) -> dict:
 
     texts = make_corpus(2000)[:sentences]
     lengths = [len(ids) for ids in AutoTokenizer.from_pretrained(folder(name))(texts, truncation=True)["input_ids"]]
-    pipe = pipeline("text-classification", model=str(folder(name)))
-    pipe(warmup_texts(texts, lengths), batch_size=BATCH, truncation=True)
-    seconds = timed_passes(lambda: pipe(texts, batch_size=BATCH, truncation=True), PASSES)
+    task = TASKS.get(name, DEFAULT_TASK)[0]
+    pipe, extra = pipeline(task, model=str(folder(name))), call_options(task)
+    pipe(warmup_texts(texts, lengths), batch_size=BATCH, **extra)
+    seconds = timed_passes(lambda: pipe(texts, batch_size=BATCH, **extra), PASSES)
     return {"real_tokens": sum(lengths), "pipeline_s": seconds,
-            "latency_ms": latency_ms(lambda t: pipe(t, truncation=True), texts)}
+            "latency_ms": latency_ms(lambda t: pipe(t, **extra), texts)}
+
+
+def call_options(task: str) -> dict:
+    """truncation=True where the task takes it (token-classification has no such parameter; the
+    corpus' sentences are far below every model's limit anyway)."""
+    return {"truncation": True} if task == "text-classification" else {}
 
 
 def measure_transformers(name: str, sentences: int) -> dict:
@@ -102,7 +116,8 @@ def measure_transformers(name: str, sentences: int) -> dict:
     texts = make_corpus(2000)[:sentences]
     path = str(folder(name))
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(path).eval()
+    task, auto = TASKS.get(name, DEFAULT_TASK)
+    model = getattr(transformers, auto).from_pretrained(path).eval()
     lengths = [len(ids) for ids in tokenizer(texts, truncation=True)["input_ids"]]
     order = sorted(range(len(texts)), key=lengths.__getitem__)
 
@@ -114,12 +129,12 @@ def measure_transformers(name: str, sentences: int) -> dict:
 
     loop(order[:BATCH] + order[-BATCH:])
     loop_s = timed_passes(lambda: loop(order), PASSES)
-    pipe = transformers.pipeline("text-classification", model=model, tokenizer=tokenizer, batch_size=BATCH)
-    pipe(warmup_texts(texts, lengths), truncation=True)
-    pipeline_s = timed_passes(lambda: pipe(texts, truncation=True), passes=1)  # the slowest system: one pass
-    pipe1 = transformers.pipeline("text-classification", model=model, tokenizer=tokenizer)
+    pipe, extra = transformers.pipeline(task, model=model, tokenizer=tokenizer, batch_size=BATCH), call_options(task)
+    pipe(warmup_texts(texts, lengths), **extra)
+    pipeline_s = timed_passes(lambda: pipe(texts, **extra), passes=1)  # the slowest system: one pass
+    pipe1 = transformers.pipeline(task, model=model, tokenizer=tokenizer)
     return {"real_tokens": sum(lengths), "loop_s": loop_s, "pipeline_s": pipeline_s,
-            "latency_ms": latency_ms(lambda t: pipe1(t, truncation=True), texts)}
+            "latency_ms": latency_ms(lambda t: pipe1(t, **extra), texts)}
 
 
 def row(name: str, lp: dict, tf: dict) -> dict:
@@ -137,7 +152,8 @@ def row(name: str, lp: dict, tf: dict) -> dict:
 def markdown(rows: list[dict], args: argparse.Namespace) -> str:
     lines = ["# Other families: leanpipe vs transformers", "",
              f"{time.strftime('%Y-%m-%d %H:%M')}. `python bench/families.py --sentences {args.sentences} "
-             f"--threads {args.threads}`: random-weight base-sized classifiers, text-classification at batch "
+             f"--threads {args.threads}`: random-weight base-sized classifiers, text-classification (t5: "
+             f"token-classification) at batch "
              f"{BATCH} over the first {args.sentences} corpus sentences (MiniLM's tokenizer for all), median of "
              f"{PASSES} passes (transformers' pipeline: 1); batch-1: median of {CALLS} calls.", "",
              "| family | real tokens | leanpipe tok/s | sorted torch loop tok/s | transformers pipeline tok/s "

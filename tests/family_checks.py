@@ -47,6 +47,15 @@ def same(ours, theirs, where="result"):
         assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
 
 
+def reference_and_ours(prefix: str, head: str, auto: str, folder, engine: str):
+    """transformers' `<prefix><head>` (eval mode) and leanpipe's `auto` class on `folder`, and transformers'
+    tokenizer; leanpipe's model must carry transformers' class name."""
+    theirs = getattr(transformers, f"{prefix}{head}").from_pretrained(folder).eval()
+    ours = getattr(leanpipe, auto).from_pretrained(folder, engine=engine)
+    assert type(ours).__name__ == f"{prefix}{head}"
+    return theirs, ours, transformers.AutoTokenizer.from_pretrained(folder)
+
+
 PIPELINE_TEXTS = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!",
                   "Ångström café naïve 中文字符 👍🏽", "short"]
 

@@ -24,7 +24,7 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, plain, same  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, reference_and_ours, plain, same  # noqa: E402
 from family_fixtures import TRAIN  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
 
@@ -118,10 +118,7 @@ def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
 def test_model_matches_transformers(models, shape, head, engine, support):
     """Each text alone, and a padded batch (per-token outputs compared on the real tokens)."""
     folder = models(shape, head)
-    theirs = getattr(transformers, f"Bart{head}").from_pretrained(folder).eval()
-    ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
-    assert type(ours).__name__ == f"Bart{head}"
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    theirs, ours, tokenizer = reference_and_ours("Bart", head, AUTO[head], folder, engine)
     texts = [t for t in TEXTS if t.strip()][:8]
     for text in texts:
         with torch.no_grad():

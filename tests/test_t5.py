@@ -22,7 +22,7 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, same  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, reference_and_ours, same  # noqa: E402
 from family_fixtures import NER_LABELS, TRAIN  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -96,10 +96,7 @@ def test_tokenizer_matches_transformers(tokenizer_folder, support):
 def test_model_matches_transformers(models, shape, head, engine, support):
     """Each text alone, and a padded batch (compared on the real tokens); hidden_states too for the encoder."""
     folder = models(shape, head)
-    theirs = getattr(transformers, f"T5{head}").from_pretrained(folder).eval()
-    ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
-    assert type(ours).__name__ == f"T5{head}"
-    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    theirs, ours, tokenizer = reference_and_ours("T5", head, AUTO[head], folder, engine)
     texts = [t for t in TEXTS if t.strip()][:6] + [LONG]
     key = KEYS[head]
     for text in texts:
