@@ -203,6 +203,7 @@ def pipeline(
 
     params.pop("torch_dtype", None)  # as dtype: leanpipe computes in float32 (fp16 / bf16 checkpoints are widened)
     params.pop("num_workers", None)  # DataLoader workers: the tokenizer and the engine have their own threads
+    _check_framework(params.pop("framework", None))
     check_placement(device, device_map)
     model_kwargs = dict(model_kwargs or {})
     options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
@@ -212,6 +213,14 @@ def pipeline(
         return _build(task, model, tokenizer, revision=revision, batch_size=batch_size, engine=engine,
                       num_threads=num_threads, quantize=quantize, options=options, model_kwargs=model_kwargs,
                       trust=trust, params=params)
+
+
+def _check_framework(framework: Any) -> None:
+    """transformers 4's `framework="pt"`, which transformers 5 ignores (it runs PyTorch only): accepted
+    and ignored; "tf" / "flax" asked for a backend neither library has any more."""
+    if framework not in (None, "pt"):
+        raise InputError(f"framework={framework!r}: transformers 5 and leanpipe run no TensorFlow or Flax models; "
+                         f"leave framework out (\"pt\" is accepted and ignored)")
 
 
 def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch_size: int | None, engine: str,

@@ -164,11 +164,11 @@ def test_transformers_placement_arguments(checkpoints):
     for kwargs in ({"device": torch.device("cpu")}, {"device": "cpu"}, {"device": -1}, {"device_map": "auto"},
                    {"device_map": {"": "cpu"}}, {"dtype": "auto"}, {"torch_dtype": torch.bfloat16}, {"use_fast": True},
                    {"trust_remote_code": False}, {"trust_remote_code": True}, {"model_kwargs": {"low_cpu_mem_usage": True, "attn_implementation": "eager"}},
-                   {"num_workers": 2}):
+                   {"num_workers": 2}, {"framework": "pt"}):
         same(pipeline("text-classification", model=folder, **kwargs)(TEXTS), expected, str(kwargs))
     same(pipeline("text-classification", model=folder)(TEXTS, num_workers=4, batch_size=2), expected, "num_workers per call")
     for kwargs, message in (({"device": "cuda:0"}, "runs on the CPU"), ({"device": 0}, "runs on the CPU"),
-                            ({"device_map": {"": 0}}, "runs on the CPU")):
+                            ({"device_map": {"": 0}}, "runs on the CPU"), ({"framework": "tf"}, "no TensorFlow")):
         with pytest.raises(InputError, match=message):
             pipeline("text-classification", model=folder, **kwargs)
     model = AutoModelForSequenceClassification.from_pretrained(folder, device_map="auto", low_cpu_mem_usage=True, attn_implementation="sdpa",
