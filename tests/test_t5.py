@@ -5,7 +5,8 @@ sentence-transformers 6.3 on the same files.
 Three tiny random shapes: "t5" (ReLU FFN, t5-base's 32 buckets up to 128 apart), "v1.1" (gated-gelu
 FFN, as T5 v1.1 / flan-t5) and "near" (16 buckets up to 20 apart, so the test texts reach past the
 largest bucket). The tokenizer is a SentencePiece Unigram trained here (pad 0, </s> 1, <unk> 2, five
-<extra_id_N>), saved by transformers as tokenizer.json. Outputs within 1e-4 (max abs, printed) on
+<extra_id_N>): spiece.model alone, transformers 5.2's tokenizer.json, and a transformers-4-style
+hub tokenizer.json with the NFKC normalizer transformers 5.2 leaves out. Outputs within 1e-4 (max abs, printed) on
 both engines, each text alone and in a padded batch.
 """
 
@@ -40,18 +41,41 @@ LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 16)  # ~160 to
 
 
 @pytest.fixture(scope="module")
-def tokenizer_folder(tmp_path_factory):
-    """spiece.model trained here, loaded by transformers' T5Tokenizer and saved as tokenizer.json."""
+def tokenizer_folders(tmp_path_factory):
+    """Three layouts of one SentencePiece Unigram trained here: "spiece" (spiece.model and
+    tokenizer_config.json only), "json" (what transformers 5.2's T5Tokenizer saves from it) and "hub"
+    (tokenizer.json as transformers 4's T5Converter wrote it for t5-base and friends: the model's
+    precompiled NFKC normalizer, which transformers 5.2 does not apply, and a v4 tokenizer_config.json)."""
+    import json
+    from types import SimpleNamespace
+
     import sentencepiece as spm
+    from transformers.convert_slow_tokenizer import T5Converter
 
     root = tmp_path_factory.mktemp("t5-tokenizer")
     buffer = io.BytesIO()
     spm.SentencePieceTrainer.train(sentence_iterator=iter(TRAIN), model_writer=buffer, model_type="unigram", vocab_size=160,
                                    character_coverage=1.0, hard_vocab_limit=False, minloglevel=2, num_threads=1,
                                    pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
-    (root / "spiece.model").write_bytes(buffer.getvalue())
-    transformers.T5Tokenizer.from_pretrained(root, extra_ids=5).save_pretrained(root / "json")
-    return root / "json"
+    folders = {name: root / name for name in ("spiece", "json", "hub")}
+    for folder in folders.values():
+        folder.mkdir()
+    (folders["spiece"] / "spiece.model").write_bytes(buffer.getvalue())
+    (folders["spiece"] / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "T5Tokenizer", "extra_ids": 5}))
+    transformers.T5Tokenizer.from_pretrained(folders["spiece"]).save_pretrained(folders["json"])
+    slow = SimpleNamespace(vocab_file=str(folders["spiece"] / "spiece.model"), _extra_ids=5, eos_token_id=1,
+                           convert_tokens_to_ids=lambda token: 1, get_vocab=dict)
+    T5Converter(slow).converted().save(str(folders["hub"] / "tokenizer.json"))
+    sentinels = [f"<extra_id_{i}>" for i in range(5)]
+    (folders["hub"] / "tokenizer_config.json").write_text(json.dumps(
+        {"tokenizer_class": "T5Tokenizer", "extra_ids": 5, "additional_special_tokens": sentinels, "eos_token": "</s>",
+         "unk_token": "<unk>", "pad_token": "<pad>", "model_max_length": 512}))
+    return folders
+
+
+@pytest.fixture(scope="module")
+def tokenizer_folder(tokenizer_folders):
+    return tokenizer_folders["json"]
 
 
 @pytest.fixture(scope="module")
@@ -78,16 +102,23 @@ def models(tmp_path_factory, tokenizer_folder):
     return build
 
 
-def test_tokenizer_matches_transformers(tokenizer_folder, support):
-    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(tokenizer_folder), transformers.AutoTokenizer.from_pretrained(tokenizer_folder)
-    assert leanpipe.T5TokenizerFast is leanpipe.T5Tokenizer
-    for text in [*TEXTS, LONG, "<extra_id_0> and <extra_id_4>"]:
+@pytest.mark.parametrize("kind", ["json", "hub", "spiece"])
+def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
+    """Ids, decoding and pairs as transformers 5.2's T5Tokenizer, on texts that an NFKC normalizer
+    would change (full-width letters, ligatures, compatibility characters) and with the sentinels."""
+    folder = tokenizer_folders[kind]
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
+    assert isinstance(ours, leanpipe.T5Tokenizer) and leanpipe.T5TokenizerFast is leanpipe.T5Tokenizer
+    assert len(ours) == len(theirs)
+    odd = ["ＡＢＣ ﬁne café", "Ⅻ ½ ㎏", "x<extra_id_0>y <extra_id_4>", "</s> <pad> <unk>", "  two  spaces\tand a tab"]
+    for text in [*TEXTS, LONG, *odd]:
         assert ours(text)["input_ids"] == theirs(text)["input_ids"], text
         assert ours.decode(ours(text)["input_ids"]) == theirs.decode(theirs(text)["input_ids"]), text
+        assert ours.decode(ours(text)["input_ids"], skip_special_tokens=True) == theirs.decode(
+            theirs(text)["input_ids"], skip_special_tokens=True), text
     for a, b in PAIRS:
         assert ours(a, b, truncation=True, max_length=40)["input_ids"] == theirs(a, b, truncation=True, max_length=40)["input_ids"]
-    assert isinstance(leanpipe.T5Tokenizer.from_pretrained(tokenizer_folder)(TEXTS[0])["input_ids"], list)
-    support("t5", "tokenizer", "tokenizer.json")
+    support("t5", "tokenizer", "spiece.model" if kind == "spiece" else "tokenizer.json")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -24,6 +24,7 @@ from .loading import (
     GENERIC,
     MPNET,
     ROBERTA,
+    T5,
     XLM_ROBERTA,
     check_overrides,
     choose_class,
@@ -105,10 +106,10 @@ class EsmTokenizer(PreTrainedTokenizerFast):
 
 
 class T5Tokenizer(PreTrainedTokenizerFast):
-    """T5's SentencePiece Unigram from tokenizer.json as it is (</s> after each text, no start token,
-    <extra_id_N> sentinels); a folder with only spiece.model is refused with how to save tokenizer.json."""
+    """T5's SentencePiece Unigram, from tokenizer.json or spiece.model (</s> after each text, no start
+    token, <extra_id_N> sentinels; no NFKC normalizer, as transformers 5.2)."""
 
-    _recipe = GENERIC
+    _recipe = T5
 
 
 # transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
@@ -139,6 +140,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     DEBERTA: DebertaTokenizer,
     DEBERTA_V2: DebertaV2Tokenizer,
     ESM: EsmTokenizer,
+    T5: T5Tokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

@@ -29,7 +29,7 @@ from .bpe_backend import deberta_backend, roberta_backend
 from .deberta_backend import deberta_v2_backend
 from .esm_backend import esm_backend
 from .mpnet_backend import mpnet_backend
-from .sentencepiece_backend import albert_backend, camembert_backend, xlm_roberta_backend
+from .sentencepiece_backend import albert_backend, camembert_backend, t5_backend, xlm_roberta_backend
 from .special_tokens import (
     SpecialTokens,
     as_token,
@@ -46,11 +46,12 @@ BERT, DISTILBERT, GENERIC = "BertTokenizer", "DistilBertTokenizer", "PreTrainedT
 ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "AlbertTokenizer"
 CAMEMBERT, DEBERTA = "CamembertTokenizer", "DebertaTokenizer"
 MPNET, DEBERTA_V2, ESM = "MPNetTokenizer", "DebertaV2Tokenizer", "EsmTokenizer"
+T5 = "T5Tokenizer"
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
 FAMILY_RECIPES = {
     ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
     CAMEMBERT: camembert_backend, DEBERTA: deberta_backend,
-    DEBERTA_V2: deberta_v2_backend, ESM: esm_backend,
+    DEBERTA_V2: deberta_v2_backend, ESM: esm_backend, T5: t5_backend,
 }
 
 # Model types whose transformers 5.2 tokenizer is BertTokenizer (models/auto/tokenization_auto.py).
@@ -69,6 +70,7 @@ OTHER_MODEL_TYPES = {
     "deberta": DEBERTA,
     "deberta-v2": DEBERTA_V2,
     "esm": ESM,
+    **dict.fromkeys("longt5 mt5 musicgen musicgen_melody pix2struct switch_transformers t5 umt5".split(), T5),
     "mobilebert": "MobileBertTokenizer",  # its own name in the table (an alias of BertTokenizer, CLASS_ALIASES)
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
@@ -89,6 +91,7 @@ DEFAULT_INPUT_NAMES = {
     MPNET: ("input_ids", "attention_mask"),
     DEBERTA_V2: ("input_ids", "attention_mask", "token_type_ids"),
     ESM: ("input_ids", "attention_mask"),
+    T5: ("input_ids", "attention_mask"),
 }
 SETTING_KEYS = frozenset(
     "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "
@@ -156,6 +159,7 @@ def choose_class(
         f"without tokenizer.json; leanpipe builds BertTokenizer/DistilBertTokenizer from vocab.txt, "
         f"RobertaTokenizer from vocab.json + merges.txt, XLMRobertaTokenizer / AlbertTokenizer from "
         f"sentencepiece.bpe.model / spiece.model, MPNetTokenizer from vocab.txt, DebertaV2Tokenizer from spm.model, "
+        f"T5Tokenizer from spiece.model, "
         f"and any other tokenizer from tokenizer.json. Save one with transformers: "
         f"AutoTokenizer.from_pretrained(...).save_pretrained(folder)"
     )

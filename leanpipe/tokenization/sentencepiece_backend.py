@@ -1,4 +1,4 @@
-"""SentencePiece Unigram tokenizers (XLM-RoBERTa, CamemBERT, ALBERT), assembled as transformers 5.2 assembles them.
+"""SentencePiece Unigram tokenizers (XLM-RoBERTa, CamemBERT, ALBERT, T5), assembled as transformers 5.2 assembles them.
 
 Only the pieces and their scores come from the checkpoint: tokenizer.json's Unigram vocabulary, or
 the older `.model` file (sentencepiece.bpe.model, spiece.model; read by spm_model.py). The
@@ -38,7 +38,8 @@ ALBERT_DEFAULT_TOKENS = {
 Vocab = list[tuple[str, float]]
 
 
-def metaspace_backend(vocab: Vocab, unk_id: int, normalizer: normalizers.Normalizer, *, add_prefix_space: bool) -> Tokenizer:
+def metaspace_backend(vocab: Vocab, unk_id: int, normalizer: normalizers.Normalizer | None, *,
+                      add_prefix_space: bool) -> Tokenizer:
     """Unigram model + `normalizer` + WhitespaceSplit/Metaspace pre-tokenizer + Metaspace decoder."""
     backend = Tokenizer(Unigram(vocab, unk_id=unk_id, byte_fallback=False))
     backend.normalizer = normalizer
@@ -228,4 +229,53 @@ def albert_backend(
             special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
         )
     init.pop("trim_offsets", None)  # stored by AlbertTokenizer, used by nothing
+    return backend, specials
+
+
+# --- T5 ----------------------------------------------------------------------------------------
+
+T5_MODEL_FILE = "spiece.model"
+T5_DEFAULT_TOKENS = {"eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"}
+T5_UNK_ID = 2  # T5Tokenizer builds its Unigram with unk_id=2, whatever the vocabulary says
+
+
+def t5_sentinels(init: dict[str, Any]) -> list[str]:
+    """<extra_id_0> .. <extra_id_{n-1}>, n = tokenizer_config.json's extra_ids (default 100)."""
+    count = init.pop("extra_ids", 100)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise CheckpointError(f"extra_ids={count!r} in tokenizer_config.json must be a non-negative integer")
+    return [f"<extra_id_{i}>" for i in range(count)]
+
+
+def add_sentinels(init: dict[str, Any], sentinels: list[str]) -> None:
+    """T5Tokenizer.__init__'s special-token list: the sentinels alone when none is listed, appended to a
+    list that has none of them, else the list as it is."""
+    key = "extra_special_tokens" if "extra_special_tokens" in init else "additional_special_tokens"
+    listed = init.get(key)
+    if listed is None:
+        init[key] = list(sentinels)
+    elif isinstance(listed, (list, tuple)) and not any("<extra_id_" in str(getattr(t, "content", t)) for t in listed):
+        init[key] = [*listed, *sentinels]
+
+
+def t5_backend(files: F.TokenizerFiles, init: dict[str, Any], added: dict[int, AddedToken]) -> tuple[Tokenizer, SpecialTokens]:
+    """transformers' T5Tokenizer recipe (models/t5/tokenization_t5.py): the Unigram pieces of
+    tokenizer.json or spiece.model (then the sentinels after them, last one first, as T5's converter
+    orders them), no normalizer (a hub tokenizer.json's precompiled NFKC map is not applied, as in
+    transformers 5.2), WhitespaceSplit + Metaspace, and `A </s>` / `A </s> B </s>`."""
+    sentinels = t5_sentinels(init)
+    if files.tokenizer_json is not None:
+        vocab = _json_vocab(files.tokenizer_json)
+    else:
+        pieces = _model_pieces(files, T5_MODEL_FILE)
+        _spm_special_tokens(pieces, init)  # the control pieces (<pad>, </s>), unless the config lists its own
+        known = {p.piece for p in pieces}
+        vocab = [(p.piece, p.score) for p in pieces] + [(s, 0.0) for s in reversed(sentinels) if s not in known]
+    add_sentinels(init, sentinels)
+    backend = metaspace_backend(vocab, T5_UNK_ID, None, add_prefix_space=True)
+    specials = _register(backend, init, added, T5_DEFAULT_TOKENS)
+    eos = str(specials.named.get("eos_token"))
+    backend.post_processor = processors.TemplateProcessing(
+        single=["$A", eos], pair=["$A", eos, "$B", eos], special_tokens=[(eos, _id(backend, eos, files))],
+    )
     return backend, specials
