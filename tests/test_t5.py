@@ -2,9 +2,9 @@
 sentence-transformers builds on it, as in gtr-t5-base) against transformers 5.2 and
 sentence-transformers 6.3 on the same files.
 
-Three tiny random shapes: "t5" (ReLU FFN, t5-base's 32 buckets up to 128 apart), "v1.1" (gated-gelu
-FFN, as T5 v1.1 / flan-t5) and "near" (16 buckets up to 20 apart, so the test texts reach past the
-largest bucket). The tokenizer is a SentencePiece Unigram trained here (pad 0, </s> 1, <unk> 2, five
+Four tiny random shapes: "t5" (ReLU FFN, t5-base's 32 buckets up to 128 apart), "v1.1" (gated-gelu
+FFN, as T5 v1.1 / flan-t5), "near" (16 buckets up to 20 apart, so the test texts reach past the
+largest bucket) and "mt5" (model_type mt5: MT5EncoderModel, MT5ForTokenClassification). The tokenizer is a SentencePiece Unigram trained here (pad 0, </s> 1, <unk> 2, five
 <extra_id_N>): spiece.model alone, transformers 5.2's tokenizer.json, and a transformers-4-style
 hub tokenizer.json with the NFKC normalizer transformers 5.2 leaves out. Outputs within 1e-4 (max abs, printed) on
 both engines, each text alone and in a padded batch.
@@ -32,7 +32,9 @@ SHAPES = {
     "t5": {},
     "v1.1": {"feed_forward_proj": "gated-gelu", "num_heads": 3, "d_kv": 12, "num_layers": 3},
     "near": {"relative_attention_num_buckets": 16, "relative_attention_max_distance": 20},
+    "mt5": {"feed_forward_proj": "gated-gelu", "d_ff": 29},  # model_type mt5: MT5Config, MT5EncoderModel, ...
 }
+PREFIXES = {"mt5": "MT5"}  # the shape's transformers class-name prefix, where not T5
 HEADS = ("EncoderModel", "ForTokenClassification")
 HEAD_NAMES = {"EncoderModel": "base", "ForTokenClassification": "token-classification"}
 AUTO = {"EncoderModel": "AutoModel", "ForTokenClassification": "AutoModelForTokenClassification"}
@@ -88,9 +90,10 @@ def models(tmp_path_factory, tokenizer_folder):
             folder = root / f"{shape}-{head}"
             tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_folder)
             torch.manual_seed(0)
-            config = transformers.T5Config(**{**TINY, **SHAPES[shape]}, vocab_size=len(tokenizer), id2label=NER_LABELS,
-                                           label2id={v: k for k, v in NER_LABELS.items()})
-            model = getattr(transformers, f"T5{head}")(config).eval()
+            prefix = PREFIXES.get(shape, "T5")
+            config = getattr(transformers, f"{prefix}Config")(**{**TINY, **SHAPES[shape]}, vocab_size=len(tokenizer),
+                                                              id2label=NER_LABELS, label2id={v: k for k, v in NER_LABELS.items()})
+            model = getattr(transformers, f"{prefix}{head}")(config).eval()
             with torch.no_grad():
                 for p in model.parameters():
                     p.add_(torch.randn_like(p) * (0.2 if p.dim() == 1 else 0.05))
@@ -118,7 +121,8 @@ def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
             theirs(text)["input_ids"], skip_special_tokens=True), text
     for a, b in PAIRS:
         assert ours(a, b, truncation=True, max_length=40)["input_ids"] == theirs(a, b, truncation=True, max_length=40)["input_ids"]
-    support("t5", "tokenizer", "spiece.model" if kind == "spiece" else "tokenizer.json")
+    for family in ("t5", "mt5"):  # mT5's tokenizer class is T5Tokenizer
+        support(family, "tokenizer", "spiece.model" if kind == "spiece" else "tokenizer.json")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -127,7 +131,7 @@ def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
 def test_model_matches_transformers(models, shape, head, engine, support):
     """Each text alone, and a padded batch (compared on the real tokens); hidden_states too for the encoder."""
     folder = models(shape, head)
-    theirs, ours, tokenizer = reference_and_ours("T5", head, AUTO[head], folder, engine)
+    theirs, ours, tokenizer = reference_and_ours(PREFIXES.get(shape, "T5"), head, AUTO[head], folder, engine)
     texts = [t for t in TEXTS if t.strip()][:6] + [LONG]
     key = KEYS[head]
     for text in texts:
@@ -145,7 +149,7 @@ def test_model_matches_transformers(models, shape, head, engine, support):
         assert len(got.hidden_states) == len(expected.hidden_states) == theirs.config.num_layers + 1
         for i, (mine, ref) in enumerate(zip(got.hidden_states, expected.hidden_states)):
             assert_close(np.asarray(mine)[real], ref.numpy()[real], ATOL, f"{shape}/{engine} hidden_states[{i}]")
-    support("t5", "head", HEAD_NAMES[head])
+    support("mt5" if shape == "mt5" else "t5", "head", HEAD_NAMES[head])
 
 
 def test_encoder_decoder_checkpoints_load_as_the_encoder(models, tmp_path, caplog):
@@ -212,4 +216,4 @@ def test_feature_extraction_gives_the_encoders_states(models):
     assert_close(np.asarray(got), expected, ATOL, "feature-extraction")
 
 
-test_int8_runs_near_fp32 = int8_test(["t5", "v1.1"], HEADS, auto=AUTO)
+test_int8_runs_near_fp32 = int8_test(["t5", "v1.1", "mt5"], HEADS, auto=AUTO)

@@ -107,6 +107,9 @@ class T5Config(PretrainedConfig):
         parts = proj.split("-") if isinstance(proj, str) else []
         object.__setattr__(self, "dense_act_fn", "gelu_new" if proj == "gated-gelu" else parts[-1] if parts else None)
         object.__setattr__(self, "is_gated_act", bool(parts) and parts[0] == "gated")
+        if self.model_type == "t5":  # T5 v1.1's files say False, which tells transformers not to scale decoder outputs
+            object.__setattr__(self, "scale_decoder_outputs", self.tie_word_embeddings is True)
+        object.__setattr__(self, "tie_word_embeddings", True)  # both configs force it (the weights are always tied)
 
     def validate(self) -> None:
         proj = self.feed_forward_proj
@@ -120,3 +123,22 @@ class T5Config(PretrainedConfig):
         for key in ("relative_attention_num_buckets",):
             if not (_is_int(getattr(self, key)) and getattr(self, key) >= 4):
                 raise ConfigError(f"{key}={getattr(self, key)!r} must be an integer >= 4")
+
+
+class MT5Config(T5Config):
+    """mT5's config (google/mt5-*): T5 v1.1's layout with transformers' MT5Config defaults (a 250,112
+    piece vocabulary, gated-GELU); leanpipe runs its encoder as T5's."""
+
+    model_type = "mt5"
+    defaults = {
+        **T5Config.defaults,
+        "bos_token_id": None,
+        "d_ff": 1024,
+        "decoder_start_token_id": 0,
+        "feed_forward_proj": "gated-gelu",
+        "num_heads": 6,
+        "num_layers": 8,
+        "tie_word_embeddings": True,  # forced, as transformers' MT5Config forces it
+        "tokenizer_class": "T5Tokenizer",
+        "vocab_size": 250112,
+    }
