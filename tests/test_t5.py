@@ -2,9 +2,10 @@
 sentence-transformers builds on it, as in gtr-t5-base) against transformers 5.2 and
 sentence-transformers 6.3 on the same files.
 
-Four tiny random shapes: "t5" (ReLU FFN, t5-base's 32 buckets up to 128 apart), "v1.1" (gated-gelu
+Five tiny random shapes: "t5" (ReLU FFN, t5-base's 32 buckets up to 128 apart), "v1.1" (gated-gelu
 FFN, as T5 v1.1 / flan-t5), "near" (16 buckets up to 20 apart, so the test texts reach past the
-largest bucket) and "mt5" (model_type mt5: MT5EncoderModel, MT5ForTokenClassification). The tokenizer is a SentencePiece Unigram trained here (pad 0, </s> 1, <unk> 2, five
+largest bucket), "mt5" (model_type mt5: MT5EncoderModel, MT5ForTokenClassification) and "umt5"
+(model_type umt5: a position-bias table in every layer). The tokenizer is a SentencePiece Unigram trained here (pad 0, </s> 1, <unk> 2, five
 <extra_id_N>): spiece.model alone, transformers 5.2's tokenizer.json, and a transformers-4-style
 hub tokenizer.json with the NFKC normalizer transformers 5.2 leaves out. Outputs within 1e-4 (max abs, printed) on
 both engines, each text alone and in a padded batch.
@@ -33,8 +34,11 @@ SHAPES = {
     "v1.1": {"feed_forward_proj": "gated-gelu", "num_heads": 3, "d_kv": 12, "num_layers": 3},
     "near": {"relative_attention_num_buckets": 16, "relative_attention_max_distance": 20},
     "mt5": {"feed_forward_proj": "gated-gelu", "d_ff": 29},  # model_type mt5: MT5Config, MT5EncoderModel, ...
+    # model_type umt5: a position-bias table per layer; few buckets, so the tables differ where the texts reach
+    "umt5": {"feed_forward_proj": "gated-gelu", "num_layers": 3, "relative_attention_num_buckets": 8,
+             "relative_attention_max_distance": 12},
 }
-PREFIXES = {"mt5": "MT5"}  # the shape's transformers class-name prefix, where not T5
+PREFIXES = {"mt5": "MT5", "umt5": "UMT5"}  # the shape's transformers class-name prefix, where not T5
 HEADS = ("EncoderModel", "ForTokenClassification")
 HEAD_NAMES = {"EncoderModel": "base", "ForTokenClassification": "token-classification"}
 AUTO = {"EncoderModel": "AutoModel", "ForTokenClassification": "AutoModelForTokenClassification"}
@@ -121,7 +125,7 @@ def test_tokenizer_matches_transformers(tokenizer_folders, kind, support):
             theirs(text)["input_ids"], skip_special_tokens=True), text
     for a, b in PAIRS:
         assert ours(a, b, truncation=True, max_length=40)["input_ids"] == theirs(a, b, truncation=True, max_length=40)["input_ids"]
-    for family in ("t5", "mt5"):  # mT5's tokenizer class is T5Tokenizer
+    for family in ("t5", "mt5", "umt5"):  # mT5's and UMT5's tokenizer class is T5Tokenizer
         support(family, "tokenizer", "spiece.model" if kind == "spiece" else "tokenizer.json")
 
 
@@ -149,7 +153,7 @@ def test_model_matches_transformers(models, shape, head, engine, support):
         assert len(got.hidden_states) == len(expected.hidden_states) == theirs.config.num_layers + 1
         for i, (mine, ref) in enumerate(zip(got.hidden_states, expected.hidden_states)):
             assert_close(np.asarray(mine)[real], ref.numpy()[real], ATOL, f"{shape}/{engine} hidden_states[{i}]")
-    support("mt5" if shape == "mt5" else "t5", "head", HEAD_NAMES[head])
+    support(shape if shape in PREFIXES else "t5", "head", HEAD_NAMES[head])
 
 
 def test_encoder_decoder_checkpoints_load_as_the_encoder(models, tmp_path, caplog):
@@ -216,4 +220,4 @@ def test_feature_extraction_gives_the_encoders_states(models):
     assert_close(np.asarray(got), expected, ATOL, "feature-extraction")
 
 
-test_int8_runs_near_fp32 = int8_test(["t5", "v1.1", "mt5"], HEADS, auto=AUTO)
+test_int8_runs_near_fp32 = int8_test(["t5", "v1.1", "mt5", "umt5"], HEADS, auto=AUTO)

@@ -109,7 +109,8 @@ class T5Config(PretrainedConfig):
         object.__setattr__(self, "is_gated_act", bool(parts) and parts[0] == "gated")
         if self.model_type == "t5":  # T5 v1.1's files say False, which tells transformers not to scale decoder outputs
             object.__setattr__(self, "scale_decoder_outputs", self.tie_word_embeddings is True)
-        object.__setattr__(self, "tie_word_embeddings", True)  # both configs force it (the weights are always tied)
+        if self.model_type in ("t5", "mt5"):  # both configs force it (the weights are always tied)
+            object.__setattr__(self, "tie_word_embeddings", True)
 
     def validate(self) -> None:
         proj = self.feed_forward_proj
@@ -142,3 +143,12 @@ class MT5Config(T5Config):
         "tokenizer_class": "T5Tokenizer",
         "vocab_size": 250112,
     }
+
+
+class UMT5Config(T5Config):
+    """UMT5's config (google/umt5-*): mT5's shape with a position-bias table in every layer;
+    transformers' UMT5Config defaults (it does not force tie_word_embeddings)."""
+
+    model_type = "umt5"
+    defaults = {**MT5Config.defaults}
+    del defaults["bos_token_id"]

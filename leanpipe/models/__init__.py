@@ -29,10 +29,11 @@ from ..config import (
     XLMRobertaXLConfig,
     T5Config,
     MT5Config,
+    UMT5Config,
     supported_model_types,
 )
 from ..errors import ConfigError
-from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, roberta, roberta_prelayernorm, squeezebert, t5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -70,6 +71,7 @@ _FAMILIES = [
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),
     (mt5, MT5Config, "MT5"),
+    (umt5, UMT5Config, "UMT5"),
 ]
 
 

@@ -38,11 +38,11 @@ def max_positions(c: T5Config) -> int:
     return UNBOUNDED
 
 
-def bias_by_offset(w: Weights, c: T5Config) -> np.ndarray:
+def bias_by_offset(w: Weights, c: T5Config, block: int = 0) -> np.ndarray:
     """Bias per head for offsets -D .. D (D = relative_attention_max_distance; further ones fall in the
-    end buckets): (2D + 1, N), row D + (j - i) (T5Attention.compute_bias, bidirectional)."""
+    end buckets): (2D + 1, N), row D + (j - i) (T5Attention.compute_bias, bidirectional), from `block`'s table."""
     d, heads = c.relative_attention_max_distance, c.num_heads
-    table = w.get("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+    table = w.get(f"encoder.block.{block}.layer.0.SelfAttention.relative_attention_bias.weight",
                   (c.relative_attention_num_buckets, heads))  # (buckets, N)
     buckets = relative_bucket(np.arange(-d, d + 1), c.relative_attention_num_buckets, d)
     return np.ascontiguousarray(table[buckets])  # (2D + 1, N)
@@ -84,16 +84,24 @@ def layer(ops, w: Weights, c: T5Config, i: int, x, bias):
     return ops.add(x, feed_forward(ops, w, c, f"{p}.1.DenseReluDense", rms_norm(ops, w, x, f"{p}.1.layer_norm", c)))
 
 
-def encoder(ops, w: Weights, c: T5Config):
-    """input_ids, attention_mask -> final-normed hidden state (B, T, H)."""
+def scores_bias(ops, w: Weights, c: T5Config, block: int, ids, mask):
+    """The position bias of `block`'s table plus the padding mask: (B, N, T, T)."""
+    table = ops.relative_table(bias_by_offset(w, c, block), ids, clip=True)  # (T, T, N)
+    return ops.add(ops.transpose(table, (2, 0, 1)), ops.mask_bias(mask))
+
+
+def encoder(ops, w: Weights, c: T5Config, *, bias_per_layer: bool = False):
+    """input_ids, attention_mask -> final-normed hidden state (B, T, H). The first block's position
+    bias serves every layer; `bias_per_layer`: each block has its own table (UMT5)."""
     w.skip("decoder.")  # an encoder-decoder checkpoint's other parts (T5Model, T5ForConditionalGeneration)
     w.skip("lm_head.")
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = ops.embed(token_table(w, c), ids)  # (B, T, H), not scaled
-    table = ops.relative_table(bias_by_offset(w, c), ids, clip=True)  # (T, T, N)
-    bias = ops.add(ops.transpose(table, (2, 0, 1)), ops.mask_bias(mask))  # (B, N, T, T): once, for every layer
+    bias = scores_bias(ops, w, c, 0, ids, mask)  # (B, N, T, T)
     for i in range(c.num_layers):
         ops.hidden(x)  # each layer's input; the last of hidden_states is the final-normed output, as transformers'
+        if bias_per_layer and i > 0:
+            bias = scores_bias(ops, w, c, i, ids, mask)
         x = layer(ops, w, c, i, x, bias)
     x = rms_norm(ops, w, x, "encoder.final_layer_norm", c)
     ops.hidden(x)
