@@ -178,6 +178,8 @@ def test_transformers_placement_arguments(checkpoints):
     inputs = transformers.AutoTokenizer.from_pretrained(folder)(TEXTS[:2], padding=True, return_tensors="pt").to(model.device)
     assert model.device == torch.device("cpu") and model.dtype == torch.float32
     assert model(**inputs).logits.dtype == torch.float32  # computed in float32 whatever dtype says
+    # torch module habits: the same model back, still float32 on the CPU
+    assert model.eval().cpu().float().half().bfloat16().to("cpu") is model and model.dtype == torch.float32
     with pytest.raises(InputError, match="output_loading_info"):
         AutoModelForSequenceClassification.from_pretrained(folder, output_loading_info=True)
 

@@ -229,6 +229,18 @@ class PreTrainedModel:
     def to(self, *_args: Any, **_kwargs: Any) -> "PreTrainedModel":
         return self
 
+    def cpu(self) -> "PreTrainedModel":
+        return self
+
+    def float(self) -> "PreTrainedModel":
+        return self
+
+    def half(self) -> "PreTrainedModel":
+        """Kept in float32, as from_pretrained(dtype=torch.float16) is: leanpipe computes in float32."""
+        return self
+
+    bfloat16 = half
+
     @property
     def device(self) -> Any:
         """The CPU, for `inputs.to(model.device)`: torch.device("cpu") when the caller uses torch, else "cpu"."""
