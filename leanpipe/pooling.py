@@ -69,8 +69,17 @@ class SentenceConfig:
             raise CheckpointError(f"pooling modes {list(self.modes)}: each must be one of {list(MODES)}")
 
     def width(self, hidden_size: int) -> int:
-        """Numbers per sentence vector: the last Dense module's outputs, else one hidden vector per mode."""
-        return self.dense[-1].out_features if self.dense else len(self.modes) * hidden_size
+        """Numbers per sentence vector: the last Dense module's outputs, else one hidden vector per mode.
+        The Dense modules must chain from the pooled width (CheckpointError naming the module otherwise)."""
+        width = len(self.modes) * hidden_size
+        for layer in self.dense:
+            if layer.weight.shape[1] != width:
+                raise CheckpointError(f"the Dense module in {layer.folder}/ takes {layer.weight.shape[1]} numbers, but "
+                                      f"what comes before it gives {width} ({len(self.modes)} pooling mode(s) x hidden "
+                                      f"size {hidden_size}, or the previous Dense module); its config.json's "
+                                      f"in_features must match")
+            width = layer.out_features
+        return width
 
     def project(self, pooled: np.ndarray) -> np.ndarray:
         """Pooled vectors (B, M*H) through the Dense modules -> (B, width)."""

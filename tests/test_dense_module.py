@@ -116,6 +116,14 @@ def test_bad_dense_modules_name_the_problem(minilm, tmp_path):
     config_path.write_text(json.dumps({**config, "out_features": 65}))
     with pytest.raises(CheckpointError, match=r"linear.weight has shape \[64, 384\], config.json says \[65, 384\]"):
         read_sentence_config(folder)
+    from safetensors.numpy import load_file, save_file
+
+    weights = load_file(folder / "2_Dense" / "model.safetensors")
+    config_path.write_text(json.dumps({**config, "in_features": 100}))
+    save_file({"linear.weight": weights["linear.weight"][:, :100].copy(), "linear.bias": weights["linear.bias"]},
+              folder / "2_Dense" / "model.safetensors")
+    with pytest.raises(CheckpointError, match=r"2_Dense/ takes 100 numbers, but what comes before it gives 384"):
+        pipeline("sentence-embeddings", model=folder)
     config_path.write_text(json.dumps(config))
     (folder / "2_Dense" / "model.safetensors").unlink()
     with pytest.raises(CheckpointError, match="has no model.safetensors or pytorch_model.bin"):

@@ -34,6 +34,7 @@ class _SentenceTask(Task):
     def __init__(self, model: Any, tokenizer: Any) -> None:
         super().__init__(model, tokenizer)
         self.sentence_config = read_sentence_config(model.name_or_path, revision=model.revision)
+        self.sentence_config.width(model.config.hidden_size)  # Dense modules that do not fit are refused here
 
     def max_length(self) -> int:
         """sentence_bert_config.json's max_seq_length, else the tokenizer's limit capped at the
