@@ -28,7 +28,8 @@ from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test
 from family_fixtures import NER_LABELS, TRAIN  # noqa: E402
 
 pytestmark = PARITY_MARKS
-TINY = dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4)
+# decoder_start_token_id: hub T5 configs have it (transformers' T5Config does not default it); a deeper decoder
+TINY = dict(d_model=32, d_kv=8, d_ff=37, num_layers=2, num_decoder_layers=3, num_heads=4, decoder_start_token_id=0)
 SHAPES = {
     "t5": {},
     "v1.1": {"feed_forward_proj": "gated-gelu", "num_heads": 3, "d_kv": 12, "num_layers": 3},
@@ -39,10 +40,13 @@ SHAPES = {
              "relative_attention_max_distance": 12},
 }
 PREFIXES = {"mt5": "MT5", "umt5": "UMT5"}  # the shape's transformers class-name prefix, where not T5
-HEADS = ("EncoderModel", "ForTokenClassification")
-HEAD_NAMES = {"EncoderModel": "base", "ForTokenClassification": "token-classification"}
-AUTO = {"EncoderModel": "AutoModel", "ForTokenClassification": "AutoModelForTokenClassification"}
-KEYS = {"EncoderModel": "last_hidden_state", "ForTokenClassification": "logits"}
+HEADS = ("EncoderModel", "ForTokenClassification", "ForSequenceClassification", "ForQuestionAnswering")
+HEAD_NAMES = {"EncoderModel": "base", "ForTokenClassification": "token-classification",
+              "ForSequenceClassification": "sequence-classification", "ForQuestionAnswering": "question-answering"}
+AUTO = {"EncoderModel": "AutoModel", **{h: f"AutoModel{h}" for h in HEADS[1:]}}
+KEYS = {"EncoderModel": ("last_hidden_state",), "ForTokenClassification": ("logits",),
+        "ForSequenceClassification": ("logits",), "ForQuestionAnswering": ("start_logits", "end_logits")}
+LABELS = {"ForTokenClassification": NER_LABELS, "ForSequenceClassification": {0: "negative", 1: "neutral", 2: "positive"}}
 LONG = " ".join(["the quick brown fox jumps over the lazy dog"] * 16)  # ~160 tokens: offsets past 128
 
 
@@ -95,8 +99,9 @@ def models(tmp_path_factory, tokenizer_folder):
             tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_folder)
             torch.manual_seed(0)
             prefix = PREFIXES.get(shape, "T5")
+            labels = LABELS.get(head, {0: "LABEL_0", 1: "LABEL_1"})  # question answering: two columns, start and end
             config = getattr(transformers, f"{prefix}Config")(**{**TINY, **SHAPES[shape]}, vocab_size=len(tokenizer),
-                                                              id2label=NER_LABELS, label2id={v: k for k, v in NER_LABELS.items()})
+                                                              id2label=labels, label2id={v: k for k, v in labels.items()})
             model = getattr(transformers, f"{prefix}{head}")(config).eval()
             with torch.no_grad():
                 for p in model.parameters():
@@ -137,18 +142,22 @@ def test_model_matches_transformers(models, shape, head, engine, support):
     folder = models(shape, head)
     theirs, ours, tokenizer = reference_and_ours(PREFIXES.get(shape, "T5"), head, AUTO[head], folder, engine)
     texts = [t for t in TEXTS if t.strip()][:6] + [LONG]
-    key = KEYS[head]
     for text in texts:
         with torch.no_grad():
             expected = theirs(**tokenizer(text, return_tensors="pt"))
-        assert_close(ours(**tokenizer(text, return_tensors="np"))[key], expected[key].numpy(), ATOL,
-                     f"{shape}/{head}/{engine} {text[:20]!r}")
+        got = ours(**tokenizer(text, return_tensors="np"))
+        for key in KEYS[head]:
+            assert_close(got[key], expected[key].numpy(), ATOL, f"{shape}/{head}/{engine}/{key} {text[:20]!r}")
     batch = tokenizer(texts, return_tensors="pt", padding=True)
     with torch.no_grad():
         expected = theirs(**batch, output_hidden_states=head == "EncoderModel")
     got = ours(**{k: v.numpy() for k, v in batch.items()}, output_hidden_states=head == "EncoderModel")
     real = batch["attention_mask"].numpy() == 1
-    assert_close(got[key][real], expected[key].numpy()[real], ATOL, f"{shape}/{head}/{engine} padded batch")
+    for key in KEYS[head]:
+        mine, ref = got[key], expected[key].numpy()
+        if mine.shape[:2] == real.shape:  # per token: padding positions are not compared
+            mine, ref = mine[real], ref[real]
+        assert_close(mine, ref, ATOL, f"{shape}/{head}/{engine}/{key} padded batch")
     if head == "EncoderModel":
         assert len(got.hidden_states) == len(expected.hidden_states) == theirs.config.num_layers + 1
         for i, (mine, ref) in enumerate(zip(got.hidden_states, expected.hidden_states)):
@@ -220,4 +229,43 @@ def test_feature_extraction_gives_the_encoders_states(models):
     assert_close(np.asarray(got), expected, ATOL, "feature-extraction")
 
 
-test_int8_runs_near_fp32 = int8_test(["t5", "v1.1", "mt5", "umt5"], HEADS, auto=AUTO)
+test_int8_runs_near_fp32 = int8_test(["t5", "v1.1", "mt5", "umt5"], HEADS[:2], auto=AUTO)  # the encoder heads
+
+
+def test_classifier_and_span_pipelines_match_transformers(models):
+    """text-classification reads the decoder's row at each text's last </s>; question-answering the
+    decoder's start / end logits, as transformers' pipelines do with the same checkpoints."""
+    for shape in ("v1.1", "umt5"):
+        ours, theirs = (lib.pipeline("text-classification", model=str(models(shape, "ForSequenceClassification")))
+                        for lib in (leanpipe, transformers))
+        same(ours(PIPELINE_TEXTS, top_k=None), theirs(PIPELINE_TEXTS, top_k=None), f"{shape} text-classification")
+        ours, theirs = (lib.pipeline("question-answering", model=str(models(shape, "ForQuestionAnswering")))
+                        for lib in (leanpipe, transformers))
+        question, context = "Who wrote the book?", "The book was written by Ann Smith in Paris, a long time ago."
+        same(ours(question=question, context=context, top_k=3), theirs(question=question, context=context, top_k=3),
+             f"{shape} question-answering")
+
+
+def test_encoder_decoder_heads_refuse_what_they_cannot_do(models, tmp_path):
+    """Ids with no </s> for the classifier, recorded hidden states (transformers splits them into
+    encoder and decoder parts), and a config.json without decoder_start_token_id: each refused with the fix."""
+    import json
+    import shutil
+
+    from leanpipe.errors import ConfigError, InputError
+
+    folder = models("t5", "ForSequenceClassification")
+    model = leanpipe.AutoModelForSequenceClassification.from_pretrained(folder)
+    with pytest.raises(InputError, match="last </s>.*text 1 has none"):
+        model(input_ids=[[5, 6, 1], [5, 6, 7]])
+    with pytest.raises(InputError, match="not supported for T5's encoder-decoder heads"):
+        model(input_ids=[[5, 6, 1]], output_hidden_states=True)
+    pytest.importorskip("onnx")
+    with pytest.raises(InputError, match="int8' is not offered for T5's encoder-decoder heads"):
+        leanpipe.AutoModelForQuestionAnswering.from_pretrained(models("t5", "ForQuestionAnswering"), quantize="int8")
+    shutil.copytree(folder, tmp_path / "no-start")
+    config = json.loads((tmp_path / "no-start" / "config.json").read_text())
+    del config["decoder_start_token_id"]
+    (tmp_path / "no-start" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match='"decoder_start_token_id": 0'):
+        leanpipe.AutoModelForSequenceClassification.from_pretrained(tmp_path / "no-start")

@@ -3,6 +3,9 @@ under its own names, so the same definition as leanpipe.models.t5 (tensor names 
 
 from __future__ import annotations
 
-from .t5 import INPUT_NAMES, PREFIX, PROBE, base, max_positions, token_classification  # noqa: F401
+from .t5 import (  # noqa: F401
+    INPUT_NAMES, PREFIX, PROBE, base, check_feeds, max_positions, question_answering, sequence_classification,
+    token_classification,
+)
 
 CLASS_NAMES = {"base": "MT5EncoderModel"}

@@ -10,20 +10,29 @@ looked up by the bucket of the key's offset from the query (the first block's
 are not scaled by 1/sqrt(d_kv) (T5 folds that into its weights' initialisation). The FFN is
 `wo(relu(wi(x)))`, or gated as in T5 v1.1 / flan-t5: `wo(gelu_new(wi_0(x)) * wi_1(x))`.
 
+T5ForSequenceClassification and T5ForQuestionAnswering run the whole encoder-decoder in one pass,
+as transformers does without decoder inputs: the decoder reads the ids shifted right
+(decoder_start_token_id first), with causal self-attention plus its own position bias (one-directional
+buckets) and unbiased cross-attention to the encoder's output; the classifier reads the decoder's row
+at each text's last </s>. No generation.
+
 transformers' AutoModel gives the encoder-decoder T5Model for model_type t5, which needs
-decoder_input_ids; leanpipe runs no decoder, so its base model for t5 is T5EncoderModel (the
-encoder's last_hidden_state), also when a T5Model / T5ForConditionalGeneration checkpoint is loaded
-(its decoder and lm_head are left unread).
+decoder_input_ids; leanpipe's base model for t5 is T5EncoderModel (the encoder's last_hidden_state),
+also when a T5Model / T5ForConditionalGeneration checkpoint is loaded (its decoder and lm_head are
+left unread).
 Shapes: B batch, T tokens, H d_model, A num_heads x d_kv, F d_ff, N heads, L labels.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..config import T5Config
+from ..errors import ConfigError, InputError
 from ..weights import Weights
-from .heads import token_logits
+from .heads import span_logits, token_logits
 from .mpnet import relative_bucket
 
 PREFIX = "transformer"  # T5ForTokenClassification's; T5EncoderModel's checkpoints have none
@@ -90,11 +99,13 @@ def scores_bias(ops, w: Weights, c: T5Config, block: int, ids, mask):
     return ops.add(ops.transpose(table, (2, 0, 1)), ops.mask_bias(mask))
 
 
-def encoder(ops, w: Weights, c: T5Config, *, bias_per_layer: bool = False):
+def encoder(ops, w: Weights, c: T5Config, *, bias_per_layer: bool = False, alone: bool = True):
     """input_ids, attention_mask -> final-normed hidden state (B, T, H). The first block's position
-    bias serves every layer; `bias_per_layer`: each block has its own table (UMT5)."""
-    w.skip("decoder.")  # an encoder-decoder checkpoint's other parts (T5Model, T5ForConditionalGeneration)
-    w.skip("lm_head.")
+    bias serves every layer; `bias_per_layer`: each block has its own table (UMT5). `alone`: no
+    decoder reads it (an encoder-decoder checkpoint's decoder and lm_head are left unread)."""
+    if alone:
+        w.skip("decoder.")
+        w.skip("lm_head.")
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = ops.embed(token_table(w, c), ids)  # (B, T, H), not scaled
     bias = scores_bias(ops, w, c, 0, ids, mask)  # (B, N, T, T)
@@ -115,3 +126,115 @@ def base(ops, w: Weights, c: T5Config) -> None:
 def token_classification(ops, w: Weights, c: T5Config) -> None:
     """T5ForTokenClassification: the encoder, then `classifier` per token -> (B, T, L)."""
     token_logits(ops, w, encoder(ops, w, c), c.num_labels, c.d_model)
+
+
+# --- the decoder: T5ForSequenceClassification and T5ForQuestionAnswering run the whole model -------
+
+def causal_bucket(offset: np.ndarray, num_buckets: int, max_distance: int) -> np.ndarray:
+    """Bucket of each key - query offset for the decoder (T5Attention._relative_position_bucket with
+    bidirectional=False, in float32 as torch): keys after the query share bucket 0 (the causal mask
+    hides them), earlier ones exact up to num_buckets / 2 back, then log-spaced up to max_distance.
+    `causal_bucket(np.array([-1, 0, 3]), 32, 128)` -> [1, 0, 0]."""
+    n = np.maximum(-offset, 0)
+    exact = num_buckets // 2
+    ratio = np.maximum(n, 1).astype(np.float32) / np.float32(exact)
+    scaled = np.log(ratio) / np.float32(math.log(max_distance / exact)) * np.float32(num_buckets - exact)
+    far = np.minimum(exact + scaled.astype(np.int64), num_buckets - 1)  # truncation, as torch's .to(long)
+    return np.where(n < exact, n, far)
+
+
+def causal_bias_by_offset(w: Weights, c: T5Config, block: int = 0) -> np.ndarray:
+    """The decoder's self-attention bias per head for offsets -D .. D, (2D + 1, N): the causal mask
+    folded in (float32's minimum for keys after the query, so clipping far offsets keeps both right)."""
+    d, heads = c.relative_attention_max_distance, c.num_heads
+    table = w.get(f"decoder.block.{block}.layer.0.SelfAttention.relative_attention_bias.weight",
+                  (c.relative_attention_num_buckets, heads))  # (buckets, N)
+    offsets = np.arange(-d, d + 1)
+    rows = table[causal_bucket(offsets, c.relative_attention_num_buckets, d)].astype(np.float32)  # (2D + 1, N)
+    rows[offsets > 0] = np.finfo(np.float32).min
+    return np.ascontiguousarray(rows)
+
+
+def decoder_self_bias(ops, w: Weights, c: T5Config, block: int, ids):
+    """(1, N, T, T): position bias + causal mask (no padding mask: transformers' decoder attends to
+    every earlier position of the shifted ids)."""
+    table = ops.relative_table(causal_bias_by_offset(w, c, block), ids, clip=True)  # (T, T, N)
+    return ops.transpose(table, (2, 0, 1))  # (N, T, T), broadcast over the batch
+
+
+def cross_attention(ops, w: Weights, c: T5Config, p: str, y, memory, bias):
+    """T5's EncDecAttention: queries from the normed decoder state, keys and values from the encoder's
+    output, no position bias (its table is the self-attention's only), unscaled -> (B, T, H)."""
+    inner, h = c.num_heads * c.d_kv, c.d_model
+    q = ops.linear(y, w.get(f"{p}.q.weight", (inner, h)), None)
+    k, v = (ops.linear(memory, w.get(f"{p}.{m}.weight", (inner, h)), None) for m in "kv")
+    ctx = ops.attention_with_bias(q, k, v, bias, c.num_heads, c.d_kv, scale=1.0)
+    return ops.linear(ctx, w.get(f"{p}.o.weight", (h, inner)), None)
+
+
+def decoder_layer(ops, w: Weights, c: T5Config, i: int, y, memory, self_bias, cross_bias):
+    p = f"decoder.block.{i}.layer"
+    y = ops.add(y, attention(ops, w, c, f"{p}.0.SelfAttention", rms_norm(ops, w, y, f"{p}.0.layer_norm", c), self_bias))
+    y = ops.add(y, cross_attention(ops, w, c, f"{p}.1.EncDecAttention", rms_norm(ops, w, y, f"{p}.1.layer_norm", c),
+                                   memory, cross_bias))
+    return ops.add(y, feed_forward(ops, w, c, f"{p}.2.DenseReluDense", rms_norm(ops, w, y, f"{p}.2.layer_norm", c)))
+
+
+def encoder_decoder(ops, w: Weights, c: T5Config, *, bias_per_layer: bool = False):
+    """The whole model on input_ids: the encoder, then the decoder over the ids shifted right
+    (decoder_start_token_id first, T5's _shift_right) -> the decoder's final-normed state (B, T, H)."""
+    if ops.records_hidden or ops.records_attentions:
+        raise InputError("output_hidden_states / output_attentions are not supported for T5's encoder-decoder heads "
+                         "(transformers splits them into encoder_, decoder_ and cross_ parts); leave them unset")
+    if getattr(ops, "for_quantization", False):
+        raise InputError("quantize='int8' is not offered for T5's encoder-decoder heads: on test checkpoints its "
+                         "decoder's logits moved 5-7% from fp32's (the encoder heads stay within 3%); load it without quantize")
+    start = getattr(c, "decoder_start_token_id", None)
+    if start is None:
+        raise ConfigError(f"{c.name_or_path or 'config'}/config.json has no decoder_start_token_id, which T5's decoder "
+                          f"starts from (transformers refuses it too); T5 checkpoints set it to the pad id: add "
+                          f'"decoder_start_token_id": {c.pad_token_id}')
+    w.skip("lm_head.")
+    # a table some checkpoints hold for the first cross-attention, which no T5 reads (transformers ignores it too)
+    w.skip("decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.")
+    ids, mask = ops.input("input_ids"), ops.input("attention_mask")
+    memory = encoder(ops, w, c, bias_per_layer=bias_per_layer, alone=False)  # (B, T, H)
+    cross_bias = ops.mask_bias(mask)  # (B, 1, 1, T): the encoder's real tokens
+    shifted = ops.shift_right(ids, start)
+    y = ops.embed(token_table(w, c), shifted)  # (B, T, H)
+    self_bias = decoder_self_bias(ops, w, c, 0, shifted)
+    for i in range(c.num_decoder_layers):
+        if bias_per_layer and i > 0:
+            self_bias = decoder_self_bias(ops, w, c, i, shifted)
+        y = decoder_layer(ops, w, c, i, y, memory, self_bias, cross_bias)
+    return rms_norm(ops, w, y, "decoder.final_layer_norm", c)
+
+
+def check_feeds(head: str, feeds: dict[str, np.ndarray], c: T5Config) -> None:
+    """The sequence classifier reads each text's last </s>: every text needs one."""
+    if head != "sequence-classification":
+        return
+    counts = (feeds["input_ids"] == c.eos_token_id).sum(axis=1)
+    if counts.size and counts.min() == 0:
+        raise InputError(f"T5's classifier reads each text's last </s> (id {c.eos_token_id}), and text "
+                         f"{int(counts.argmin())} has none; tokenize with the model's tokenizer and add_special_tokens=True")
+
+
+def classifier_logits(ops, w: Weights, c: T5Config, decoded) -> None:
+    """T5ClassificationHead on the decoder's row at each text's last </s>: dense, tanh, out_proj -> (B, L)."""
+    h = c.d_model
+    row = ops.first_token(ops.last_match(decoded, ops.input("input_ids"), c.eos_token_id))  # (B, H)
+    row = ops.linear(row, w.get("classification_head.dense.weight", (h, h), head=True),
+                     w.get("classification_head.dense.bias", (h,), head=True), activation="tanh")
+    ops.output("logits", ops.linear(row, w.get("classification_head.out_proj.weight", (c.num_labels, h), head=True),
+                                    w.get("classification_head.out_proj.bias", (c.num_labels,), head=True)))
+
+
+def sequence_classification(ops, w: Weights, c: T5Config) -> None:
+    classifier_logits(ops, w, c, encoder_decoder(ops, w, c))
+
+
+def question_answering(ops, w: Weights, c: T5Config) -> None:
+    """T5ForQuestionAnswering: `qa_outputs` over the decoder's rows -> start and end logits (B, T)
+    (transformers sizes it by num_labels and splits two columns: a checkpoint with another count fails there too)."""
+    span_logits(ops, w, encoder_decoder(ops, w, c), c.d_model)
