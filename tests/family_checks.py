@@ -56,6 +56,33 @@ def reference_and_ours(prefix: str, head: str, auto: str, folder, engine: str):
     return theirs, ours, transformers.AutoTokenizer.from_pretrained(folder)
 
 
+def compare_texts_and_batch(theirs, ours, tokenizer, texts, keys, what: str, **flags):
+    """Each text alone, then the texts as one padded batch (per-token outputs compared on the real
+    tokens only), every output in `keys` within ATOL of transformers'. `flags` (output_hidden_states=...)
+    go to both models' batch call. -> (ours, transformers', real-token mask) for the batch."""
+    import torch
+
+    from conftest import assert_close
+
+    for text in texts:
+        with torch.no_grad():
+            expected = theirs(**tokenizer(text, return_tensors="pt"))
+        got = ours(**tokenizer(text, return_tensors="np"))
+        for key in keys:
+            assert_close(got[key], expected[key].numpy(), ATOL, f"{what}/{key} {text[:20]!r}")
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
+    with torch.no_grad():
+        expected = theirs(**batch, **flags)
+    got = ours(**{k: v.numpy() for k, v in batch.items()}, **flags)
+    real = batch["attention_mask"].numpy() == 1
+    for key in keys:
+        mine, ref = got[key], expected[key].numpy()
+        if mine.ndim >= 2 and mine.shape[:2] == real.shape:  # per token: padding positions are not compared
+            mine, ref = mine[real], ref[real]
+        assert_close(mine, ref, ATOL, f"{what}/{key} padded batch")
+    return got, expected, real
+
+
 PIPELINE_TEXTS = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!",
                   "Ångström café naïve 中文字符 👍🏽", "short"]
 

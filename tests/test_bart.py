@@ -24,7 +24,7 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, int8_test, reference_and_ours, plain, same  # noqa: E402
+from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, compare_texts_and_batch, int8_test, reference_and_ours, plain, same  # noqa: E402
 from family_fixtures import TRAIN  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
 
@@ -120,22 +120,7 @@ def test_model_matches_transformers(models, shape, head, engine, support):
     folder = models(shape, head)
     theirs, ours, tokenizer = reference_and_ours("Bart", head, AUTO[head], folder, engine)
     texts = [t for t in TEXTS if t.strip()][:8]
-    for text in texts:
-        with torch.no_grad():
-            expected = theirs(**tokenizer(text, return_tensors="pt"))
-        got = ours(**tokenizer(text, return_tensors="np"))
-        for key in KEYS[head]:
-            assert_close(got[key], expected[key].numpy(), ATOL, f"{shape}/{head}/{engine}/{key} {text[:20]!r}")
-    batch = tokenizer(texts, return_tensors="pt", padding=True)
-    with torch.no_grad():
-        expected = theirs(**batch)
-    got = ours(**{k: v.numpy() for k, v in batch.items()})
-    real = batch["attention_mask"].numpy() == 1
-    for key in KEYS[head]:
-        mine, ref = got[key], expected[key].numpy()
-        if mine.ndim >= 2 and mine.shape[:2] == real.shape:  # per token: padding positions are not compared
-            mine, ref = mine[real], ref[real]
-        assert_close(mine, ref, ATOL, f"{shape}/{head}/{engine}/{key} padded batch")
+    compare_texts_and_batch(theirs, ours, tokenizer, texts, KEYS[head], f"{shape}/{head}/{engine}")
     support("bart", "head", HEAD_NAMES[head])
 
 

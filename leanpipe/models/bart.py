@@ -21,7 +21,7 @@ from ..config import BartConfig
 from ..errors import InputError
 from ..weights import Weights
 from .bert import dense_add_norm, layer_norm, linear
-from .heads import span_logits
+from .heads import require_eos, span_logits
 
 PREFIX = "model"
 # transformers' class for the masked-lm head (fill-mask) is the generation class, for its logits
@@ -38,12 +38,8 @@ def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BartConfig) -> None:
     """The sequence classifier reads each text's last </s>: every text needs one. (transformers also
     wants the same number in every text of a batch, for a reshape of its own; leanpipe reads each
     row alone, so a batch mixing single texts and pairs gives what transformers gives each text alone.)"""
-    if head != "sequence-classification":
-        return
-    counts = (feeds["input_ids"] == c.eos_token_id).sum(axis=1)
-    if counts.size and counts.min() == 0:
-        raise InputError(f"BART's classifier reads each text's last </s> (id {c.eos_token_id}), and text "
-                         f"{int(counts.argmin())} has none; tokenize with the model's tokenizer and add_special_tokens=True")
+    if head == "sequence-classification":
+        require_eos(feeds, c.eos_token_id, "BART")
 
 
 def token_table(w: Weights, c: BartConfig) -> np.ndarray:

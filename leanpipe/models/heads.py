@@ -1,7 +1,11 @@
-"""The two task heads every family shares, as transformers names their tensors (`classifier`, `qa_outputs`)."""
+"""The two task heads every family shares, as transformers names their tensors (`classifier`, `qa_outputs`),
+and the input rule of the encoder-decoders' classifiers."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..errors import InputError
 from ..weights import Weights
 
 
@@ -17,3 +21,12 @@ def span_logits(ops, w: Weights, x, width: int) -> None:
     start, end = ops.columns(ops.linear(x, weight, bias), 2)  # (B, T, 2) -> (B, T) each
     ops.output("start_logits", start)
     ops.output("end_logits", end)
+
+
+def require_eos(feeds: dict[str, np.ndarray], eos_id: int, family: str) -> None:
+    """An encoder-decoder's sequence classifier reads each text's last </s> (BART's, T5's): every
+    text of the batch needs one, or InputError naming the text."""
+    counts = (feeds["input_ids"] == eos_id).sum(axis=1)
+    if counts.size and counts.min() == 0:
+        raise InputError(f"{family}'s classifier reads each text's last </s> (id {eos_id}), and text "
+                         f"{int(counts.argmin())} has none; tokenize with the model's tokenizer and add_special_tokens=True")

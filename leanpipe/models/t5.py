@@ -32,7 +32,7 @@ import numpy as np
 from ..config import T5Config
 from ..errors import ConfigError, InputError
 from ..weights import Weights
-from .heads import span_logits, token_logits
+from .heads import require_eos, span_logits, token_logits
 from .mpnet import relative_bucket
 
 PREFIX = "transformer"  # T5ForTokenClassification's; T5EncoderModel's checkpoints have none
@@ -212,12 +212,8 @@ def encoder_decoder(ops, w: Weights, c: T5Config, *, bias_per_layer: bool = Fals
 
 def check_feeds(head: str, feeds: dict[str, np.ndarray], c: T5Config) -> None:
     """The sequence classifier reads each text's last </s>: every text needs one."""
-    if head != "sequence-classification":
-        return
-    counts = (feeds["input_ids"] == c.eos_token_id).sum(axis=1)
-    if counts.size and counts.min() == 0:
-        raise InputError(f"T5's classifier reads each text's last </s> (id {c.eos_token_id}), and text "
-                         f"{int(counts.argmin())} has none; tokenize with the model's tokenizer and add_special_tokens=True")
+    if head == "sequence-classification":
+        require_eos(feeds, c.eos_token_id, "T5")
 
 
 def classifier_logits(ops, w: Weights, c: T5Config, decoded) -> None:
