@@ -2,7 +2,7 @@
 on base-sized random-weight classifiers, one per family (text-classification, batch 32; T5, whose
 encoder heads are all leanpipe runs, token-classification), and batch-1.
 
-    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~14 minutes
+    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~16 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
 
 Writes bench/results/families.md and families.json (or --out). Each checkpoint is built once into
