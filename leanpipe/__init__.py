@@ -8,6 +8,8 @@ Names are imported on first use, so `import leanpipe` stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -119,3 +121,19 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     """The public names (loaded or not) and the module's dunders; not the helpers imported here."""
     return sorted(set(__all__) | {name for name in globals() if name.startswith("__")})
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing the submodule leanpipe.pipeline (which happens when
+    SentenceTransformer, the server or the CLI load it first) makes Python set the package's
+    `pipeline` attribute to that module, hiding the `pipeline()` function; that one assignment is
+    refused, so `leanpipe.pipeline(...)` is the function whatever was imported before (the
+    submodule stays in sys.modules["leanpipe.pipeline"])."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "pipeline" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

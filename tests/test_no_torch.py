@@ -51,6 +51,17 @@ def test_public_names_load_on_first_use():
     assert not {"importlib", "Any", "annotations"} & set(names)
 
 
+def test_pipeline_stays_the_function_after_its_module_loads():
+    """Importing the submodule leanpipe.pipeline before the name was used (SentenceTransformer, the
+    server and the CLI import it) made Python set leanpipe.pipeline to that module: leanpipe.pipeline(...)
+    then failed with "'module' object is not callable"."""
+    code = ("import leanpipe, leanpipe.sentence_models, leanpipe.pipeline; from leanpipe.pipeline import Pipeline; "
+            "print(type(leanpipe.pipeline).__name__, Pipeline.__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["function", "Pipeline"]
+
+
 def test_every_public_name_resolves():
     """Each name in leanpipe.__all__ loads (a name listed but missing from its module failed only on use)."""
     import leanpipe

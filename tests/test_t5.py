@@ -201,6 +201,12 @@ def test_sentence_transformers_t5_checkpoint(models, tmp_path):
     pipe = leanpipe.pipeline("sentence-similarity", model=tmp_path / "gtr")
     scores = pipe({"source_sentence": texts[0], "sentences": texts[1:]})
     np.testing.assert_allclose(scores, expected[1:] @ expected[0], atol=ATOL)
+    pytest.importorskip("starlette")
+    from leanpipe.server import create_app
+
+    service = create_app(tmp_path / "gtr", "sentence-embeddings").state.service  # TEI's /info: T5 has no position table
+    assert service.info()["max_input_length"] == leanpipe.AutoTokenizer.from_pretrained(tmp_path / "gtr").model_max_length
+    assert_close(np.asarray(service.pipe(texts, return_tensors=True)), expected, ATOL, "the server's pipeline")
 
 
 def test_feature_extraction_gives_the_encoders_states(models):
