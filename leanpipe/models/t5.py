@@ -1,5 +1,5 @@
-"""T5's encoder (T5EncoderModel, T5ForTokenClassification) against the ops of leanpipe.engine;
-tensor names as in modeling_t5.
+"""T5 (T5EncoderModel, T5ForTokenClassification, T5ForSequenceClassification, T5ForQuestionAnswering)
+against the ops of leanpipe.engine; tensor names as in modeling_t5. mT5 and UMT5 reuse it (mt5.py, umt5.py).
 
 What sentence-transformers loads for T5 checkpoints (sentence-transformers/gtr-t5-base,
 sentence-t5-base: T5EncoderModel, then mean pooling, a Dense module and Normalize). Pre-norm layers
@@ -35,7 +35,7 @@ from ..weights import Weights
 from .heads import require_eos, span_logits, token_logits
 from .mpnet import relative_bucket
 
-PREFIX = "transformer"  # T5ForTokenClassification's; T5EncoderModel's checkpoints have none
+PREFIX = "transformer"  # T5ForTokenClassification's / ForSequenceClassification's; the others' checkpoints have none
 PROBE = "encoder.final_layer_norm.weight"
 INPUT_NAMES = ("input_ids", "attention_mask")
 CLASS_NAMES = {"base": "T5EncoderModel"}
