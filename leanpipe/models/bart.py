@@ -43,8 +43,7 @@ def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BartConfig) -> None:
 
 
 def token_table(w: Weights, c: BartConfig) -> np.ndarray:
-    present = [w.get(name, (c.vocab_size, c.d_model)) for name in _TABLES if w.has(name)]
-    return present[0] if present else w.get(_TABLES[0], (c.vocab_size, c.d_model))  # the error names shared.weight
+    return w.first(_TABLES, (c.vocab_size, c.d_model))
 
 
 def embeddings(ops, w: Weights, c: BartConfig, ids, part: str):

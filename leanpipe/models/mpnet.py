@@ -32,17 +32,23 @@ def max_positions(c: MPNetConfig) -> int:
     return c.max_position_embeddings - PADDING_IDX - 1
 
 
+def distance_bucket(n: np.ndarray, buckets: int, max_distance: int) -> np.ndarray:
+    """Bucket of each distance n >= 0 among `buckets`: exact below buckets / 2, then log-spaced up to
+    `max_distance` (the last bucket beyond), in float32 as torch computes it (T5's and MPNet's
+    relative_position_bucket). `distance_bucket(np.array([0, 7, 8, 200]), 16, 128)` -> [0, 7, 8, 15]."""
+    exact = buckets // 2
+    ratio = np.maximum(n, 1).astype(np.float32) / np.float32(exact)
+    scaled = np.log(ratio) / np.float32(math.log(max_distance / exact)) * np.float32(buckets - exact)
+    far = np.minimum(exact + scaled.astype(np.int64), buckets - 1)  # truncation, as torch's .to(long)
+    return np.where(n < exact, n, far)
+
+
 def relative_bucket(offset: np.ndarray, num_buckets: int = NUM_BUCKETS, max_distance: int = MAX_DISTANCE) -> np.ndarray:
-    """Bucket of each key - query offset (MPNetEncoder.relative_position_bucket, in float32 as torch):
+    """Bucket of each key - query offset (MPNetEncoder.relative_position_bucket, bidirectional):
     keys before the query use buckets 0..15, after it 16..31; exact up to 8 apart, then log-spaced
     up to `max_distance`. `relative_bucket(np.array([-1, 0, 1, 200]))` -> [1, 0, 17, 31]."""
-    n = -offset
     half = num_buckets // 2
-    exact = half // 2
-    ratio = np.maximum(np.abs(n), 1).astype(np.float32) / np.float32(exact)
-    scaled = np.log(ratio) / np.float32(math.log(max_distance / exact)) * np.float32(half - exact)
-    far = np.minimum(exact + scaled.astype(np.int64), half - 1)  # truncation, as torch's .to(long)
-    return np.where(n < 0, half, 0) + np.where(np.abs(n) < exact, np.abs(n), far)
+    return np.where(offset > 0, half, 0) + distance_bucket(np.abs(offset), half, max_distance)
 
 
 def bias_by_offset(w: Weights, c: MPNetConfig) -> np.ndarray:

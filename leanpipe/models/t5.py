@@ -25,15 +25,13 @@ Shapes: B batch, T tokens, H d_model, A num_heads x d_kv, F d_ff, N heads, L lab
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..config import T5Config
 from ..errors import ConfigError, InputError
 from ..weights import Weights
 from .heads import require_eos, span_logits, token_logits
-from .mpnet import relative_bucket
+from .mpnet import distance_bucket, relative_bucket
 
 PREFIX = "transformer"  # T5ForTokenClassification's / ForSequenceClassification's; the others' checkpoints have none
 PROBE = "encoder.final_layer_norm.weight"
@@ -59,19 +57,20 @@ def bias_by_offset(w: Weights, c: T5Config, block: int = 0) -> np.ndarray:
 
 def token_table(w: Weights, c: T5Config) -> np.ndarray:
     """`shared.weight`, or the encoder's copy of it where a checkpoint stores only that."""
-    names = [n for n in ("shared.weight", "encoder.embed_tokens.weight") if w.has(n)]
-    tables = [w.get(n, (c.vocab_size, c.d_model)) for n in names]  # reading both marks both as used
-    return tables[0] if tables else w.get("shared.weight", (c.vocab_size, c.d_model))  # the error names shared.weight
+    return w.first(("shared.weight", "encoder.embed_tokens.weight"), (c.vocab_size, c.d_model))
 
 
 def rms_norm(ops, w: Weights, x, name: str, c: T5Config):
     return ops.rms_norm(x, w.get(f"{name}.weight", (c.d_model,)), c.layer_norm_epsilon)
 
 
-def attention(ops, w: Weights, c: T5Config, p: str, x, bias):
-    """T5Attention on the normed x: unscaled scores + the position bias (+ mask) -> Wo -> (B, T, H)."""
+def attention(ops, w: Weights, c: T5Config, p: str, x, bias, keys_from=None):
+    """T5Attention on the normed x: unscaled scores + `bias` (position bias and mask) -> Wo -> (B, T, H).
+    Keys and values from `keys_from` (the decoder's EncDecAttention: the encoder's output), else from x."""
     inner, h = c.num_heads * c.d_kv, c.d_model
-    q, k, v = (ops.linear(x, w.get(f"{p}.{m}.weight", (inner, h)), None) for m in "qkv")  # (B, T, A) each
+    memory = x if keys_from is None else keys_from
+    q = ops.linear(x, w.get(f"{p}.q.weight", (inner, h)), None)  # (B, T, A)
+    k, v = (ops.linear(memory, w.get(f"{p}.{m}.weight", (inner, h)), None) for m in "kv")
     ctx = ops.attention_with_bias(q, k, v, bias, c.num_heads, c.d_kv, scale=1.0)  # (B, T, A)
     return ops.linear(ctx, w.get(f"{p}.o.weight", (h, inner)), None)  # (B, T, H)
 
@@ -135,12 +134,7 @@ def causal_bucket(offset: np.ndarray, num_buckets: int, max_distance: int) -> np
     bidirectional=False, in float32 as torch): keys after the query share bucket 0 (the causal mask
     hides them), earlier ones exact up to num_buckets / 2 back, then log-spaced up to max_distance.
     `causal_bucket(np.array([-1, 0, 3]), 32, 128)` -> [1, 0, 0]."""
-    n = np.maximum(-offset, 0)
-    exact = num_buckets // 2
-    ratio = np.maximum(n, 1).astype(np.float32) / np.float32(exact)
-    scaled = np.log(ratio) / np.float32(math.log(max_distance / exact)) * np.float32(num_buckets - exact)
-    far = np.minimum(exact + scaled.astype(np.int64), num_buckets - 1)  # truncation, as torch's .to(long)
-    return np.where(n < exact, n, far)
+    return distance_bucket(np.maximum(-offset, 0), num_buckets, max_distance)
 
 
 def causal_bias_by_offset(w: Weights, c: T5Config, block: int = 0) -> np.ndarray:
@@ -162,21 +156,12 @@ def decoder_self_bias(ops, w: Weights, c: T5Config, block: int, ids):
     return ops.transpose(table, (2, 0, 1))  # (N, T, T), broadcast over the batch
 
 
-def cross_attention(ops, w: Weights, c: T5Config, p: str, y, memory, bias):
-    """T5's EncDecAttention: queries from the normed decoder state, keys and values from the encoder's
-    output, no position bias (its table is the self-attention's only), unscaled -> (B, T, H)."""
-    inner, h = c.num_heads * c.d_kv, c.d_model
-    q = ops.linear(y, w.get(f"{p}.q.weight", (inner, h)), None)
-    k, v = (ops.linear(memory, w.get(f"{p}.{m}.weight", (inner, h)), None) for m in "kv")
-    ctx = ops.attention_with_bias(q, k, v, bias, c.num_heads, c.d_kv, scale=1.0)
-    return ops.linear(ctx, w.get(f"{p}.o.weight", (h, inner)), None)
-
-
 def decoder_layer(ops, w: Weights, c: T5Config, i: int, y, memory, self_bias, cross_bias):
     p = f"decoder.block.{i}.layer"
     y = ops.add(y, attention(ops, w, c, f"{p}.0.SelfAttention", rms_norm(ops, w, y, f"{p}.0.layer_norm", c), self_bias))
-    y = ops.add(y, cross_attention(ops, w, c, f"{p}.1.EncDecAttention", rms_norm(ops, w, y, f"{p}.1.layer_norm", c),
-                                   memory, cross_bias))
+    # EncDecAttention: no position bias (the decoder's table is its self-attention's only)
+    y = ops.add(y, attention(ops, w, c, f"{p}.1.EncDecAttention", rms_norm(ops, w, y, f"{p}.1.layer_norm", c),
+                             cross_bias, keys_from=memory))
     return ops.add(y, feed_forward(ops, w, c, f"{p}.2.DenseReluDense", rms_norm(ops, w, y, f"{p}.2.layer_norm", c)))
 
 

@@ -74,6 +74,12 @@ class Weights:
         self.used.add(key)
         return array
 
+    def first(self, names: tuple[str, ...], shape: tuple[int, ...]) -> np.ndarray:
+        """The first of `names` (base-model tensors) the checkpoint holds. Every one it holds is read, so
+        a tied table stored under several names is not reported unused; none held: the error names the first."""
+        held = [self.get(name, shape) for name in names if self.has(name)]
+        return held[0] if held else self.get(names[0], shape)
+
     def skip(self, prefix: str) -> None:
         """Mark the base-model tensors under `prefix` as read: parts transformers' model holds but no
         leanpipe head computes (ESM's contact-prediction head), so loading logs nothing about them."""
