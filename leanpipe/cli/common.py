@@ -79,9 +79,9 @@ def model_and_revision(args: argparse.Namespace, task: str) -> tuple[str, str | 
     return model, revision
 
 
-def model_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of `pipeline()` that the model options set."""
-    return {"revision": args.revision, "batch_size": args.batch_size, "engine": args.engine,
+def model_options(args: argparse.Namespace, revision: str | None) -> dict[str, Any]:
+    """The keyword arguments of `pipeline()` that the model options set (`revision` as model_and_revision gives it)."""
+    return {"revision": revision, "batch_size": args.batch_size, "engine": args.engine,
             "num_threads": args.num_threads, "quantize": args.quantize}
 
 

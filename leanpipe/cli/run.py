@@ -77,7 +77,7 @@ def load(args: argparse.Namespace) -> Any:
     from ..pipeline import pipeline
 
     model, revision = model_and_revision(args, args.task)
-    return pipeline(args.task, model=model, **{**model_options(args), "revision": revision})
+    return pipeline(args.task, model=model, **model_options(args, revision))
 
 
 def stdin_lines() -> Iterator[str]:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(max_batch_tokens=args.max_batch_tokens, max_wait_ms=args.max_wait_ms,
                         max_concurrent_requests=args.max_concurrent_requests, max_body_bytes=args.max_body_bytes,
                         max_client_batch_size=args.max_client_batch_size, api_key=args.api_key)
-    app = create_app(model, task, settings=settings, **{**model_options(args), "revision": revision})
+    app = create_app(model, task, settings=settings, **model_options(args, revision))
     sock = bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     print(f"leanpipe: serving {model} ({task}) on http://{_url_host(host)}:{port}"
