@@ -8,7 +8,7 @@ A module folder such as `2_Dense/` holds config.json
 `linear.bias` (out,) in model.safetensors or pytorch_model.bin
 (sentence_transformers/base/modules/dense.py, Dense.forward: activation(linear(x)) [+ residual]).
 
->>> layer = read_dense("sentence-transformers/LaBSE", "2_Dense")
+>>> layer = read_dense("sentence-transformers/LaBSE", "2_Dense", config)  # config: 2_Dense/config.json
 >>> layer(pooled).shape   # (B, 768) -> (B, 768)
 """
 
@@ -72,9 +72,11 @@ class Dense:
         return y
 
 
-def read_dense(name_or_path: str | os.PathLike, folder: str, *, revision: str | None = None) -> Dense:
-    """The Dense module in `folder` of a checkpoint (a local folder or hub repo)."""
-    config = _config(name_or_path, folder, revision)
+def read_dense(name_or_path: str | os.PathLike, folder: str, config: dict[str, Any] | None, *,
+               revision: str | None = None) -> Dense:
+    """The Dense module in `folder` of a checkpoint (a local folder or hub repo), given its parsed
+    config.json (None when the folder has none)."""
+    _check_config(config, f"{name_or_path}/{folder}/config.json")
     weights, source = _weights(name_or_path, folder, revision)
     n_in, n_out = config.get("in_features"), config.get("out_features")
     bias, use_residual = bool(config.get("bias", True)), bool(config.get("use_residual", False))
@@ -98,19 +100,13 @@ def dense_file_names(name_or_path: str | os.PathLike, folder: str, *, revision: 
     return names
 
 
-def _config(name_or_path: str | os.PathLike, folder: str, revision: str | None) -> dict[str, Any]:
-    import json
-
-    path = hub.resolve_file(name_or_path, f"{folder}/config.json", revision=revision)
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, RecursionError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc}); re-download the checkpoint") from None
-    sizes = [config.get(k) if isinstance(config, dict) else None for k in ("in_features", "out_features")]
+def _check_config(config: dict[str, Any] | None, where: str) -> None:
+    if config is None:
+        raise CheckpointError(f"{where} is missing; download the checkpoint's Dense folder too")
+    sizes = [config.get(k) for k in ("in_features", "out_features")]
     if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes):
-        raise CheckpointError(f"{path} should give a Dense module's in_features and out_features as positive "
+        raise CheckpointError(f"{where} should give a Dense module's in_features and out_features as positive "
                               f"integers, found {config!r:.200}; re-download the checkpoint")
-    return config
 
 
 def _weights(name_or_path: str | os.PathLike, folder: str, revision: str | None) -> tuple[dict[str, np.ndarray], str]:

@@ -108,7 +108,8 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
     return SentenceConfig(
         modes=pooling_modes(pooling),
         normalize="Normalize" in kinds,
-        dense=tuple(read_dense(name_or_path, path.strip("/"), revision=revision) for kind, path in order if kind == "Dense"),
+        dense=tuple(read_dense(name_or_path, path.strip("/"), _read_json(name_or_path, _join(path, "config.json"), revision),
+                               revision=revision) for kind, path in order if kind == "Dense"),
         max_seq_length=transformer.get("max_seq_length"),
         do_lower_case=bool(transformer.get("do_lower_case", False)),
         prompt=_default_prompt(name_or_path, revision, include_prompt=pooling.get("include_prompt", True)),
