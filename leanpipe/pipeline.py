@@ -13,7 +13,6 @@ import gc
 import itertools
 import logging
 import os
-import shutil
 import types
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -21,7 +20,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from . import batching
-from .errors import CheckpointError, InputError
+from .errors import CheckpointError, ConfigError, InputError
 from .placement import check_placement
 from .tasks import Task, task_class
 from .tokenization import pad_encodings
@@ -131,18 +130,13 @@ class Pipeline:
         pooling and length configs too, so `pipeline(task, model=save_directory)` gives the same answers.
         transformers' other options (safe_serialization, push_to_hub, ...) are ignored."""
         from .hub import hub_options
-        from .pooling import sentence_files
+        from .pooling import copy_sentence_files
 
         folder = Path(save_directory)
         self.model.save_pretrained(folder)  # refuses a file, and a model not loaded from a checkpoint
         self.tokenizer.save_pretrained(folder)
         with hub_options(self.model.hub_options):
-            found = sentence_files(self.model.name_or_path, revision=self.model.revision)
-        for name, source in found.items():
-            target = folder / name
-            if target.resolve() != source.resolve():  # saving into the folder it was loaded from
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+            copy_sentence_files(self.model.name_or_path, folder, revision=self.model.revision)
 
     def __repr__(self) -> str:
         return f"Pipeline(task={self.task!r}, model={self.model.name_or_path!r})"
@@ -236,8 +230,12 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
         logger.warning(f"No model was supplied, defaulted to {model} and revision {revision}.\n"
                        "Using a pipeline without specifying a model name and revision in production is not recommended.")
     if isinstance(model, (str, os.PathLike)):
-        loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads, quantize=quantize,
-                            **options, **trust, **model_kwargs)
+        try:
+            loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads,
+                                quantize=quantize, **options, **trust, **model_kwargs)
+        except (CheckpointError, ConfigError):
+            _refuse_static(model, revision)
+            raise
     elif isinstance(model, PreTrainedModel):
         loaded = model
     else:
@@ -251,6 +249,21 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
                                                   **trust)
     check_vocabulary(tokenizer, loaded)
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
+
+
+def _refuse_static(model: str | os.PathLike, revision: str | None) -> None:
+    """A sentence-transformers StaticEmbedding checkpoint has no transformer for a pipeline to run: say
+    what loads it (asked only after loading failed, so other checkpoints pay nothing)."""
+    from .pooling import uses_static_embedding
+
+    try:
+        static = uses_static_embedding(model, revision=revision)
+    except CheckpointError:
+        return
+    if static:
+        raise InputError(f"{model} is a sentence-transformers StaticEmbedding model (a table of token vectors, no "
+                         f"transformer), which pipelines do not run; load it with "
+                         f"leanpipe.SentenceTransformer({str(model)!r}) and call .encode(texts)") from None
 
 
 def _task_of(model: Any, revision: str | None) -> str:

@@ -1,7 +1,8 @@
 """Sentence vectors from token vectors, as sentence-transformers computes them, on NumPy.
 
 A sentence-transformers checkpoint lists its modules in `modules.json` (Transformer -> Pooling ->
-optional Dense layers (leanpipe.dense) -> optional Normalize); `read_sentence_config` turns those
+optional Dense layers (leanpipe.dense) -> optional Normalize, or a StaticEmbedding module
+(leanpipe.static_embedding) in place of Transformer and Pooling); `read_sentence_config` turns those
 files into a `SentenceConfig`, and `pool` reduces hidden states (B, T, H) to sentence vectors
 (B, M*H) for the M pooling modes it names:
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,6 +25,7 @@ import numpy as np
 from . import hub
 from .dense import Dense, dense_file_names, read_dense
 from .errors import CheckpointError
+from .static_embedding import StaticEmbedding, read_static_embedding, static_file_names
 
 # The modes in the order sentence-transformers concatenates them when a legacy config enables
 # several (sentence_transformers/sentence_transformer/modules/pooling.py _LEGACY_POOLING_MODE_KWARGS).
@@ -45,7 +48,7 @@ TRANSFORMER_CONFIGS = (
     "sentence_xlm-roberta_config.json",
     "sentence_xlnet_config.json",
 )
-SUPPORTED_MODULES = ("Transformer", "Pooling", "Dense", "Normalize")
+SUPPORTED_MODULES = ("Transformer", "Pooling", "StaticEmbedding", "Dense", "Normalize")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class SentenceConfig:
     do_lower_case: bool = False  # sentence_bert_config.json: lowercase texts before tokenizing
     prompt: str = ""  # config_sentence_transformers.json's default prompt, put before every text
     dense: tuple[Dense, ...] = ()  # Dense modules after the pooling, in order (before a Normalize)
+    static: StaticEmbedding | None = None  # a StaticEmbedding module instead of Transformer + Pooling
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.modes if m not in MODES]
@@ -71,7 +75,7 @@ class SentenceConfig:
     def width(self, hidden_size: int) -> int:
         """Numbers per sentence vector: the last Dense module's outputs, else one hidden vector per mode.
         The Dense modules must chain from the pooled width (CheckpointError naming the module otherwise)."""
-        width = len(self.modes) * hidden_size
+        width = self.static.dimension if self.static is not None else len(self.modes) * hidden_size
         for layer in self.dense:
             if layer.weight.shape[1] != width:
                 raise CheckpointError(f"the Dense module in {layer.folder}/ takes {layer.weight.shape[1]} numbers, but "
@@ -97,32 +101,50 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
         raise CheckpointError(f"{name_or_path}/modules.json should list objects like {{\"type\": ..., \"path\": \"1_Pooling\"}}")
     order = [(_module_kind(m, name_or_path), m.get("path", "")) for m in modules]
     kinds = dict(order)
+    _check_order([kind for kind, _ in order], name_or_path)
+    if "StaticEmbedding" in kinds:
+        return SentenceConfig(
+            static=read_static_embedding(name_or_path, kinds["StaticEmbedding"], revision=revision),
+            normalize="Normalize" in kinds, dense=_dense_modules(name_or_path, order, revision),
+            prompt=_default_prompt(name_or_path, revision, include_prompt=True))
     if "Pooling" not in kinds:
         raise CheckpointError(
             f"{name_or_path}/modules.json has no Pooling module, so it makes no sentence vector; "
             f"use the feature-extraction task for token vectors"
         )
-    _check_order([kind for kind, _ in order], name_or_path)
     pooling = _read_json(name_or_path, _join(kinds["Pooling"], "config.json"), revision) or {}
     transformer = read_transformer_config(name_or_path, kinds.get("Transformer", ""), revision=revision)
     return SentenceConfig(
         modes=pooling_modes(pooling),
         normalize="Normalize" in kinds,
-        dense=tuple(read_dense(name_or_path, path.strip("/"), _read_json(name_or_path, _join(path, "config.json"), revision),
-                               revision=revision) for kind, path in order if kind == "Dense"),
+        dense=_dense_modules(name_or_path, order, revision),
         max_seq_length=transformer.get("max_seq_length"),
         do_lower_case=bool(transformer.get("do_lower_case", False)),
         prompt=_default_prompt(name_or_path, revision, include_prompt=pooling.get("include_prompt", True)),
     )
 
 
+def _dense_modules(name_or_path: str | os.PathLike, order: list[tuple[str, str]], revision: str | None) -> tuple[Dense, ...]:
+    return tuple(read_dense(name_or_path, path.strip("/"), _read_json(name_or_path, _join(path, "config.json"), revision),
+                            revision=revision) for kind, path in order if kind == "Dense")
+
+
+def uses_static_embedding(name_or_path: str | os.PathLike, *, revision: str | None = None) -> bool:
+    """Whether modules.json lists a StaticEmbedding module (a model with no transformer)."""
+    modules = _read_json(name_or_path, "modules.json", revision) or []
+    return any(isinstance(m, dict) and str(m.get("type", "")).rsplit(".", 1)[-1] == "StaticEmbedding" for m in modules)
+
+
 def _check_order(kinds: list[str], name_or_path: str | os.PathLike) -> None:
-    """Transformer, Pooling, Dense..., Normalize: the order leanpipe applies them in."""
-    rank = {"Transformer": 0, "Pooling": 1, "Dense": 2, "Normalize": 3}
+    """Transformer, Pooling (or one StaticEmbedding instead of both), Dense..., Normalize: the order
+    leanpipe applies them in."""
+    rank = {"Transformer": 0, "StaticEmbedding": 0, "Pooling": 1, "Dense": 2, "Normalize": 3}
     ranks = [rank[k] for k in kinds]
-    if ranks != sorted(ranks) or kinds.count("Pooling") > 1 or kinds.count("Normalize") > 1:
-        raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; leanpipe runs a Transformer, one Pooling, "
-                              f"then any Dense modules and at most one Normalize, in that order")
+    static = kinds.count("StaticEmbedding")
+    if (ranks != sorted(ranks) or kinds.count("Pooling") > 1 or kinds.count("Normalize") > 1
+            or static > 1 or (static and ("Transformer" in kinds or "Pooling" in kinds))):
+        raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; leanpipe runs a Transformer and one Pooling, "
+                              f"or one StaticEmbedding, then any Dense modules and at most one Normalize, in that order")
 
 
 def pooling_modes(pooling: dict[str, Any]) -> tuple[str, ...]:
@@ -199,9 +221,9 @@ def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, in
 def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = None) -> dict[str, Path]:
     """The sentence-transformers files a checkpoint has, by their path in it: modules.json, the
     default prompt's config_sentence_transformers.json, the Transformer module's sentence_bert_config.json,
-    the Pooling module's config.json and each Dense module's config and weights ({} for a plain
-    transformers checkpoint). What
-    `Pipeline.save_pretrained` copies so the saved folder pools, normalizes and truncates the same."""
+    the Pooling module's config.json, each Dense module's config and weights and a StaticEmbedding
+    module's tokenizer.json and weights ({} for a plain transformers checkpoint). What
+    `Pipeline.save_pretrained` and `SentenceTransformer.save_pretrained` copy so the saved folder pools, normalizes and truncates the same."""
     found = {name: hub.resolve_file(name_or_path, name, revision=revision, required=False)
              for name in ("modules.json", "config_sentence_transformers.json")}
     modules = _read_json(name_or_path, "modules.json", revision) or []
@@ -211,10 +233,21 @@ def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = No
         for filename in names:
             found[_join(folder, filename)] = hub.resolve_file(name_or_path, _join(folder, filename), revision=revision,
                                                               required=False)
-        if kind == "Dense":
-            for name in dense_file_names(name_or_path, folder.strip("/"), revision=revision):
+        extra = dense_file_names if kind == "Dense" else static_file_names if kind == "StaticEmbedding" else None
+        if extra is not None:
+            for name in extra(name_or_path, folder.strip("/"), revision=revision):
                 found[name] = hub.resolve_file(name_or_path, name, revision=revision)
     return {name: path for name, path in found.items() if path is not None}
+
+
+def copy_sentence_files(name_or_path: str | os.PathLike, folder: str | os.PathLike, *, revision: str | None = None) -> None:
+    """sentence_files' files into `folder` under the same relative paths (nothing when saving into the
+    folder they came from)."""
+    for name, source in sentence_files(name_or_path, revision=revision).items():
+        target = Path(folder) / name
+        if not target.exists() or target.resolve() != source.resolve():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def _join(folder: str, filename: str) -> str:

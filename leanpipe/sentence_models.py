@@ -17,12 +17,14 @@ torch tensors when torch is installed. Only what inference needs: no training, n
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import InputError
+from .errors import CheckpointError, InputError
 from .functional import sigmoid, softmax
 from .pooling import l2_normalize, model_settings
 
@@ -131,10 +133,14 @@ class SentenceTransformer:
         if backend not in ("torch", "onnx", "openvino"):
             raise InputError(f"backend={backend!r} is not one of sentence-transformers' 'torch', 'onnx', 'openvino' "
                              f"(leanpipe runs its own engine for each)")
-        self._pipe = pipeline("sentence-embeddings", model_name_or_path,
-                              **_load_options(cache_folder, token, local_files_only, revision, model_kwargs,
-                                              trust_remote_code, num_threads, quantize))
-        settings = model_settings(self._pipe.model)
+        options = _load_options(cache_folder, token, local_files_only, revision, model_kwargs, trust_remote_code,
+                                num_threads, quantize)
+        self._pipe, self._static = None, _static_model(model_name_or_path, options)
+        if self._static is None:
+            self._pipe = pipeline("sentence-embeddings", model_name_or_path, **options)
+            settings = model_settings(self._pipe.model)
+        else:
+            settings = self._static.settings
         self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
         self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
         if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
@@ -146,22 +152,30 @@ class SentenceTransformer:
 
     @property
     def tokenizer(self) -> Any:
-        return self._pipe.tokenizer
+        """The tokenizer (a tokenizers.Tokenizer for a StaticEmbedding model, as sentence-transformers')."""
+        return self._pipe.tokenizer if self._static is None else self._static.config.static.tokenizer
 
     @property
-    def max_seq_length(self) -> int:
-        """Tokens per text after truncation (sentence_bert_config.json's, else the model's); settable."""
-        return self._pipe.runner.max_length()
+    def max_seq_length(self) -> int | float:
+        """Tokens per text after truncation (sentence_bert_config.json's, else the model's); settable.
+        A StaticEmbedding model has no limit: inf, as in sentence-transformers."""
+        return self._pipe.runner.max_length() if self._static is None else math.inf
 
     @max_seq_length.setter
     def max_seq_length(self, value: int) -> None:
+        if self._static is not None:
+            raise InputError("a StaticEmbedding model averages all of a text's tokens and has no max_seq_length to set "
+                             "(sentence-transformers' is fixed at inf too); cut the texts before encoding them")
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"max_seq_length must be a positive number of tokens, got {value!r}")
         runner = self._pipe.runner
         runner.sentence_config = dataclasses.replace(runner.sentence_config, max_seq_length=value)
 
     def get_embedding_dimension(self) -> int:
-        full = self._pipe.runner.sentence_config.width(self._pipe.model.config.hidden_size)
+        if self._static is None:
+            full = self._pipe.runner.sentence_config.width(self._pipe.model.config.hidden_size)
+        else:
+            full = self._static.config.width(0)
         return min(full, self.truncate_dim) if self.truncate_dim else full
 
     get_sentence_embedding_dimension = get_embedding_dimension  # the older name
@@ -192,11 +206,17 @@ class SentenceTransformer:
         texts = [sentences] if single else list(sentences)
         prompt = self._resolve_prompt(prompt, prompt_name)
         if output_value == "token_embeddings":  # (T, H) per text: a list, as sentence-transformers gives it
+            if self._static is not None:
+                raise InputError("a StaticEmbedding model makes sentence vectors only (it has no token embeddings); "
+                                 "leave output_value at 'sentence_embedding'")
             tokens = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=prompt, token_embeddings=True)
             return _as_output(np.empty(0), single, False, False) if not tokens else _token_output(tokens, single, convert_to_tensor)
-        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=prompt) if texts else []
-        matrix = np.stack(vectors).astype(np.float32, copy=False) if texts else \
-            np.zeros((0, self.get_embedding_dimension()), np.float32)
+        if self._static is not None:
+            matrix = self._static.encode(texts, prompt)
+        else:
+            vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=prompt) if texts else []
+            matrix = np.stack(vectors).astype(np.float32, copy=False) if texts else \
+                np.zeros((0, self.get_embedding_dimension()), np.float32)
         dims = truncate_dim if truncate_dim is not None else self.truncate_dim
         if dims is not None:
             matrix = matrix[:, :dims]
@@ -227,12 +247,67 @@ class SentenceTransformer:
 
     def save_pretrained(self, path: str | os.PathLike) -> None:
         """The model, tokenizer and sentence-transformers files, loadable by both libraries."""
-        self._pipe.save_pretrained(path)
+        if self._static is None:
+            self._pipe.save_pretrained(path)
+        else:
+            self._static.save(path)
 
     save = save_pretrained
 
     def __repr__(self) -> str:
-        return f"SentenceTransformer({self._pipe.model.name_or_path!r}, dimension={self.get_embedding_dimension()})"
+        name = self._pipe.model.name_or_path if self._static is None else self._static.name_or_path
+        return f"SentenceTransformer({name!r}, dimension={self.get_embedding_dimension()})"
+
+
+@dataclasses.dataclass(frozen=True)
+class _StaticModel:
+    """A checkpoint whose modules.json starts with a StaticEmbedding module (no transformer, no engine):
+    its modules, its config_sentence_transformers.json and where it came from."""
+
+    name_or_path: str
+    revision: str | None
+    hub_options: dict[str, Any]
+    config: Any  # pooling.SentenceConfig with .static set
+    settings: dict[str, Any]
+
+    def encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        """(N, D) float32: the StaticEmbedding means (the prompt before every text), the Dense
+        modules, and the Normalize module when there is one."""
+        matrix = self.config.project(self.config.static.embed(texts, prompt))
+        return l2_normalize(matrix) if self.config.normalize and len(matrix) else matrix
+
+    def save(self, path: str | os.PathLike) -> None:
+        from .hub import hub_options
+        from .pooling import copy_sentence_files
+
+        if Path(path).is_file():
+            raise InputError(f"{path} is a file; save_pretrained writes a folder")
+        with hub_options(self.hub_options):
+            copy_sentence_files(self.name_or_path, path, revision=self.revision)
+
+
+def _static_model(name_or_path: str | os.PathLike, options: dict[str, Any]) -> _StaticModel | None:
+    """The checkpoint as a StaticEmbedding model, or None when its modules.json lists no StaticEmbedding
+    (then it is a Transformer checkpoint, for the sentence-embeddings pipeline)."""
+    from .hub import hub_options, take_hub_options
+    from .pooling import read_model_settings, read_sentence_config, uses_static_embedding
+
+    kwargs = dict(options.get("model_kwargs") or {})
+    hub = {**take_hub_options(kwargs), **({"token": options["token"]} if options.get("token") is not None else {})}
+    revision = options.get("revision")
+    with hub_options(hub):
+        try:
+            static = uses_static_embedding(name_or_path, revision=revision)
+        except CheckpointError:  # not in the cache, say: the pipeline's loading says so about config.json
+            return None
+        if not static:
+            return None
+        if options.get("quantize"):
+            raise InputError(f"quantize={options['quantize']!r}: {name_or_path} is a StaticEmbedding model (a table of "
+                             f"token vectors, no matrices to multiply); leave quantize unset")
+        return _StaticModel(name_or_path=str(name_or_path), revision=revision, hub_options=hub,
+                            config=read_sentence_config(name_or_path, revision=revision),
+                            settings=read_model_settings(name_or_path, revision=revision))
 
 
 class CrossEncoder:
