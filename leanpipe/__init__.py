@@ -81,6 +81,7 @@ _EXPORTS = {
     "AutoModelForTokenClassification": "models",
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
+    "AutoModelForMultipleChoice": "models",
     **{f"{family}{suffix}": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText",
                       "RobertaPreLayerNorm", "XLMRobertaXL", "SqueezeBert", "MegatronBert")
@@ -88,12 +89,12 @@ _EXPORTS = {
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     **{f"Bart{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")},
-    "T5EncoderModel": "models",
-    "T5ForTokenClassification": "models",
-    "MT5EncoderModel": "models",
-    "MT5ForTokenClassification": "models",
-    "UMT5EncoderModel": "models",
-    "UMT5ForTokenClassification": "models",
+    **{f"{family}ForMultipleChoice": "models"
+       for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet",
+                      "ModernBert", "DebertaV2", "MobileBert", "Data2VecText", "RobertaPreLayerNorm", "XLMRobertaXL",
+                      "SqueezeBert", "MegatronBert")},
+    **{f"{family}{suffix}": "models" for family in ("T5", "MT5", "UMT5")
+       for suffix in ("EncoderModel", "ForTokenClassification", "ForSequenceClassification", "ForQuestionAnswering")},
     "SentenceTransformer": "sentence_models",
     "CrossEncoder": "sentence_models",
     "softmax": "functional",

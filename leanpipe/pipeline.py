@@ -273,6 +273,9 @@ def _task_of(model: Any, revision: str | None) -> str:
     from .tasks.from_config import HEAD_TASKS, checkpoint_task
 
     if isinstance(model, PreTrainedModel):
+        if model.head not in HEAD_TASKS:  # multiple choice: transformers has no pipeline for it either
+            raise InputError(f"{type(model).__name__} has no pipeline task (transformers has none for {model.head}); "
+                             f"call the model: model(**inputs).logits")
         return HEAD_TASKS[model.head]
     if not isinstance(model, (str, os.PathLike)):
         raise InputError("pipeline() needs a task, or a model (a path or a repo id) whose task config.json names; "

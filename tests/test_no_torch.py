@@ -73,3 +73,12 @@ def test_every_public_name_resolves():
         except AttributeError:
             missing.append(name)
     assert not missing, f"listed in leanpipe.__all__ but not found in their modules: {missing}"
+
+
+def test_every_model_class_is_exported():
+    """`from leanpipe import XForY` works for every architecture and head leanpipe has, as in transformers."""
+    import leanpipe
+    from leanpipe.models import MODEL_CLASSES
+
+    missing = sorted({cls.__name__ for cls in MODEL_CLASSES.values()} - set(leanpipe.__all__))
+    assert not missing, f"model classes not exported from leanpipe: {missing}"

@@ -45,6 +45,7 @@ _SUFFIX = {
     "token-classification": "ForTokenClassification",
     "question-answering": "ForQuestionAnswering",
     "masked-lm": "ForMaskedLM",
+    "multiple-choice": "ForMultipleChoice",
 }
 # family module, its config class and the prefix of its class names
 _FAMILIES = [
@@ -152,8 +153,14 @@ class AutoModelForMaskedLM(_AutoModelBase):
     head = "masked-lm"
 
 
+class AutoModelForMultipleChoice(_AutoModelBase):
+    """Inputs (batch, choices, sequence): each (prompt, choice) pair tokenized as one row; logits (batch, choices)."""
+
+    head = "multiple-choice"
+
+
 __all__ = [
     "AutoModel", "AutoModelForSequenceClassification", "AutoModelForTokenClassification",
-    "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "PreTrainedModel", "ModelOutput",
+    "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "AutoModelForMultipleChoice", "PreTrainedModel", "ModelOutput",
     "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
 ] + [cls.__name__ for cls in MODEL_CLASSES.values()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..config import AlbertConfig
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import OneLabel, span_logits, token_logits
 from .bert import dense_add_norm, linear
 from .electra import embeddings
 from .roberta import tied_decoder
@@ -71,6 +71,12 @@ def base(ops, w: Weights, c: AlbertConfig) -> None:
 def sequence_classification(ops, w: Weights, c: AlbertConfig) -> None:
     pooled = pooler(ops, w, c, encoder(ops, w, c, first_only=True))  # (B, H); dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: AlbertConfig) -> None:
+    """The sequence classifier scoring each (text, choice) row once -> (B * C, 1), as transformers'
+    AlbertForMultipleChoice."""
+    sequence_classification(ops, w, OneLabel(c))
 
 
 def token_classification(ops, w: Weights, c: AlbertConfig) -> None:

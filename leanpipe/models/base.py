@@ -29,6 +29,7 @@ from .outputs import (
     BaseModelOutput,
     MaskedLMOutput,
     ModelOutput,
+    MultipleChoiceModelOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
@@ -51,6 +52,7 @@ HEADS = {
     "token-classification": Head("token_classification", TokenClassifierOutput),
     "question-answering": Head("question_answering", QuestionAnsweringModelOutput),
     "masked-lm": Head("masked_lm", MaskedLMOutput),
+    "multiple-choice": Head("multiple_choice", MultipleChoiceModelOutput),
 }
 
 
@@ -169,6 +171,10 @@ class PreTrainedModel:
         c = self.config
         extra = {k: unsupported.pop(k) for k in EXTRA_INPUTS if k in unsupported and k in self.family.INPUT_NAMES}
         _refuse(unsupported)
+        given = (input_ids, attention_mask, token_type_ids)
+        choices = None
+        if self.head == "multiple-choice":  # (B, C, T) -> (B * C, T) rows, as transformers' view(-1, T)
+            choices, (input_ids, attention_mask, token_type_ids) = inputs.flatten_choices(*given)
         hidden = c.output_hidden_states if output_hidden_states is None else output_hidden_states
         attentions = c.output_attentions if output_attentions is None else output_attentions
         feeds = self.check_inputs(input_ids, attention_mask, token_type_ids, **extra)
@@ -183,7 +189,9 @@ class PreTrainedModel:
                     outputs[name] = values
         else:
             outputs = self.forward(feeds)
-        if any(inputs.is_torch(x) for x in (input_ids, attention_mask, token_type_ids)):
+        if choices is not None:
+            outputs["logits"] = outputs["logits"].reshape(-1, choices)  # (B * C, 1) -> (B, C)
+        if any(inputs.is_torch(x) for x in given):
             import torch
 
             outputs = {k: tuple(map(torch.from_numpy, v)) if isinstance(v, tuple) else torch.from_numpy(v) for k, v in outputs.items()}

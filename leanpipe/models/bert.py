@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..config import BertConfig
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import OneLabel, span_logits, token_logits
 
 PREFIX = "bert"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
@@ -102,6 +102,11 @@ def base(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
 def sequence_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
     pooled = pooler(ops, w, c, encode(ops, w, c, first_only=True, embed=embed))  # dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
+    """BertForMultipleChoice: pooler, then `classifier` (1, H) per (text, choice) row -> (B * C, 1)."""
+    sequence_classification(ops, w, OneLabel(c), embed=embed, encode=encode)
 
 
 def token_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:

@@ -14,6 +14,7 @@ from .roberta import (  # noqa: F401  (the family's definition, re-exported)
     PREFIX,
     base,
     max_positions,
+    multiple_choice,
     question_answering,
     sequence_classification,
     token_classification,

@@ -11,3 +11,4 @@ from .variants import heads_of
 PREFIX = "data2vec_text"
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(roberta)
+(multiple_choice,) = heads_of(roberta, names=("multiple_choice",))

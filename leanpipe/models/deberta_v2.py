@@ -19,7 +19,7 @@ import numpy as np
 
 from ..config import DebertaV2Config
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import OneLabel, span_logits, token_logits
 from .bert import finish_layer, layer_norm, linear
 from .roberta import tied_decoder
 
@@ -160,6 +160,12 @@ def sequence_classification(ops, w: Weights, c: DebertaV2Config, *, attend=None)
     x = ops.first_token(encoder(ops, w, c, attend))  # (B, H)
     pooled = linear(ops, w, x, "pooler.dense", p, p, head=True, activation=c.pooler_hidden_act)  # (B, P)
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, p, head=True))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:
+    """The sequence classifier scoring each (text, choice) row once -> (B * C, 1), as transformers'
+    DebertaV2ForMultipleChoice."""
+    sequence_classification(ops, w, OneLabel(c), attend=attend)
 
 
 def token_classification(ops, w: Weights, c: DebertaV2Config, *, attend=None) -> None:

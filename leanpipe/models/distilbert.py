@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..config import DistilBertConfig
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import OneLabel, span_logits, token_logits
 from .bert import dense_add_norm, layer_norm, linear
 
 PREFIX = "distilbert"
@@ -52,6 +52,12 @@ def sequence_classification(ops, w: Weights, c: DistilBertConfig) -> None:
     cls = ops.first_token(encoder(ops, w, c, first_only=True))  # (B, H)
     cls = linear(ops, w, cls, "pre_classifier", c.dim, c.dim, head=True, activation="relu")
     ops.output("logits", linear(ops, w, cls, "classifier", c.num_labels, c.dim, head=True))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: DistilBertConfig) -> None:
+    """The sequence classifier scoring each (text, choice) row once -> (B * C, 1), as transformers'
+    DistilBertForMultipleChoice."""
+    sequence_classification(ops, w, OneLabel(c))
 
 
 def token_classification(ops, w: Weights, c: DistilBertConfig) -> None:

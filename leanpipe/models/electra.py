@@ -10,8 +10,9 @@ Shapes: B batch, T tokens, H hidden, E embedding width, V vocabulary, L labels.
 from __future__ import annotations
 
 from ..config import ElectraConfig
+from ..errors import ConfigError
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import choice_logits, span_logits, token_logits
 from .bert import layer_norm, layers, linear
 from .roberta import classification_head, tied_decoder
 
@@ -48,6 +49,22 @@ def sequence_classification(ops, w: Weights, c: ElectraConfig) -> None:
     x = encoder(ops, w, c, first_only=True)  # (B, 1, H): the head reads the first token only
     # "although BERT uses tanh here, it seems Electra authors used gelu here" (modeling_electra)
     ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "gelu"))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: ElectraConfig) -> None:
+    """ElectraForMultipleChoice: the sequence summary (the first token, `sequence_summary.summary` (H, H)
+    when summary_use_proj, then summary_activation), then `classifier` (1, H) per (text, choice) row."""
+    summary_type = getattr(c, "summary_type", "first")
+    if summary_type != "first":
+        raise ConfigError(f"ELECTRA's multiple-choice summary_type {summary_type!r}: leanpipe runs \"first\" (the "
+                          f"default, and what ELECTRA checkpoints use)")
+    x = ops.first_token(encoder(ops, w, c, first_only=True))  # (B * C, H)
+    activation = getattr(c, "summary_activation", None) or None
+    if getattr(c, "summary_use_proj", True):
+        x = linear(ops, w, x, "sequence_summary.summary", c.hidden_size, c.hidden_size, head=True, activation=activation)
+    elif activation:
+        x = ops.activation(x, activation)
+    choice_logits(ops, w, x, c.hidden_size)
 
 
 def token_classification(ops, w: Weights, c: ElectraConfig) -> None:

@@ -23,6 +23,26 @@ def span_logits(ops, w: Weights, x, width: int) -> None:
     ops.output("end_logits", end)
 
 
+def choice_logits(ops, w: Weights, pooled, width: int) -> None:
+    """Multiple choice: `classifier` scoring each (text, choice) row's pooled vector (B * C, H) once ->
+    "logits" (B * C, 1); the model reshapes them to (B, C)."""
+    weight, bias = w.get("classifier.weight", (1, width), head=True), w.get("classifier.bias", (1,), head=True)
+    ops.output("logits", ops.linear(pooled, weight, bias))
+
+
+class OneLabel:
+    """A config seen with num_labels = 1: where a family's multiple-choice model is its sequence
+    classifier scoring each (text, choice) row once (BERT, DistilBERT, ALBERT, DeBERTa-v2, ModernBERT, ...)."""
+
+    num_labels = 1
+
+    def __init__(self, config) -> None:
+        self._config = config
+
+    def __getattr__(self, name: str):
+        return getattr(self._config, name)
+
+
 def require_eos(feeds: dict[str, np.ndarray], eos_id: int, family: str) -> None:
     """An encoder-decoder's sequence classifier reads each text's last </s> (BART's, T5's): every
     text of the batch needs one, or InputError naming the text."""

@@ -35,6 +35,23 @@ def to_ids(x: Any, name: str) -> np.ndarray:
     return array.astype(np.int64, copy=False)
 
 
+def flatten_choices(*given: Any) -> tuple[int, list[Any]]:
+    """A multiple-choice model's inputs (B, C, T), each (text, choice) pair tokenized as one row, ->
+    (C, the inputs as (B * C, T) arrays, None where not given)."""
+    arrays = [None if x is None else x.detach().cpu().numpy() if is_torch(x) else np.asarray(x) for x in given]
+    shapes = {a.shape for a in arrays if a is not None}
+    if arrays[0] is None or arrays[0].dtype == object or arrays[0].ndim != 3:
+        shape = "none" if arrays[0] is None else getattr(arrays[0], "shape", "ragged")
+        raise InputError(f"a multiple-choice model takes input_ids of shape (batch, choices, sequence), got {shape}: "
+                         f"tokenize the (prompt, choice) pairs with padding=True and give each question's rows one "
+                         f"batch entry, e.g. {{k: v[None] for k, v in tokenizer(prompts, choices, padding=True, "
+                         f"return_tensors='np').items()}} for one question")
+    if len(shapes) > 1:
+        raise InputError(f"input_ids, attention_mask and token_type_ids must have the same (batch, choices, sequence) "
+                         f"shape, got {sorted(shapes)}")
+    return int(arrays[0].shape[1]), [None if a is None else a.reshape(-1, a.shape[-1]) for a in arrays]
+
+
 def prepare(
     input_ids: Any,
     attention_mask: Any,

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import MobileBertConfig
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import OneLabel, span_logits, token_logits
 from .bert import linear
 
 PREFIX = "mobilebert"
@@ -121,6 +121,12 @@ def base(ops, w: Weights, c: MobileBertConfig) -> None:
 def sequence_classification(ops, w: Weights, c: MobileBertConfig) -> None:
     pooled = pooler(ops, w, c, encoder(ops, w, c))
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: MobileBertConfig) -> None:
+    """The sequence classifier scoring each (text, choice) row once -> (B * C, 1), as transformers'
+    MobileBertForMultipleChoice."""
+    sequence_classification(ops, w, OneLabel(c))
 
 
 def token_classification(ops, w: Weights, c: MobileBertConfig) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import ModernBertConfig
 from ..weights import Weights
+from .heads import OneLabel
 
 PREFIX = "model"
 PROBE = "embeddings.tok_embeddings.weight"
@@ -131,6 +132,12 @@ def sequence_classification(ops, w: Weights, c: ModernBertConfig) -> None:
     pooled = ops.first_token(x) if c.classifier_pooling == "cls" else ops.masked_mean(x, ops.input("attention_mask"))
     pooled = prediction_head(ops, w, c, pooled)  # (B, H); dropout is identity at inference
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, True, head=True))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: ModernBertConfig) -> None:
+    """The sequence classifier scoring each (text, choice) row once -> (B * C, 1), as transformers'
+    ModernBertForMultipleChoice."""
+    sequence_classification(ops, w, OneLabel(c))
 
 
 def token_classification(ops, w: Weights, c: ModernBertConfig) -> None:

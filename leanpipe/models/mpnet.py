@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config import MPNetConfig
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import choice_logits, span_logits, token_logits
 from .bert import dense_add_norm, layer_norm, linear, pooler
 from .roberta import classification_head, tied_decoder
 
@@ -97,6 +97,12 @@ def base(ops, w: Weights, c: MPNetConfig) -> None:
 def sequence_classification(ops, w: Weights, c: MPNetConfig) -> None:
     x = encoder(ops, w, c)  # (B, T, H); MPNetClassificationHead is RoBERTa's
     ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "tanh"))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: MPNetConfig) -> None:
+    """MPNetForMultipleChoice: the pooler (not the sequence classifier's head), then `classifier` (1, H)
+    per (text, choice) row -> (B * C, 1)."""
+    choice_logits(ops, w, pooler(ops, w, c, encoder(ops, w, c)), c.hidden_size)
 
 
 def token_classification(ops, w: Weights, c: MPNetConfig) -> None:

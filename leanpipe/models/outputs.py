@@ -59,3 +59,9 @@ class MaskedLMOutput(ModelOutput):
     """`logits` (B, T, vocab_size)."""
 
     fields = ("loss", "logits", "hidden_states", "attentions")
+
+
+class MultipleChoiceModelOutput(ModelOutput):
+    """`logits` (B, num_choices); hidden_states / attentions per (text, choice) row, (B * num_choices, T, H)."""
+
+    fields = ("loss", "logits", "hidden_states", "attentions")

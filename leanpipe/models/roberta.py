@@ -10,8 +10,9 @@ Shapes: B batch, T tokens, H hidden, E embedding width, V vocabulary, L labels.
 from __future__ import annotations
 
 from ..config import RobertaConfig
+from ..errors import CheckpointError
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import choice_logits, span_logits, token_logits
 from .bert import layer_norm, layers, linear, pooler
 
 PREFIX = "roberta"
@@ -70,6 +71,19 @@ def base(ops, w: Weights, c: RobertaConfig) -> None:
 def sequence_classification(ops, w: Weights, c: RobertaConfig) -> None:
     x = encoder(ops, w, c, first_only=True)  # (B, 1, H): the head reads <s> only; dropout is identity
     ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, "tanh"))  # (B, L)
+
+
+def multiple_choice(ops, w: Weights, c: RobertaConfig) -> None:
+    """RobertaForMultipleChoice: the pooler (tanh(dense(<s>))), not the sequence classifier's head, then
+    `classifier` (1, H) per (text, choice) row -> (B * C, 1). XLM-RoBERTa's and CamemBERT's too, as
+    transformers 4 ran them: transformers 5.2 builds those two without a pooler and then fails reading
+    its output (IndexError), so a checkpoint they saved has no pooler and is refused here."""
+    if not w.has("pooler.dense.weight"):
+        raise CheckpointError(f"{w.source} has no pooler ({w.base_key('pooler.dense.weight')}), which a RoBERTa-style "
+                              f"multiple-choice head reads; transformers 5.2's XLMRobertaForMultipleChoice and "
+                              f"CamembertForMultipleChoice save none (and fail to run); use a checkpoint trained with "
+                              f"its pooler (transformers 4 saved one)")
+    choice_logits(ops, w, pooler(ops, w, c, encoder(ops, w, c, first_only=True)), c.hidden_size)
 
 
 def token_classification(ops, w: Weights, c: RobertaConfig) -> None:

@@ -15,7 +15,7 @@ from ..config import RobertaConfig
 from ..weights import Weights
 from . import roberta
 from .bert import layer_norm, linear, pooler
-from .heads import span_logits, token_logits
+from .heads import choice_logits, span_logits, token_logits
 from .roberta import INPUT_NAMES, classification_head, max_positions, tied_decoder  # noqa: F401  (RoBERTa's inputs and positions)
 
 PREFIX = "roberta_prelayernorm"
@@ -82,6 +82,11 @@ def base(ops, w: Weights, c: RobertaConfig, norms: Norms = PRE_LAYER_NORM) -> No
 
 def sequence_classification(ops, w: Weights, c: RobertaConfig, norms: Norms = PRE_LAYER_NORM) -> None:
     ops.output("logits", classification_head(ops, w, encoder(ops, w, c, norms), c.hidden_size, c.num_labels, "tanh"))
+
+
+def multiple_choice(ops, w: Weights, c: RobertaConfig, norms: Norms = PRE_LAYER_NORM) -> None:
+    """The pooler, then `classifier` (1, H) per (text, choice) row -> (B * C, 1), as RoBERTa's."""
+    choice_logits(ops, w, pooler(ops, w, c, encoder(ops, w, c, norms)), c.hidden_size)
 
 
 def token_classification(ops, w: Weights, c: RobertaConfig, norms: Norms = PRE_LAYER_NORM) -> None:

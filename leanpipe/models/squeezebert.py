@@ -56,3 +56,4 @@ def encoder(ops, w: Weights, c: SqueezeBertConfig, first_only: bool = False, emb
 
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(bert, encode=encoder)
+(multiple_choice,) = heads_of(bert, encode=encoder, names=("multiple_choice",))

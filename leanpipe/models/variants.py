@@ -8,8 +8,10 @@ from typing import Any, Callable
 HEAD_FUNCTIONS = ("base", "sequence_classification", "token_classification", "question_answering", "masked_lm")
 
 
-def heads_of(family: Any, view: Callable[[Any], Any] | None = None, **keywords: Any) -> tuple[Callable, ...]:
-    """`family`'s head functions in HEAD_FUNCTIONS order, each called as head(ops, w, view(c), **keywords)."""
+def heads_of(family: Any, view: Callable[[Any], Any] | None = None, *, names: tuple[str, ...] = HEAD_FUNCTIONS,
+             **keywords: Any) -> tuple[Callable, ...]:
+    """`family`'s head functions `names` (HEAD_FUNCTIONS by default, in that order), each called as
+    head(ops, w, view(c), **keywords)."""
     def variant(head: Callable) -> Callable:
         def run(ops: Any, w: Any, c: Any) -> None:
             head(ops, w, view(c) if view else c, **keywords)
@@ -17,4 +19,4 @@ def heads_of(family: Any, view: Callable[[Any], Any] | None = None, **keywords: 
         run.__name__, run.__doc__ = head.__name__, f"{family.__name__}.{head.__name__} with {sorted(keywords)} swapped."
         return run
 
-    return tuple(variant(getattr(family, name)) for name in HEAD_FUNCTIONS)
+    return tuple(variant(getattr(family, name)) for name in names)

@@ -11,6 +11,7 @@ from .roberta import (  # noqa: F401  (the family's definition, re-exported)
     base,
     masked_lm,
     max_positions,
+    multiple_choice,
     question_answering,
     sequence_classification,
     token_classification,

@@ -14,3 +14,4 @@ from .variants import heads_of
 XL = Norms(attention="attention.self_attn_layer_norm", feed_forward="LayerNorm", final="encoder.LayerNorm", embeddings=False)
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(roberta_prelayernorm, norms=XL)
+(multiple_choice,) = heads_of(roberta_prelayernorm, norms=XL, names=("multiple_choice",))
