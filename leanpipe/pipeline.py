@@ -132,9 +132,12 @@ class Pipeline:
         from .hub import hub_options
         from .pooling import copy_sentence_files
 
+        from .static_embedding import StaticModel
+
         folder = Path(save_directory)
         self.model.save_pretrained(folder)  # refuses a file, and a model not loaded from a checkpoint
-        self.tokenizer.save_pretrained(folder)
+        if not isinstance(self.model, StaticModel):  # its tokenizer is the module's tokenizer.json, copied with it
+            self.tokenizer.save_pretrained(folder)
         with hub_options(self.model.hub_options):
             copy_sentence_files(self.model.name_or_path, folder, revision=self.model.revision)
 
@@ -221,6 +224,7 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
            num_threads: int | None, quantize: str | None, options: dict[str, Any],
            model_kwargs: dict[str, Any], trust: dict[str, Any], params: dict[str, Any]) -> Pipeline:
     from .models import PreTrainedModel, load_model
+    from .static_embedding import StaticModel, load_static_model
     from .tokenization import AutoTokenizer
 
     cls = task_class(task)
@@ -234,16 +238,19 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
             loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads,
                                 quantize=quantize, **options, **trust, **model_kwargs)
         except (CheckpointError, ConfigError):
-            _refuse_static(model, revision)
-            raise
-    elif isinstance(model, PreTrainedModel):
+            loaded = load_static_model(model, revision=revision, hub_options=options)
+            if loaded is None:  # not a StaticEmbedding checkpoint either: the loading error stands
+                raise
+    elif isinstance(model, (PreTrainedModel, StaticModel)):
         loaded = model
     else:
         raise InputError(f"model must be a path, a repo id or a leanpipe model, got {type(model).__name__}")
+    if isinstance(loaded, StaticModel):
+        _check_static(loaded, cls.name, quantize)
     if loaded.head != cls.head:
         raise InputError(f"task {task!r} needs a {cls.head} model; {type(loaded).__name__} is a {loaded.head} model")
     if tokenizer is None:
-        tokenizer = loaded.name_or_path
+        tokenizer = loaded.tokenizer() if isinstance(loaded, StaticModel) else loaded.name_or_path
     if isinstance(tokenizer, (str, os.PathLike)):
         tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None, **options,
                                                   **trust)
@@ -251,19 +258,16 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
 
 
-def _refuse_static(model: str | os.PathLike, revision: str | None) -> None:
-    """A sentence-transformers StaticEmbedding checkpoint has no transformer for a pipeline to run: say
-    what loads it (asked only after loading failed, so other checkpoints pay nothing)."""
-    from .pooling import uses_static_embedding
-
-    try:
-        static = uses_static_embedding(model, revision=revision)
-    except CheckpointError:
-        return
-    if static:
-        raise InputError(f"{model} is a sentence-transformers StaticEmbedding model (a table of token vectors, no "
-                         f"transformer), which pipelines do not run; load it with "
-                         f"leanpipe.SentenceTransformer({str(model)!r}) and call .encode(texts)") from None
+def _check_static(model: Any, task: str, quantize: str | None) -> None:
+    """A sentence-transformers StaticEmbedding checkpoint (a table of token vectors, no transformer) runs
+    the sentence tasks only, in float32."""
+    if task not in model.TASKS:
+        raise InputError(f"{model.name_or_path} is a sentence-transformers StaticEmbedding model (a table of token "
+                         f"vectors, no transformer): it runs {list(model.TASKS)} (and leanpipe.SentenceTransformer), "
+                         f"not {task}")
+    if quantize:
+        raise InputError(f"quantize={quantize!r}: {model.name_or_path} is a StaticEmbedding model (a table of token "
+                         f"vectors, no matrices to multiply); leave quantize unset")
 
 
 def _task_of(model: Any, revision: str | None) -> str:

@@ -152,3 +152,97 @@ def fold_table(weights: dict[str, np.ndarray], source: str) -> np.ndarray:
         raise CheckpointError(f"{source}: the embedding table must be a (tokens, dimensions) matrix of numbers, found "
                               f"shape {list(table.shape)} of {table.dtype}")
     return table if table.dtype == np.float32 else np.asarray(table, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class StaticConfig:
+    """What pipelines and the server read from a model's config, for a StaticEmbedding checkpoint."""
+
+    hidden_size: int  # the vectors' width
+    vocab_size: int  # rows of the table
+    name_or_path: str
+    model_type: str = "static-embedding"
+    max_position_embeddings: None = None  # no positions: any length
+
+
+class StaticModel:
+    """A StaticEmbedding checkpoint as the sentence-embeddings / sentence-similarity pipelines run it
+    (and so the CLI, batch jobs and the server): `forward` gives each token's row of the table as its
+    "hidden state", which the task mean-pools, as EmbeddingBag averages them. Tokenized without special
+    tokens, truncated only where tokenizer.json says so (see `max_length`)."""
+
+    head = "base"
+    TASKS = ("sentence-embeddings", "sentence-similarity")  # pipelines that run it
+    INPUT_NAMES = ("input_ids", "attention_mask")
+
+    def __init__(self, name_or_path: str | os.PathLike, sentence_config, *, revision: str | None = None,
+                 hub_options: dict | None = None) -> None:
+        self.sentence_config = sentence_config  # pooling.SentenceConfig with .static set
+        self.static: StaticEmbedding = sentence_config.static
+        self.revision, self.hub_options = revision, dict(hub_options or {})
+        self.config = StaticConfig(hidden_size=self.static.dimension, vocab_size=int(self.static.table.shape[0]),
+                                   name_or_path=str(name_or_path))
+        self.engine_kind = "numpy"
+
+    @property
+    def name_or_path(self) -> str:
+        return self.config.name_or_path
+
+    @property
+    def max_length(self) -> int | None:
+        """tokenizer.json's own truncation length (sentence-transformers keeps it), else None: no limit."""
+        truncation = self.static.tokenizer.truncation
+        return int(truncation["max_length"]) if truncation else None
+
+    def tokenizer(self):
+        """leanpipe's tokenizer over the module's tokenizer.json (no special tokens are added when the
+        pipelines call it for this model)."""
+        from .tokenization import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast(tokenizer_object=self.static.tokenizer, name_or_path=self.name_or_path)
+
+    def check_inputs(self, input_ids, attention_mask=None, token_type_ids=None, **_unused) -> dict[str, np.ndarray]:
+        ids = np.asarray(input_ids, dtype=np.int64)
+        if ids.ndim != 2:
+            raise InputError(f"input_ids must be 2-D (batch, sequence), got shape {ids.shape}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.config.vocab_size):
+            raise InputError(f"input_ids must be token ids below {self.config.vocab_size}, the rows of "
+                             f"{self.name_or_path}'s table")
+        mask = np.ones_like(ids) if attention_mask is None else np.asarray(attention_mask, dtype=np.int64)
+        return {"input_ids": ids, "attention_mask": mask}
+
+    def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """(B, T) ids -> "last_hidden_state" (B, T, D): each token's row of the table."""
+        return {"last_hidden_state": self.static.table.take(feeds["input_ids"], axis=0)}
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **_options) -> None:
+        """The checkpoint's sentence-transformers files (modules.json, the module's tokenizer.json and
+        weights, Dense / Normalize modules, prompts) into `save_directory`."""
+        from pathlib import Path
+
+        from .hub import hub_options
+        from .pooling import copy_sentence_files
+
+        if Path(save_directory).is_file():
+            raise InputError(f"{save_directory} is a file; save_pretrained writes a folder")
+        with hub_options(self.hub_options):
+            copy_sentence_files(self.name_or_path, save_directory, revision=self.revision)
+
+    def __repr__(self) -> str:
+        return f"StaticModel({self.name_or_path!r}, dimension={self.static.dimension})"
+
+
+def load_static_model(name_or_path: str | os.PathLike, *, revision: str | None = None,
+                      hub_options: dict | None = None) -> StaticModel | None:
+    """The checkpoint as a StaticModel, or None when its modules.json lists no StaticEmbedding module."""
+    from .hub import hub_options as using
+    from .pooling import read_sentence_config, uses_static_embedding
+
+    with using(dict(hub_options or {})):
+        try:
+            if not uses_static_embedding(name_or_path, revision=revision):
+                return None
+        except CheckpointError:  # no modules.json to read (not in the cache, say)
+            return None
+        return StaticModel(name_or_path, read_sentence_config(name_or_path, revision=revision), revision=revision,
+                           hub_options=hub_options)

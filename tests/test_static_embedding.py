@@ -184,8 +184,11 @@ def test_refusals_name_the_fix(pair, saved, minilm, tmp_path):
         ours.max_seq_length = 128
     with pytest.raises(InputError, match="leave quantize unset"):
         leanpipe.SentenceTransformer(saved, quantize="int8")
-    with pytest.raises(InputError, match=r"leanpipe.SentenceTransformer\("):
-        leanpipe.pipeline("sentence-embeddings", model=saved)
+    for task in ("feature-extraction", "text-classification"):
+        with pytest.raises(InputError, match=r"runs \['sentence-embeddings', 'sentence-similarity'\]"):
+            leanpipe.pipeline(task, model=saved)
+    with pytest.raises(InputError, match="leave quantize unset"):
+        leanpipe.pipeline("sentence-embeddings", model=saved, quantize="int8")
     with pytest.raises(InputError, match="expected a string"):
         ours.encode(["a", 3])
     small = tmp_path / "small"
@@ -203,3 +206,61 @@ def test_refusals_name_the_fix(pair, saved, minilm, tmp_path):
     (small / "model.safetensors").unlink()
     with pytest.raises(CheckpointError, match="has no model.safetensors or pytorch_model.bin"):
         leanpipe.SentenceTransformer(small)
+
+
+def test_sentence_pipelines_match_sentence_transformers(pair, saved, tmp_path):
+    """pipeline("sentence-embeddings" / "sentence-similarity") on a StaticEmbedding checkpoint (what the CLI,
+    batch jobs and the server run): the same vectors as sentence-transformers, and its task found from
+    modules.json when none is named."""
+    _, theirs = pair
+    embed = leanpipe.pipeline(model=saved)
+    assert embed.task == "sentence-embeddings" and embed.model.head == "base"
+    expected = theirs.encode(CORPUS)
+    nonzero = np.abs(expected).sum(-1) > 0
+    got = np.array(embed(CORPUS, batch_size=3))
+    assert_same_vectors(got[nonzero], expected[nonzero], "sentence-embeddings pipeline")
+    assert_same_vectors(embed.encode(CORPUS[:3]), expected[:3], "pipe.encode")
+    queried = np.array(embed(CORPUS[:3], prompt="query: "))
+    assert_same_vectors(queried, theirs.encode(CORPUS[:3], prompt_name="query"), "prompt")
+    similar = leanpipe.pipeline("sentence-similarity", model=saved)
+    scores = similar({"source_sentence": CORPUS[0], "sentences": CORPUS[1:4]})
+    want = theirs.similarity(theirs.encode(CORPUS[:1]), theirs.encode(CORPUS[1:4])).numpy()[0]
+    np.testing.assert_allclose(scores, want, atol=1e-5)
+    embed.save_pretrained(tmp_path / "copy")
+    assert_same_vectors(reference(tmp_path / "copy").encode(CORPUS[:3]), expected[:3], "pipeline copy in sentence-transformers")
+
+
+def test_served_over_tei_and_openai_routes(saved, pair):
+    """`leanpipe serve` on a StaticEmbedding checkpoint (TEI itself has no static models): /embed,
+    /v1/embeddings (usage counts the tokens the table averaged: no special tokens), /similarity, /info;
+    routes for other tasks answer 424."""
+    pytest.importorskip("starlette")
+    from test_server import Running, post
+
+    from leanpipe.server import Settings, create_app
+
+    _, theirs = pair
+    running = Running(create_app(saved, settings=Settings()))
+    try:
+        texts = ["A man is eating food.", "What are Pandas?"]
+        expected = theirs.encode(texts)
+        got = post(running.url + "/embed", {"inputs": texts})
+        assert got.status_code == 200, got.text
+        assert_same_vectors(np.array(got.json()), expected, "/embed")
+        openai = post(running.url + "/v1/embeddings", {"input": texts, "encoding_format": "float"}).json()
+        assert_same_vectors(np.array([d["embedding"] for d in openai["data"]]), expected, "/v1/embeddings")
+        tokens = sum(len(e.ids) for e in theirs.tokenizer.encode_batch(texts, add_special_tokens=False))
+        assert openai["usage"]["prompt_tokens"] == tokens
+        sims = post(running.url + "/similarity", {"inputs": {"source_sentence": texts[0], "sentences": texts[1:]}}).json()
+        np.testing.assert_allclose(sims, [float(expected[0] @ expected[1])], atol=1e-5)
+        info = httpx_get(running.url + "/info")
+        assert info["task"] == "sentence-embeddings" and sorted(info["tasks"]) == ["sentence-embeddings", "sentence-similarity"]
+        assert post(running.url + "/embed_all", {"inputs": texts}).status_code == 424
+    finally:
+        running.stop()
+
+
+def httpx_get(url):
+    import httpx
+
+    return httpx.get(url, timeout=30).json()

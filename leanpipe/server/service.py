@@ -138,10 +138,10 @@ class Service:
 
     def runnable_tasks(self) -> list[str]:
         """Registered tasks whose module exists and whose head is the loaded model's."""
-        found = []
+        found, allowed = [], getattr(self.model, "TASKS", None)  # a StaticModel runs only its sentence tasks
         for name in REGISTRY:
             try:
-                if task_class(name).head == self.model.head:
+                if task_class(name).head == self.model.head and (allowed is None or name in allowed):
                     found.append(name)
             except InputError:
                 continue

@@ -91,6 +91,7 @@ def tokenize_texts(
     *,
     truncation: Any,
     max_length: int | None,
+    add_special_tokens: bool = True,
 ) -> list[Encoding]:
     """Tokenize many texts (and optional second segments) without padding; Encodings are Items."""
     for text in list(texts) + [p for p in (pairs or []) if p is not None]:
@@ -101,7 +102,8 @@ def tokenize_texts(
         paired = [i for i, p in enumerate(pairs) if p is not None]
         items: list[Encoding | None] = [None] * len(texts)
         for group, with_pairs in ((singles, None), (paired, [pairs[i] for i in paired])):
-            encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation, max_length=max_length)
+            encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation, max_length=max_length,
+                                           add_special_tokens=add_special_tokens)
             for i, item in zip(group, encoded):
                 items[i] = item
         return items  # type: ignore[return-value]
@@ -109,7 +111,8 @@ def tokenize_texts(
         pairs = None
     truncation = False if truncation is None else truncation  # transformers' pipelines do not truncate by default
     return tokenizer.encode_batch_raw(list(texts), list(pairs) if pairs is not None else None,
-                                      truncation=truncation, max_length=max_length)
+                                      truncation=truncation, max_length=max_length,
+                                           add_special_tokens=add_special_tokens)
 
 
 def inputs_from_keywords(inputs: Any, params: dict[str, Any], keys: tuple[str, ...]) -> Any:

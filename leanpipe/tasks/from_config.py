@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import InputError
+from ..errors import CheckpointError, InputError
 
 # class-name suffix -> task, checked in this order ("Model" last: only for a base class like BertModel)
 SUFFIX_TASKS = (
@@ -44,8 +44,24 @@ def checkpoint_task(model: str | os.PathLike, revision: str | None, *, fix: str)
     """The task config.json's architectures name, or InputError ending with `fix` (how to name it)."""
     from ..config import read_config_dict
 
-    config = read_config_dict(model, revision=revision)
+    try:
+        config = read_config_dict(model, revision=revision)
+    except CheckpointError:
+        if _static(model, revision):  # sentence-transformers' StaticEmbedding checkpoints have no config.json
+            return "sentence-embeddings"
+        raise
     task = infer_task(config)
     if task is None:
+        if _static(model, revision):  # or model2vec's own config.json
+            return "sentence-embeddings"
         raise InputError(f"cannot tell the task of {model} from config.json's architectures {config.get('architectures')}; {fix}")
     return task
+
+
+def _static(model: str | os.PathLike, revision: str | None) -> bool:
+    from ..pooling import uses_static_embedding
+
+    try:
+        return uses_static_embedding(model, revision=revision)
+    except CheckpointError:
+        return False

@@ -33,13 +33,19 @@ class _SentenceTask(Task):
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
         super().__init__(model, tokenizer)
-        self.sentence_config = read_sentence_config(model.name_or_path, revision=model.revision)
+        # a StaticModel brings its own (read with its StaticEmbedding table); a transformer checkpoint's is read here
+        self.sentence_config = getattr(model, "sentence_config", None) or read_sentence_config(model.name_or_path,
+                                                                                                revision=model.revision)
         self.sentence_config.width(model.config.hidden_size)  # Dense modules that do not fit are refused here
+        self.static = self.sentence_config.static is not None  # no special tokens, the table's own length rule
 
-    def max_length(self) -> int:
+    def max_length(self) -> int | None:
         """sentence_bert_config.json's max_seq_length, else the tokenizer's limit capped at the
         model's positions where its config has max_position_embeddings (sentence-transformers'
-        Transformer module; T5 has none)."""
+        Transformer module; T5 has none). A StaticEmbedding model: tokenizer.json's truncation length,
+        else None (no limit), as sentence-transformers."""
+        if self.static:
+            return self.model.max_length
         if self.sentence_config.max_seq_length is not None:
             return int(self.sentence_config.max_seq_length)
         positions = getattr(self.model.config, "max_position_embeddings", None)
@@ -62,6 +68,9 @@ class _SentenceTask(Task):
         if c.do_lower_case:
             texts = [t.lower() for t in texts]
         max_length = self.max_length() if truncation else None
+        if self.static:  # sentence-transformers' StaticEmbedding: no special tokens, cut only at tokenizer.json's length
+            return tokenize_texts(self.tokenizer, texts, None, truncation=max_length is not None, max_length=max_length,
+                                  add_special_tokens=False)
         return tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
 
     def embed(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
