@@ -91,7 +91,7 @@ _EXPORTS = {
     **{f"Bart{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")},
     **{f"{family}ForMultipleChoice": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet",
-                      "ModernBert", "DebertaV2", "MobileBert", "Data2VecText", "RobertaPreLayerNorm", "XLMRobertaXL",
+                      "ModernBert", "DebertaV2", "MobileBert", "Data2VecText", "RobertaPreLayerNorm", "XLMRobertaXL", "Longformer",
                       "SqueezeBert", "MegatronBert")},
     **{f"{family}{suffix}": "models" for family in ("T5", "MT5", "UMT5")
        for suffix in ("EncoderModel", "ForTokenClassification", "ForSequenceClassification", "ForQuestionAnswering")},

@@ -25,7 +25,7 @@ pytestmark = PARITY_MARKS
 
 PROMPTS = ["The cat sat on the mat and then it", "Where do you keep the milk?"]
 CHOICES = [["slept.", "flew to the moon over the river.", "ate its dinner"], ["In the fridge.", "On a cloud", "nowhere at all, really"]]
-FAMILY_FIXTURES = [f for f in family_fixtures.FAMILIES if f != "longformer"]  # Longformer's: not in leanpipe
+FAMILY_FIXTURES = list(family_fixtures.FAMILIES)
 MORE_FIXTURES = ["mpnet", "modernbert", "deberta-v2"]
 FAMILIES = ["bert", "distilbert", *FAMILY_FIXTURES, *MORE_FIXTURES]
 # transformers 5.2 builds XLMRobertaForMultipleChoice and CamembertForMultipleChoice without the pooler they read
@@ -147,3 +147,22 @@ def test_xlm_roberta_saved_by_transformers_5_is_refused(models, tmp_path):
     transformers.XLMRobertaForMultipleChoice(config).save_pretrained(tmp_path / "m")
     with pytest.raises(leanpipe.CheckpointError, match="has no pooler"):
         leanpipe.AutoModelForMultipleChoice.from_pretrained(tmp_path / "m")
+
+
+def test_longformer_global_attention_on_the_choices(models):
+    """Longformer's default global attention for multiple choice (each choice's tokens, after the pair's
+    </s></s>), and a global_attention_mask given as (batch, choices, sequence)."""
+    folder = models("longformer")
+    theirs = transformers.LongformerForMultipleChoice.from_pretrained(folder).eval()
+    ours = leanpipe.LongformerForMultipleChoice.from_pretrained(folder)
+    inputs = choice_inputs(transformers.AutoTokenizer.from_pretrained(folder))
+    glob = torch.zeros_like(inputs["input_ids"])
+    glob[..., 0] = 1  # only <s>: other logits than the default's
+    with torch.no_grad():
+        expected, default = theirs(**inputs, global_attention_mask=glob).logits, theirs(**inputs).logits
+    got = ours(**inputs, global_attention_mask=glob).logits
+    assert_close(got.numpy(), expected.numpy(), ATOL, "Longformer multiple choice, global attention on <s>")
+    assert float((expected - default).abs().max()) > 2 * ATOL  # the mask matters: ignoring it would fail the check above
+    one_sep = {k: v[..., :4] for k, v in inputs.items()}
+    with pytest.raises(InputError, match="exactly three </s>"):
+        ours(**one_sep)

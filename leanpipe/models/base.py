@@ -174,7 +174,8 @@ class PreTrainedModel:
         given = (input_ids, attention_mask, token_type_ids)
         choices = None
         if self.head == "multiple-choice":  # (B, C, T) -> (B * C, T) rows, as transformers' view(-1, T)
-            choices, (input_ids, attention_mask, token_type_ids) = inputs.flatten_choices(*given)
+            choices, flat = inputs.flatten_choices(*given, *extra.values())
+            (input_ids, attention_mask, token_type_ids), extra = flat[:3], dict(zip(extra, flat[3:]))
         hidden = c.output_hidden_states if output_hidden_states is None else output_hidden_states
         attentions = c.output_attentions if output_attentions is None else output_attentions
         feeds = self.check_inputs(input_ids, attention_mask, token_type_ids, **extra)

@@ -47,8 +47,8 @@ def flatten_choices(*given: Any) -> tuple[int, list[Any]]:
                          f"batch entry, e.g. {{k: v[None] for k, v in tokenizer(prompts, choices, padding=True, "
                          f"return_tensors='np').items()}} for one question")
     if len(shapes) > 1:
-        raise InputError(f"input_ids, attention_mask and token_type_ids must have the same (batch, choices, sequence) "
-                         f"shape, got {sorted(shapes)}")
+        raise InputError(f"input_ids, attention_mask, token_type_ids (and Longformer's global_attention_mask) must "
+                         f"have the same (batch, choices, sequence) shape, got {sorted(shapes)}")
     return int(arrays[0].shape[1]), [None if a is None else a.reshape(-1, a.shape[-1]) for a in arrays]
 
 

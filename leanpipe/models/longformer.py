@@ -23,7 +23,7 @@ import numpy as np
 from ..config import LongformerConfig
 from ..errors import InputError
 from ..weights import Weights
-from .heads import token_logits, span_logits
+from .heads import choice_logits, span_logits, token_logits
 from .bert import finish_layer, linear, pooler
 from .roberta import classification_head, embeddings, max_positions, tied_decoder  # noqa: F401  (max_positions: RoBERTa's)
 
@@ -45,6 +45,17 @@ def default_global_attention_mask(head: str, ids: np.ndarray, c: LongformerConfi
                              f"Tokenize (question, context) pairs, or pass global_attention_mask")
         first_sep = sep.argmax(axis=1)  # (B,)
         glob = (np.arange(ids.shape[1])[None, :] < first_sep[:, None]).astype(np.int64)
+    elif head == "multiple-choice":  # each (text, choice) row: the choice, every token after the pair's </s></s>
+        sep = ids == c.sep_token_id
+        counts = sep.sum(axis=1)
+        if (counts != 3).any():
+            row = int(np.flatnonzero(counts != 3)[0])
+            raise InputError(f"multiple choice with Longformer puts global attention on each choice, the tokens after "
+                             f"the pair's </s></s>, and needs exactly three </s> (id {c.sep_token_id}) per (text, choice) "
+                             f"row, as transformers asserts; row {row} has {int(counts[row])}. Tokenize (text, choice) "
+                             f"pairs, or pass global_attention_mask")
+        first_sep = sep.argmax(axis=1)  # (B * C,); padding after the choice is global too, and stays masked
+        glob = (np.arange(ids.shape[1])[None, :] > first_sep[:, None] + 1).astype(np.int64)
     return glob
 
 
@@ -103,6 +114,11 @@ def base(ops, w: Weights, c: LongformerConfig) -> None:
 def sequence_classification(ops, w: Weights, c: LongformerConfig) -> None:
     """LongformerClassificationHead on <s>: dense + tanh -> out_proj, as RoBERTa's (B, L)."""
     ops.output("logits", classification_head(ops, w, encoder(ops, w, c, first_only=True), c.hidden_size, c.num_labels, "tanh"))
+
+
+def multiple_choice(ops, w: Weights, c: LongformerConfig) -> None:
+    """LongformerForMultipleChoice: the pooler, then `classifier` (1, H) per (text, choice) row -> (B * C, 1)."""
+    choice_logits(ops, w, pooler(ops, w, c, encoder(ops, w, c)), c.hidden_size)
 
 
 def token_classification(ops, w: Weights, c: LongformerConfig) -> None:
