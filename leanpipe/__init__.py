@@ -97,6 +97,7 @@ _EXPORTS = {
        for suffix in ("EncoderModel", "ForTokenClassification", "ForSequenceClassification", "ForQuestionAnswering")},
     "SentenceTransformer": "sentence_models",
     "CrossEncoder": "sentence_models",
+    "SparseEncoder": "sparse_encoder",
     "softmax": "functional",
     "sigmoid": "functional",
     "LeanpipeError": "errors",

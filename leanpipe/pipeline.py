@@ -118,7 +118,8 @@ class Pipeline:
             result = self.model.forward(feeds)
             for r, i in enumerate(batch):
                 n = len(rows[i][1])
-                outputs[i] = {k: v[r, :n] if k in self.runner.token_outputs else v[r] for k, v in result.items()}
+                outputs[i] = self.runner.keep({k: v[r, :n] if k in self.runner.token_outputs else v[r]
+                                               for k, v in result.items()})
         for (sample, _), out in zip(rows, outputs):
             sample.outputs.append(out)
         with gc_paused():

@@ -49,6 +49,7 @@ TRANSFORMER_CONFIGS = (
     "sentence_xlnet_config.json",
 )
 SUPPORTED_MODULES = ("Transformer", "Pooling", "StaticEmbedding", "Dense", "Normalize")
+SPARSE_MODULES = ("MLMTransformer", "SpladePooling")  # a SparseEncoder's (leanpipe.splade)
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,14 @@ def pooling_modes(pooling: dict[str, Any]) -> tuple[str, ...]:
     return enabled or ("mean",)
 
 
-def _module_kind(module: dict[str, Any], name_or_path: str | os.PathLike) -> str:
-    """'sentence_transformers.models.Pooling' -> 'Pooling'; other module types are refused."""
+def _module_kind(module: dict[str, Any], name_or_path: str | os.PathLike, *, sparse: bool = False) -> str:
+    """'sentence_transformers.models.Pooling' -> 'Pooling'; other module types are refused (a SPLADE
+    checkpoint's MLMTransformer and SpladePooling too, naming what runs it, unless `sparse`)."""
     kind = str(module.get("type", "")).rsplit(".", 1)[-1]
-    if kind not in SUPPORTED_MODULES:
+    if kind in SPARSE_MODULES and not sparse:
+        raise CheckpointError(f"{name_or_path} is a sentence-transformers SparseEncoder (SPLADE) checkpoint: its vectors "
+                              f"come from pipeline('sparse-embeddings', model=...) or leanpipe.SparseEncoder")
+    if kind not in SUPPORTED_MODULES + (SPARSE_MODULES if sparse else ()):
         raise CheckpointError(
             f"{name_or_path}/modules.json lists a {module.get('type')!r} module; leanpipe runs only "
             f"{list(SUPPORTED_MODULES)} (another module would change the vectors)"
@@ -228,8 +233,9 @@ def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = No
              for name in ("modules.json", "config_sentence_transformers.json")}
     modules = _read_json(name_or_path, "modules.json", revision) or []
     for module in modules:
-        kind, folder = _module_kind(module, name_or_path), str(module.get("path", ""))
-        names = TRANSFORMER_CONFIGS if kind == "Transformer" else ("config.json",) if kind == "Pooling" else ()
+        kind, folder = _module_kind(module, name_or_path, sparse=True), str(module.get("path", ""))
+        names = (TRANSFORMER_CONFIGS if kind in ("Transformer", "MLMTransformer")
+                 else ("config.json",) if kind in ("Pooling", "SpladePooling") else ())
         for filename in names:
             found[_join(folder, filename)] = hub.resolve_file(name_or_path, _join(folder, filename), revision=revision,
                                                               required=False)

@@ -1,6 +1,7 @@
 """text-embeddings-inference's routes (router/src/http/server.rs and types.rs), each on a leanpipe task.
 
   /embed       {inputs: str | [str], normalize=true, truncate, prompt_name}  sentence-embeddings -> [[float]]
+  /embed_sparse {inputs, truncate, prompt_name}                     sparse-embeddings   -> [[{index, value}]]
   /embed_all   {inputs, truncate}                                   feature-extraction  -> [[[float]]]
   /predict     {inputs: str | [a, b] | [[a], [a, b]], raw_scores}   text-classification -> [{score, label}] (per input)
   /rerank      {query, texts, raw_scores, return_text, truncate}    text-ranking        -> [{index, score, text?}]
@@ -51,6 +52,13 @@ def prompt_param(body: dict[str, Any], service: Service) -> dict[str, Any]:
     does; TEI takes a default only from --default-prompt-name)."""
     name = field(body, "prompt_name", str, None, "the name of a prompt in config_sentence_transformers.json")
     return {} if name is None else {"prompt": service.prompt(name)}
+
+
+async def embed_sparse(service: Service, body: dict[str, Any]) -> Any:
+    """SPLADE vectors of a masked-LM checkpoint: per text its non-zero weights, [{index, value}] by index."""
+    items, _ = texts(body)
+    params = {**prompt_param(body, service), "truncation": truncation({k: v for k, v in body.items() if k != "prompt_name"}, service)}
+    return await service.infer("sparse-embeddings", items, params, "/embed_sparse")
 
 
 async def embed_all(service: Service, body: dict[str, Any]) -> Any:
@@ -153,5 +161,5 @@ def _check_batch(service: Service, size: int) -> None:
         raise HTTPError(413, f"batch size {size} > maximum allowed batch size {service.settings.max_client_batch_size}")
 
 
-ROUTES = {"/embed": embed, "/embed_all": embed_all, "/predict": predict, "/rerank": rerank,
+ROUTES = {"/embed": embed, "/embed_sparse": embed_sparse, "/embed_all": embed_all, "/predict": predict, "/rerank": rerank,
           "/similarity": similarity, "/tokenize": tokenize, "/decode": decode}

@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "sentence-similarity": "sentence_similarity:SentenceSimilarity",
     "sentence-embeddings": "sentence_similarity:SentenceEmbeddings",
     "text-ranking": "reranking:Reranking",
+    "sparse-embeddings": "sparse_embeddings:SparseEmbeddings",
 }
 ALIASES = {"sentiment-analysis": "text-classification", "ner": "token-classification", "rerank": "text-ranking"}
 

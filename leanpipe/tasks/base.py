@@ -56,6 +56,11 @@ class Task:
         """`sample.outputs[i]` holds chunk i's outputs: token outputs cut to its length, others its row."""
         raise NotImplementedError
 
+    def keep(self, outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """What of one row's outputs `postprocess` needs, taken as each model batch finishes (the rows
+        of a chunk wait for postprocessing together): all of them, unless a task reduces them early."""
+        return outputs
+
     def check_params(self, params: dict[str, Any]) -> None:
         """Reject bad values among the parameters of one pipeline(...) or pipe(...) call, before any
         work. Called with that call's own parameters only: transformers judges each call's arguments

@@ -1,0 +1,163 @@
+"""sentence-transformers' SparseEncoder over leanpipe's engine, for SPLADE checkpoints:
+
+    model = SparseEncoder("naver/splade-cocondenser-ensembledistil")
+    vectors = model.encode(["What is SPLADE?", "Sparse lexical vectors."])   # (2, 30522) float32, mostly zeros
+    model.decode(vectors[0], top_k=5)                                        # [("splade", 2.1), ...]
+    model.similarity(vectors, vectors)                                       # (2, 2) dot products
+
+Same vectors as sentence-transformers 6 (leanpipe.splade). Results are NumPy arrays, dense (N, V);
+`convert_to_tensor=True` gives sentence-transformers' torch tensors (sparse COO unless
+convert_to_sparse_tensor=False) when torch is installed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import InputError
+from .pooling import model_settings
+from .sentence_models import DOCUMENT_PROMPTS, _check_device, _load_options, similarity, similarity_pairwise
+from .tasks.sparse_embeddings import top_dims
+
+SIMILARITY = "dot"  # SparseEncoder's default similarity function
+
+
+class SparseEncoder:
+    """A masked-LM checkpoint (MLMTransformer + SpladePooling in modules.json, or none) as SPLADE vectors."""
+
+    def __init__(self, model_name_or_path: str | os.PathLike, device: Any = None, prompts: dict[str, str] | None = None,
+                 default_prompt_name: str | None = None, similarity_fn_name: str | None = None,
+                 cache_folder: str | None = None, trust_remote_code: bool = False, revision: str | None = None,
+                 local_files_only: bool = False, token: Any = None, max_active_dims: int | None = None,
+                 model_kwargs: dict[str, Any] | None = None, backend: str = "torch", *,
+                 num_threads: int | None = None, quantize: str | None = None) -> None:
+        from .pipeline import pipeline
+
+        _check_device(device)
+        self._pipe = pipeline("sparse-embeddings", model_name_or_path,
+                              **_load_options(cache_folder, token, local_files_only, revision, model_kwargs,
+                                              trust_remote_code, num_threads, quantize))
+        settings = model_settings(self._pipe.model)
+        self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
+        self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
+        if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
+            raise InputError(f"default_prompt_name {self.default_prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
+        self.similarity_fn_name = similarity_fn_name or settings.get("similarity_fn_name") or SIMILARITY
+        self.max_active_dims = _check_dims(max_active_dims)
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._pipe.tokenizer
+
+    @property
+    def max_seq_length(self) -> int:
+        return self._pipe.runner.max_length()
+
+    def get_embedding_dimension(self) -> int:
+        """The vocabulary size: one weight per token."""
+        return int(self._pipe.model.config.vocab_size)
+
+    get_sentence_embedding_dimension = get_embedding_dimension
+
+    def encode(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+               batch_size: int = 32, show_progress_bar: bool | None = None, convert_to_tensor: bool = False,
+               convert_to_sparse_tensor: bool = True, save_to_cpu: bool = False, device: Any = None,
+               max_active_dims: int | None = None, **_options: Any) -> Any:
+        """Texts -> (N, V) float32 SPLADE vectors (one text -> (V,)); the `max_active_dims` largest weights
+        of each kept when set (here or at load)."""
+        _check_device(device)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else list(sentences)
+        dims = _check_dims(max_active_dims) if max_active_dims is not None else self.max_active_dims
+        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=self._prompt(prompt, prompt_name),
+                             max_active_dims=dims) if texts else []
+        matrix = np.stack(vectors) if texts else np.zeros((0, self.get_embedding_dimension()), np.float32)
+        if convert_to_tensor:
+            return _as_torch(matrix[0] if single else matrix, convert_to_sparse_tensor)
+        return matrix[0] if single else matrix
+
+    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+                     **options: Any) -> Any:
+        if prompt_name is None and prompt is None and "query" in self.prompts:
+            prompt_name = "query"
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
+
+    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+                        **options: Any) -> Any:
+        if prompt_name is None and prompt is None:
+            prompt_name = next((name for name in DOCUMENT_PROMPTS if name in self.prompts), None)
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
+
+    def decode(self, embeddings: Any, top_k: int | None = None) -> list:
+        """(V,) -> [(token, weight), ...] largest first (its non-zero weights, or the top_k); (N, V) -> one
+        such list per row."""
+        matrix = _dense(embeddings)
+        rows = [matrix] if matrix.ndim == 1 else list(matrix)
+        decoded = []
+        for row in rows:
+            order = [i for i in np.argsort(-row, kind="stable") if row[i] > 0][:top_k]
+            tokens = self.tokenizer.convert_ids_to_tokens([int(i) for i in order])
+            decoded.append([(token, float(row[i])) for token, i in zip(tokens, order)])
+        return decoded[0] if matrix.ndim == 1 else decoded
+
+    def similarity(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
+        return similarity(_dense(embeddings1), _dense(embeddings2), self.similarity_fn_name)
+
+    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
+        return similarity_pairwise(_dense(embeddings1), _dense(embeddings2), self.similarity_fn_name)
+
+    @staticmethod
+    def sparsity(embeddings: Any) -> dict[str, float]:
+        """{"active_dims": mean non-zero weights per vector, "sparsity_ratio": mean share of zeros}."""
+        matrix = np.atleast_2d(_dense(embeddings))
+        active = float((matrix != 0).sum(axis=1).mean()) if len(matrix) else 0.0
+        return {"active_dims": active, "sparsity_ratio": 1.0 - active / matrix.shape[1]}
+
+    def save_pretrained(self, path: str | os.PathLike) -> None:
+        self._pipe.save_pretrained(path)
+
+    save = save_pretrained
+
+    def _prompt(self, prompt: str | None, prompt_name: str | None) -> str:
+        if prompt is not None:
+            return prompt
+        if prompt_name is not None:
+            if prompt_name not in self.prompts:
+                raise InputError(f"prompt_name {prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
+            return self.prompts[prompt_name]
+        return self.prompts.get(self.default_prompt_name, "") if self.default_prompt_name else ""
+
+    def __repr__(self) -> str:
+        return f"SparseEncoder({self._pipe.model.name_or_path!r}, dimension={self.get_embedding_dimension()})"
+
+
+def _check_dims(dims: Any) -> int | None:
+    if dims is not None and (isinstance(dims, bool) or not isinstance(dims, int) or dims < 1):
+        raise InputError(f"max_active_dims must be a positive integer (or None for all), got {dims!r}")
+    return dims
+
+
+def _dense(x: Any) -> np.ndarray:
+    """NumPy, torch dense or torch sparse vectors -> a float32 NumPy array."""
+    if type(x).__module__.startswith("torch"):
+        x = x.to_dense() if x.is_sparse else x
+        return x.detach().cpu().numpy().astype(np.float32, copy=False)
+    return np.asarray(x, dtype=np.float32)
+
+
+def _as_torch(matrix: np.ndarray, sparse: bool) -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise InputError("convert_to_tensor=True needs torch; leanpipe returns NumPy arrays without it "
+                         "(leave convert_to_tensor unset)") from None
+    tensor = torch.from_numpy(np.ascontiguousarray(matrix))
+    return tensor.to_sparse() if sparse else tensor
+
+
+__all__ = ["SparseEncoder", "top_dims"]

@@ -1,0 +1,85 @@
+"""sparse-embeddings: SPLADE vectors from a masked-LM checkpoint, as sentence-transformers' SparseEncoder
+and text-embeddings-inference's /embed_sparse make them (leanpipe.splade).
+
+pipe("What is SPLADE?")                       -> [{"index": 2054, "value": 1.31}, ...]  (non-zero weights, by index)
+pipe(["a", "b"], return_tensors=True)         -> [array (V,), array (V,)]
+pipe(texts, max_active_dims=64)               -> only each text's 64 largest weights kept
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..splade import read_splade_config, splade
+from .base import Sample, Task, single_chunk_samples, tokenize_texts
+
+
+class SparseEmbeddings(Task):
+    name = "sparse-embeddings"
+    head = "masked-lm"
+    token_outputs = frozenset({"logits"})
+    # sentence-transformers' SparseEncoder docs' first model (transformers has no such task); no pinned commit here
+    default_model = ("naver/splade-cocondenser-ensembledistil", "main")
+    # prompt None: the checkpoint's default prompt; max_active_dims None: every non-zero weight
+    parameters = {"truncation": True, "prompt": None, "return_tensors": False, "max_active_dims": None}
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        super().__init__(model, tokenizer)
+        self.splade_config = read_splade_config(model.name_or_path, revision=model.revision)
+
+    def check_params(self, params: dict[str, Any]) -> None:
+        if "truncation" in params and not isinstance(params["truncation"], bool):
+            raise InputError(f"truncation must be True or False, got {params['truncation']!r}")
+        if params.get("prompt") is not None and not isinstance(params["prompt"], str):
+            raise InputError(f"prompt must be a string put before every text (\"\" for none), got {params['prompt']!r}")
+        dims = params.get("max_active_dims")
+        if dims is not None and (isinstance(dims, bool) or not isinstance(dims, int) or dims < 1):
+            raise InputError(f"max_active_dims must be a positive integer (or None for all), got {dims!r}")
+
+    def max_length(self) -> int:
+        """The MLMTransformer's max_seq_length, else the tokenizer's limit capped at the model's positions."""
+        if self.splade_config.max_seq_length is not None:
+            return int(self.splade_config.max_seq_length)
+        positions = getattr(self.model.config, "max_position_embeddings", None)
+        limit = int(self.tokenizer.model_max_length)
+        return limit if positions is None else min(limit, int(positions))
+
+    def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None):
+        for text in texts:
+            if not isinstance(text, str):
+                raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
+        c = self.splade_config
+        texts = [(c.prompt if prompt is None else prompt) + t for t in texts]
+        if c.do_lower_case:
+            texts = [t.lower() for t in texts]
+        return tokenize_texts(self.tokenizer, texts, None, truncation=truncation,
+                              max_length=self.max_length() if truncation else None)
+
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
+        return single_chunk_samples(self.tokenize(inputs, params["truncation"], params["prompt"]))
+
+    def keep(self, outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Pooled as each batch finishes: a text's (T, V) logits are not held until the chunk ends."""
+        c = self.splade_config
+        return {"splade": splade(outputs["logits"], c.strategy, c.activation)}  # (V,)
+
+    def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
+        vector = top_dims(sample.outputs[0]["splade"], params["max_active_dims"])
+        if params["return_tensors"]:
+            return vector
+        nonzero = np.flatnonzero(vector)
+        return [{"index": int(i), "value": float(vector[i])} for i in nonzero]
+
+
+def top_dims(vector: np.ndarray, k: int | None) -> np.ndarray:
+    """Only the `k` largest weights of a (V,) vector kept, the rest zero (sentence-transformers'
+    select_max_active_dims: ties at the cut broken by position); None keeps them all."""
+    if k is None or k >= vector.shape[-1]:
+        return vector
+    keep = np.argsort(-vector, kind="stable")[:k]
+    out = np.zeros_like(vector)
+    out[keep] = vector[keep]
+    return out

@@ -1,0 +1,128 @@
+"""SPLADE: leanpipe.SparseEncoder, pipeline("sparse-embeddings") and TEI's /embed_sparse against
+sentence-transformers 6's SparseEncoder on checkpoints it saved (tiny BERT and DistilBERT masked LMs under
+MLMTransformer + SpladePooling): vectors within 1e-4 (max abs printed), decoded tokens identical."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+st = pytest.importorskip("sentence_transformers")
+
+from sentence_transformers.sparse_encoder.modules import MLMTransformer, SpladePooling  # noqa: E402
+
+import leanpipe  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from leanpipe.errors import CheckpointError, InputError  # noqa: E402
+from test_task_embeddings import CORPUS  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning", "ignore::FutureWarning")
+ATOL = 1e-4
+VARIANTS = {"bert-max-relu": ("bert-mlm", "max", "relu"), "distilbert-sum-log1p": ("distilbert-mlm", "sum", "log1p_relu")}
+
+
+@pytest.fixture(scope="module")
+def saved(checkpoints, tmp_path_factory):
+    """name -> a SparseEncoder checkpoint sentence-transformers saved (with query / document prompts)."""
+    root, found = tmp_path_factory.mktemp("splade"), {}
+    for name, (base, strategy, activation) in VARIANTS.items():
+        model = st.SparseEncoder(modules=[MLMTransformer(str(checkpoints[base]), max_seq_length=64),
+                                          SpladePooling(strategy, activation)], device="cpu",
+                                 prompts={"query": "query: ", "document": "passage: "})
+        model.save(str(root / name))
+        found[name] = root / name
+    return found
+
+
+def reference(folder):
+    return st.SparseEncoder(str(folder), device="cpu")
+
+
+def dense(tensor):
+    return tensor.to_dense().numpy() if tensor.is_sparse else tensor.numpy()
+
+
+@pytest.mark.parametrize("options", [{}, {"max_active_dims": 7}, {"prompt_name": "query"}, {"batch_size": 2}])
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_encode_matches_sentence_transformers(saved, name, options):
+    ours, theirs = leanpipe.SparseEncoder(saved[name]), reference(saved[name])
+    got, expected = ours.encode(CORPUS, **options), dense(theirs.encode(CORPUS, **options))
+    assert got.dtype == np.float32 and got.shape == expected.shape == (len(CORPUS), 30522)
+    assert_close(got, expected, ATOL, f"{name} {options}")
+    assert np.array_equal(got > 0, expected > 0) or options.get("max_active_dims")  # the same active dimensions
+
+
+def test_the_rest_of_the_api(saved):
+    ours, theirs = leanpipe.SparseEncoder(saved["bert-max-relu"]), reference(saved["bert-max-relu"])
+    one = ours.encode("What is SPLADE?")
+    assert one.shape == (30522,)
+    assert [t for t, _ in ours.decode(one, top_k=5)] == [t for t, _ in theirs.decode(theirs.encode("What is SPLADE?"), top_k=5)]
+    assert len(ours.decode(ours.encode(CORPUS[:2]), top_k=3)) == 2
+    queries, docs = ours.encode_query(CORPUS[:2]), ours.encode_document(CORPUS[2:4])
+    assert_close(queries, dense(theirs.encode_query(CORPUS[:2])), ATOL, "encode_query")
+    assert_close(docs, dense(theirs.encode_document(CORPUS[2:4])), ATOL, "encode_document")
+    scores = ours.similarity(queries, docs)
+    # dot products of ~30,000 weights: compared relative to their size (~1e3)
+    np.testing.assert_allclose(scores, theirs.similarity(torch.from_numpy(queries), torch.from_numpy(docs)).numpy(), rtol=1e-5)
+    sparse = ours.encode_query(CORPUS[:2], convert_to_tensor=True)
+    assert sparse.is_sparse and sparse.shape == (2, 30522)
+    np.testing.assert_allclose(ours.similarity(sparse, docs), scores, rtol=1e-6)
+    capped = ours.encode(CORPUS[:3], max_active_dims=4)
+    assert ours.sparsity(capped)["active_dims"] == 4.0
+    assert ours.get_embedding_dimension() == 30522 and ours.max_seq_length == 64
+    ours.save_pretrained(saved["bert-max-relu"].parent / "copy")
+    assert_close(reference(saved["bert-max-relu"].parent / "copy").encode(CORPUS[:2], convert_to_sparse_tensor=False).numpy(),
+                 ours.encode(CORPUS[:2]), ATOL, "saved copy in sentence-transformers")
+
+
+def test_pipeline_and_plain_masked_lm(saved, checkpoints):
+    """pipeline("sparse-embeddings"): non-zero weights by index (TEI's shape) or dense vectors; a masked-LM
+    checkpoint without modules.json gets max + relu, as sentence-transformers builds it."""
+    pipe = leanpipe.pipeline("sparse-embeddings", model=saved["bert-max-relu"])
+    vector = leanpipe.SparseEncoder(saved["bert-max-relu"]).encode(CORPUS[0])
+    pairs = pipe(CORPUS[0])
+    assert [p["index"] for p in pairs] == np.flatnonzero(vector).tolist()
+    assert_close([p["value"] for p in pairs], vector[vector > 0], ATOL, "pipeline values")
+    assert len(pipe(CORPUS[:3], max_active_dims=5)[2]) == 5
+    plain = leanpipe.SparseEncoder(checkpoints["bert-mlm"]).encode(CORPUS)
+    assert_close(plain, dense(reference(checkpoints["bert-mlm"]).encode(CORPUS)), ATOL, "plain masked LM")
+    with pytest.raises(InputError, match="max_active_dims must be a positive integer"):
+        pipe("x", max_active_dims=0)
+
+
+def test_served_as_tei_embed_sparse(saved):
+    pytest.importorskip("starlette")
+    from test_server import Running, post
+
+    from leanpipe.server import Settings, create_app
+
+    running = Running(create_app(saved["bert-max-relu"], "sparse-embeddings", settings=Settings()))
+    try:
+        got = post(running.url + "/embed_sparse", {"inputs": CORPUS[:2], "prompt_name": "query"})
+        assert got.status_code == 200, got.text
+        expected = leanpipe.pipeline("sparse-embeddings", model=saved["bert-max-relu"])(CORPUS[:2], prompt="query: ")
+        assert [[p["index"] for p in row] for row in got.json()] == [[p["index"] for p in row] for row in expected]
+        assert_close([p["value"] for p in got.json()[1]], [p["value"] for p in expected[1]], ATOL, "/embed_sparse")
+    finally:
+        running.stop()
+
+
+def test_refusals(saved, tmp_path):
+    with pytest.raises(CheckpointError, match="SparseEncoder .SPLADE. checkpoint"):
+        leanpipe.SentenceTransformer(saved["bert-max-relu"])
+    routed = tmp_path / "routed"
+    shutil.copytree(saved["bert-max-relu"], routed)
+    modules = json.loads((routed / "modules.json").read_text())
+    (routed / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "0_Router",
+                                                      "type": "sentence_transformers.models.Router"}]))
+    with pytest.raises(CheckpointError, match="not routers"):
+        leanpipe.SparseEncoder(routed)
+    (routed / "modules.json").write_text(json.dumps(modules))
+    pooling = routed / modules[1]["path"] / "config.json"
+    pooling.write_text(json.dumps({"pooling_strategy": "mean"}))
+    with pytest.raises(CheckpointError, match="pooling_strategy 'mean'"):
+        leanpipe.SparseEncoder(routed)
