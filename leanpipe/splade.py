@@ -41,13 +41,16 @@ class SpladeConfig:
 
 
 def splade(logits: np.ndarray, strategy: str = "max", activation: str = "relu") -> np.ndarray:
-    """One text's MLM logits (T, V) -> its sparse vector (V,) float32 (all zeros for no tokens)."""
-    weights = np.log1p(np.maximum(logits, 0, dtype=np.float32))  # (T, V)
+    """One text's MLM logits (T, V) -> its sparse vector (V,) float32 (all zeros for no tokens). For
+    "max" the max over tokens comes first: relu and log1p never decrease, so log1p(relu(max)) is the max
+    of log1p(relu(.)), with one log1p per vocabulary entry instead of one per token and entry."""
+    if not len(logits):
+        return np.zeros(logits.shape[-1], dtype=np.float32)
+    weights = logits.max(axis=0) if strategy == "max" else logits  # (V,) or (T, V)
+    weights = np.log1p(np.maximum(weights, 0, dtype=np.float32))
     if activation == "log1p_relu":
         weights = np.log1p(weights)
-    if not len(weights):
-        return np.zeros(logits.shape[-1], dtype=np.float32)
-    return weights.max(axis=0) if strategy == "max" else weights.sum(axis=0)  # (V,)
+    return weights if strategy == "max" else weights.sum(axis=0)  # (V,)
 
 
 def read_splade_config(name_or_path: str | os.PathLike, *, revision: str | None = None) -> SpladeConfig:
