@@ -114,7 +114,57 @@ def similarity_pairwise(a: Any, b: Any, kind: str = "cosine") -> np.ndarray:
     raise InputError(f"similarity function {kind!r} is not one of {list(SIMILARITIES)}")
 
 
-class SentenceTransformer:
+class _Encoder:
+    """What SentenceTransformer and SparseEncoder share: prompts (config_sentence_transformers.json's,
+    plus the caller's), encode_query / encode_document, and the similarity function."""
+
+    similarity_fn_name: str
+
+    def _set_prompts(self, settings: dict[str, Any], prompts: dict[str, str] | None, default_prompt_name: str | None,
+                     similarity_fn_name: str | None, default_similarity: str) -> None:
+        self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
+        self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
+        if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
+            raise InputError(f"default_prompt_name {self.default_prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
+        self.similarity_fn_name = similarity_fn_name or settings.get("similarity_fn_name") or default_similarity
+        if self.similarity_fn_name not in SIMILARITIES:
+            raise InputError(f"similarity_fn_name={self.similarity_fn_name!r} is not one of {list(SIMILARITIES)}")
+
+    def _resolve_prompt(self, prompt: str | None, prompt_name: str | None) -> str:
+        if prompt is not None:
+            return prompt
+        if prompt_name is not None:
+            if prompt_name not in self.prompts:
+                raise InputError(f"prompt_name {prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
+            return self.prompts[prompt_name]
+        return self.prompts.get(self.default_prompt_name, "") if self.default_prompt_name else ""
+
+    def encode(self, sentences: Any, prompt_name: str | None = None, prompt: str | None = None, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+                     **options: Any) -> Any:
+        """encode with the "query" prompt unless another is given (empty when the checkpoint has none)."""
+        if prompt_name is None and prompt is None and "query" in self.prompts:
+            prompt_name = "query"
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
+
+    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+                        **options: Any) -> Any:
+        """encode with the first of the "document", "passage", "corpus" prompts unless another is given."""
+        if prompt_name is None and prompt is None:
+            prompt_name = next((name for name in DOCUMENT_PROMPTS if name in self.prompts), None)
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
+
+    def similarity(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
+        """(N, D), (M, D) -> (N, M) under the model's similarity function."""
+        return similarity(embeddings1, embeddings2, self.similarity_fn_name)
+
+    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
+        return similarity_pairwise(embeddings1, embeddings2, self.similarity_fn_name)
+
+
+class SentenceTransformer(_Encoder):
     """sentence-transformers' SentenceTransformer for a Transformer + Pooling (+ Normalize) checkpoint.
 
     `prompts` / `default_prompt_name` add to and override config_sentence_transformers.json's;
@@ -136,14 +186,7 @@ class SentenceTransformer:
                                 num_threads, quantize)
         self._static = _static_model(model_name_or_path, options)  # a StaticEmbedding checkpoint, or None
         self._pipe = pipeline("sentence-embeddings", self._static or model_name_or_path, **options)
-        settings = model_settings(self._pipe.model)
-        self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
-        self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
-        if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
-            raise InputError(f"default_prompt_name {self.default_prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
-        self.similarity_fn_name = similarity_fn_name or settings.get("similarity_fn_name") or "cosine"
-        if self.similarity_fn_name not in SIMILARITIES:
-            raise InputError(f"similarity_fn_name={self.similarity_fn_name!r} is not one of {list(SIMILARITIES)}")
+        self._set_prompts(model_settings(self._pipe.model), prompts, default_prompt_name, similarity_fn_name, "cosine")
         self.truncate_dim = truncate_dim
 
     @property
@@ -172,15 +215,6 @@ class SentenceTransformer:
         return min(full, self.truncate_dim) if self.truncate_dim else full
 
     get_sentence_embedding_dimension = get_embedding_dimension  # the older name
-
-    def _resolve_prompt(self, prompt: str | None, prompt_name: str | None) -> str:
-        if prompt is not None:
-            return prompt
-        if prompt_name is not None:
-            if prompt_name not in self.prompts:
-                raise InputError(f"prompt_name {prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
-            return self.prompts[prompt_name]
-        return self.prompts.get(self.default_prompt_name, "") if self.default_prompt_name else ""
 
     def encode(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                batch_size: int = 32, show_progress_bar: bool | None = None, output_value: str = "sentence_embedding",
@@ -216,27 +250,6 @@ class SentenceTransformer:
         if normalize_embeddings and len(matrix):
             matrix = l2_normalize(matrix)
         return _as_output(quantize_embeddings(matrix, precision), single, convert_to_numpy, convert_to_tensor)
-
-    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
-                     **options: Any) -> Any:
-        """encode with the "query" prompt unless another is given (empty when the checkpoint has none)."""
-        if prompt_name is None and prompt is None and "query" in self.prompts:
-            prompt_name = "query"
-        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
-
-    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
-                        **options: Any) -> Any:
-        """encode with the first of the "document", "passage", "corpus" prompts unless another is given."""
-        if prompt_name is None and prompt is None:
-            prompt_name = next((name for name in DOCUMENT_PROMPTS if name in self.prompts), None)
-        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
-
-    def similarity(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
-        """(N, D), (M, D) -> (N, M) under the model's similarity function (cosine unless configured)."""
-        return similarity(embeddings1, embeddings2, self.similarity_fn_name)
-
-    def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
-        return similarity_pairwise(embeddings1, embeddings2, self.similarity_fn_name)
 
     def save_pretrained(self, path: str | os.PathLike) -> None:
         """The model, tokenizer and sentence-transformers files, loadable by both libraries."""

@@ -19,13 +19,13 @@ import numpy as np
 
 from .errors import InputError
 from .pooling import model_settings
-from .sentence_models import DOCUMENT_PROMPTS, _check_device, _load_options, similarity, similarity_pairwise
+from .sentence_models import _check_device, _Encoder, _load_options
 from .tasks.sparse_embeddings import top_dims
 
 SIMILARITY = "dot"  # SparseEncoder's default similarity function
 
 
-class SparseEncoder:
+class SparseEncoder(_Encoder):
     """A masked-LM checkpoint (MLMTransformer + SpladePooling in modules.json, or none) as SPLADE vectors."""
 
     def __init__(self, model_name_or_path: str | os.PathLike, device: Any = None, prompts: dict[str, str] | None = None,
@@ -40,12 +40,7 @@ class SparseEncoder:
         self._pipe = pipeline("sparse-embeddings", model_name_or_path,
                               **_load_options(cache_folder, token, local_files_only, revision, model_kwargs,
                                               trust_remote_code, num_threads, quantize))
-        settings = model_settings(self._pipe.model)
-        self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
-        self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
-        if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
-            raise InputError(f"default_prompt_name {self.default_prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
-        self.similarity_fn_name = similarity_fn_name or settings.get("similarity_fn_name") or SIMILARITY
+        self._set_prompts(model_settings(self._pipe.model), prompts, default_prompt_name, similarity_fn_name, SIMILARITY)
         self.max_active_dims = _check_dims(max_active_dims)
 
     @property
@@ -74,24 +69,12 @@ class SparseEncoder:
         single = isinstance(sentences, str)
         texts = [sentences] if single else list(sentences)
         dims = _check_dims(max_active_dims) if max_active_dims is not None else self.max_active_dims
-        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=self._prompt(prompt, prompt_name),
+        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=self._resolve_prompt(prompt, prompt_name),
                              max_active_dims=dims) if texts else []
         matrix = np.stack(vectors) if texts else np.zeros((0, self.get_embedding_dimension()), np.float32)
         if convert_to_tensor:
             return _as_torch(matrix[0] if single else matrix, convert_to_sparse_tensor)
         return matrix[0] if single else matrix
-
-    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
-                     **options: Any) -> Any:
-        if prompt_name is None and prompt is None and "query" in self.prompts:
-            prompt_name = "query"
-        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
-
-    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
-                        **options: Any) -> Any:
-        if prompt_name is None and prompt is None:
-            prompt_name = next((name for name in DOCUMENT_PROMPTS if name in self.prompts), None)
-        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
 
     def decode(self, embeddings: Any, top_k: int | None = None) -> list:
         """(V,) -> [(token, weight), ...] largest first (its non-zero weights, or the top_k); (N, V) -> one
@@ -106,10 +89,11 @@ class SparseEncoder:
         return decoded[0] if matrix.ndim == 1 else decoded
 
     def similarity(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
-        return similarity(_dense(embeddings1), _dense(embeddings2), self.similarity_fn_name)
+        """(N, V), (M, V) -> (N, M), dot products unless configured; torch sparse vectors taken too."""
+        return super().similarity(_dense(embeddings1), _dense(embeddings2))
 
     def similarity_pairwise(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
-        return similarity_pairwise(_dense(embeddings1), _dense(embeddings2), self.similarity_fn_name)
+        return super().similarity_pairwise(_dense(embeddings1), _dense(embeddings2))
 
     @staticmethod
     def sparsity(embeddings: Any) -> dict[str, float]:
@@ -122,15 +106,6 @@ class SparseEncoder:
         self._pipe.save_pretrained(path)
 
     save = save_pretrained
-
-    def _prompt(self, prompt: str | None, prompt_name: str | None) -> str:
-        if prompt is not None:
-            return prompt
-        if prompt_name is not None:
-            if prompt_name not in self.prompts:
-                raise InputError(f"prompt_name {prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
-            return self.prompts[prompt_name]
-        return self.prompts.get(self.default_prompt_name, "") if self.default_prompt_name else ""
 
     def __repr__(self) -> str:
         return f"SparseEncoder({self._pipe.model.name_or_path!r}, dimension={self.get_embedding_dimension()})"

@@ -89,6 +89,16 @@ class Task:
         return results[0] if single else results
 
 
+def prompted(texts: Sequence[Any], prompt: str, lower: bool = False) -> list[str]:
+    """sentence-transformers' text preparation: `prompt` before every text, then lower-cased when its
+    Transformer module says do_lower_case; a non-string is refused naming it."""
+    for text in texts:
+        if not isinstance(text, str):
+            raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
+    texts = [prompt + t for t in texts]
+    return [t.lower() for t in texts] if lower else texts
+
+
 def tokenize_texts(
     tokenizer: Any,
     texts: Sequence[str],

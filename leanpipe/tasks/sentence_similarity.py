@@ -20,7 +20,7 @@ from tokenizers import Encoding
 from ..errors import InputError
 from ..pipeline import Pipeline
 from ..pooling import cosine_similarity, l2_normalize, pool, read_sentence_config
-from .base import Sample, Task, inputs_from_keywords, normalize_dicts, single_chunk_samples, tokenize_texts
+from .base import Sample, Task, inputs_from_keywords, normalize_dicts, prompted, single_chunk_samples, tokenize_texts
 
 
 class _SentenceTask(Task):
@@ -60,13 +60,8 @@ class _SentenceTask(Task):
 
     def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None) -> list[Encoding]:
         """`prompt` goes before every text; None: the checkpoint's default prompt (often none)."""
-        for text in texts:
-            if not isinstance(text, str):
-                raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
         c = self.sentence_config
-        texts = [(c.prompt if prompt is None else prompt) + t for t in texts]
-        if c.do_lower_case:
-            texts = [t.lower() for t in texts]
+        texts = prompted(texts, c.prompt if prompt is None else prompt, c.do_lower_case)
         max_length = self.max_length() if truncation else None
         if self.static:  # sentence-transformers' StaticEmbedding: no special tokens, cut only at tokenizer.json's length
             return tokenize_texts(self.tokenizer, texts, None, truncation=max_length is not None, max_length=max_length,

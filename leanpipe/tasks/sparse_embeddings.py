@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..splade import read_splade_config, splade
-from .base import Sample, Task, single_chunk_samples, tokenize_texts
+from .base import Sample, Task, prompted, single_chunk_samples, tokenize_texts
 
 
 class SparseEmbeddings(Task):
@@ -48,15 +48,9 @@ class SparseEmbeddings(Task):
         return limit if positions is None else min(limit, int(positions))
 
     def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None):
-        for text in texts:
-            if not isinstance(text, str):
-                raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
         c = self.splade_config
-        texts = [(c.prompt if prompt is None else prompt) + t for t in texts]
-        if c.do_lower_case:
-            texts = [t.lower() for t in texts]
-        return tokenize_texts(self.tokenizer, texts, None, truncation=truncation,
-                              max_length=self.max_length() if truncation else None)
+        return tokenize_texts(self.tokenizer, prompted(texts, c.prompt if prompt is None else prompt, c.do_lower_case), None,
+                              truncation=truncation, max_length=self.max_length() if truncation else None)
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
         return single_chunk_samples(self.tokenize(inputs, params["truncation"], params["prompt"]))
