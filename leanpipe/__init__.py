@@ -82,6 +82,8 @@ _EXPORTS = {
     "AutoModelForQuestionAnswering": "models",
     "AutoModelForMaskedLM": "models",
     "AutoModelForMultipleChoice": "models",
+    "AutoModelForNextSentencePrediction": "models",
+    **{f"{family}ForNextSentencePrediction": "models" for family in ("Bert", "Ernie", "MegatronBert", "MobileBert")},
     **{f"{family}{suffix}": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText",
                       "RobertaPreLayerNorm", "XLMRobertaXL", "SqueezeBert", "MegatronBert")

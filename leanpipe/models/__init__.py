@@ -46,6 +46,7 @@ _SUFFIX = {
     "question-answering": "ForQuestionAnswering",
     "masked-lm": "ForMaskedLM",
     "multiple-choice": "ForMultipleChoice",
+    "next-sentence-prediction": "ForNextSentencePrediction",
 }
 # family module, its config class and the prefix of its class names
 _FAMILIES = [
@@ -153,6 +154,12 @@ class AutoModelForMaskedLM(_AutoModelBase):
     head = "masked-lm"
 
 
+class AutoModelForNextSentencePrediction(_AutoModelBase):
+    """BERT's next-sentence head: (text, next text) pairs -> logits (batch, 2), index 0 "is next"."""
+
+    head = "next-sentence-prediction"
+
+
 class AutoModelForMultipleChoice(_AutoModelBase):
     """Inputs (batch, choices, sequence): each (prompt, choice) pair tokenized as one row; logits (batch, choices)."""
 
@@ -161,6 +168,7 @@ class AutoModelForMultipleChoice(_AutoModelBase):
 
 __all__ = [
     "AutoModel", "AutoModelForSequenceClassification", "AutoModelForTokenClassification",
-    "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "AutoModelForMultipleChoice", "PreTrainedModel", "ModelOutput",
+    "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "AutoModelForMultipleChoice",
+    "AutoModelForNextSentencePrediction", "PreTrainedModel", "ModelOutput",
     "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
 ] + [cls.__name__ for cls in MODEL_CLASSES.values()]

@@ -30,6 +30,7 @@ from .outputs import (
     MaskedLMOutput,
     ModelOutput,
     MultipleChoiceModelOutput,
+    NextSentencePredictorOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
@@ -53,6 +54,7 @@ HEADS = {
     "question-answering": Head("question_answering", QuestionAnsweringModelOutput),
     "masked-lm": Head("masked_lm", MaskedLMOutput),
     "multiple-choice": Head("multiple_choice", MultipleChoiceModelOutput),
+    "next-sentence-prediction": Head("next_sentence_prediction", NextSentencePredictorOutput),
 }
 
 

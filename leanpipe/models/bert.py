@@ -109,6 +109,12 @@ def multiple_choice(ops, w: Weights, c: BertConfig, *, embed=None, encode=encode
     sequence_classification(ops, w, OneLabel(c), embed=embed, encode=encode)
 
 
+def next_sentence_prediction(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
+    """BertOnlyNSPHead: the pooler, then `cls.seq_relationship` (2, H) -> (B, 2)."""
+    pooled = pooler(ops, w, c, encode(ops, w, c, first_only=True, embed=embed))
+    ops.output("logits", linear(ops, w, pooled, "cls.seq_relationship", 2, c.hidden_size, head=True))
+
+
 def token_classification(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
     x = encode(ops, w, c, embed=embed)  # (B, T, H)
     token_logits(ops, w, x, c.num_labels, c.hidden_size)

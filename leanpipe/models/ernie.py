@@ -26,4 +26,4 @@ def embeddings(ops, w: Weights, c: ErnieConfig):
 
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(bert, embed=embeddings)
-(multiple_choice,) = heads_of(bert, embed=embeddings, names=("multiple_choice",))
+(multiple_choice, next_sentence_prediction) = heads_of(bert, embed=embeddings, names=("multiple_choice", "next_sentence_prediction"))

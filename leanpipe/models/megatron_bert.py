@@ -26,4 +26,4 @@ def encoder(ops, w: Weights, c: MegatronBertConfig, first_only: bool = False, em
 
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(bert, encode=encoder)
-(multiple_choice,) = heads_of(bert, encode=encoder, names=("multiple_choice",))
+(multiple_choice, next_sentence_prediction) = heads_of(bert, encode=encoder, names=("multiple_choice", "next_sentence_prediction"))

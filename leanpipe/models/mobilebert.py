@@ -118,6 +118,12 @@ def base(ops, w: Weights, c: MobileBertConfig) -> None:
         ops.output("pooler_output", pooler(ops, w, c, x))
 
 
+def next_sentence_prediction(ops, w: Weights, c: MobileBertConfig) -> None:
+    """MobileBertOnlyNSPHead: the pooled first token, then `cls.seq_relationship` (2, H) -> (B, 2)."""
+    pooled = pooler(ops, w, c, encoder(ops, w, c))
+    ops.output("logits", linear(ops, w, pooled, "cls.seq_relationship", 2, c.hidden_size, head=True))
+
+
 def sequence_classification(ops, w: Weights, c: MobileBertConfig) -> None:
     pooled = pooler(ops, w, c, encoder(ops, w, c))
     ops.output("logits", linear(ops, w, pooled, "classifier", c.num_labels, c.hidden_size, head=True))  # (B, L)

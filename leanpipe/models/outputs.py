@@ -61,6 +61,12 @@ class MaskedLMOutput(ModelOutput):
     fields = ("loss", "logits", "hidden_states", "attentions")
 
 
+class NextSentencePredictorOutput(ModelOutput):
+    """`logits` (B, 2): index 0 scores "the second text follows the first", 1 "it is a random one"."""
+
+    fields = ("loss", "logits", "hidden_states", "attentions")
+
+
 class MultipleChoiceModelOutput(ModelOutput):
     """`logits` (B, num_choices); hidden_states / attentions per (text, choice) row, (B * num_choices, T, H)."""
 
