@@ -359,9 +359,18 @@ def test_models_lists_the_hugging_face_cache(checkpoints, tmp_path, capsys):
     no_weights = tmp_path / "no-weights"
     shutil.copytree(checkpoints["bert-cls"], no_weights, ignore=shutil.ignore_patterns("*.safetensors"))
     add("test/no-weights", no_weights)
+    static = tmp_path / "static"  # a sentence-transformers StaticEmbedding model: no config.json
+    static.mkdir()
+    shutil.copy(checkpoints["bert"] / "tokenizer.json", static / "tokenizer.json")
+    (static / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "",
+                                                      "type": "sentence_transformers.models.StaticEmbedding"}]))
+    from leanpipe.weights.safetensors import save_safetensors
+    save_safetensors({"embedding.weight": np.zeros((30522, 8), np.float32)}, static / "model.safetensors")
+    add("test/static", static)
     code, out, err = cli("models", "--cache-dir", cache, "--json", capsys=capsys)
     assert code == 0, err
     rows = {r["repo_id"]: r for r in json_lines(out)}
+    assert rows["test/static"]["loadable"] and rows["test/static"]["task"] == "sentence-embeddings", rows["test/static"]
     assert rows["test/tiny-bert-cls"]["loadable"] and rows["test/tiny-bert-cls"]["task"] == "text-classification"
     assert rows["test/tiny-bert"]["task"] == "feature-extraction" and rows["test/tiny-bert"]["refs"] == ["main"]
     assert not rows["test/gpt"]["loadable"] and "gpt2" in rows["test/gpt"]["reason"]

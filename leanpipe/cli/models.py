@@ -61,6 +61,9 @@ def describe(folder: Path) -> dict[str, Any]:
     """model_type, task and whether leanpipe loads the snapshot (with the reason when not)."""
     from ..config import supported_model_types
 
+    static = _static(folder)
+    if static is not None:
+        return static
     config_path = folder / "config.json"
     if not config_path.is_file():
         return {"model_type": None, "task": None, "loadable": False, "reason": "no config.json"}
@@ -77,6 +80,20 @@ def describe(folder: Path) -> dict[str, Any]:
     elif not any((folder / name).is_file() for name in WEIGHT_FILES):
         reason = f"no weights ({', '.join(WEIGHT_FILES)}) in the cached snapshot"
     return {"model_type": model_type, "task": task, "loadable": reason is None, "reason": reason}
+
+
+def _static(folder: Path) -> dict[str, Any] | None:
+    """A sentence-transformers StaticEmbedding snapshot (no config.json, or model2vec's): its row, else None."""
+    from ..errors import LeanpipeError
+    from ..pooling import read_sentence_config, uses_static_embedding
+
+    try:
+        if not uses_static_embedding(folder):
+            return None
+        read_sentence_config(folder)  # its tokenizer.json and table are there and belong together
+    except LeanpipeError as exc:
+        return {"model_type": "static-embedding", "task": "sentence-embeddings", "loadable": False, "reason": str(exc)}
+    return {"model_type": "static-embedding", "task": "sentence-embeddings", "loadable": True, "reason": None}
 
 
 def _missing_head(model_type: str, task: str) -> str | None:
