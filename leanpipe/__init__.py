@@ -83,6 +83,8 @@ _EXPORTS = {
     "AutoModelForMaskedLM": "models",
     "AutoModelForMultipleChoice": "models",
     "AutoModelForNextSentencePrediction": "models",
+    "AutoModelForPreTraining": "models",
+    **{f"{family}ForPreTraining": "models" for family in ("Bert", "Ernie", "MegatronBert", "MobileBert", "Albert", "Electra")},
     **{f"{family}ForNextSentencePrediction": "models" for family in ("Bert", "Ernie", "MegatronBert", "MobileBert")},
     **{f"{family}{suffix}": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet", "ModernBert", "Deberta", "DebertaV2", "Longformer", "MobileBert", "Data2VecText",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Callable
 
 from ..config import (
     AlbertConfig,
@@ -47,6 +47,7 @@ _SUFFIX = {
     "masked-lm": "ForMaskedLM",
     "multiple-choice": "ForMultipleChoice",
     "next-sentence-prediction": "ForNextSentencePrediction",
+    "pre-training": "ForPreTraining",
 }
 # family module, its config class and the prefix of its class names
 _FAMILIES = [
@@ -107,8 +108,10 @@ def model_class(model_type: str, head: str) -> type[PreTrainedModel]:
     return found
 
 
-def load_model(name_or_path: str | os.PathLike, head: str, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
-    """Load a checkpoint as the `head` model its config.json's model_type calls for."""
+def load_model(name_or_path: str | os.PathLike, head: str | Callable[[str], str], *, revision: str | None = None,
+               **kwargs: Any) -> PreTrainedModel:
+    """Load a checkpoint as the `head` model its config.json's model_type calls for (`head` may be a
+    function of the model_type)."""
     from ..config import AutoConfig
 
     from ..hub import take_hub_options
@@ -118,6 +121,7 @@ def load_model(name_or_path: str | os.PathLike, head: str, *, revision: str | No
     options = take_hub_options(kwargs)  # cache_dir, token, ...: for config.json and the weights alike
     take_loader_options(kwargs)  # device_map, low_cpu_mem_usage, attn_implementation, ...: not config keys
     config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **options, **kwargs)
+    head = head(config.model_type) if callable(head) else head
     return model_class(config.model_type, head).from_pretrained(name_or_path, revision=revision, config=config,
                                                                 **loading, **options)
 
@@ -160,6 +164,18 @@ class AutoModelForNextSentencePrediction(_AutoModelBase):
     head = "next-sentence-prediction"
 
 
+class AutoModelForPreTraining(_AutoModelBase):
+    """The family's pre-training model (BERT's MLM + next sentence, ALBERT's MLM + sentence order,
+    ELECTRA's discriminator), else its masked LM, as transformers' AutoModelForPreTraining picks."""
+
+    head = "pre-training"
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
+        return load_model(name_or_path, lambda model_type: "pre-training" if (model_type, "pre-training") in MODEL_CLASSES
+                          else "masked-lm", revision=revision, **kwargs)
+
+
 class AutoModelForMultipleChoice(_AutoModelBase):
     """Inputs (batch, choices, sequence): each (prompt, choice) pair tokenized as one row; logits (batch, choices)."""
 
@@ -169,6 +185,6 @@ class AutoModelForMultipleChoice(_AutoModelBase):
 __all__ = [
     "AutoModel", "AutoModelForSequenceClassification", "AutoModelForTokenClassification",
     "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "AutoModelForMultipleChoice",
-    "AutoModelForNextSentencePrediction", "PreTrainedModel", "ModelOutput",
+    "AutoModelForNextSentencePrediction", "AutoModelForPreTraining", "PreTrainedModel", "ModelOutput",
     "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
 ] + [cls.__name__ for cls in MODEL_CLASSES.values()]

@@ -89,9 +89,22 @@ def question_answering(ops, w: Weights, c: AlbertConfig) -> None:
 
 
 def masked_lm(ops, w: Weights, c: AlbertConfig) -> None:
-    """AlbertMLMHead: dense H -> E + hidden_act + LayerNorm, then the decoder tied to the word embeddings."""
+    ops.output("logits", lm_logits(ops, w, c, encoder(ops, w, c)))  # (B, T, V)
+
+
+def pre_training(ops, w: Weights, c: AlbertConfig) -> None:
+    """AlbertForPreTraining: the MLM logits (B, T, V) and the sentence-order logits (B, L) of one pass."""
+    x = encoder(ops, w, c)
+    ops.output("prediction_logits", lm_logits(ops, w, c, x))
+    ops.output("sop_logits", linear(ops, w, pooler(ops, w, c, x), "sop_classifier.classifier", c.num_labels, c.hidden_size,
+                                    head=True))
+
+
+def lm_logits(ops, w: Weights, c: AlbertConfig, x):
+    """AlbertMLMHead over x (B, T, H): dense H -> E + hidden_act + LayerNorm, then the decoder tied to the
+    word embeddings -> (B, T, V)."""
     h, e, p = c.hidden_size, c.embedding_size, "predictions"
-    x = linear(ops, w, encoder(ops, w, c), f"{p}.dense", e, h, head=True, activation=c.hidden_act)  # (B, T, E)
+    x = linear(ops, w, x, f"{p}.dense", e, h, head=True, activation=c.hidden_act)  # (B, T, E)
     x = ops.layer_norm(x, w.get(f"{p}.LayerNorm.weight", (e,), head=True),
                        w.get(f"{p}.LayerNorm.bias", (e,), head=True), c.layer_norm_eps)
-    ops.output("logits", tied_decoder(ops, w, x, f"{p}.decoder", (f"{p}.bias", f"{p}.decoder.bias"), c.vocab_size, e))
+    return tied_decoder(ops, w, x, f"{p}.decoder", (f"{p}.bias", f"{p}.decoder.bias"), c.vocab_size, e)

@@ -31,6 +31,7 @@ from .outputs import (
     ModelOutput,
     MultipleChoiceModelOutput,
     NextSentencePredictorOutput,
+    PreTrainingOutput,
     QuestionAnsweringModelOutput,
     SequenceClassifierOutput,
     TokenClassifierOutput,
@@ -55,6 +56,7 @@ HEADS = {
     "masked-lm": Head("masked_lm", MaskedLMOutput),
     "multiple-choice": Head("multiple_choice", MultipleChoiceModelOutput),
     "next-sentence-prediction": Head("next_sentence_prediction", NextSentencePredictorOutput),
+    "pre-training": Head("pre_training", PreTrainingOutput),
 }
 
 

@@ -125,12 +125,25 @@ def question_answering(ops, w: Weights, c: BertConfig, *, embed=None, encode=enc
 
 
 def masked_lm(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
-    """BertOnlyMLMHead: dense + act + LayerNorm, then the decoder tied to the word embeddings."""
+    ops.output("logits", lm_logits(ops, w, c, encode(ops, w, c, embed=embed)))  # (B, T, V)
+
+
+def pre_training(ops, w: Weights, c: BertConfig, *, embed=None, encode=encoder) -> None:
+    """BertForPreTraining: the MLM logits (B, T, V) and the next-sentence logits (B, 2) of one pass."""
+    x = encode(ops, w, c, embed=embed)  # (B, T, H)
+    ops.output("prediction_logits", lm_logits(ops, w, c, x))
+    ops.output("seq_relationship_logits", linear(ops, w, pooler(ops, w, c, x), "cls.seq_relationship", 2, c.hidden_size,
+                                                 head=True))
+
+
+def lm_logits(ops, w: Weights, c: BertConfig, x):
+    """BertLMPredictionHead over x (B, T, H): dense + act + LayerNorm, then the decoder tied to the word
+    embeddings -> (B, T, V)."""
     h, p = c.hidden_size, "cls.predictions"
-    x = linear(ops, w, encode(ops, w, c, embed=embed), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
+    x = linear(ops, w, x, f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
     x = ops.layer_norm(x, w.get(f"{p}.transform.LayerNorm.weight", (h,), head=True),
                        w.get(f"{p}.transform.LayerNorm.bias", (h,), head=True), c.layer_norm_eps)
     decoder = f"{p}.decoder.weight" if w.has(f"{p}.decoder.weight", head=True) else None
     table = w.get(decoder, (c.vocab_size, h), head=True) if decoder else w.get("embeddings.word_embeddings.weight")
     bias_name = f"{p}.bias" if w.has(f"{p}.bias", head=True) else f"{p}.decoder.bias"
-    ops.output("logits", ops.linear(x, table, w.get(bias_name, (c.vocab_size,), head=True)))  # (B, T, V)
+    return ops.linear(x, table, w.get(bias_name, (c.vocab_size,), head=True))  # (B, T, V)

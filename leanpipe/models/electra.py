@@ -76,6 +76,15 @@ def question_answering(ops, w: Weights, c: ElectraConfig) -> None:
     span_logits(ops, w, encoder(ops, w, c), c.hidden_size)
 
 
+def pre_training(ops, w: Weights, c: ElectraConfig) -> None:
+    """ElectraForPreTraining, the discriminator (google/electra-*-discriminator): per token, how likely the
+    generator replaced it: dense + hidden_act, then `dense_prediction` (1, H) -> "logits" (B, T)."""
+    h, p = c.hidden_size, "discriminator_predictions"
+    x = linear(ops, w, encoder(ops, w, c), f"{p}.dense", h, h, head=True, activation=c.hidden_act)
+    (scores,) = ops.columns(linear(ops, w, x, f"{p}.dense_prediction", 1, h, head=True), 1)  # (B, T, 1) -> (B, T)
+    ops.output("logits", scores)
+
+
 def masked_lm(ops, w: Weights, c: ElectraConfig) -> None:
     """ElectraGeneratorPredictions (dense H -> E, erf GELU whatever hidden_act says, LayerNorm) + generator_lm_head."""
     h, e, p = c.hidden_size, c.embedding_size, "generator_predictions"

@@ -26,4 +26,5 @@ def embeddings(ops, w: Weights, c: ErnieConfig):
 
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(bert, embed=embeddings)
-(multiple_choice, next_sentence_prediction) = heads_of(bert, embed=embeddings, names=("multiple_choice", "next_sentence_prediction"))
+multiple_choice, next_sentence_prediction, pre_training = heads_of(
+    bert, embed=embeddings, names=("multiple_choice", "next_sentence_prediction", "pre_training"))

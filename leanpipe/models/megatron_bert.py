@@ -26,4 +26,5 @@ def encoder(ops, w: Weights, c: MegatronBertConfig, first_only: bool = False, em
 
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(bert, encode=encoder)
-(multiple_choice, next_sentence_prediction) = heads_of(bert, encode=encoder, names=("multiple_choice", "next_sentence_prediction"))
+multiple_choice, next_sentence_prediction, pre_training = heads_of(
+    bert, encode=encoder, names=("multiple_choice", "next_sentence_prediction", "pre_training"))

@@ -144,14 +144,26 @@ def question_answering(ops, w: Weights, c: MobileBertConfig) -> None:
 
 
 def masked_lm(ops, w: Weights, c: MobileBertConfig) -> None:
-    """MobileBertLMPredictionHead: dense + act + LayerNorm (always LayerNorm), then logits over
-    [decoder (tied to the word embeddings) | dense^T] + the decoder's bias."""
+    ops.output("logits", lm_logits(ops, w, c, encoder(ops, w, c)))  # (B, T, V)
+
+
+def pre_training(ops, w: Weights, c: MobileBertConfig) -> None:
+    """MobileBertForPreTraining: the MLM logits (B, T, V) and the next-sentence logits (B, 2) of one pass."""
+    x = encoder(ops, w, c)
+    ops.output("prediction_logits", lm_logits(ops, w, c, x))
+    ops.output("seq_relationship_logits", linear(ops, w, pooler(ops, w, c, x), "cls.seq_relationship", 2, c.hidden_size,
+                                                 head=True))
+
+
+def lm_logits(ops, w: Weights, c: MobileBertConfig, x):
+    """MobileBertLMPredictionHead over x (B, T, H): dense + act + LayerNorm (always LayerNorm), then
+    logits over [decoder (tied to the word embeddings) | dense^T] + the decoder's bias -> (B, T, V)."""
     h, e, v, p = c.hidden_size, c.embedding_size, c.vocab_size, "cls.predictions"
-    x = linear(ops, w, encoder(ops, w, c), f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
+    x = linear(ops, w, x, f"{p}.transform.dense", h, h, head=True, activation=c.hidden_act)
     x = ops.layer_norm(x, w.get(f"{p}.transform.LayerNorm.weight", (h,), head=True),
                        w.get(f"{p}.transform.LayerNorm.bias", (h,), head=True), c.layer_norm_eps)
     decoder = w.get(f"{p}.decoder.weight", (v, e), head=True) if w.has(f"{p}.decoder.weight", head=True) \
         else w.get("embeddings.word_embeddings.weight", (v, e))
     table = np.concatenate([decoder, w.get(f"{p}.dense.weight", (h - e, v), head=True).T], axis=1)  # (V, H)
     bias = w.get(f"{p}.decoder.bias" if w.has(f"{p}.decoder.bias", head=True) else f"{p}.bias", (v,), head=True)
-    ops.output("logits", ops.linear(x, table, bias))  # (B, T, V)
+    return ops.linear(x, table, bias)  # (B, T, V)

@@ -67,6 +67,14 @@ class NextSentencePredictorOutput(ModelOutput):
     fields = ("loss", "logits", "hidden_states", "attentions")
 
 
+class PreTrainingOutput(ModelOutput):
+    """The pre-training heads' outputs, in transformers' order: BERT's `prediction_logits` (B, T, V) and
+    `seq_relationship_logits` (B, 2), ALBERT's `prediction_logits` and `sop_logits`, ELECTRA's
+    discriminator `logits` (B, T)."""
+
+    fields = ("loss", "prediction_logits", "seq_relationship_logits", "sop_logits", "logits", "hidden_states", "attentions")
+
+
 class MultipleChoiceModelOutput(ModelOutput):
     """`logits` (B, num_choices); hidden_states / attentions per (text, choice) row, (B * num_choices, T, H)."""
 
