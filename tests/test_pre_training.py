@@ -1,8 +1,9 @@
-"""AutoModelForPreTraining (transformers' XForPreTraining) for the families that have one: BERT, ERNIE,
-MegatronBERT and MobileBERT (MLM + next-sentence logits), ALBERT (MLM + sentence-order logits), ELECTRA
-(the discriminator's per-token logits, what google/electra-*-discriminator checkpoints are); other
-families' AutoModelForPreTraining is their masked LM, as in transformers. Every output within 1e-4 of
-transformers' (max abs printed) on both engines."""
+"""The pre-training heads. AutoModelForPreTraining (transformers' XForPreTraining) for the families that
+have one: BERT, ERNIE, MegatronBERT and MobileBERT (MLM + next-sentence logits), ALBERT (MLM +
+sentence-order logits), ELECTRA (the discriminator's per-token logits, what google/electra-*-discriminator
+checkpoints are); other families' AutoModelForPreTraining is their masked LM, as in transformers. And
+AutoModelForNextSentencePrediction (BERT, ERNIE, MegatronBERT, MobileBERT). Tiny random checkpoints,
+(text, next text) pairs; every output within 1e-4 of transformers' (max abs printed) on both engines."""
 
 from __future__ import annotations
 
@@ -73,3 +74,19 @@ def test_other_families_get_their_masked_lm(models):
     folder = models("roberta", "ForMaskedLM")
     ours = leanpipe.AutoModelForPreTraining.from_pretrained(folder)
     assert type(ours).__name__ == type(transformers.AutoModelForPreTraining.from_pretrained(folder)).__name__ == "RobertaForMaskedLM"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("model_type", ["bert", "ernie", "megatron-bert", "mobilebert"])
+def test_next_sentence_logits_match_transformers(models, model_type, engine, support):
+    folder = models(model_type, "ForNextSentencePrediction")
+    theirs = transformers.AutoModelForNextSentencePrediction.from_pretrained(folder).eval()
+    ours = leanpipe.AutoModelForNextSentencePrediction.from_pretrained(folder, engine=engine)
+    assert type(ours).__name__ == type(theirs).__name__
+    inputs = transformers.AutoTokenizer.from_pretrained(folder)(FIRST, SECOND, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = theirs(**inputs).logits
+    got = ours(**inputs).logits
+    assert got.shape == expected.shape == (3, 2)
+    assert_close(got.numpy(), expected.numpy(), ATOL, f"{model_type} ForNextSentencePrediction logits ({engine})")
+    support(model_type, "head", "next-sentence-prediction")
