@@ -132,7 +132,6 @@ class Pipeline:
         transformers' other options (safe_serialization, push_to_hub, ...) are ignored."""
         from .hub import hub_options
         from .pooling import copy_sentence_files
-
         from .static_embedding import StaticModel
 
         folder = Path(save_directory)

@@ -11,6 +11,10 @@ each vector is the mean of its tokens' rows (torch's EmbeddingBag, mode "mean": 
 
 >>> module = read_static_embedding("sentence-transformers/static-retrieval-mrl-en-v1", "0_StaticEmbedding")
 >>> module.embed(["What are Pandas?"]).shape   # (1, 1024)
+
+`StaticModel` is such a checkpoint as the sentence-embeddings / sentence-similarity pipelines run it
+(the CLI, batch jobs and the server through them); leanpipe.SentenceTransformer embeds with
+`StaticEmbedding.embed` directly.
 """
 
 from __future__ import annotations

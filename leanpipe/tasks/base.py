@@ -117,8 +117,8 @@ def tokenize_texts(
         paired = [i for i, p in enumerate(pairs) if p is not None]
         items: list[Encoding | None] = [None] * len(texts)
         for group, with_pairs in ((singles, None), (paired, [pairs[i] for i in paired])):
-            encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation, max_length=max_length,
-                                           add_special_tokens=add_special_tokens)
+            encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation,
+                                     max_length=max_length, add_special_tokens=add_special_tokens)
             for i, item in zip(group, encoded):
                 items[i] = item
         return items  # type: ignore[return-value]
@@ -126,8 +126,7 @@ def tokenize_texts(
         pairs = None
     truncation = False if truncation is None else truncation  # transformers' pipelines do not truncate by default
     return tokenizer.encode_batch_raw(list(texts), list(pairs) if pairs is not None else None,
-                                      truncation=truncation, max_length=max_length,
-                                           add_special_tokens=add_special_tokens)
+                                      truncation=truncation, max_length=max_length, add_special_tokens=add_special_tokens)
 
 
 def inputs_from_keywords(inputs: Any, params: dict[str, Any], keys: tuple[str, ...]) -> Any:
