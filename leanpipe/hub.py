@@ -16,8 +16,9 @@ from typing import Any, Iterator
 
 from .errors import CheckpointError
 
-# transformers' from_pretrained arguments that say where and how to download, passed to hf_hub_download
-HUB_OPTIONS = ("cache_dir", "token", "local_files_only", "force_download")
+# transformers' from_pretrained arguments that say where and how to download, passed to hf_hub_download;
+# `subfolder` also applies to a local folder (its files are read from folder/subfolder)
+HUB_OPTIONS = ("cache_dir", "token", "local_files_only", "force_download", "subfolder")
 _OPTIONS: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("leanpipe_hub_options", default={})
 
 
@@ -53,15 +54,18 @@ def resolve_file(
     revision: str | None = None,
     required: bool = True,
 ) -> Path | None:
-    """Local path of `filename` in a folder or hub repo; None if absent and not `required`."""
+    """Local path of `filename` in a folder or hub repo (in its `subfolder` when the hub options name
+    one, as transformers' from_pretrained(..., subfolder=)); None if absent and not `required`."""
     if is_local(name_or_path):
-        path = Path(name_or_path) / filename
+        folder = Path(name_or_path) / (_OPTIONS.get().get("subfolder") or "")
+        path = folder / filename
         if path.is_file():
             return path
         if required:
+            found = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else f"no folder {folder}"
             raise CheckpointError(
-                f"{filename} not found in folder {name_or_path}; a checkpoint saved with "
-                f"save_pretrained() has it. Found: {sorted(p.name for p in Path(name_or_path).iterdir())}"
+                f"{filename} not found in folder {folder}; a checkpoint saved with "
+                f"save_pretrained() has it. Found: {found}"
             )
         return None
     return _resolve_hub_file(str(name_or_path), filename, revision=revision, required=required)
@@ -80,7 +84,7 @@ def _resolve_hub_file(repo_id: str, filename: str, *, revision: str | None, requ
         why = "local_files_only=True is set" if options.get("local_files_only") else \
             "the hub cannot be reached or HF_HUB_OFFLINE=1 is set"
         raise CheckpointError(
-            f"cannot find {filename} for {repo_id!r} (revision {revision or 'main'}) in the Hugging Face "
+            f"cannot find {_in_subfolder(filename, options)} for {repo_id!r} (revision {revision or 'main'}) in the Hugging Face "
             f"cache {options.get('cache_dir') or huggingface_hub.constants.HF_HUB_CACHE}, and {why}. Download it "
             f"once with network access (`hf download {repo_id}`) or pass a local folder. ({type(exc).__name__})"
         ) from None
@@ -92,7 +96,7 @@ def _resolve_hub_file(repo_id: str, filename: str, *, revision: str | None, requ
     except hub_errors.EntryNotFoundError:
         # The repo (or its cached revision) exists but has no such file.
         if required:
-            raise CheckpointError(f"{filename} not found in {repo_id} (revision {revision or 'main'})") from None
+            raise CheckpointError(f"{_in_subfolder(filename, options)} not found in {repo_id} (revision {revision or 'main'})") from None
         return None
     except hub_errors.HFValidationError:
         raise CheckpointError(
@@ -103,12 +107,18 @@ def _resolve_hub_file(repo_id: str, filename: str, *, revision: str | None, requ
         raise CheckpointError(f"revision {revision!r} does not exist in {repo_id!r}") from None
 
 
+def _in_subfolder(filename: str, options: dict[str, Any]) -> str:
+    return f"{options['subfolder'].strip('/')}/{filename}" if options.get("subfolder") else filename
+
+
 def _revision_is_cached(repo_id: str, revision: str | None, cache_dir: str | os.PathLike | None = None) -> bool:
-    """True when the cache holds a snapshot for this repo and revision (so a missing file is truly absent)."""
+    """True when the cache holds a snapshot for this repo and revision (so a missing file is truly absent).
+    The snapshot itself, not one file in it: a sentence-transformers StaticEmbedding repo has no config.json,
+    and asking for its config.json made every optional file it lacks look "not downloaded"."""
     import huggingface_hub
 
     try:
-        found = huggingface_hub.try_to_load_from_cache(repo_id, "config.json", revision=revision, cache_dir=cache_dir)
-    except Exception:
+        huggingface_hub.snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True)
+    except Exception:  # not cached (LocalEntryNotFoundError), or not a valid repo id
         return False
-    return found is not None
+    return True

@@ -163,3 +163,26 @@ def test_wrong_architecture_weights(tmp_path, checkpoints):
     (tmp_path / "m" / "config.json").write_text(json.dumps({"model_type": "bert", **sizes}))
     with pytest.raises(CheckpointError, match="missing 'embeddings.token_type_embeddings.weight'"):
         AutoModel.from_pretrained(tmp_path / "m")
+
+
+def test_subfolder_as_transformers_takes_it(checkpoints, tmp_path, monkeypatch):
+    """from_pretrained(..., subfolder=) reads every file from that folder of a local checkpoint or of a
+    cached repo (it was ignored before, loading the repo's root instead); a missing one is named."""
+    import huggingface_hub.constants as hc
+
+    repo = tmp_path / "repo"
+    shutil.copytree(checkpoints["bert-cls"], repo / "inner")
+    (repo / "README.md").write_text("a repo holding its model in a subfolder")
+    make_cache(tmp_path / "cache", "leanpipe-test/nested", {"main": repo})
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
+    reference = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"])(IDS).logits
+    for source in (repo, "leanpipe-test/nested"):
+        model = AutoModelForSequenceClassification.from_pretrained(source, subfolder="inner")
+        assert_close(model(IDS).logits, reference, 0, f"{source} subfolder")
+        assert AutoTokenizer.from_pretrained(source, subfolder="inner")("hello")["input_ids"] == [101, 7592, 102]
+        with pytest.raises(CheckpointError, match="nope/config.json|folder .*nope"):
+            AutoModelForSequenceClassification.from_pretrained(source, subfolder="nope")
+    theirs = transformers.AutoModelForSequenceClassification.from_pretrained(repo, subfolder="inner").eval()
+    with torch.no_grad():
+        assert_close(reference, theirs(torch.tensor(IDS)).logits.numpy(), 1e-4, "transformers, subfolder")

@@ -264,3 +264,19 @@ def httpx_get(url):
     import httpx
 
     return httpx.get(url, timeout=30).json()
+
+
+def test_a_cached_repo_without_config_json_or_optional_files(saved, tmp_path):
+    """A repo id whose snapshot has no config.json (StaticEmbedding repos have none) and no
+    config_sentence_transformers.json: its missing optional files are absent, not "not downloaded"."""
+    import huggingface_hub.constants as hc
+
+    bare = tmp_path / "bare"
+    shutil.copytree(saved, bare)
+    (bare / "config_sentence_transformers.json").unlink()
+    make_cache(tmp_path / "cache", "leanpipe-test/bare-static", {"main": bare})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "cache"))
+        patch.setattr(hc, "HF_HUB_OFFLINE", True)
+        got = leanpipe.SentenceTransformer("leanpipe-test/bare-static").encode(CORPUS[:2])
+    assert_same_vectors(got, reference(bare).encode(CORPUS[:2]), "bare repo by id")
