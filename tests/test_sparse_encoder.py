@@ -107,6 +107,10 @@ def test_served_as_tei_embed_sparse(saved):
         expected = leanpipe.pipeline("sparse-embeddings", model=saved["bert-max-relu"])(CORPUS[:2], prompt="query: ")
         assert [[p["index"] for p in row] for row in got.json()] == [[p["index"] for p in row] for row in expected]
         assert_close([p["value"] for p in got.json()[1]], [p["value"] for p in expected[1]], ATOL, "/embed_sparse")
+        import httpx
+
+        info = httpx.get(running.url + "/info", timeout=30).json()
+        assert info["model_type"] == {"embedding": {"pooling": "splade"}} and info["task"] == "sparse-embeddings"
     finally:
         running.stop()
 

@@ -155,6 +155,8 @@ class Service:
             return {"reranker" if self.task == "text-ranking" else "classifier": labels}
         if self.model.head == "base":
             return {"embedding": {"pooling": self._pooling()}}
+        if self.task == "sparse-embeddings":  # as TEI describes a model served with --pooling splade
+            return {"embedding": {"pooling": "splade"}}
         return {self.task: {}}
 
     def _pooling(self) -> str:
