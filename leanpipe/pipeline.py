@@ -240,6 +240,7 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
         except (CheckpointError, ConfigError):
             loaded = load_static_model(model, revision=revision, hub_options=options)
             if loaded is None:  # not a StaticEmbedding checkpoint either: the loading error stands
+                _refuse_router(model, revision)
                 raise
     elif isinstance(model, (PreTrainedModel, StaticModel)):
         loaded = model
@@ -256,6 +257,20 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
                                                   **trust)
     check_vocabulary(tokenizer, loaded)
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
+
+
+def _refuse_router(model: str | os.PathLike, revision: str | None) -> None:
+    """An inference-free SPLADE checkpoint (a sentence-transformers Router, its models in subfolders) has
+    no model at its root for a pipeline: say what runs it."""
+    from .sparse_router import is_router
+
+    try:
+        routed = is_router(model, revision)
+    except CheckpointError:
+        return
+    if routed:
+        raise InputError(f"{model} is a sentence-transformers SparseEncoder with a Router (query and document routes "
+                         f"in subfolders); load it with leanpipe.SparseEncoder({str(model)!r})") from None
 
 
 def _check_static(model: Any, task: str, quantize: str | None) -> None:

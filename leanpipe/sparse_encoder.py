@@ -5,7 +5,8 @@
     model.decode(vectors[0], top_k=5)                                        # [("splade", 2.1), ...]
     model.similarity(vectors, vectors)                                       # (2, 2) dot products
 
-Same vectors as sentence-transformers 6 (leanpipe.splade). Results are NumPy arrays, dense (N, V);
+Same vectors as sentence-transformers 6 (leanpipe.splade); inference-free checkpoints (a Router: static
+query weights, a masked LM for documents) route encode_query / encode_document (leanpipe.sparse_router). Results are NumPy arrays, dense (N, V);
 `convert_to_tensor=True` gives sentence-transformers' torch tensors (sparse COO unless
 convert_to_sparse_tensor=False) when torch is installed.
 """
@@ -17,9 +18,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import InputError
-from .pooling import model_settings
+from . import sparse_router
+from .errors import CheckpointError, InputError
+from .hub import hub_options, take_hub_options
+from .pooling import model_settings, read_model_settings
 from .sentence_models import _check_device, _Encoder, _load_options
+from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
 
 SIMILARITY = "dot"  # SparseEncoder's default similarity function
@@ -34,13 +38,27 @@ class SparseEncoder(_Encoder):
                  local_files_only: bool = False, token: Any = None, max_active_dims: int | None = None,
                  model_kwargs: dict[str, Any] | None = None, backend: str = "torch", *,
                  num_threads: int | None = None, quantize: str | None = None) -> None:
-        from .pipeline import pipeline
-
         _check_device(device)
-        self._pipe = pipeline("sparse-embeddings", model_name_or_path,
-                              **_load_options(cache_folder, token, local_files_only, revision, model_kwargs,
-                                              trust_remote_code, num_threads, quantize))
-        self._set_prompts(model_settings(self._pipe.model), prompts, default_prompt_name, similarity_fn_name, SIMILARITY)
+        options = _load_options(cache_folder, token, local_files_only, revision, model_kwargs, trust_remote_code,
+                                num_threads, quantize)
+        hub = {**take_hub_options(dict(options["model_kwargs"])), **({"token": token} if token is not None else {})}
+        with hub_options(hub):
+            routed = sparse_router.is_router(model_name_or_path, revision)
+            self._router = sparse_router.read_router(model_name_or_path, revision) if routed else None
+            settings = read_model_settings(model_name_or_path, revision=revision) if routed else None
+        self._routes: dict[str, Any] = {}  # route -> its pipeline or StaticSparse (a Router checkpoint)
+        if self._router is None:
+            self._pipe = _splade_pipeline(model_name_or_path, options, None)
+            settings = model_settings(self._pipe.model)
+        else:
+            for route, (kind, folders) in self._router.routes.items():
+                self._routes[route] = (_splade_pipeline(model_name_or_path, options, folders) if kind == "splade" else
+                                       sparse_router.StaticSparse(model_name_or_path, folders[0], revision, hub))
+            pipes = [r for r in self._routes.values() if not isinstance(r, sparse_router.StaticSparse)]
+            if not pipes:
+                raise CheckpointError(f"{model_name_or_path}: no route of its Router runs a masked LM; leanpipe needs one")
+            self._pipe = pipes[0]  # its tokenizer decodes, its vocabulary is the vectors' width
+        self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name, SIMILARITY)
         self.max_active_dims = _check_dims(max_active_dims)
 
     @property
@@ -60,21 +78,40 @@ class SparseEncoder(_Encoder):
     def encode(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                batch_size: int = 32, show_progress_bar: bool | None = None, convert_to_tensor: bool = False,
                convert_to_sparse_tensor: bool = True, save_to_cpu: bool = False, device: Any = None,
-               max_active_dims: int | None = None, **_options: Any) -> Any:
+               max_active_dims: int | None = None, task: str | None = None, **_options: Any) -> Any:
         """Texts -> (N, V) float32 SPLADE vectors (one text -> (V,)); the `max_active_dims` largest weights
-        of each kept when set (here or at load)."""
+        of each kept when set (here or at load). `task` ("query" / "document") picks a Router's route;
+        without it the Router's default route (encode_query / encode_document set it)."""
         _check_device(device)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         single = isinstance(sentences, str)
         texts = [sentences] if single else list(sentences)
         dims = _check_dims(max_active_dims) if max_active_dims is not None else self.max_active_dims
-        vectors = self._pipe(texts, batch_size=batch_size, return_tensors=True, prompt=self._resolve_prompt(prompt, prompt_name),
-                             max_active_dims=dims) if texts else []
+        runner = self._routes[sparse_router.route_of(self._router, task)] if self._router else self._pipe
+        prompt = self._resolve_prompt(prompt, prompt_name)
+        if isinstance(runner, sparse_router.StaticSparse):
+            vectors = [top_dims(v, dims) for v in runner.encode(prompted(texts, prompt))]
+        else:
+            vectors = runner(texts, batch_size=batch_size, return_tensors=True, prompt=prompt, max_active_dims=dims) if texts else []
         matrix = np.stack(vectors) if texts else np.zeros((0, self.get_embedding_dimension()), np.float32)
         if convert_to_tensor:
             return _as_torch(matrix[0] if single else matrix, convert_to_sparse_tensor)
         return matrix[0] if single else matrix
+
+    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+                     **options: Any) -> Any:
+        """encode through a Router's "query" route (when it has one), with the "query" prompt unless another is given."""
+        return super().encode_query(sentences, prompt_name, prompt, **self._task("query", options))
+
+    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+                        **options: Any) -> Any:
+        return super().encode_document(sentences, prompt_name, prompt, **self._task("document", options))
+
+    def _task(self, route: str, options: dict[str, Any]) -> dict[str, Any]:
+        if self._router is not None and route in self._router.routes:
+            options = {"task": route, **options}
+        return options
 
     def decode(self, embeddings: Any, top_k: int | None = None) -> list:
         """(V,) -> [(token, weight), ...] largest first (its non-zero weights, or the top_k); (N, V) -> one
@@ -103,12 +140,30 @@ class SparseEncoder(_Encoder):
         return {"active_dims": active, "sparsity_ratio": 1.0 - active / matrix.shape[1]}
 
     def save_pretrained(self, path: str | os.PathLike) -> None:
+        if self._router is not None:
+            raise InputError("save_pretrained of a Router SparseEncoder is not supported; copy the checkpoint's folder")
         self._pipe.save_pretrained(path)
 
     save = save_pretrained
 
     def __repr__(self) -> str:
         return f"SparseEncoder({self._pipe.model.name_or_path!r}, dimension={self.get_embedding_dimension()})"
+
+
+def _splade_pipeline(name_or_path: str | os.PathLike, options: dict[str, Any], folders: tuple[str, ...] | None):
+    """pipeline("sparse-embeddings") over the checkpoint, or over a Router route's MLMTransformer folder
+    with that route's SpladePooling settings."""
+    from .pipeline import pipeline
+    from .splade import splade_modules
+
+    if folders is None:
+        return pipeline("sparse-embeddings", name_or_path, **options)
+    routed = {**options, "model_kwargs": {**(options.get("model_kwargs") or {}), "subfolder": folders[0]}}
+    pipe = pipeline("sparse-embeddings", name_or_path, **routed)
+    root = {k: v for k, v in pipe.model.hub_options.items() if k != "subfolder"}
+    with hub_options(root):  # the route's two folders, from the repo's root
+        pipe.runner.splade_config = splade_modules(name_or_path, folders[0], folders[1], options.get("revision"))
+    return pipe
 
 
 def _check_dims(dims: Any) -> int | None:

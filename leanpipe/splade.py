@@ -60,13 +60,19 @@ def read_splade_config(name_or_path: str | os.PathLike, *, revision: str | None 
         return SpladeConfig(prompt=_default_prompt(name_or_path, revision, include_prompt=True))
     kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] if isinstance(m, dict) else "" for m in modules]
     if kinds != list(SPARSE_MODULES):
-        raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; leanpipe runs SparseEncoder checkpoints of an "
-                              f"MLMTransformer then a SpladePooling module (SPLADE), not routers, static query "
-                              f"embeddings or sparse autoencoders")
+        raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; the sparse-embeddings pipeline runs an "
+                              f"MLMTransformer then a SpladePooling module (SPLADE); a Router (inference-free SPLADE) "
+                              f"runs in leanpipe.SparseEncoder; sparse autoencoders are not supported")
     transformer_path, pooling_path = (str(m.get("path", "")) for m in modules)
+    return splade_modules(name_or_path, transformer_path, pooling_path, revision,
+                          prompt=_default_prompt(name_or_path, revision, include_prompt=True))
+
+
+def splade_modules(name_or_path: str | os.PathLike, transformer_path: str, pooling_path: str, revision: str | None, *,
+                   prompt: str = "") -> SpladeConfig:
+    """The settings of an MLMTransformer module in `transformer_path` and a SpladePooling in `pooling_path`."""
     pooling = _read_json(name_or_path, _join(pooling_path, "config.json"), revision) or {}
     transformer = read_transformer_config(name_or_path, transformer_path, revision=revision)
     return SpladeConfig(strategy=pooling.get("pooling_strategy", "max"), activation=pooling.get("activation_function", "relu"),
                         max_seq_length=transformer.get("max_seq_length"),
-                        do_lower_case=bool(transformer.get("do_lower_case", False)),
-                        prompt=_default_prompt(name_or_path, revision, include_prompt=True))
+                        do_lower_case=bool(transformer.get("do_lower_case", False)), prompt=prompt)

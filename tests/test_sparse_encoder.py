@@ -123,10 +123,63 @@ def test_refusals(saved, tmp_path):
     modules = json.loads((routed / "modules.json").read_text())
     (routed / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "0_Router",
                                                       "type": "sentence_transformers.models.Router"}]))
-    with pytest.raises(CheckpointError, match="not routers"):
+    with pytest.raises(CheckpointError, match="router_config.json is missing"):
         leanpipe.SparseEncoder(routed)
+    (routed / "router_config.json").write_text(json.dumps({
+        "types": {"query_0_Csr": "sentence_transformers.sparse_encoder.modules.SparseAutoEncoder"},
+        "structure": {"query": ["query_0_Csr"]}, "parameters": {"default_route": "query"}}))
+    with pytest.raises(CheckpointError, match="route runs \\['SparseAutoEncoder'\\]"):
+        leanpipe.SparseEncoder(routed)
+    with pytest.raises(CheckpointError, match="runs in leanpipe.SparseEncoder"):  # a masked LM at its root too
+        leanpipe.pipeline("sparse-embeddings", model=routed)
     (routed / "modules.json").write_text(json.dumps(modules))
     pooling = routed / modules[1]["path"] / "config.json"
     pooling.write_text(json.dumps({"pooling_strategy": "mean"}))
     with pytest.raises(CheckpointError, match="pooling_strategy 'mean'"):
         leanpipe.SparseEncoder(routed)
+
+
+@pytest.fixture(scope="module")
+def routed(checkpoints, tmp_path_factory):
+    """An inference-free SPLADE checkpoint as sentence-transformers saves it (OpenSearch's doc-v2/v3 layout):
+    a Router whose query route is a SparseStaticEmbedding, its document route a masked LM + SpladePooling."""
+    from sentence_transformers.base.modules import Router
+    from sentence_transformers.sparse_encoder.modules import SparseStaticEmbedding
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoints["bert-mlm"])
+    torch.manual_seed(0)
+    query = SparseStaticEmbedding(tokenizer, weight=torch.rand(tokenizer.vocab_size) * 3, frozen=True)
+    document = [MLMTransformer(str(checkpoints["bert-mlm"]), max_seq_length=32), SpladePooling("sum", "log1p_relu")]
+    folder = tmp_path_factory.mktemp("router") / "model"
+    st.SparseEncoder(modules=[Router.for_query_document(query_modules=[query], document_modules=document)],
+                     device="cpu").save(str(folder))
+    return folder
+
+
+def test_router_routes_match_sentence_transformers(routed, tmp_path, monkeypatch):
+    """encode_query through the static weights (no model runs), encode_document and encode (the default
+    route) through the masked LM; from the folder and by repo id from the cache (files in subfolders)."""
+    import huggingface_hub.constants as hc
+
+    from test_loading import make_cache
+
+    theirs = reference(routed)
+    make_cache(tmp_path / "cache", "leanpipe-test/inference-free", {"main": routed})
+    monkeypatch.setattr(hc, "HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", True)
+    for source in (routed, "leanpipe-test/inference-free"):
+        ours = leanpipe.SparseEncoder(source)
+        for how in ("encode_query", "encode_document", "encode"):
+            got, expected = getattr(ours, how)(CORPUS), dense(getattr(theirs, how)(CORPUS))
+            assert_close(got, expected, ATOL, f"{source} {how}")
+            assert np.array_equal(got > 0, expected > 0), how
+        assert ours.decode(ours.encode_query("hello world")) == theirs.decode(theirs.encode_query("hello world"))
+        assert_close(ours.encode(CORPUS[:2], task="query"), ours.encode_query(CORPUS[:2]), 0, "task=query")
+        assert ours.max_seq_length == 32
+    with pytest.raises(InputError, match="not one of this SparseEncoder's routes"):
+        ours.encode("x", task="passage")
+    with pytest.raises(InputError, match="Router SparseEncoder"):
+        ours.save_pretrained(tmp_path / "copy")
+    with pytest.raises(InputError, match="load it with leanpipe.SparseEncoder"):  # nothing at its root
+        leanpipe.pipeline("sparse-embeddings", model=routed)

@@ -1,0 +1,93 @@
+"""Inference-free SPLADE: a SparseEncoder checkpoint whose modules.json is one Router (OpenSearch's
+opensearch-neural-sparse-encoding-doc-v2/v3 models): queries go through a SparseStaticEmbedding (a
+weight per vocabulary entry, e.g. IDF: each distinct token of the query gets its weight, no model runs),
+documents through a masked LM and SpladePooling, each route's modules in their own subfolder.
+
+router_config.json: {"types": {folder: module class}, "structure": {"query": [folders], "document":
+[folders]}, "parameters": {"default_route": "document", ...}} (sentence_transformers/base/modules/router.py).
+
+>>> route = read_router("opensearch-project/opensearch-neural-sparse-encoding-doc-v3-distill")
+>>> route.routes["query"]    # ("SparseStaticEmbedding", "query_0_SparseStaticEmbedding")
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import hub
+from .errors import CheckpointError, InputError
+from .pooling import _read_json
+
+ROUTE_SHAPES = {("SparseStaticEmbedding",): "static", ("MLMTransformer", "SpladePooling"): "splade"}
+
+
+@dataclass(frozen=True)
+class Router:
+    routes: dict[str, tuple[str, tuple[str, ...]]]  # route -> ("static" | "splade", its module folders)
+    default_route: str | None
+
+
+def is_router(name_or_path: str | os.PathLike, revision: str | None = None) -> bool:
+    modules = _read_json(name_or_path, "modules.json", revision) or []
+    return [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)] == ["Router"]
+
+
+def read_router(name_or_path: str | os.PathLike, revision: str | None = None) -> Router:
+    """router_config.json's routes, each a SparseStaticEmbedding or an MLMTransformer + SpladePooling."""
+    config = _read_json(name_or_path, "router_config.json", revision)
+    if not config:
+        raise CheckpointError(f"{name_or_path}: modules.json names a Router but router_config.json is missing; "
+                              f"re-download the checkpoint")
+    types, routes = config.get("types") or {}, {}
+    for route, folders in (config.get("structure") or {}).items():
+        kinds = tuple(str(types.get(f, "")).rsplit(".", 1)[-1] for f in folders)
+        if kinds not in ROUTE_SHAPES:
+            raise CheckpointError(f"{name_or_path}: the Router's {route!r} route runs {list(kinds)}; leanpipe runs a "
+                                  f"SparseStaticEmbedding or an MLMTransformer then a SpladePooling on a route")
+        routes[route] = (ROUTE_SHAPES[kinds], tuple(folders))
+    default = (config.get("parameters") or {}).get("default_route")
+    return Router(routes=routes, default_route=default)
+
+
+class StaticSparse:
+    """SparseStaticEmbedding: each distinct token of a text (no special tokens, cut at the tokenizer's
+    model_max_length) gets its entry of `weight` (V,); the rest of the vector is zero."""
+
+    def __init__(self, name_or_path: str | os.PathLike, folder: str, revision: str | None, options: dict[str, Any]) -> None:
+        from .tokenization import AutoTokenizer
+        from .weights.safetensors import load_safetensors
+
+        with hub.hub_options({**options, "subfolder": folder}):
+            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=revision)
+            path = hub.resolve_file(name_or_path, "model.safetensors", revision=revision, required=False)
+        if path is None:
+            raise CheckpointError(f"{name_or_path}/{folder} has no model.safetensors with the query weights; "
+                                  f"re-download the checkpoint")
+        tensors = load_safetensors(path)
+        if "weight" not in tensors or np.ndim(tensors["weight"]) != 1:
+            raise CheckpointError(f"{path} should hold 'weight', one number per vocabulary entry; found {sorted(tensors)[:4]}")
+        self.weight = np.asarray(tensors["weight"], dtype=np.float32)  # (V,)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch_raw(list(texts), add_special_tokens=False, truncation=True)
+        out = np.zeros((len(texts), len(self.weight)), dtype=np.float32)
+        for row, encoding in zip(out, encodings):
+            ids = np.unique(np.asarray(encoding.ids, dtype=np.int64))
+            if len(ids) and ids.max() >= len(self.weight):
+                raise InputError(f"token id {int(ids.max())} is outside the {len(self.weight)} query weights")
+            row[ids] = self.weight[ids]
+        return out
+
+
+def route_of(router: Router, task: str | None) -> str:
+    """The route a call takes: its task ("query" / "document"), else the Router's default."""
+    route = task if task is not None else router.default_route
+    if route not in router.routes:
+        raise InputError(f"this SparseEncoder routes {sorted(router.routes)}; pass task= one of them "
+                         f"(encode_query / encode_document do)" if task is None else
+                         f"task={task!r} is not one of this SparseEncoder's routes {sorted(router.routes)}")
+    return route
