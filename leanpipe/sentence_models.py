@@ -114,6 +114,16 @@ def similarity_pairwise(a: Any, b: Any, kind: str = "cosine") -> np.ndarray:
     raise InputError(f"similarity function {kind!r} is not one of {list(SIMILARITIES)}")
 
 
+def _texts(sentences: Any) -> tuple[list[str], bool]:
+    """encode's input as (texts, whether one string was given); anything else than a string or a
+    sequence of them is refused naming it (the strings themselves are checked when tokenized)."""
+    if isinstance(sentences, str):
+        return [sentences], True
+    if isinstance(sentences, (list, tuple)) or (hasattr(sentences, "__iter__") and not isinstance(sentences, (bytes, dict))):
+        return list(sentences), False
+    raise InputError(f"encode takes a string or a list of strings, got {type(sentences).__name__}")
+
+
 class _Encoder:
     """What SentenceTransformer and SparseEncoder share: prompts (config_sentence_transformers.json's,
     plus the caller's), encode_query / encode_document, and the similarity function."""
@@ -229,8 +239,7 @@ class SentenceTransformer(_Encoder):
             raise InputError(f"precision={precision!r} is not one of {list(PRECISIONS)}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        single = isinstance(sentences, str)
-        texts = [sentences] if single else list(sentences)
+        texts, single = _texts(sentences)
         prompt = self._resolve_prompt(prompt, prompt_name)
         if output_value == "token_embeddings":  # (T, H) per text: a list, as sentence-transformers gives it
             if self._static is not None:

@@ -22,7 +22,7 @@ from . import sparse_router
 from .errors import CheckpointError, InputError
 from .hub import hub_options, take_hub_options
 from .pooling import model_settings, read_model_settings
-from .sentence_models import _check_device, _Encoder, _load_options
+from .sentence_models import _check_device, _Encoder, _load_options, _texts
 from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
 
@@ -85,8 +85,7 @@ class SparseEncoder(_Encoder):
         _check_device(device)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        single = isinstance(sentences, str)
-        texts = [sentences] if single else list(sentences)
+        texts, single = _texts(sentences)
         dims = _check_dims(max_active_dims) if max_active_dims is not None else self.max_active_dims
         runner = self._routes[sparse_router.route_of(self._router, task)] if self._router else self._pipe
         prompt = self._resolve_prompt(prompt, prompt_name)

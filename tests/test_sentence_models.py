@@ -150,3 +150,10 @@ def test_cross_encoder_matches_sentence_transformers(cross_encoders):
         ours.rank("q", ["d"])
     with pytest.raises(InputError, match="pairs"):
         ours.predict([("only one text",)])
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"text", {"a": 1}])
+def test_encode_refuses_what_is_not_text(embedders, bad):
+    ours, _ = embedders["minilm"]
+    with pytest.raises(InputError, match=f"encode takes a string or a list of strings, got {type(bad).__name__}"):
+        ours.encode(bad)
