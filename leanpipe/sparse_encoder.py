@@ -47,6 +47,7 @@ class SparseEncoder(_Encoder):
             self._router = sparse_router.read_router(model_name_or_path, revision) if routed else None
             settings = read_model_settings(model_name_or_path, revision=revision) if routed else None
         self._routes: dict[str, Any] = {}  # route -> its pipeline or StaticSparse (a Router checkpoint)
+        self._source = (model_name_or_path, revision, hub)  # where a Router checkpoint's own files are
         if self._router is None:
             self._pipe = _splade_pipeline(model_name_or_path, options, None)
             settings = model_settings(self._pipe.model)
@@ -139,9 +140,11 @@ class SparseEncoder(_Encoder):
         return {"active_dims": active, "sparsity_ratio": 1.0 - active / matrix.shape[1]}
 
     def save_pretrained(self, path: str | os.PathLike) -> None:
-        if self._router is not None:
-            raise InputError("save_pretrained of a Router SparseEncoder is not supported; copy the checkpoint's folder")
-        self._pipe.save_pretrained(path)
+        """The checkpoint's files into `path`, loadable by both libraries (a Router's routes too)."""
+        if self._router is None:
+            self._pipe.save_pretrained(path)
+        else:
+            sparse_router.save(self._router, self._routes, self._source, path)
 
     save = save_pretrained
 

@@ -83,6 +83,42 @@ class StaticSparse:
         return out
 
 
+ROOT_FILES = ("modules.json", "router_config.json", "config_sentence_transformers.json")
+STATIC_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                "vocab.txt")
+SPLADE_FILES = ("sentence_bert_config.json",)  # besides the model and tokenizer its pipeline saves
+
+
+def save(router: Router, routes: dict[str, Any], source: tuple, path: str | os.PathLike) -> None:
+    """A Router checkpoint's files under `path`, as sentence-transformers lays them out: its root files,
+    each static route's folder, each SPLADE route's model + tokenizer (saved by its pipeline), module
+    config and pooling config."""
+    import shutil
+    from pathlib import Path
+
+    name_or_path, revision, options = source
+    target = Path(path)
+    if target.is_file():
+        raise InputError(f"{path} is a file; save_pretrained writes a folder")
+
+    def copy(names: Sequence[str], folder: str = "") -> None:
+        with hub.hub_options({**options, "subfolder": folder}):
+            for filename in names:
+                found = hub.resolve_file(name_or_path, filename, revision=revision, required=False)
+                if found is not None:
+                    (target / folder).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(found, target / folder / filename)
+
+    copy(ROOT_FILES)
+    for route, (kind, folders) in router.routes.items():
+        if kind == "static":
+            copy(STATIC_FILES, folders[0])
+        else:
+            routes[route].save_pretrained(target / folders[0])
+            copy(SPLADE_FILES, folders[0])
+            copy(("config.json",), folders[1])
+
+
 def route_of(router: Router, task: str | None) -> str:
     """The route a call takes: its task ("query" / "document"), else the Router's default."""
     route = task if task is not None else router.default_route

@@ -179,7 +179,11 @@ def test_router_routes_match_sentence_transformers(routed, tmp_path, monkeypatch
         assert ours.max_seq_length == 32
     with pytest.raises(InputError, match="not one of this SparseEncoder's routes"):
         ours.encode("x", task="passage")
-    with pytest.raises(InputError, match="Router SparseEncoder"):
-        ours.save_pretrained(tmp_path / "copy")
+    ours.save_pretrained(tmp_path / "copy")  # by repo id: the files come out of the cache's subfolders
+    copied = reference(tmp_path / "copy")
+    for how in ("encode_query", "encode_document"):
+        assert_close(dense(getattr(copied, how)(CORPUS[:3])), getattr(ours, how)(CORPUS[:3]), ATOL, f"saved copy {how}")
+    assert_close(leanpipe.SparseEncoder(tmp_path / "copy").encode_document(CORPUS[:3]), ours.encode_document(CORPUS[:3]), 0,
+                 "the copy in leanpipe")
     with pytest.raises(InputError, match="load it with leanpipe.SparseEncoder"):  # nothing at its root
         leanpipe.pipeline("sparse-embeddings", model=routed)
