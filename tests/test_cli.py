@@ -367,10 +367,22 @@ def test_models_lists_the_hugging_face_cache(checkpoints, tmp_path, capsys):
     from leanpipe.weights.safetensors import save_safetensors
     save_safetensors({"embedding.weight": np.zeros((30522, 8), np.float32)}, static / "model.safetensors")
     add("test/static", static)
+    splade = tmp_path / "splade"
+    shutil.copytree(checkpoints["bert-mlm"], splade)
+    (splade / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.sparse_encoder.models.MLMTransformer"},
+        {"idx": 1, "name": "1", "path": "1_SpladePooling", "type": "sentence_transformers.sparse_encoder.models.SpladePooling"}]))
+    add("test/splade", splade)
+    router = tmp_path / "router"
+    router.mkdir()
+    (router / "modules.json").write_text(json.dumps([{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Router"}]))
+    add("test/router", router)
     code, out, err = cli("models", "--cache-dir", cache, "--json", capsys=capsys)
     assert code == 0, err
     rows = {r["repo_id"]: r for r in json_lines(out)}
     assert rows["test/static"]["loadable"] and rows["test/static"]["task"] == "sentence-embeddings", rows["test/static"]
+    assert rows["test/splade"]["loadable"] and rows["test/splade"]["task"] == "sparse-embeddings", rows["test/splade"]
+    assert not rows["test/router"]["loadable"] and "leanpipe.SparseEncoder" in rows["test/router"]["reason"]
     assert rows["test/tiny-bert-cls"]["loadable"] and rows["test/tiny-bert-cls"]["task"] == "text-classification"
     assert rows["test/tiny-bert"]["task"] == "feature-extraction" and rows["test/tiny-bert"]["refs"] == ["main"]
     assert not rows["test/gpt"]["loadable"] and "gpt2" in rows["test/gpt"]["reason"]

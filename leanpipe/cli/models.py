@@ -64,6 +64,9 @@ def describe(folder: Path) -> dict[str, Any]:
     static = _static(folder)
     if static is not None:
         return static
+    if _module_kinds(folder) == ["Router"]:
+        return {"model_type": "sparse-router", "task": "sparse-embeddings", "loadable": False,
+                "reason": "an inference-free SparseEncoder (a Router): load it with leanpipe.SparseEncoder"}
     config_path = folder / "config.json"
     if not config_path.is_file():
         return {"model_type": None, "task": None, "loadable": False, "reason": "no config.json"}
@@ -72,6 +75,8 @@ def describe(folder: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"model_type": None, "task": None, "loadable": False, "reason": "config.json is not valid JSON"}
     model_type, task = config.get("model_type"), infer_task(config)
+    if task == "fill-mask" and "SpladePooling" in _module_kinds(folder):  # a SparseEncoder (SPLADE) checkpoint
+        task = "sparse-embeddings"
     reason = None
     if model_type not in supported_model_types():
         reason = f"model_type {model_type!r} not supported"
@@ -80,6 +85,15 @@ def describe(folder: Path) -> dict[str, Any]:
     elif not any((folder / name).is_file() for name in WEIGHT_FILES):
         reason = f"no weights ({', '.join(WEIGHT_FILES)}) in the cached snapshot"
     return {"model_type": model_type, "task": task, "loadable": reason is None, "reason": reason}
+
+
+def _module_kinds(folder: Path) -> list[str]:
+    """modules.json's module classes, ['Transformer', 'Pooling'] say; [] without a readable one."""
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)] if isinstance(modules, list) else []
 
 
 def _static(folder: Path) -> dict[str, Any] | None:
