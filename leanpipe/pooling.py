@@ -130,10 +130,20 @@ def _dense_modules(name_or_path: str | os.PathLike, order: list[tuple[str, str]]
                             revision=revision) for kind, path in order if kind == "Dense")
 
 
+def kind_of(module: Any) -> str:
+    """A modules.json entry's class: {"type": "sentence_transformers.models.Pooling", ...} -> "Pooling"
+    ("" for an entry that is not an object)."""
+    return str(module.get("type", "")).rsplit(".", 1)[-1] if isinstance(module, dict) else ""
+
+
+def module_kinds(name_or_path: str | os.PathLike, *, revision: str | None = None) -> list[str]:
+    """modules.json's module classes in order, ["Transformer", "Pooling"] say; [] without a modules.json."""
+    return [kind_of(m) for m in _read_json(name_or_path, "modules.json", revision) or []]
+
+
 def uses_static_embedding(name_or_path: str | os.PathLike, *, revision: str | None = None) -> bool:
     """Whether modules.json lists a StaticEmbedding module (a model with no transformer)."""
-    modules = _read_json(name_or_path, "modules.json", revision) or []
-    return any(isinstance(m, dict) and str(m.get("type", "")).rsplit(".", 1)[-1] == "StaticEmbedding" for m in modules)
+    return "StaticEmbedding" in module_kinds(name_or_path, revision=revision)
 
 
 def _check_order(kinds: list[str], name_or_path: str | os.PathLike) -> None:
@@ -164,7 +174,7 @@ def pooling_modes(pooling: dict[str, Any]) -> tuple[str, ...]:
 def _module_kind(module: dict[str, Any], name_or_path: str | os.PathLike, *, sparse: bool = False) -> str:
     """'sentence_transformers.models.Pooling' -> 'Pooling'; other module types are refused (a SPLADE
     checkpoint's MLMTransformer and SpladePooling too, naming what runs it, unless `sparse`)."""
-    kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+    kind = kind_of(module)
     if kind in SPARSE_MODULES and not sparse:
         raise CheckpointError(f"{name_or_path} is a sentence-transformers SparseEncoder (SPLADE) checkpoint: its vectors "
                               f"come from pipeline('sparse-embeddings', model=...) or leanpipe.SparseEncoder")

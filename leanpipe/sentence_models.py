@@ -273,16 +273,17 @@ class SentenceTransformer(_Encoder):
 def _static_model(name_or_path: str | os.PathLike, options: dict[str, Any]):
     """The checkpoint as a static_embedding.StaticModel, or None when its modules.json lists no
     StaticEmbedding (then it is a Transformer checkpoint, for the sentence-embeddings pipeline)."""
-    from .hub import take_hub_options
     from .static_embedding import load_static_model
 
-    kwargs = dict(options.get("model_kwargs") or {})
-    hub = {**take_hub_options(kwargs), **({"token": options["token"]} if options.get("token") is not None else {})}
-    model = load_static_model(name_or_path, revision=options.get("revision"), hub_options=hub)
-    if model is not None and options.get("quantize"):
-        raise InputError(f"quantize={options['quantize']!r}: {name_or_path} is a StaticEmbedding model (a table of "
-                         f"token vectors, no matrices to multiply); leave quantize unset")
-    return model
+    return load_static_model(name_or_path, revision=options.get("revision"), hub_options=_hub_options(options))
+
+
+def _hub_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The download options (cache_dir, local_files_only, token, ...) among _load_options' pipeline() keywords."""
+    from .hub import take_hub_options
+
+    token = {"token": options["token"]} if options.get("token") is not None else {}
+    return {**take_hub_options(dict(options.get("model_kwargs") or {})), **token}
 
 
 def _static_vectors(model: Any, texts: list[str], prompt: str) -> np.ndarray:

@@ -20,9 +20,9 @@ import numpy as np
 
 from . import sparse_router
 from .errors import CheckpointError, InputError
-from .hub import hub_options, take_hub_options
+from .hub import hub_options
 from .pooling import model_settings, read_model_settings
-from .sentence_models import _check_device, _Encoder, _load_options, _texts
+from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts
 from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
 
@@ -41,7 +41,7 @@ class SparseEncoder(_Encoder):
         _check_device(device)
         options = _load_options(cache_folder, token, local_files_only, revision, model_kwargs, trust_remote_code,
                                 num_threads, quantize)
-        hub = {**take_hub_options(dict(options["model_kwargs"])), **({"token": token} if token is not None else {})}
+        hub = _hub_options(options)
         with hub_options(hub):
             routed = sparse_router.is_router(model_name_or_path, revision)
             self._router = sparse_router.read_router(model_name_or_path, revision) if routed else None

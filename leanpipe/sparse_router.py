@@ -20,7 +20,7 @@ import numpy as np
 
 from . import hub
 from .errors import CheckpointError, InputError
-from .pooling import _read_json
+from .pooling import _read_json, module_kinds
 
 ROUTE_SHAPES = {("SparseStaticEmbedding",): "static", ("MLMTransformer", "SpladePooling"): "splade"}
 
@@ -32,8 +32,7 @@ class Router:
 
 
 def is_router(name_or_path: str | os.PathLike, revision: str | None = None) -> bool:
-    modules = _read_json(name_or_path, "modules.json", revision) or []
-    return [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)] == ["Router"]
+    return module_kinds(name_or_path, revision=revision) == ["Router"]
 
 
 def read_router(name_or_path: str | os.PathLike, revision: str | None = None) -> Router:

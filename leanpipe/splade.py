@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import CheckpointError
-from .pooling import SPARSE_MODULES, _default_prompt, _join, _read_json, read_transformer_config
+from .pooling import SPARSE_MODULES, _default_prompt, _join, _read_json, kind_of, read_transformer_config
 
 STRATEGIES = ("max", "sum")
 ACTIVATIONS = ("relu", "log1p_relu")
@@ -58,7 +58,7 @@ def read_splade_config(name_or_path: str | os.PathLike, *, revision: str | None 
     modules = _read_json(name_or_path, "modules.json", revision)
     if modules is None:
         return SpladeConfig(prompt=_default_prompt(name_or_path, revision, include_prompt=True))
-    kinds = [str(m.get("type", "")).rsplit(".", 1)[-1] if isinstance(m, dict) else "" for m in modules]
+    kinds = [kind_of(m) for m in modules]
     if kinds != list(SPARSE_MODULES):
         raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; the sparse-embeddings pipeline runs an "
                               f"MLMTransformer then a SpladePooling module (SPLADE); a Router (inference-free SPLADE) "

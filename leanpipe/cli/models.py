@@ -89,11 +89,13 @@ def describe(folder: Path) -> dict[str, Any]:
 
 def _module_kinds(folder: Path) -> list[str]:
     """modules.json's module classes, ['Transformer', 'Pooling'] say; [] without a readable one."""
+    from ..errors import LeanpipeError
+    from ..pooling import module_kinds
+
     try:
-        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return module_kinds(folder)
+    except LeanpipeError:  # not valid JSON, or not a list
         return []
-    return [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules if isinstance(m, dict)] if isinstance(modules, list) else []
 
 
 def _static(folder: Path) -> dict[str, Any] | None:
