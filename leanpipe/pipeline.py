@@ -115,7 +115,7 @@ class Pipeline:
                 feeds = self.model.check_inputs(**padded)
             except InputError as exc:
                 raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
-            result = self.model.forward(feeds)
+            result = self.model.run_feeds(feeds)
             for r, i in enumerate(batch):
                 n = len(rows[i][1])
                 outputs[i] = self.runner.keep({k: v[r, :n] if k in self.runner.token_outputs else v[r]
@@ -124,6 +124,13 @@ class Pipeline:
             sample.outputs.append(out)
         with gc_paused():
             return [self.runner.postprocess(sample, params) for sample in samples]
+
+    @property
+    def device(self) -> Any:
+        """The CPU, as transformers' pipe.device: torch.device("cpu") when the caller uses torch, else "cpu"."""
+        from .placement import cpu_device
+
+        return cpu_device()
 
     def save_pretrained(self, save_directory: str | os.PathLike, **_options: Any) -> None:
         """As transformers' Pipeline.save_pretrained: the model (config.json, model.safetensors) and

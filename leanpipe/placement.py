@@ -4,6 +4,7 @@ What fits is accepted and changes nothing; the rest is refused with the fix."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .errors import InputError
@@ -52,3 +53,10 @@ def take_loader_options(kwargs: dict[str, Any]) -> None:
         raise InputError("output_loading_info=True is not supported (leanpipe logs unused checkpoint tensors and "
                          "refuses missing ones); leave it unset")
     kwargs.pop("output_loading_info", None)
+
+
+def cpu_device() -> Any:
+    """Where leanpipe computes, as transformers names it: torch.device("cpu") when the caller uses torch
+    (so `inputs.to(model.device)` works), else "cpu"."""
+    torch = sys.modules.get("torch")
+    return torch.device("cpu") if torch is not None else "cpu"

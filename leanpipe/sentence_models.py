@@ -370,7 +370,7 @@ class CrossEncoder:
         encodings = self.tokenizer.encode_batch_raw([a for a, _ in pairs], [b for _, b in pairs], max_length=limit)
         out = np.zeros((len(pairs), self.num_labels), np.float32)
         for batch, padded in padded_batches(self.tokenizer, encodings, batch_size):
-            out[batch] = self.model.forward(self.model.check_inputs(**padded))["logits"]
+            out[batch] = self.model.run_feeds(self.model.check_inputs(**padded))["logits"]
         return out
 
 

@@ -215,7 +215,7 @@ class StaticModel:
         mask = np.ones_like(ids) if attention_mask is None else np.asarray(attention_mask, dtype=np.int64)
         return {"input_ids": ids, "attention_mask": mask}
 
-    def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def run_feeds(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """(B, T) ids -> "last_hidden_state" (B, T, D): each token's row of the table."""
         return {"last_hidden_state": self.static.table.take(feeds["input_ids"], axis=0)}
 

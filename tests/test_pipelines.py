@@ -180,6 +180,11 @@ def test_transformers_placement_arguments(checkpoints):
     assert model(**inputs).logits.dtype == torch.float32  # computed in float32 whatever dtype says
     # torch module habits: the same model back, still float32 on the CPU
     assert model.eval().cpu().float().half().bfloat16().to("cpu") is model and model.dtype == torch.float32
+    assert model.training is False and model.main_input_name == "input_ids"
+    # model.forward(**inputs) is model(**inputs), as in torch (it was an internal method taking a feeds dict)
+    assert np.array_equal(model.forward(**inputs).logits.numpy(), model(**inputs).logits.numpy())
+    assert model.forward(inputs["input_ids"], return_dict=False)[0].shape == (2, model.config.num_labels)
+    assert pipeline("text-classification", model=folder).device == torch.device("cpu")  # transformers' pipe.device
     with pytest.raises(InputError, match="output_loading_info"):
         AutoModelForSequenceClassification.from_pretrained(folder, output_loading_info=True)
 

@@ -20,7 +20,7 @@ import numpy as np
 from .. import hub
 from ..config import PretrainedConfig
 from ..engine import build_engine
-from ..placement import take_loader_options
+from ..placement import cpu_device, take_loader_options
 from ..errors import ConfigError, InputError
 from ..weights import Weights, load_weights_from
 from ..weights.safetensors import save_safetensors
@@ -193,7 +193,7 @@ class PreTrainedModel:
                 if name in wanted:
                     outputs[name] = values
         else:
-            outputs = self.forward(feeds)
+            outputs = self.run_feeds(feeds)
         if choices is not None:
             outputs["logits"] = outputs["logits"].reshape(-1, choices)  # (B * C, 1) -> (B, C)
         if any(inputs.is_torch(x) for x in given):
@@ -231,11 +231,19 @@ class PreTrainedModel:
                 else inputs.same_shape(global_attention_mask, "global_attention_mask", feeds["input_ids"]))
         return feeds
 
-    def forward(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Checked int64 feeds -> float32 outputs by name (the head's own, no hidden_states); the pipelines call this directly."""
+    def forward(self, *args: Any, **kwargs: Any) -> ModelOutput | tuple:
+        """`model.forward(**inputs)` is `model(**inputs)`, as in torch."""
+        return self(*args, **kwargs)
+
+    def run_feeds(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Checked int64 feeds (check_inputs) -> float32 outputs by name (the head's own, no hidden_states);
+        the pipelines call this directly."""
         return self.engine.run(feeds)
 
     # transformers habits that mean nothing at inference: keep user code running.
+    training = False  # always in eval mode
+    main_input_name = "input_ids"
+
     def eval(self) -> "PreTrainedModel":
         return self
 
@@ -257,8 +265,7 @@ class PreTrainedModel:
     @property
     def device(self) -> Any:
         """The CPU, for `inputs.to(model.device)`: torch.device("cpu") when the caller uses torch, else "cpu"."""
-        torch = sys.modules.get("torch")
-        return torch.device("cpu") if torch is not None else "cpu"
+        return cpu_device()
 
     @property
     def dtype(self) -> Any:
