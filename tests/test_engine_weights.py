@@ -1,6 +1,6 @@
 """How the ONNX engine hands checkpoint weights to onnxruntime: tensors exactly as stored in a
 memory-mapped safetensors file are used in place (named by file and offset in the graph), computed
-ones (fused QKV biases, converted dtypes) are copied; the answers are the same either way."""
+ones (converted dtypes, folded norms) are copied; the answers are the same either way."""
 
 from __future__ import annotations
 
@@ -26,14 +26,23 @@ def test_file_region_finds_stored_tensors_only(minilm):
     assert file_region(np.zeros(3, np.float32)) is None
 
 
-def test_stored_weights_are_used_in_place_and_computed_ones_copied(minilm):
+def test_stored_weights_are_used_in_place_and_computed_ones_copied(minilm, tmp_path):
     handed = AutoModel.from_pretrained(minilm).engine._weights
     in_place, copied = handed["in_place"], handed["copied"]
     assert len(in_place) >= 20  # embedding tables, linear-layer weights, wide biases (small ones are inside the graph)
     folder = os.path.dirname(os.path.realpath(os.path.join(minilm, "model.safetensors")))
     assert all(file_region(a)[0] == os.path.join(folder, "model.safetensors") or
                os.path.dirname(file_region(a)[0]) == folder for a in in_place.values())
-    assert copied and all(file_region(a) is None for a in copied.values())  # the fused QKV biases
+    assert not copied  # BERT's graph computes no weight: Q, K and V run on their stored matrices and biases
+    # float16 weights are converted to float32: computed, so copied, none of them in place
+    for name in ("config.json", "tokenizer.json"):
+        (tmp_path / name).write_bytes(open(os.path.join(minilm, name), "rb").read())
+    tensors = load_safetensors(os.path.join(minilm, "model.safetensors"))
+    save_safetensors({k: v.astype(np.float16) if v.dtype == np.float32 else v for k, v in tensors.items()},
+                     tmp_path / "model.safetensors")
+    handed = AutoModel.from_pretrained(tmp_path).engine._weights
+    assert len(handed["copied"]) >= 20 and all(file_region(a) is None for a in handed["copied"].values())
+    assert not any(a.dtype == np.float16 for a in handed["in_place"].values())
 
 
 def test_in_place_weights_give_the_same_hidden_states_as_the_numpy_engine(minilm):

@@ -17,7 +17,8 @@ from . import onnx_proto as proto
 from .onnx_windowed import WindowedAttention
 from .recording import Recording
 
-OPSET = 17  # LayerNormalization is standard from 17
+OPSET = 23  # LayerNormalization is standard from 17, Attention from 23 (reductions take their axes as an input from 18)
+IR_VERSION = 10
 _NEG = float(np.finfo(np.float32).min)
 _EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
 IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by reference
@@ -196,8 +197,8 @@ class OnnxOps(Recording, WindowedAttention):
                 self.const(array, key=(part, id(w)))
         wq, ws, colsum = (self._consts[(part, id(w))] for part in ("int8", "scale", "colsum"))
         flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
-        lo = self._node("Min", [self._node("ReduceMin", [flat], axes=[1], keepdims=1), self._scalar(0.0)], "row_min")  # (N, 1)
-        hi = self._node("Max", [self._node("ReduceMax", [flat], axes=[1], keepdims=1), self._scalar(0.0)], "row_max")
+        lo = self._node("Min", [self._node("ReduceMin", [flat, self._ints([1])], keepdims=1), self._scalar(0.0)], "row_min")  # (N, 1)
+        hi = self._node("Max", [self._node("ReduceMax", [flat, self._ints([1])], keepdims=1), self._scalar(0.0)], "row_max")
         span = self._node("Max", [self._node("Sub", [hi, lo]), self._scalar(1e-30)])
         scale = self._node("Div", [span, self._scalar(255.0)], "row_scale")  # (N, 1), > 0
         zero = self._node("Round", [self._node("Div", [self._node("Neg", [lo]), scale])], "row_zero")  # (N, 1), in 0..255
@@ -277,12 +278,10 @@ class OnnxOps(Recording, WindowedAttention):
                           f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
     def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int) -> str:
-        """Scaled dot-product attention over keys where `mask` (B, T) is 1: onnxruntime's fused
-        MultiHeadAttention kernel, or unfused MatMul / Softmax / MatMul when recording the probabilities."""
+        """Scaled dot-product attention of q (B, Tq, H) over keys k, v (B, Tk, H) where `mask` (B, Tk) is 1:
+        ONNX's Attention (`_attend`), or unfused MatMul / Softmax / MatMul when recording the probabilities."""
         if not self.records_attentions:
-            y = self._node("MultiHeadAttention", [q, k, v, "", self._mask_i32(mask)], "attn", domain="com.microsoft",
-                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
-            return self._same_lead(y, q)
+            return self._same_lead(self._attend(q, k, v, self._query_mask_bias(mask, q), heads), q)  # (B, Tq, H)
         split = self._ints([0, 0, heads, -1])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
@@ -308,16 +307,16 @@ class OnnxOps(Recording, WindowedAttention):
 
     def self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, heads: int, head_dim: int,
                        *, first_only: bool = False) -> str:
-        """Q/K/V projections, each one FusedMatMul over the checkpoint's own matrix, then onnxruntime's
-        MultiHeadAttention kernel (com.microsoft) with the three biases as its bias input.
+        """Q/K/V projections, each one FusedMatMul over the checkpoint's own matrix + its bias, then ONNX's
+        Attention (opset 23) with the padding mask as an additive (B, 1, T, T) bias (`_attend`).
 
-        Not the fused Attention kernel, which projects Q, K and V per text and head (T x head_dim
-        products): at batch 32 over 500 corpus sentences a DistilBERT-base-sized classifier took 3.19
-        vs 3.37 s (-5%, four alternating rounds), all-MiniLM-L6-v2 on 2,000 sentences the same within
-        noise (4.47 vs 4.48 s, six rounds); batch-1 13.1 vs 13.2 ms and 3.50 vs 3.43 ms; a bart-base-sized
-        classifier 6.74 vs 6.94 s on 384 sentences. int8 keeps the Attention kernel (its quantized form
-        ran 5% faster than three quantized products + this kernel, with the same answers); the quantizer
-        takes its fused weight (`_qkv_weights`).
+        Not onnxruntime's fused Attention kernel (com.microsoft), which projects Q, K and V per text and
+        head (T x head_dim products), nor its MultiHeadAttention, whose core costs more per head: one
+        layer's block on 32 x 25 tokens took 2.74 ms against 3.11 (MultiHeadAttention) and 3.26
+        (Attention) at all-MiniLM-L6-v2's size, 9.37 / 9.89 / 12.7 ms at DistilBERT-base's, and on one
+        20-token text 0.129 / 0.205 / 0.156 ms (8 x 128 at base size: 14.0 / 14.3 / 13.9 ms).
+        int8 keeps the Attention kernel (its quantized form ran 5% faster than three quantized
+        products + MultiHeadAttention, with the same answers); the quantizer takes its fused weight.
 
         `first_only`: the first token's output alone (B, 1, H): its query attends to the keys and
         values of every token, a sixth of the work of a full layer's block."""
@@ -329,12 +328,31 @@ class OnnxOps(Recording, WindowedAttention):
             y = self._node("Attention", [x, w, b, self._mask_i32(mask)], "attn", domain="com.microsoft",
                            num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
             return self._same_lead(y, x)
-        (wq, _), (wk, _), (wv, _) = qkv
-        q = self._gemm(self.first_rows(x) if first_only else x, wq, None)  # (B, 1 or T, H)
-        k, v = self._gemm(x, wk, None), self._gemm(x, wv, None)  # (B, T, H) each, the mapped weights as they are
-        y = self._node("MultiHeadAttention", [q, k, v, self._qkv_bias(qkv), self._mask_i32(mask)], "attn",
-                       domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, 1 or T, H)
-        return self._same_lead(y, q)
+        (wq, bq), (wk, bk), (wv, bv) = qkv
+        q = self._gemm(self.first_rows(x) if first_only else x, wq, bq)  # (B, 1 or T, H)
+        k, v = self._gemm(x, wk, bk), self._gemm(x, wv, bv)  # (B, T, H) each, the mapped weights as they are
+        return self._same_lead(self._attend(q, k, v, self._query_mask_bias(mask, q), heads), q)
+
+    def _attend(self, q: str, k: str, v: str, bias: str, heads: int) -> str:
+        """softmax(q k^T / sqrt(head_dim) + bias) v per head, as ONNX's Attention (opset 23): q (B, Tq, H),
+        k and v (B, Tk, H), the additive float `bias` broadcast to (B, heads, Tq, Tk) with its Tq axis
+        present (onnxruntime 1.32 requires it), -> (B, Tq, H)."""
+        y = self._node("Attention", [q, k, v, bias], "attn", q_num_heads=heads, kv_num_heads=heads)
+        if self.for_quantization:  # onnxruntime's quantizer takes any node named Attention for its own kernel's
+            self.fp32_nodes.append(y)
+        return y
+
+    def _query_mask_bias(self, mask: str, q: str) -> str:
+        """The key padding mask (B, Tk) as the additive (B, 1, Tq, Tk) bias ONNX's Attention takes for the
+        queries q (B, Tq, H): 0 over real keys, float32's minimum over padded ones, as transformers.
+        Made once per mask and queries' shape (q's leading dims, which the layers' outputs share)."""
+        lead = self._lead(q)  # [B, Tq]
+        if ("queries", mask, lead) not in self._mask_bias:
+            keys = self._node("Slice", [self._node("Shape", [mask]), self._ints([1]), self._ints([2])])  # [Tk]
+            size = self._node("Concat", [self._node("Slice", [lead, self._ints([0]), self._ints([1])]), self._ints([1]),
+                                         self._node("Slice", [lead, self._ints([1]), self._ints([2])]), keys], axis=0)
+            self._mask_bias[("queries", mask, lead)] = self._node("Expand", [self._mask_to_bias(mask), size], "mask_queries")
+        return self._mask_bias[("queries", mask, lead)]
 
     def causal_self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], heads: int, head_dim: int) -> str:
         """A decoder's self-attention, each token over itself and the tokens before it, no padding
@@ -376,7 +394,7 @@ class OnnxOps(Recording, WindowedAttention):
         if ("last", ids, token_id) not in self._derived:
             hit = self._node("Equal", [ids, self._i64(token_id)], "hit")  # (B, T)
             where = self._node("Where", [hit, self._positions(), self._i64(-1)], "hit_at")  # (B, T)
-            self._derived[("last", ids, token_id)] = self._node("ReduceMax", [where], "last", axes=[1], keepdims=1)
+            self._derived[("last", ids, token_id)] = self._node("ReduceMax", [where, self._ints([1])], "last", keepdims=1)
         return self._derived[("last", ids, token_id)]
 
     def _qkv_weights(self, qkv: list[tuple[np.ndarray, np.ndarray]]) -> tuple[str, str]:
@@ -497,9 +515,9 @@ class OnnxOps(Recording, WindowedAttention):
     def self_attention_with_bias(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, bias: str,
                                  heads: int, head_dim: int) -> str:
         """Q/K/V projections and attention with an additive bias (1 or B, N, T, T) on the scores: three
-        FusedMatMuls and MultiHeadAttention (its `attention_bias` input), as self_attention; an
-        mpnet-base-sized classifier on 384 corpus sentences at batch 32 took 6.12 vs 6.41 s with the
-        fused Attention kernel (three alternating rounds), batch-1 the same. int8 keeps Attention."""
+        FusedMatMuls and ONNX's Attention with the bias plus the padding mask's, as self_attention (an
+        mpnet-base-sized classifier on 384 corpus sentences at batch 32: 6.12 vs 6.41 s with onnxruntime's
+        fused Attention kernel through its MultiHeadAttention, batch-1 the same). int8 keeps Attention."""
         if self.records_attentions:  # the fused kernel keeps no probabilities
             q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
             return self._same_lead(self.attention_with_bias(q, k, v, self.add(bias, self._mask_to_bias(mask)), heads, head_dim), x)
@@ -507,10 +525,8 @@ class OnnxOps(Recording, WindowedAttention):
             w, b = self._qkv_weights(qkv)  # (H, 3H), (3H,)
             return self._node("Attention", [x, w, b, self._mask_i32(mask), "", bias], "attn", domain="com.microsoft",
                               num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
-        q, k, v = (self._gemm(x, w_, None) for w_, _ in qkv)  # (B, T, H) each
-        y = self._node("MultiHeadAttention", [q, k, v, self._qkv_bias(qkv), self._mask_i32(mask), bias], "attn",
-                       domain="com.microsoft", num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
-        return self._same_lead(y, x)
+        q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
+        return self._same_lead(self._attend(q, k, v, self.add(bias, self._mask_to_bias(mask)), heads), x)  # (B, T, H)
 
     # --- rotary positions, gated MLPs and pooling (ModernBERT) ----------------------------------
     def mul(self, a: str, b: str) -> str:
@@ -538,7 +554,7 @@ class OnnxOps(Recording, WindowedAttention):
     def queries_with_keys(self, bias: str) -> str:
         """1.0 for each query that sees at least one key under the mask_bias `bias`, else 0.0 -> (B, T, 1)."""
         seen = self._node("Cast", [self._node("Equal", [bias, self._scalar(0.0)])], to=proto.FLOAT)  # (B, 1, T, T)
-        any_key = self._node("ReduceMax", [seen], axes=[-1], keepdims=0)  # (B, 1, T)
+        any_key = self._node("ReduceMax", [seen, self._ints([-1])], keepdims=0)  # (B, 1, T)
         return self._node("Transpose", [any_key], perm=[0, 2, 1])  # (B, T, 1)
 
     # --- disentangled attention (DeBERTa) -------------------------------------------------------
@@ -597,6 +613,6 @@ class OnnxOps(Recording, WindowedAttention):
         return self._node("Mul", [picked, self._scalar(float(scale))], "rel_scores")
 
     def model(self) -> bytes:
-        """The serialized ModelProto (IR version 8, opsets ai.onnx 17 and com.microsoft 1)."""
+        """The serialized ModelProto (IR version 10, opsets ai.onnx 23 and com.microsoft 1)."""
         graph = proto.graph(self.nodes, "leanpipe", list(self.inputs.values()), self.outputs, self.initializers)
-        return proto.model(graph, [proto.operator_set("", OPSET), proto.operator_set("com.microsoft", 1)], ir_version=8)
+        return proto.model(graph, [proto.operator_set("", OPSET), proto.operator_set("com.microsoft", 1)], ir_version=IR_VERSION)
