@@ -216,9 +216,10 @@ class NumpyOps(Recording):
         return np.where(choose[:, :, None] > 0, a, b)
 
     def attention_with_bias(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray, heads: int,
-                            head_dim: int, scale: float | None = None) -> np.ndarray:
+                            head_dim: int, scale: float | None = None, *, every_query_sees_a_key: bool = True) -> np.ndarray:
         """softmax(q k^T * scale + bias) v per head; `bias` (B or 1, N or 1, T, T) carries the mask too
-        (see mask_bias). `scale` defaults to 1/sqrt(head_dim)."""
+        (see mask_bias). `scale` defaults to 1/sqrt(head_dim). `every_query_sees_a_key` only steers the
+        ONNX graph's choice of kernel: the result here is the same either way."""
         b, t, _ = q.shape
         q, k, v = (a.reshape(b, t, heads, head_dim).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, T, D)
         scale = 1 / np.sqrt(head_dim) if scale is None else scale

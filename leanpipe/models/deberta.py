@@ -57,7 +57,7 @@ def attention(ops, w: Weights, c: AsV2, p: str, x, bias, rel, indices):
         pos_query = ops.linear(rel, w.get(f"{p}.pos_q_proj.weight", (h, h)), w.get(f"{p}.pos_q_proj.bias", (h,)))
         p2c = ops.relative_scores(k, pos_query, indices[1], heads, d, scale)  # (B, N, T_key, T_query)
         bias = ops.add(bias, ops.transpose(p2c, (0, 1, 3, 2)))
-    return ops.attention_with_bias(q, k, v, bias, heads, d, scale=scale)  # (B, T, H)
+    return ops.attention_with_bias(q, k, v, bias, heads, d, scale=scale, every_query_sees_a_key=False)  # (B, T, H)
 
 
 base, sequence_classification, token_classification, question_answering, masked_lm = heads_of(v2, AsV2, attend=attention)

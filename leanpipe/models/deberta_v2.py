@@ -109,7 +109,7 @@ def attention(ops, w: Weights, c: DebertaV2Config, p: str, x, bias, rel, indices
         pos_query = linear(ops, w, rel, f"{p}.query_proj" if share else f"{p}.pos_query_proj", h, h)  # (R, H)
         p2c = ops.relative_scores(k, pos_query, indices[1], heads, d, scale)  # (B, N, T_key, T_query)
         bias = ops.add(bias, ops.transpose(p2c, (0, 1, 3, 2)))  # (B, N, T, T)
-    return ops.attention_with_bias(q, k, v, bias, heads, d, scale=scale)  # (B, T, H)
+    return ops.attention_with_bias(q, k, v, bias, heads, d, scale=scale, every_query_sees_a_key=False)  # (B, T, H)
 
 
 def layer(ops, w: Weights, c: DebertaV2Config, i: int, x, bias, rel, indices, attend=None):
