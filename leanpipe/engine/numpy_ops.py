@@ -79,8 +79,10 @@ class NumpyOps(Recording):
         raise ConfigError(f"activation {name!r} (config.json's hidden_act / activation) has no NumPy implementation; "
                           f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
-    def attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
-        """Scaled dot-product attention over keys where `mask` (B, T) is 1; q may have fewer rows (S) than k, v (T)."""
+    def attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray, heads: int, head_dim: int, *,
+                  queries_match_mask: bool = False) -> np.ndarray:
+        """Scaled dot-product attention over keys where `mask` (B, T) is 1; q may have fewer rows (S) than k, v (T).
+        (`queries_match_mask` only helps the ONNX graph shape its mask.)"""
         b, s, h = q.shape
         d = head_dim
         q, k, v = (a.reshape(b, a.shape[1], heads, d).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, S|T, D)
@@ -216,10 +218,11 @@ class NumpyOps(Recording):
         return np.where(choose[:, :, None] > 0, a, b)
 
     def attention_with_bias(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray, heads: int,
-                            head_dim: int, scale: float | None = None, *, every_query_sees_a_key: bool = True) -> np.ndarray:
+                            head_dim: int, scale: float | None = None, *, every_query_sees_a_key: bool = True,
+                            queries_match_keys: bool = False) -> np.ndarray:
         """softmax(q k^T * scale + bias) v per head; `bias` (B or 1, N or 1, T, T) carries the mask too
-        (see mask_bias). `scale` defaults to 1/sqrt(head_dim). `every_query_sees_a_key` only steers the
-        ONNX graph's choice of kernel: the result here is the same either way."""
+        (see mask_bias). `scale` defaults to 1/sqrt(head_dim). `every_query_sees_a_key` and
+        `queries_match_keys` only steer the ONNX graph's kernel and mask shaping: the result here is the same."""
         b, t, _ = q.shape
         q, k, v = (a.reshape(b, t, heads, head_dim).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, T, D)
         scale = 1 / np.sqrt(head_dim) if scale is None else scale

@@ -277,11 +277,15 @@ class OnnxOps(Recording, WindowedAttention):
         raise ConfigError(f"activation {name!r} (config.json's hidden_act / activation) has no ONNX implementation; "
                           f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
 
-    def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int) -> str:
+    def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int, *,
+                  queries_match_mask: bool = False) -> str:
         """Scaled dot-product attention of q (B, Tq, H) over keys k, v (B, Tk, H) where `mask` (B, Tk) is 1:
-        ONNX's Attention (`_attend`), or unfused MatMul / Softmax / MatMul when recording the probabilities."""
+        ONNX's Attention (`_attend`), or unfused MatMul / Softmax / MatMul when recording the probabilities.
+        `queries_match_mask`: Tq is the mask's T (self-attention), so the mask's bias is shaped once for
+        every layer instead of from q's shape in each."""
         if not self.records_attentions:
-            return self._same_lead(self._attend(q, k, v, self._query_mask_bias(mask, q), heads), q)  # (B, Tq, H)
+            bias = self._square_mask_bias(mask) if queries_match_mask else self._query_mask_bias(mask, q)
+            return self._same_lead(self._attend(q, k, v, bias, heads), q)  # (B, Tq, H)
         split = self._ints([0, 0, heads, -1])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
@@ -328,10 +332,13 @@ class OnnxOps(Recording, WindowedAttention):
             y = self._node("Attention", [x, w, b, self._mask_i32(mask)], "attn", domain="com.microsoft",
                            num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
             return self._same_lead(y, x)
-        (wq, bq), (wk, bk), (wv, bv) = qkv
+        (wq, bq), (wk, _), (wv, bv) = qkv
         q = self._gemm(self.first_rows(x) if first_only else x, wq, bq)  # (B, 1 or T, H)
-        k, v = self._gemm(x, wk, bk), self._gemm(x, wv, bv)  # (B, T, H) each, the mapped weights as they are
-        return self._same_lead(self._attend(q, k, v, self._query_mask_bias(mask, q), heads), q)
+        # K's bias adds q . b_k to every score of a query alike, which its softmax takes out: dropped
+        # (exact in arithmetic; one Add less per layer, ~2% of a batch-1 call of all-MiniLM-L6-v2)
+        k, v = self._gemm(x, wk, None), self._gemm(x, wv, bv)  # (B, T, H) each, the mapped weights as they are
+        bias = self._mask_to_bias(mask) if first_only else self._square_mask_bias(mask)  # (B, 1, 1 or T, T)
+        return self._same_lead(self._attend(q, k, v, bias, heads), q)
 
     def _attend(self, q: str, k: str, v: str, bias: str, heads: int, scale: float | None = None) -> str:
         """softmax(q k^T / sqrt(head_dim) + bias) v per head, as ONNX's Attention (opset 23): q (B, Tq, H),
@@ -342,6 +349,16 @@ class OnnxOps(Recording, WindowedAttention):
         if self.for_quantization:  # onnxruntime's quantizer takes any node named Attention for its own kernel's
             self.fp32_nodes.append(y)
         return y
+
+    def _square_mask_bias(self, mask: str) -> str:
+        """The padding mask (B, T) as the additive (B, 1, T, T) bias of T queries (made once per mask)."""
+        if ("square", mask) not in self._mask_bias:
+            shape = self._node("Shape", [mask])  # [B, T]
+            t = self._node("Slice", [shape, self._ints([1]), self._ints([2])])  # [T]
+            size = self._node("Concat", [self._node("Slice", [shape, self._ints([0]), self._ints([1])]), self._ints([1]), t, t],
+                              axis=0)
+            self._mask_bias[("square", mask)] = self._node("Expand", [self._mask_to_bias(mask), size], "mask_square")
+        return self._mask_bias[("square", mask)]
 
     def _query_mask_bias(self, mask: str, q: str) -> str:
         """The key padding mask (B, Tk) as the additive (B, 1, Tq, Tk) bias ONNX's Attention takes for the
@@ -497,7 +514,8 @@ class OnnxOps(Recording, WindowedAttention):
         return self._mask_bias[key]
 
     def attention_with_bias(self, q: str, k: str, v: str, bias: str, heads: int, head_dim: int,
-                            scale: float | None = None, *, every_query_sees_a_key: bool = True) -> str:
+                            scale: float | None = None, *, every_query_sees_a_key: bool = True,
+                            queries_match_keys: bool = False) -> str:
         """softmax(q k^T * scale + bias) v per head; `bias` carries the mask too (see NumpyOps): ONNX's
         Attention (opset 23) with `bias` as its float mask, or unfused MatMul / Softmax / MatMul when
         recording the probabilities, or when some query row may have every key masked (DeBERTa's
@@ -509,7 +527,7 @@ class OnnxOps(Recording, WindowedAttention):
         MultiHeadAttention with this bias as `attention_bias` measured no faster for DeBERTa-v3-base and
         3-10% slower for ModernBERT-base than the unfused graph.)"""
         if not self.records_attentions and every_query_sees_a_key:
-            return self._same_lead(self._attend(q, k, v, self._bias_for_queries(bias, q), heads, scale), q)  # (B, T, H)
+            return self._same_lead(self._attend(q, k, v, self._bias_for_queries(bias, q, queries_match_keys), heads, scale), q)
         split = self._ints([0, 0, heads, head_dim])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
         kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
@@ -520,16 +538,17 @@ class OnnxOps(Recording, WindowedAttention):
         ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
         return self._node("Reshape", [ctx, self._ints([0, 0, heads * head_dim])], "attn")  # (B, T, H)
 
-    def _bias_for_queries(self, bias: str, q: str) -> str:
+    def _bias_for_queries(self, bias: str, q: str, square: bool) -> str:
         """An additive score bias (B or 1, N or 1, Tq or 1, Tk) with its query axis made Tq (ONNX's
-        Attention in onnxruntime 1.32 broadcasts the others, not that one); once per bias and queries' shape."""
-        lead = self._lead(q)  # [B, Tq]
-        if ("full", bias, lead) not in self._mask_bias:
+        Attention in onnxruntime 1.32 broadcasts the others, not that one); once per bias, and per
+        queries' shape unless `square` says Tq is the bias's own Tk (self-attention)."""
+        source = None if square else self._lead(q)  # [B, Tq]
+        if ("full", bias, source) not in self._mask_bias:
             keys = self._node("Slice", [self._node("Shape", [bias]), self._ints([-1]), self._ints([4])])  # [Tk]
-            size = self._node("Concat", [self._ints([1, 1]), self._node("Slice", [lead, self._ints([1]), self._ints([2])]), keys],
-                              axis=0)
-            self._mask_bias[("full", bias, lead)] = self._node("Expand", [bias, size], "bias_queries")
-        return self._mask_bias[("full", bias, lead)]
+            queries = keys if square else self._node("Slice", [source, self._ints([1]), self._ints([2])])  # [Tq]
+            size = self._node("Concat", [self._ints([1, 1]), queries, keys], axis=0)
+            self._mask_bias[("full", bias, source)] = self._node("Expand", [bias, size], "bias_queries")
+        return self._mask_bias[("full", bias, source)]
 
     def self_attention_with_bias(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, bias: str,
                                  heads: int, head_dim: int) -> str:
@@ -544,7 +563,8 @@ class OnnxOps(Recording, WindowedAttention):
             w, b = self._qkv_weights(qkv)  # (H, 3H), (3H,)
             return self._node("Attention", [x, w, b, self._mask_i32(mask), "", bias], "attn", domain="com.microsoft",
                               num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
-        q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
+        (wq, bq), (wk, _), (wv, bv) = qkv
+        q, k, v = self._gemm(x, wq, bq), self._gemm(x, wk, None), self._gemm(x, wv, bv)  # (B, T, H) each; K's bias: see self_attention
         return self._same_lead(self._attend(q, k, v, self.add(bias, self._mask_to_bias(mask)), heads), x)  # (B, T, H)
 
     # --- rotary positions, gated MLPs and pooling (ModernBERT) ----------------------------------

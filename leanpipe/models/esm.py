@@ -69,7 +69,7 @@ def attention(ops, w: Weights, c: EsmConfig, p: str, x, mask, rope):
     q, k, v = (ops.linear(x, weight, bias) for weight, bias in qkv)
     # ESM scales the query before rotating it; rotation is linear, so scaling the scores after is the same
     q, k = (ops.rotary(a, rope[0], rope[1], heads, h // heads) for a in (q, k))
-    return ops.attention(q, k, v, mask, heads, h // heads)
+    return ops.attention(q, k, v, mask, heads, h // heads, queries_match_mask=True)
 
 
 def layer(ops, w: Weights, c: EsmConfig, i: int, x, mask, rope):

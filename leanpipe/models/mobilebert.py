@@ -76,7 +76,7 @@ def layer(ops, w: Weights, c: MobileBertConfig, i: int, x, mask):
     a = ops.attention(linear(ops, w, q, f"{p}.attention.self.query", inner, inner),
                       linear(ops, w, k, f"{p}.attention.self.key", inner, inner),
                       linear(ops, w, v, f"{p}.attention.self.value", inner, v_width),
-                      mask, c.num_attention_heads, inner // c.num_attention_heads)  # (B, T, I)
+                      mask, c.num_attention_heads, inner // c.num_attention_heads, queries_match_mask=True)  # (B, T, I)
     a = dense_add_norm(ops, w, c, a, layer_input, f"{p}.attention.output", inner, inner)
     for j in range(c.num_feedforward_networks - 1):
         f = linear(ops, w, a, f"{p}.ffn.{j}.intermediate.dense", n, inner, activation=c.hidden_act)

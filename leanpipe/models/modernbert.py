@@ -79,7 +79,7 @@ def attention(ops, w: Weights, c: ModernBertConfig, p: str, x, rope, bias, seen)
     q, k, v = linear_parts(ops, w, x, f"{p}.attn.Wqkv", 3, h, h, c.attention_bias)  # (B, T, H) each
     cos, sin = rope
     q, k = (ops.rotary(a, cos, sin, heads, h // heads) for a in (q, k))
-    a = ops.attention_with_bias(q, k, v, bias, heads, h // heads)  # (B, T, H)
+    a = ops.attention_with_bias(q, k, v, bias, heads, h // heads, queries_match_keys=True)  # (B, T, H)
     return linear(ops, w, a if seen is None else ops.mul(a, seen), f"{p}.attn.Wo", h, h, c.attention_bias)
 
 

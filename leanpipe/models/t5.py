@@ -71,7 +71,7 @@ def attention(ops, w: Weights, c: T5Config, p: str, x, bias, keys_from=None):
     memory = x if keys_from is None else keys_from
     q = ops.linear(x, w.get(f"{p}.q.weight", (inner, h)), None)  # (B, T, A)
     k, v = (ops.linear(memory, w.get(f"{p}.{m}.weight", (inner, h)), None) for m in "kv")
-    ctx = ops.attention_with_bias(q, k, v, bias, c.num_heads, c.d_kv, scale=1.0)  # (B, T, A)
+    ctx = ops.attention_with_bias(q, k, v, bias, c.num_heads, c.d_kv, scale=1.0, queries_match_keys=keys_from is None)  # (B, T, A)
     return ops.linear(ctx, w.get(f"{p}.o.weight", (h, inner)), None)  # (B, T, H)
 
 
