@@ -311,8 +311,9 @@ class OnnxOps(Recording, WindowedAttention):
 
     def self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], mask: str, heads: int, head_dim: int,
                        *, first_only: bool = False) -> str:
-        """Q/K/V projections, each one FusedMatMul over the checkpoint's own matrix + its bias, then ONNX's
-        Attention (opset 23) with the padding mask as an additive (B, 1, T, T) bias (`_attend`).
+        """Q/K/V projections, each one FusedMatMul over the checkpoint's own matrix (+ its bias, but K's,
+        see below), then ONNX's Attention (opset 23) with the padding mask as an additive (B, 1, T, T)
+        bias (`_attend`).
 
         Not onnxruntime's fused Attention kernel (com.microsoft), which projects Q, K and V per text and
         head (T x head_dim products), nor its MultiHeadAttention, whose core costs more per head: one
@@ -363,7 +364,8 @@ class OnnxOps(Recording, WindowedAttention):
     def _query_mask_bias(self, mask: str, q: str) -> str:
         """The key padding mask (B, Tk) as the additive (B, 1, Tq, Tk) bias ONNX's Attention takes for the
         queries q (B, Tq, H): 0 over real keys, float32's minimum over padded ones, as transformers.
-        Made once per mask and queries' shape (q's leading dims, which the layers' outputs share)."""
+        Made from q's leading dims, once per tracked lead: usually once per layer (callers whose queries
+        have the mask's length say so and get `_square_mask_bias`, made once per mask)."""
         lead = self._lead(q)  # [B, Tq]
         if ("queries", mask, lead) not in self._mask_bias:
             keys = self._node("Slice", [self._node("Shape", [mask]), self._ints([1]), self._ints([2])])  # [Tk]
