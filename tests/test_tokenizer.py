@@ -204,6 +204,17 @@ def test_split_into_words(both):
     call_both(both, WORDS[1], WORDS[0], is_split_into_words=True)
 
 
+def test_split_special_tokens_per_call(both):
+    """transformers 5.2's split_special_tokens= for one call: "[CLS]" / "<mask>" in a text as ordinary
+    characters; the tokenizer's own setting holds again for the next call."""
+    ours, theirs = both
+    texts = [f"a {ours.mask_token} b {ours.sep_token or ''} c", "plain words"]
+    call_both(both, texts, split_special_tokens=True, padding=True, **EVERYTHING)
+    call_both(both, texts, split_special_tokens=False, padding=True)
+    assert ours(texts)["input_ids"] == theirs(texts)["input_ids"] != ours(texts, split_special_tokens=True)["input_ids"]
+    assert ours.split_special_tokens is False
+
+
 def test_return_flags(both):
     for flags in (dict(return_token_type_ids=False), dict(return_attention_mask=False),
                   dict(return_token_type_ids=True, return_attention_mask=True), dict(add_special_tokens=False)):

@@ -38,11 +38,16 @@ class EncoderMixin:
         is_pretokenized: bool,
         truncation: dict[str, Any] | None,
         padding: dict[str, Any] | None,
+        split_special_tokens: bool | None = None,
     ) -> list[Encoding]:
-        """One `encode_batch` call with exactly the given truncation/padding, which are cleared after."""
+        """One `encode_batch` call with exactly the given truncation/padding, which are cleared after
+        (and `split_special_tokens` for this call alone, when given)."""
         with self._lock:
             backend = self._backend
+            kept = backend.encode_special_tokens
             try:
+                if split_special_tokens is not None:
+                    backend.encode_special_tokens = bool(split_special_tokens)
                 if truncation is not None:
                     backend.enable_truncation(**truncation)
                 if padding is not None:
@@ -58,6 +63,7 @@ class EncoderMixin:
             finally:
                 backend.no_truncation()
                 backend.no_padding()
+                backend.encode_special_tokens = kept
 
     def _plan(
         self, padding: Any, truncation: Any, max_length: int | None, pad_to_multiple_of: int | None, verbose: bool
@@ -99,8 +105,11 @@ class EncoderMixin:
         return_offsets_mapping: bool = False,
         return_length: bool = False,
         verbose: bool = True,
+        split_special_tokens: bool | None = None,
     ) -> BatchEncoding:
         """Tokenize one text, a batch, or (batches of) pairs, exactly as transformers' fast tokenizers.
+        `split_special_tokens=True` tokenizes "[CLS]" in a text as ordinary characters for this call
+        (None: the tokenizer's own `split_special_tokens`).
 
         `tok("Hello world")` -> {'input_ids': [101, 7592, 2088, 102], 'token_type_ids': [0, 0, 0, 0],
         'attention_mask': [1, 1, 1, 1]}; a batch gives lists of rows, `return_tensors="np"` (B, T) arrays.
@@ -121,6 +130,7 @@ class EncoderMixin:
                 side=self._side("padding_side", padding_side),
                 pad_to_multiple_of=pad_to_multiple_of,
             ),
+            split_special_tokens=split_special_tokens,
         )
         names = self.model_input_names
         keys = {
