@@ -284,7 +284,7 @@ class OnnxOps(Recording, WindowedAttention):
         `queries_match_mask`: Tq is the mask's T (self-attention), so the mask's bias is shaped once for
         every layer instead of from q's shape in each."""
         if not self.records_attentions:
-            bias = self._square_mask_bias(mask) if queries_match_mask else self._query_mask_bias(mask, q)
+            bias = self._bias_for_queries(self._mask_to_bias(mask), q, queries_match_mask)  # (B, 1, Tq, Tk)
             return self._same_lead(self._attend(q, k, v, bias, heads), q)  # (B, Tq, H)
         split = self._ints([0, 0, heads, -1])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
@@ -338,7 +338,8 @@ class OnnxOps(Recording, WindowedAttention):
         # K's bias adds q . b_k to every score of a query alike, which its softmax takes out: dropped
         # (exact in arithmetic; one Add less per layer, ~2% of a batch-1 call of all-MiniLM-L6-v2)
         k, v = self._gemm(x, wk, None), self._gemm(x, wv, bv)  # (B, T, H) each, the mapped weights as they are
-        bias = self._mask_to_bias(mask) if first_only else self._square_mask_bias(mask)  # (B, 1, 1 or T, T)
+        bias = self._mask_to_bias(mask)  # (B, 1, 1, T)
+        bias = bias if first_only else self._bias_for_queries(bias, q, square=True)  # (B, 1, 1 or T, T)
         return self._same_lead(self._attend(q, k, v, bias, heads), q)
 
     def _attend(self, q: str, k: str, v: str, bias: str, heads: int, scale: float | None = None) -> str:
@@ -350,29 +351,6 @@ class OnnxOps(Recording, WindowedAttention):
         if self.for_quantization:  # onnxruntime's quantizer takes any node named Attention for its own kernel's
             self.fp32_nodes.append(y)
         return y
-
-    def _square_mask_bias(self, mask: str) -> str:
-        """The padding mask (B, T) as the additive (B, 1, T, T) bias of T queries (made once per mask)."""
-        if ("square", mask) not in self._mask_bias:
-            shape = self._node("Shape", [mask])  # [B, T]
-            t = self._node("Slice", [shape, self._ints([1]), self._ints([2])])  # [T]
-            size = self._node("Concat", [self._node("Slice", [shape, self._ints([0]), self._ints([1])]), self._ints([1]), t, t],
-                              axis=0)
-            self._mask_bias[("square", mask)] = self._node("Expand", [self._mask_to_bias(mask), size], "mask_square")
-        return self._mask_bias[("square", mask)]
-
-    def _query_mask_bias(self, mask: str, q: str) -> str:
-        """The key padding mask (B, Tk) as the additive (B, 1, Tq, Tk) bias ONNX's Attention takes for the
-        queries q (B, Tq, H): 0 over real keys, float32's minimum over padded ones, as transformers.
-        Made from q's leading dims, once per tracked lead: usually once per layer (callers whose queries
-        have the mask's length say so and get `_square_mask_bias`, made once per mask)."""
-        lead = self._lead(q)  # [B, Tq]
-        if ("queries", mask, lead) not in self._mask_bias:
-            keys = self._node("Slice", [self._node("Shape", [mask]), self._ints([1]), self._ints([2])])  # [Tk]
-            size = self._node("Concat", [self._node("Slice", [lead, self._ints([0]), self._ints([1])]), self._ints([1]),
-                                         self._node("Slice", [lead, self._ints([1]), self._ints([2])]), keys], axis=0)
-            self._mask_bias[("queries", mask, lead)] = self._node("Expand", [self._mask_to_bias(mask), size], "mask_queries")
-        return self._mask_bias[("queries", mask, lead)]
 
     def causal_self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], heads: int, head_dim: int) -> str:
         """A decoder's self-attention, each token over itself and the tokens before it, no padding
@@ -429,11 +407,7 @@ class OnnxOps(Recording, WindowedAttention):
             else:
                 cat = self._node("Concat", [self.const(w_) for w_, _ in qkv], "qkv", axis=0)  # (3H, H)
                 self._consts[("qkvw", key)] = self._node("Transpose", [cat], "qkv_t", perm=[1, 0])  # (H, 3H)
-        return self._consts[("qkvw", key)], self._qkv_bias(qkv)
-
-    def _qkv_bias(self, qkv: list[tuple[np.ndarray, np.ndarray]]) -> str:
-        """The three biases joined, (3H,): the Attention and MultiHeadAttention kernels' bias input."""
-        return self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", tuple(id(w_) for w_, _ in qkv)))
+        return self._consts[("qkvw", key)], self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))
 
     def first_rows(self, x: str) -> str:
         """(B, T, ...) -> (B, 1, ...): the first token, keeping the axis."""
@@ -541,9 +515,10 @@ class OnnxOps(Recording, WindowedAttention):
         return self._node("Reshape", [ctx, self._ints([0, 0, heads * head_dim])], "attn")  # (B, T, H)
 
     def _bias_for_queries(self, bias: str, q: str, square: bool) -> str:
-        """An additive score bias (B or 1, N or 1, Tq or 1, Tk) with its query axis made Tq (ONNX's
-        Attention in onnxruntime 1.32 broadcasts the others, not that one); once per bias, and per
-        queries' shape unless `square` says Tq is the bias's own Tk (self-attention)."""
+        """An additive score bias (B or 1, N or 1, Tq or 1, Tk) -- a padding mask's (mask_bias), or one
+        with position terms -- with its query axis made Tq (ONNX's Attention in onnxruntime 1.32
+        broadcasts the others, not that one). Made once per bias when `square` says Tq is the bias's
+        own Tk (self-attention); else from q's leading dims, once per tracked lead, usually per layer."""
         source = None if square else self._lead(q)  # [B, Tq]
         if ("full", bias, source) not in self._mask_bias:
             keys = self._node("Slice", [self._node("Shape", [bias]), self._ints([-1]), self._ints([4])])  # [Tk]
