@@ -12,6 +12,7 @@ from conftest import assert_close
 from family_checks import check_attentions, check_hidden_states
 from leanpipe import AutoModel, AutoModelForSequenceClassification
 from leanpipe.errors import InputError
+from leanpipe.weights import load_weights
 
 ATOL = 1e-4
 SENTENCES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
@@ -111,6 +112,29 @@ def test_minilm_hidden_states_at_padding_within_float64_reference(minilm, engine
               f"padding vs float64 {np.abs(mine - ref64)[~real].max():.2e} (transformers' float32 {np.abs(ref32 - ref64)[~real].max():.2e})")
         assert_close(mine[real], ref32[real], ATOL, f"{engine}/hidden_states[{i}] at real tokens")
         assert_close(mine, ref64, ATOL, f"{engine}/hidden_states[{i}] vs transformers in float64")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_add_pooling_layer_false_as_transformers(checkpoints, minilm, engine, tmp_path):
+    """AutoModel.from_pretrained(..., add_pooling_layer=False): no pooler, no pooler_output (to_tuple()
+    one item), as transformers builds it; so after a rebuild for hidden states, and in the saved folder."""
+    tok = transformers.AutoTokenizer.from_pretrained(minilm)
+    inputs = dict(tok(["a short one", "and a somewhat longer text"], padding=True, return_tensors="pt"))
+    theirs = transformers.AutoModel.from_pretrained(minilm, add_pooling_layer=False).eval()
+    with torch.no_grad():
+        expected = theirs(**inputs)
+    ours = AutoModel.from_pretrained(minilm, add_pooling_layer=False, engine=engine)
+    got = ours(**{k: v.numpy() for k, v in inputs.items()})
+    assert list(got.keys()) == list(expected.keys()) == ["last_hidden_state"] and len(got.to_tuple()) == 1
+    assert_close(got.last_hidden_state, expected.last_hidden_state.numpy(), ATOL, f"{engine}/last_hidden_state")
+    assert "pooler_output" not in ours(**{k: v.numpy() for k, v in inputs.items()}, output_hidden_states=True)
+    ours.save_pretrained(tmp_path)
+    assert not any("pooler" in name for name in load_weights(tmp_path))
+    assert "pooler_output" in AutoModel.from_pretrained(minilm, engine=engine)(**{k: v.numpy() for k, v in inputs.items()})
+    with pytest.raises(InputError, match="add_pooling_layer is an argument of the base models"):
+        AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"], add_pooling_layer=False)
+    with pytest.raises(InputError, match="True or False"):
+        AutoModel.from_pretrained(minilm, add_pooling_layer="no")
 
 
 def test_outputs_by_attribute_key_and_index(checkpoints):

@@ -117,7 +117,7 @@ def load_model(name_or_path: str | os.PathLike, head: str | Callable[[str], str]
     from ..hub import take_hub_options
     from ..placement import take_loader_options
 
-    loading = {k: kwargs.pop(k) for k in ("engine", "num_threads", "quantize") if k in kwargs}
+    loading = {k: kwargs.pop(k) for k in ("engine", "num_threads", "quantize", "add_pooling_layer") if k in kwargs}
     options = take_hub_options(kwargs)  # cache_dir, token, ...: for config.json and the weights alike
     take_loader_options(kwargs)  # device_map, low_cpu_mem_usage, attn_implementation, ...: not config keys
     config = kwargs.pop("config", None) or AutoConfig.from_pretrained(name_or_path, revision=revision, **options, **kwargs)

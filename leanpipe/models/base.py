@@ -23,6 +23,7 @@ from ..engine import build_engine
 from ..placement import cpu_device, take_loader_options
 from ..errors import ConfigError, InputError
 from ..weights import Weights, load_weights_from
+from ..weights.store import canonical_name
 from ..weights.safetensors import save_safetensors
 from . import inputs
 from .outputs import (
@@ -68,6 +69,7 @@ class PreTrainedModel:
     head: ClassVar[str] = "base"
     revision: str | None = None
     hub_options: dict[str, Any] = {}  # cache_dir, token, ... it was loaded with (never mutated)
+    left_out: tuple[str, ...] = ()  # checkpoint parts from_pretrained was told to leave out ("pooler.")
 
     def __init__(
         self, config: PretrainedConfig, weights: Weights, *, engine: str = "onnx", num_threads: int | None = None, quantize: str | None = None
@@ -97,13 +99,16 @@ class PreTrainedModel:
                 raise InputError(f"{flags} needs a model loaded with from_pretrained (it re-reads the checkpoint); "
                                  f"or pass {flags} to from_pretrained")
             with hub.hub_options(self.hub_options):
-                weights = self._load_weights(self.name_or_path, self.revision)
+                weights = self._load_weights(self.name_or_path, self.revision, self.left_out)
             self.engine = self._build_engine(weights, records=self.engine.records | needed)
 
     @classmethod
-    def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None) -> Weights:
+    def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None, left_out: tuple[str, ...] = ()) -> Weights:
         tensors, source = load_weights_from(name_or_path, revision=revision)
-        return Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
+        weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
+        for prefix in left_out:
+            weights.drop(prefix)
+        return weights
 
     @classmethod
     def from_pretrained(
@@ -124,15 +129,29 @@ class PreTrainedModel:
         """
         options = hub.take_hub_options(config_overrides)
         take_loader_options(config_overrides)  # device_map, low_cpu_mem_usage, ...: not config keys
+        left_out = cls._left_out(config_overrides.pop("add_pooling_layer", True))
         with hub.hub_options(options):
             config = config or cls.config_class.from_pretrained(name_or_path, revision=revision, **config_overrides)
             if config.model_type != cls.config_class.model_type:
                 raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
-            model = cls(config, cls._load_weights(name_or_path, revision), engine=engine, num_threads=num_threads,
+            model = cls(config, cls._load_weights(name_or_path, revision, left_out), engine=engine, num_threads=num_threads,
                         quantize=quantize)
         model.revision = revision  # tasks read the checkpoint's other files (modules.json ...) at the same revision
         model.hub_options = options  # ... and from the same cache, with the same token
+        model.left_out = left_out
         return model
+
+    @classmethod
+    def _left_out(cls, add_pooling_layer: object) -> tuple[str, ...]:
+        """transformers' base models take `add_pooling_layer=False` (no pooler, no `pooler_output`)."""
+        if not isinstance(add_pooling_layer, bool):
+            raise InputError(f"add_pooling_layer must be True or False, got {add_pooling_layer!r}")
+        if add_pooling_layer:
+            return ()
+        if cls.head != "base":
+            raise InputError(f"add_pooling_layer is an argument of the base models (AutoModel); {cls.__name__} "
+                             f"builds its head on what the checkpoint holds: leave it unset")
+        return ("pooler.",)
 
     @property
     def name_or_path(self) -> str:
@@ -150,6 +169,8 @@ class PreTrainedModel:
             raise InputError("save_pretrained re-reads the checkpoint this model was loaded from; load it with from_pretrained")
         with hub.hub_options(self.hub_options):
             tensors, _ = load_weights_from(self.name_or_path, revision=self.revision)
+        left_out = tuple(f"{base}{prefix}" for prefix in self.left_out for base in ("", f"{self.family.PREFIX}."))
+        tensors = {name: array for name, array in tensors.items() if not canonical_name(name).startswith(left_out)}
         folder.mkdir(parents=True, exist_ok=True)
         self.config.save_pretrained(folder)
         # via a new file: saving into the folder it was loaded from must not overwrite the mapped original in place

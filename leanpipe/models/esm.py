@@ -159,7 +159,7 @@ def _contact_head(model: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
     from .. import hub
 
     with hub.hub_options(model.hub_options):
-        w = model._load_weights(model.name_or_path, model.revision)
+        w = model._load_weights(model.name_or_path, model.revision, model.left_out)
     return w.get("contact_head.regression.weight", (1, width)), w.get("contact_head.regression.bias", (1,))
 
 

@@ -80,6 +80,12 @@ class Weights:
         held = [self.get(name, shape) for name in names if self.has(name)]
         return held[0] if held else self.get(names[0], shape)
 
+    def drop(self, prefix: str) -> None:
+        """Forget the base-model tensors under `prefix`, as if the checkpoint had none: the parts a
+        from_pretrained argument leaves out (`add_pooling_layer=False`: `pooler.`)."""
+        for name in [n for n in self.tensors if n.startswith(self.base_key(prefix))]:
+            del self.tensors[name]
+
     def skip(self, prefix: str) -> None:
         """Mark the base-model tensors under `prefix` as read: parts transformers' model holds but no
         leanpipe head computes (ESM's contact-prediction head), so loading logs nothing about them."""
