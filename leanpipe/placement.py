@@ -47,6 +47,10 @@ def take_loader_options(kwargs: dict[str, Any]) -> None:
     """Pop from_pretrained's loading arguments out of `kwargs` (they are not config keys), checking
     device_map: `take_loader_options({"device_map": "auto", "num_labels": 3})` leaves {"num_labels": 3}."""
     check_placement(None, kwargs.pop("device_map", None))
+    if kwargs.pop("ignore_mismatched_sizes", False):
+        raise InputError("ignore_mismatched_sizes=True is not supported: transformers gives the mismatched head new "
+                         "random weights to train, and leanpipe trains nothing; load the checkpoint with its own "
+                         "num_labels / id2label")
     for name in LOADER_NO_OPS:
         kwargs.pop(name, None)
     if kwargs.get("output_loading_info"):

@@ -45,6 +45,53 @@ def test_labels_int_keys_and_label2id(checkpoints):
     assert BertConfig(num_labels=4).id2label[3] == "LABEL_3"
 
 
+@pytest.mark.parametrize("overrides", [dict(num_labels=5), dict(num_labels=3), dict(id2label={0: "x", 1: "y"}),
+                                       dict(id2label={0: "x", 1: "y"}, num_labels=2)])
+def test_label_overrides_as_transformers(checkpoints, overrides):
+    """from_pretrained(..., num_labels=5) over a file with three labels: LABEL_0 ... LABEL_4, as
+    transformers sets it after reading the file; id2label, or both when they agree, as given."""
+    ours = AutoConfig.from_pretrained(checkpoints["bert-cls"], **overrides)
+    theirs = transformers.AutoConfig.from_pretrained(checkpoints["bert-cls"], **overrides)
+    assert (ours.id2label, ours.num_labels) == (theirs.id2label, theirs.num_labels)
+    assert ours.label2id == {label: i for i, label in theirs.id2label.items()}  # transformers may leave it None
+    with pytest.raises(ConfigError, match="contradicts"):
+        AutoConfig.from_pretrained(checkpoints["bert-cls"], id2label={0: "x", 1: "y"}, num_labels=4)
+    with pytest.raises(ConfigError, match="non-negative integer"):
+        AutoConfig.from_pretrained(checkpoints["bert-cls"], num_labels="5")
+
+
+def test_a_head_of_another_size_is_refused_with_the_reason(checkpoints):
+    from leanpipe import AutoModelForSequenceClassification
+    from leanpipe.errors import CheckpointError, InputError
+
+    with pytest.raises(CheckpointError, match=r"has shape \(3, 32\) but config.json implies \(5, 32\) .*e.g. num_labels"):
+        AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"], num_labels=5)
+    with pytest.raises(InputError, match="ignore_mismatched_sizes=True is not supported"):
+        AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"], num_labels=5, ignore_mismatched_sizes=True)
+    assert AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"], ignore_mismatched_sizes=False).config.num_labels == 3
+
+
+def test_unused_kwargs_update_and_use_return_dict_as_transformers(checkpoints):
+    folder = checkpoints["bert-cls"]
+    for kwargs in (dict(foo=1), dict(hidden_size=8, foo=1, output_attentions=True), dict(num_labels=2)):
+        ours, unused = AutoConfig.from_pretrained(folder, return_unused_kwargs=True, **kwargs)
+        theirs, their_unused = transformers.AutoConfig.from_pretrained(folder, return_unused_kwargs=True, **kwargs)
+        assert unused == their_unused and not hasattr(ours, "foo") and not hasattr(theirs, "foo")
+        assert (ours.hidden_size, ours.output_attentions, ours.num_labels) == (theirs.hidden_size, theirs.output_attentions, theirs.num_labels)
+    ours, theirs = AutoConfig.from_pretrained(folder), transformers.AutoConfig.from_pretrained(folder)
+    assert ours.use_return_dict is theirs.use_return_dict is True
+    for config in (ours, theirs):
+        config.update({"foo": 2, "hidden_size": 3, "return_dict": False})
+        config.update_from_string("layer_norm_eps=1e-5,output_attentions=true,num_hidden_layers=4,hidden_act=relu")
+    for key in ("foo", "hidden_size", "return_dict", "use_return_dict", "layer_norm_eps", "output_attentions",
+                "num_hidden_layers", "hidden_act"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    with pytest.raises(ConfigError, match="not key=value"):
+        ours.update_from_string("no_such_key=1")
+    with pytest.raises(ConfigError, match="true or false"):
+        ours.update_from_string("output_attentions=maybe")
+
+
 def test_loaded_config_prints_like_transformers(checkpoints, minilm):
     for folder in (checkpoints["bert-cls"], checkpoints["distilbert"], minilm):
         ours = AutoConfig.from_pretrained(folder)

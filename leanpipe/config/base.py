@@ -76,8 +76,8 @@ class PretrainedConfig:
             self.label2id = {label: i for i, label in self.id2label.items()}
         else:
             self.label2id = _int_values(self.label2id, "label2id")
-        if num_labels is not None and (not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 0):
-            raise ConfigError(f"num_labels={num_labels!r} must be a non-negative integer")
+        if num_labels is not None:
+            self.check_num_labels(num_labels)
         if num_labels is not None and ("id2label" not in kwargs or len(self.id2label) != num_labels):
             if "id2label" in kwargs:
                 raise ConfigError(
@@ -86,6 +86,11 @@ class PretrainedConfig:
             self.num_labels = num_labels
         if self.problem_type not in _PROBLEM_TYPES:
             raise ConfigError(f"problem_type {self.problem_type!r} is not one of {list(_PROBLEM_TYPES)}")
+
+    @staticmethod
+    def check_num_labels(num_labels: Any) -> None:
+        if not isinstance(num_labels, int) or isinstance(num_labels, bool) or num_labels < 0:
+            raise ConfigError(f"num_labels={num_labels!r} must be a non-negative integer")
 
     # --- transformers' aliases -------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -108,6 +113,39 @@ class PretrainedConfig:
             self.label2id = {label: i for i, label in self.id2label.items()}
 
     @property
+    def use_return_dict(self) -> bool:
+        """What model calls return without return_dict= (transformers: return_dict, unless torchscript)."""
+        return bool(self.return_dict) and not getattr(self, "torchscript", False)
+
+    def update(self, config_dict: dict[str, Any]) -> None:
+        """Set each key of `config_dict` as an attribute, as transformers' PretrainedConfig.update."""
+        for key, value in config_dict.items():
+            setattr(self, key, value)
+
+    def update_from_string(self, update_str: str) -> None:
+        """"hidden_dropout_prob=0.1,output_attentions=true": each key must exist; its value is parsed as
+        the type of the current value (bool from true/false/1/0), as transformers does."""
+        for pair in update_str.split(","):
+            key, sep, text = pair.partition("=")
+            if not sep or not hasattr(self, key):
+                raise ConfigError(f"update_from_string: {pair!r} is not key=value with a key of this config")
+            current = getattr(self, key)
+            if isinstance(current, bool):
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ConfigError(f"update_from_string: {key} takes true or false, got {text!r}")
+                value: Any = text.lower() in ("true", "1")
+            elif isinstance(current, (int, float)):
+                try:
+                    value = type(current)(text)
+                except ValueError:
+                    raise ConfigError(f"update_from_string: {key} takes a {type(current).__name__}, got {text!r}") from None
+            elif isinstance(current, str):
+                value = text
+            else:
+                raise ConfigError(f"update_from_string: {key} holds a {type(current).__name__}; set it with update()")
+            setattr(self, key, value)
+
+    @property
     def name_or_path(self) -> str:
         return self._name_or_path
 
@@ -122,6 +160,13 @@ class PretrainedConfig:
         overrides = {k: v for k, v in kwargs.items() if not (k in ("dtype", "torch_dtype") and v == "auto")}
         if "torch_dtype" in overrides:  # the caller's, under either name, over the file's
             overrides.setdefault("dtype", overrides.pop("torch_dtype"))
+        if "num_labels" in overrides and "id2label" not in overrides:
+            # the caller's label count over the file's labels: LABEL_0 ... as transformers sets it afterwards
+            num_labels = overrides.pop("num_labels")
+            config = cls(**{**config_dict, **overrides})
+            config.check_num_labels(num_labels)
+            config.num_labels = num_labels
+            return config
         return cls(**{**config_dict, **overrides})
 
     @classmethod
@@ -135,6 +180,7 @@ class PretrainedConfig:
 
         options = hub.take_hub_options(kwargs)
         trust_remote_code = kwargs.pop("trust_remote_code", None)
+        return_unused = kwargs.pop("return_unused_kwargs", False)
         with hub.hub_options(options):
             data = read_config_dict(name_or_path, revision=revision)
         if refusal := remote_code(data.get("auto_map"), trust_remote_code, name_or_path, "config.json"):
@@ -145,14 +191,22 @@ class PretrainedConfig:
                 f"{name_or_path} is a {data['model_type']!r} checkpoint, not {cls.model_type!r}; "
                 f"load it with AutoConfig / the {data['model_type']} classes"
             )
+        unused = {k: v for k, v in kwargs.items() if not config_cls.knows(k, data)} if return_unused else {}
         try:
-            config = config_cls.from_dict(data, **kwargs)
+            config = config_cls.from_dict(data, **{k: v for k, v in kwargs.items() if k not in unused})
         except ConfigError as exc:  # id2label, label2id, num_labels, problem_type: name the file
             raise ConfigError(f"{exc} ({name_or_path}/config.json)") from None
         config._name_or_path = str(name_or_path)
         config.check_types()
         config.validate()
-        return config
+        return (config, unused) if return_unused else config
+
+    @classmethod
+    def knows(cls, key: str, data: dict[str, Any]) -> bool:
+        """Whether `key` names a setting of this config (its file's, its class's or transformers' generic
+        ones): return_unused_kwargs=True hands back the others instead of setting them."""
+        return (key in data or key in _BASE_DEFAULTS or key in cls.defaults or key in cls.attribute_map
+                or key in ("num_labels", "dtype", "torch_dtype", "name_or_path") or hasattr(cls, key))
 
     def validate(self) -> None:
         """Check what the model code relies on; raise ConfigError naming the key."""

@@ -62,7 +62,9 @@ class Weights:
         array = self.tensors[key]
         if shape is not None and tuple(array.shape) != tuple(shape):
             raise CheckpointError(
-                f"{key!r} in {self.source} has shape {tuple(array.shape)} but config.json implies {tuple(shape)}"
+                f"{key!r} in {self.source} has shape {tuple(array.shape)} but config.json implies {tuple(shape)} "
+                f"(with from_pretrained's overrides, e.g. num_labels, if any: leanpipe runs the checkpoint's own "
+                f"head and trains none, so leave them out)"
             )
         if not np.issubdtype(array.dtype, np.floating):
             raise CheckpointError(
