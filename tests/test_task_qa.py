@@ -163,6 +163,43 @@ def test_context_first_tokenizer(folders):
         ours(**CALLS["long, small windows"])
 
 
+PADDINGS = ["max_length", True, "longest", "do_not_pad", False, None]
+PADDED_CALLS = ["top_k=3", "long, small windows", "questions and contexts", "impossible top_k=3"]
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+def test_padding_as_transformers(pipes, padding):
+    """transformers 5.2 passes padding= to its tokenizer; padded tokens are outside the context, so its
+    answers are those without padding (scores within float rounding); leanpipe's are exactly those."""
+    ours, theirs = pipes["bert-qa-sharp"]
+    for call in PADDED_CALLS:
+        kwargs = {**CALLS[call], "padding": padding}
+        got = ours(**kwargs)
+        same(got, theirs(**kwargs), f"padding={padding!r} {call}")
+        assert got == ours(**CALLS[call])
+    at_init = pipeline("question-answering", model=ours.model, tokenizer=ours.tokenizer, padding=padding)
+    assert at_init(**CALLS["top_k=3"]) == ours(**CALLS["top_k=3"])
+
+
+def test_padding_with_a_left_padding_tokenizer(folders):
+    """With a left-padding tokenizer, transformers 5.2 misplaces the spans of padded windows (its
+    answers change with padding="max_length"); leanpipe answers as both libraries do without padding."""
+    folder = folders["bert-qa-sharp"]
+    ours = pipeline("question-answering", model=folder, tokenizer=AutoTokenizer.from_pretrained(folder, padding_side="left"))
+    theirs = transformers.pipeline("question-answering", model=str(folder),
+                                   tokenizer=transformers.AutoTokenizer.from_pretrained(str(folder), padding_side="left"))
+    for call in ("top_k=3", "questions and contexts"):
+        same(ours(**CALLS[call], padding="max_length"), theirs(**CALLS[call]), call)
+
+
+def test_bad_padding_refused_as_transformers(pipes):
+    for pipe in pipes["bert-qa"]:
+        with pytest.raises(ValueError, match="foo"):
+            pipe(**CALLS["simple"], padding="foo")
+    with pytest.raises(InputError, match="padding must be True, False, 'longest', 'max_length' or 'do_not_pad'"):
+        pipes["bert-qa"][0](**CALLS["simple"], padding="foo")
+
+
 ERRORS = [
     (dict(question="", context=CTX), "`question` cannot be empty"),
     (dict(question="Who?", context=""), "`context` cannot be empty"),

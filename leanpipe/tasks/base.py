@@ -89,6 +89,17 @@ class Task:
         return results[0] if single else results
 
 
+PADDINGS = (None, True, False, "longest", "max_length", "do_not_pad")
+
+
+def check_padding(params: dict[str, Any]) -> None:
+    """`padding=` as transformers' tokenizer takes it (a string or its PaddingStrategy enum); a task that
+    accepts it ignores it: model batches are padded anyway and padding never changes a result."""
+    padding = params.get("padding")
+    if getattr(padding, "value", padding) not in PADDINGS:
+        raise InputError(f"padding must be True, False, 'longest', 'max_length' or 'do_not_pad', got {padding!r}")
+
+
 def prompted(texts: Sequence[Any], prompt: str, lower: bool = False) -> list[str]:
     """sentence-transformers' text preparation: `prompt` before every text, then lower-cased when its
     Transformer module says do_lower_case; a non-string is refused naming it."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..functional import sigmoid, softmax
-from .base import Sample, Task, single_chunk_samples, tokenize_texts
+from .base import Sample, Task, check_padding, single_chunk_samples, tokenize_texts
 
 _UNSET = object()  # top_k not given: transformers' "legacy" answer, the best label only
 FUNCTIONS = ("softmax", "sigmoid", "none")
@@ -32,8 +32,7 @@ class TextClassification(Task):
         return super().gather_inputs(inputs, params)
 
     def check_params(self, params: dict[str, Any]) -> None:
-        if params.get("padding") not in (None, True, False, "longest", "max_length", "do_not_pad"):
-            raise InputError(f"padding must be True, False, 'longest', 'max_length' or 'do_not_pad', got {params['padding']!r}")
+        check_padding(params)
         top_k = params.get("top_k")
         if top_k is not _UNSET and top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)):
             raise InputError(f"top_k must be an integer (how many labels) or None (every label), got {top_k!r}")
