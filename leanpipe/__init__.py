@@ -17,6 +17,13 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "pipeline": "pipeline",
     "Pipeline": "pipeline",
+    "TextClassificationPipeline": "tasks.text_classification",
+    "TokenClassificationPipeline": "tasks.token_classification",
+    "NerPipeline": "tasks.token_classification",
+    "QuestionAnsweringPipeline": "tasks.question_answering",
+    "FillMaskPipeline": "tasks.fill_mask",
+    "FeatureExtractionPipeline": "tasks.feature_extraction",
+    "ZeroShotClassificationPipeline": "tasks.zero_shot",
     "AutoConfig": "config",
     "PretrainedConfig": "config",
     "PreTrainedConfig": "config",

@@ -149,7 +149,7 @@ class Pipeline:
             copy_sentence_files(self.model.name_or_path, folder, revision=self.model.revision)
 
     def __repr__(self) -> str:
-        return f"Pipeline(task={self.task!r}, model={self.model.name_or_path!r})"
+        return f"{type(self).__name__}(task={self.task!r}, model={self.model.name_or_path!r})"
 
 
 def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:

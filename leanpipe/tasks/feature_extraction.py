@@ -6,7 +6,12 @@ from typing import Any, Sequence
 
 
 from ..errors import InputError
+from ..pipeline import Pipeline
 from .base import Sample, Task, single_chunk_samples, tokenize_texts
+
+
+class FeatureExtractionPipeline(Pipeline):
+    """pipeline("feature-extraction"), named as in transformers."""
 
 
 class FeatureExtraction(Task):
@@ -14,6 +19,7 @@ class FeatureExtraction(Task):
     head = "base"
     token_outputs = frozenset({"last_hidden_state"})
     default_model = ("distilbert/distilbert-base-cased", "6ea8117")
+    pipeline_class = FeatureExtractionPipeline
     parameters = {"truncation": None, "tokenize_kwargs": None, "return_tensors": False}
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:

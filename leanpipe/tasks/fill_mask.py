@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..functional import softmax
+from ..pipeline import Pipeline
 from .base import Sample, Task
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,16 @@ logger = logging.getLogger(__name__)
 TOKENIZER_KWARGS = ("truncation", "max_length", "add_special_tokens")  # what tokenizer_kwargs may hold
 
 
+class FillMaskPipeline(Pipeline):
+    """pipeline("fill-mask"), named as in transformers."""
+
+
 class FillMask(Task):
     name = "fill-mask"
     head = "masked-lm"
     token_outputs = frozenset({"logits"})
     default_model = ("distilbert/distilroberta-base", "fb53ab8")
+    pipeline_class = FillMaskPipeline
     parameters = {"top_k": 5, "targets": None, "tokenizer_kwargs": None}
 
     def __init__(self, model: Any, tokenizer: Any) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from tokenizers import Encoding
 
 from ..errors import InputError
+from ..pipeline import Pipeline
 from .base import Sample, Task, check_padding
 
 _MISSING = object()
@@ -57,11 +58,16 @@ def resolve_settings(params: dict[str, Any], model_max_length: int) -> Settings:
                     bool(align) if align is not None else True)
 
 
+class QuestionAnsweringPipeline(Pipeline):
+    """pipeline("question-answering"), named as in transformers."""
+
+
 class QuestionAnswering(Task):
     name = "question-answering"
     head = "question-answering"
     token_outputs = frozenset({"start_logits", "end_logits"})
     default_model = ("distilbert/distilbert-base-cased-distilled-squad", "564e9b5")
+    pipeline_class = QuestionAnsweringPipeline
     # max_question_len is accepted and, as in transformers' fast-tokenizer path, not used. padding (the
     # tokenizer's) is checked and ignored: padded tokens are outside the context, so transformers' answers
     # do not change with it (scores within float rounding), except with a left-padding tokenizer, where

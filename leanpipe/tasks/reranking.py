@@ -15,16 +15,22 @@ from typing import Any, Sequence
 
 from ..errors import InputError
 from ..functional import sigmoid
+from ..pipeline import Pipeline
 from ..pooling import read_transformer_config
 from .base import Sample, Task, inputs_from_keywords, normalize_dicts, tokenize_texts
 
 KEYS = ("query", "texts")
 
 
+class TextRankingPipeline(Pipeline):
+    """pipeline("text-ranking") and ("rerank") (leanpipe's task; transformers has none)."""
+
+
 class Reranking(Task):
     name = "text-ranking"
     head = "sequence-classification"
     default_model = ("cross-encoder/ms-marco-MiniLM-L6-v2", "main")  # transformers has no such task
+    pipeline_class = TextRankingPipeline
     parameters = {"raw_scores": False, "return_text": False, "top_k": None, "truncation": True}
 
     def __init__(self, model: Any, tokenizer: Any) -> None:

@@ -121,11 +121,16 @@ class SentenceEmbeddings(_SentenceTask):
         return vector if params["return_tensors"] else vector.tolist()
 
 
+class SentenceSimilarityPipeline(Pipeline):
+    """pipeline("sentence-similarity") (the Hugging Face Inference API's task; transformers has none)."""
+
+
 class SentenceSimilarity(_SentenceTask):
     """The Hugging Face Inference API's sentence-similarity: cosine of the source with each sentence."""
 
     name = "sentence-similarity"
     parameters = {"truncation": True, "prompt": None}  # prompt None: the checkpoint's default prompt
+    pipeline_class = SentenceSimilarityPipeline
 
     def gather_inputs(self, inputs: Any, params: dict[str, Any]) -> Any:
         return super().gather_inputs(inputs_from_keywords(inputs, params, ("source_sentence", "sentences")), params)

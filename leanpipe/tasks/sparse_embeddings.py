@@ -13,8 +13,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..pipeline import Pipeline
 from ..splade import read_splade_config, splade
 from .base import Sample, Task, prompted, single_chunk_samples, tokenize_texts
+
+
+class SparseEmbeddingsPipeline(Pipeline):
+    """pipeline("sparse-embeddings") (leanpipe's task; transformers has none)."""
 
 
 class SparseEmbeddings(Task):
@@ -23,6 +28,7 @@ class SparseEmbeddings(Task):
     token_outputs = frozenset({"logits"})
     # sentence-transformers' SparseEncoder docs' first model (transformers has no such task); no pinned commit here
     default_model = ("naver/splade-cocondenser-ensembledistil", "main")
+    pipeline_class = SparseEmbeddingsPipeline
     # prompt None: the checkpoint's default prompt; max_active_dims None: every non-zero weight
     parameters = {"truncation": True, "prompt": None, "return_tensors": False, "max_active_dims": None}
 

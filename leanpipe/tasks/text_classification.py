@@ -11,16 +11,22 @@ import numpy as np
 
 from ..errors import InputError
 from ..functional import sigmoid, softmax
+from ..pipeline import Pipeline
 from .base import Sample, Task, check_padding, single_chunk_samples, tokenize_texts
 
 _UNSET = object()  # top_k not given: transformers' "legacy" answer, the best label only
 FUNCTIONS = ("softmax", "sigmoid", "none")
 
 
+class TextClassificationPipeline(Pipeline):
+    """pipeline("text-classification") and ("sentiment-analysis"), named as in transformers."""
+
+
 class TextClassification(Task):
     name = "text-classification"
     head = "sequence-classification"
     default_model = ("distilbert/distilbert-base-uncased-finetuned-sst-2-english", "714eb0f")
+    pipeline_class = TextClassificationPipeline
     # padding: a tokenizer option transformers passes through; results do not depend on it (batches are padded anyway)
     parameters = {"top_k": _UNSET, "function_to_apply": None, "truncation": None, "max_length": None, "padding": None}
     removed_parameters = {"return_all_scores": "removed in transformers 5 (5.2 ignores it and returns the best label "

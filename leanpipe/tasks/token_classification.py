@@ -23,6 +23,7 @@ import numpy as np
 from tokenizers import Encoding
 
 from ..errors import InputError
+from ..pipeline import Pipeline
 from .base import Sample, Task
 
 STRATEGIES = ("none", "simple", "first", "average", "max")
@@ -59,11 +60,19 @@ class Token:
     is_subword: bool  # continues the word of the token before it
 
 
+class TokenClassificationPipeline(Pipeline):
+    """pipeline("token-classification") and ("ner"), named as in transformers (also NerPipeline)."""
+
+
+NerPipeline = TokenClassificationPipeline  # transformers' other name for it
+
+
 class TokenClassification(Task):
     name = "token-classification"
     head = "token-classification"
     token_outputs = frozenset({"logits"})
     default_model = ("dbmdz/bert-large-cased-finetuned-conll03-english", "4c53496")
+    pipeline_class = TokenClassificationPipeline
     parameters = {
         "aggregation_strategy": None,  # None: not given ("none", but allowed with stride)
         "ignore_labels": None,  # None: ["O"]

@@ -15,15 +15,21 @@ from tokenizers import Encoding
 
 from ..errors import ConfigError, InputError, TokenizerError
 from ..functional import softmax
+from ..pipeline import Pipeline
 from .base import Sample, Task
 
 DEFAULT_TEMPLATE = "This example is {}."
+
+
+class ZeroShotClassificationPipeline(Pipeline):
+    """pipeline("zero-shot-classification"), named as in transformers."""
 
 
 class ZeroShotClassification(Task):
     name = "zero-shot-classification"
     head = "sequence-classification"
     default_model = ("facebook/bart-large-mnli", "d7645e1")
+    pipeline_class = ZeroShotClassificationPipeline
     parameters = {"candidate_labels": None, "hypothesis_template": DEFAULT_TEMPLATE, "multi_label": False}
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
