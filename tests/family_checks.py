@@ -53,6 +53,7 @@ def reference_and_ours(prefix: str, head: str, auto: str, folder, engine: str):
     theirs = getattr(transformers, f"{prefix}{head}").from_pretrained(folder).eval()
     ours = getattr(leanpipe, auto).from_pretrained(folder, engine=engine)
     assert type(ours).__name__ == f"{prefix}{head}"
+    check_model_helpers(ours, theirs, f"{prefix}{head}/{engine}")
     return theirs, ours, transformers.AutoTokenizer.from_pretrained(folder)
 
 
@@ -265,3 +266,20 @@ def int8_test(families, heads, auto: dict[str, str] | None = None):
             assert error <= INT8_RELATIVE_ERROR, f"{model_type}/{head}/{key}: int8 relative error {error:.4f}"
 
     return test_int8_runs_near_fp32
+
+
+def check_model_helpers(ours, theirs, what):
+    """can_generate() (False), base_model_prefix and get_input_embeddings() (table, sizes, padding_idx,
+    lookup) as transformers' torch model gives them."""
+    import torch
+
+    # leanpipe generates no text, also where transformers' class can (BartForConditionalGeneration)
+    assert ours.can_generate() is False, what  # (BART's generate() only says so)
+    assert ours.base_model_prefix == theirs.base_model_prefix, f"{what}: {ours.base_model_prefix!r} vs {theirs.base_model_prefix!r}"
+    mine, ref = ours.get_input_embeddings(), theirs.get_input_embeddings()
+    assert (mine.num_embeddings, mine.embedding_dim, mine.padding_idx) == (ref.num_embeddings, ref.embedding_dim, ref.padding_idx), what
+    assert np.array_equal(mine.weight, ref.weight.detach().numpy()), f"{what}: input embedding table"
+    ids = torch.tensor([[1, 2, 3], [0, 4, 5]])
+    looked_up = mine(ids)
+    assert isinstance(looked_up, torch.Tensor) and torch.equal(looked_up, ref(ids).detach()), f"{what}: lookup"
+    assert np.array_equal(mine([1, 2]), ref(torch.tensor([1, 2])).detach().numpy()), f"{what}: lookup of a list"

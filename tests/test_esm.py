@@ -21,7 +21,7 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, check_attentions, check_hidden_states, int8_test, plain, same  # noqa: E402
+from family_checks import check_model_helpers, ATOL, ENGINES, PARITY_MARKS, check_attentions, check_hidden_states, int8_test, plain, same  # noqa: E402
 from leanpipe.errors import ConfigError, InputError  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -166,6 +166,7 @@ def test_model_matches_transformers(models, tokenizer_folders, shape, head, engi
     if engine == "onnx" and head in ("Model", "ForMaskedLM"):
         inputs = tokenizer(unmasked, return_tensors="pt", padding=True)
         check_hidden_states(ours, theirs, dict(inputs), f"{shape}/{head}")
+        check_model_helpers(ours, theirs, f"{shape}/{head}")
         check_attentions(ours, folder, getattr(transformers, f"Esm{head}"), dict(inputs), f"{shape}/{head}")
     support("esm", "head", HEAD_NAMES[head])
 

@@ -24,7 +24,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from family_fixtures import FAMILIES, HEADS, SPECS, build_model, build_tokenizers, build_variants  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, assert_same_encoding, check_attentions, check_hidden_states, check_saved_tokenizer, int8_test, pipeline_tests, plain  # noqa: E402
+from family_checks import check_model_helpers, ATOL, ENGINES, PARITY_MARKS, assert_same_encoding, check_attentions, check_hidden_states, check_saved_tokenizer, int8_test, pipeline_tests, plain  # noqa: E402
 
 pytestmark = PARITY_MARKS
 SPECIAL_TEXTS = ["fill the <mask> here", "a [MASK] b [CLS]", "<s> and </s> inside <pad><unk>", "x  <mask>y", "``quoted'' text"]
@@ -211,6 +211,7 @@ def test_model_parity(models, model_type, head, support):
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
         check_hidden_states(ours, theirs, references[0], f"{model_type}/{head}/{engine}")
+        check_model_helpers(ours, theirs, f"{model_type}/{head}/{engine}")
         if model_type in REFUSED_ATTENTIONS:  # transformers gives no (B, N, T, T) probabilities there
             with pytest.raises(InputError, match=f"output_attentions=True is not supported for {REFUSED_ATTENTIONS[model_type]}"):
                 ours(**cases[0][0], output_attentions=True)

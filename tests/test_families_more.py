@@ -23,7 +23,7 @@ import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS, WORDS  # noqa: E402
 from more_family_fixtures import FAMILIES, HEADS, MODEL_TOKENIZER, SPECS, build_model, build_tokenizers, perturb  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, check_attentions, check_hidden_states, check_saved_tokenizer, int8_test, pipeline_tests, plain, same  # noqa: E402
+from family_checks import check_model_helpers, ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, assert_same_encoding, both_pipelines, check_attentions, check_hidden_states, check_saved_tokenizer, int8_test, pipeline_tests, plain, same  # noqa: E402
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny spm.model")
 pytestmark = PARITY_MARKS
@@ -154,6 +154,7 @@ def test_model_parity(models, model_type, head, support):
                 print(f"{model_type} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - reference).max():.2e}")
                 assert_close(got[key], reference, ATOL, f"{model_type}/{head}/{engine}/input {i}/{key}")
         check_hidden_states(ours, theirs, reference_inputs(folder)[0], f"{model_type}/{head}/{engine}")
+        check_model_helpers(ours, theirs, f"{model_type}/{head}/{engine}")
         check_attentions(ours, folder, type(theirs), reference_inputs(folder)[0], f"{model_type}/{head}/{engine}")
     support(model_type, "head", {"Model": "base", "ForSequenceClassification": "sequence-classification",
                                  "ForTokenClassification": "token-classification",

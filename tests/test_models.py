@@ -9,7 +9,7 @@ import torch
 import transformers
 
 from conftest import assert_close
-from family_checks import check_attentions, check_hidden_states
+from family_checks import check_attentions, check_hidden_states, check_model_helpers
 from leanpipe import AutoModel, AutoModelForSequenceClassification
 from leanpipe.errors import InputError
 from leanpipe.weights import load_weights
@@ -44,6 +44,7 @@ def compare(ours_cls, theirs_cls, folder, engine, keys):
     if "token_type_ids" not in ours.engine.input_names:
         padded.pop("token_type_ids", None)
     check_hidden_states(ours, theirs, padded, f"{folder.name}/{engine}")
+    check_model_helpers(ours, theirs, f"{folder.name}/{engine}")
     check_attentions(ours, folder, theirs_cls, padded, f"{folder.name}/{engine}")
 
 

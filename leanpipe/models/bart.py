@@ -32,6 +32,7 @@ _EPS = 1e-5  # nn.LayerNorm's default, which modeling_bart keeps
 _POSITION_OFFSET = 2  # BartLearnedPositionalEmbedding: row = position + 2
 # the token table, under the names checkpoints store it (transformers ties all three to `shared`)
 _TABLES = ("shared.weight", "encoder.embed_tokens.weight", "decoder.embed_tokens.weight")
+WORD_EMBEDDINGS = _TABLES  # get_input_embeddings()
 
 
 def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BartConfig) -> None:

@@ -39,6 +39,7 @@ from .outputs import (
 )
 
 PROBE = "embeddings.word_embeddings.weight"  # bare or prefixed; a family module may name its own PROBE
+WORD_EMBEDDINGS = ("embeddings.word_embeddings.weight",)  # get_input_embeddings(); a family may name its own
 
 
 @dataclass(frozen=True)
@@ -295,8 +296,58 @@ class PreTrainedModel:
         torch = sys.modules.get("torch")
         return torch.float32 if torch is not None else np.dtype(np.float32)
 
+    @classmethod
+    def can_generate(cls) -> bool:
+        """False: leanpipe's models are encoders and encoder heads; none generates text."""
+        return False
+
+    @property
+    def base_model_prefix(self) -> str:
+        """The base model's name inside a task checkpoint ("bert", "roberta", "model", ...), as transformers'."""
+        return self.family.PREFIX
+
+    def get_input_embeddings(self) -> "Embedding":
+        """The word-embedding table, read-only from the memory-mapped checkpoint: `.weight` (vocab, width)
+        as a NumPy array, and `embeddings(ids)` looks rows up, as torch's nn.Embedding does."""
+        if not self.name_or_path:
+            raise InputError("get_input_embeddings re-reads the checkpoint; load the model with from_pretrained")
+        with hub.hub_options(self.hub_options):
+            weights = self._load_weights(self.name_or_path, self.revision, self.left_out)
+        names = getattr(self.family, "WORD_EMBEDDINGS", WORD_EMBEDDINGS)
+        held = next((name for name in names if weights.has(name)), names[0])  # none held: get() names what is missing
+        # BART with scale_embedding: transformers' table is a BartScaledWordEmbedding (rows x sqrt(d_model))
+        scale = float(np.sqrt(self.config.d_model)) if getattr(self.config, "scale_embedding", False) else 1.0
+        padding_idx = getattr(self.config, "pad_token_id", None) if getattr(self.family, "EMBEDDING_PADDING_IDX", True) else None
+        return Embedding(weights.get(held), padding_idx, scale)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(engine={self.engine_kind!r}, config={self.config.name_or_path or 'default'!r})"
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """What get_input_embeddings() returns: the table, its sizes, and the lookup."""
+
+    weight: np.ndarray
+    padding_idx: int | None = None
+    scale: float = 1.0  # the lookup's factor (transformers' embed_scale)
+
+    @property
+    def num_embeddings(self) -> int:
+        return int(self.weight.shape[0])
+
+    @property
+    def embedding_dim(self) -> int:
+        return int(self.weight.shape[1])
+
+    def __call__(self, input_ids: Any) -> Any:
+        """The rows of `input_ids` (any shape, ints): (..., embedding_dim); torch in, torch out."""
+        torch_in = inputs.is_torch(input_ids)
+        ids = np.asarray(input_ids.detach().cpu().numpy() if torch_in else input_ids)
+        if not np.issubdtype(ids.dtype, np.integer) or (ids.size and (ids.min() < 0 or ids.max() >= self.num_embeddings)):
+            raise InputError(f"input_ids must be integers in 0..{self.num_embeddings - 1} (the embedding table's rows)")
+        rows = self.weight[ids] if self.scale == 1.0 else self.weight[ids] * np.float32(self.scale)  # a copy
+        return sys.modules["torch"].from_numpy(rows) if torch_in else rows
 
 
 LOSS_INPUTS = ("labels", "start_positions", "end_positions")

@@ -71,7 +71,11 @@ def prepare(
     if bad.size:
         raise InputError(
             f"input_ids contains {bad.flat[0]}, outside the model's vocabulary of {vocab_size}; "
-            f"use the tokenizer that belongs to this checkpoint"
+            f"use the tokenizer that belongs to this checkpoint. If tokens were added to it (add_tokens / "
+            f"add_special_tokens: then len(tokenizer) > {vocab_size}), transformers would need "
+            f"model.resize_token_embeddings(len(tokenizer)) and fine-tuning, which leanpipe cannot offer (no "
+            f"training: the new rows would be random); encode without the added tokens, or use a checkpoint "
+            f"saved after fine-tuning with them"
         )
     if ids.shape[1] > max_positions:
         raise InputError(

@@ -23,6 +23,7 @@ from .heads import OneLabel
 
 PREFIX = "model"
 PROBE = "embeddings.tok_embeddings.weight"
+WORD_EMBEDDINGS = ("embeddings.tok_embeddings.weight",)  # get_input_embeddings()
 INPUT_NAMES = ("input_ids", "attention_mask")
 
 

@@ -4,7 +4,7 @@ under its own names, so the same definition as leanpipe.models.t5 (tensor names 
 from __future__ import annotations
 
 from .t5 import (  # noqa: F401
-    INPUT_NAMES, PREFIX, PROBE, base, check_feeds, max_positions, question_answering, sequence_classification,
+    EMBEDDING_PADDING_IDX, INPUT_NAMES, PREFIX, PROBE, WORD_EMBEDDINGS, base, check_feeds, max_positions, question_answering, sequence_classification,
     token_classification,
 )
 

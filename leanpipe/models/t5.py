@@ -35,6 +35,8 @@ from .mpnet import distance_bucket, relative_bucket
 
 PREFIX = "transformer"  # T5ForTokenClassification's / ForSequenceClassification's; the others' checkpoints have none
 PROBE = "encoder.final_layer_norm.weight"
+WORD_EMBEDDINGS = ("shared.weight", "encoder.embed_tokens.weight")  # get_input_embeddings()
+EMBEDDING_PADDING_IDX = False  # transformers' T5 table is an nn.Embedding without padding_idx
 INPUT_NAMES = ("input_ids", "attention_mask")
 CLASS_NAMES = {"base": "T5EncoderModel"}
 UNBOUNDED = 1 << 40  # relative positions only: no length limit of the model's own

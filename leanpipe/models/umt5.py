@@ -9,7 +9,7 @@ from ..config import UMT5Config
 from ..weights import Weights
 from . import t5
 from .heads import span_logits, token_logits
-from .t5 import INPUT_NAMES, PREFIX, PROBE, check_feeds, max_positions  # noqa: F401
+from .t5 import EMBEDDING_PADDING_IDX, INPUT_NAMES, PREFIX, PROBE, WORD_EMBEDDINGS, check_feeds, max_positions  # noqa: F401
 
 CLASS_NAMES = {"base": "UMT5EncoderModel"}
 
