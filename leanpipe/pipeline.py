@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import collections
+import collections.abc
 import contextlib
 import gc
 import itertools
@@ -56,13 +57,22 @@ class Pipeline:
 
     def __call__(self, inputs: Any = None, *args: Any, batch_size: int | None = None, num_workers: int | None = None,
                  **params: Any) -> Any:
-        """`num_workers` (transformers' DataLoader workers) is accepted and changes nothing: the tokenizer
-        and the engine run on their own threads."""
+        """One input -> its result; a list (or a generator, read whole) -> a list of results; a dataset
+        (`len(d)` and `d[i]`, e.g. transformers' KeyDataset) -> an iterator over its items' results,
+        computed lazily, as transformers returns for a torch Dataset. `num_workers` (transformers'
+        DataLoader workers) is accepted and changes nothing: the tokenizer and the engine run on their
+        own threads."""
         if args:  # e.g. zero-shot's pipe(text, candidate_labels)
             inputs = self.runner.gather_args(inputs, args, params)
+        dataset = is_dataset(inputs)
+        if dataset:  # read lazily, item by item; the tasks pass a generator through gather_inputs
+            inputs, length = read_items(inputs), len(inputs)
         inputs = self.runner.gather_inputs(inputs, params)
         call_params = self._check_params(params)
         merged = {**self.runner.parameters, **self.params, **call_params}
+        if dataset:
+            batch_size = batch_size or self.batch_size
+            return DatasetResults(self._results(inputs, merged, batch_size), length, batch_size)
         if isinstance(inputs, types.GeneratorType):  # transformers 5.2 reads a generator into a list
             inputs = list(inputs)
         items, single = self.runner.normalize(inputs)
@@ -150,6 +160,40 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(task={self.task!r}, model={self.model.name_or_path!r})"
+
+
+def is_dataset(inputs: Any) -> bool:
+    """A torch-style map dataset: `len(d)` items read as `d[0]`, `d[1]`, ... (transformers' KeyDataset, a
+    `datasets` column, a class of the caller's own), told by duck typing so torch need not be imported.
+    Strings, lists, tuples, dicts (any mapping) and numpy arrays keep the meaning they have for a task."""
+    kind = type(inputs)
+    return (hasattr(kind, "__len__") and hasattr(kind, "__getitem__")
+            and not isinstance(inputs, (str, bytes, list, tuple, collections.abc.Mapping, np.ndarray)))
+
+
+def read_items(dataset: Any) -> Iterator[Any]:
+    """dataset[0], dataset[1], ... dataset[len - 1], read as they are needed."""
+    for i in range(len(dataset)):
+        yield dataset[i]
+
+
+class DatasetResults:
+    """What `pipe(dataset)` returns, as transformers 5.2 returns its PipelineIterator: one result per
+    item, in order, the same as that item's entry in `pipe(list(dataset))`, computed batch by batch as
+    it is read. `len()` is transformers' too: the number of batches of `batch_size` (1 unless given),
+    so `tqdm(pipe(dataset))` counts as it does with transformers."""
+
+    def __init__(self, results: Iterator[Any], items: int, batch_size: int | None) -> None:
+        self._results, self._batches = results, -(-items // (batch_size or 1))
+
+    def __iter__(self) -> "DatasetResults":
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._results)
+
+    def __len__(self) -> int:
+        return self._batches
 
 
 def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:

@@ -4,14 +4,18 @@ the pipeline class names (`isinstance(pipe, TextClassificationPipeline)`)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import transformers
+from transformers.pipelines.pt_utils import KeyDataset, KeyPairDataset
 
 import leanpipe
 from checkpoints import TINY_BERT, copy_tokenizer
 from leanpipe import pipeline
-from test_pipelines import TEXTS
+from leanpipe.errors import InputError
+from test_pipelines import TEXTS, same
+from test_task_ner import plain
 from test_task_zero_shot import build_nli
 
 transformers.logging.set_verbosity_error()
@@ -56,6 +60,108 @@ def classify(checkpoints):
 @pytest.fixture(scope="module")
 def nli(tmp_path_factory):
     return build_nli("bert", tmp_path_factory.mktemp("compat-nli"))
+
+
+# --- dataset inputs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [None, 1, 2, 3])
+def test_key_dataset_as_transformers(classify, batch_size):
+    """An iterator (not a list) with one result per item, transformers' len() (batches of batch_size)."""
+    ours, theirs = classify
+    dataset = KeyDataset(ROWS, "text")
+    got, expected = ours(dataset, batch_size=batch_size), theirs(dataset, batch_size=batch_size)
+    assert iter(got) is got and not isinstance(got, list)
+    assert len(got) == len(expected), f"len {len(got)} vs transformers' {len(expected)}"
+    same(list(got), list(expected))
+    assert list(got) == []  # consumed, as transformers' iterator
+
+
+def test_dataset_with_call_parameters(classify):
+    ours, theirs = classify
+    dataset = KeyDataset(ROWS, "text")
+    same(list(ours(dataset, top_k=None, batch_size=2)), list(theirs(dataset, top_k=None, batch_size=2)))
+    same(list(ours(dataset, top_k=2, function_to_apply="sigmoid")), list(theirs(dataset, top_k=2, function_to_apply="sigmoid")))
+    pairs = KeyPairDataset(ROWS, "text", "pair")
+    same(list(ours(pairs, batch_size=2)), list(theirs(pairs, batch_size=2)))
+
+
+def test_users_own_dataset_class(classify):
+    """No torch base class needed: any len() + [i] object is a dataset, read lazily, item by item.
+    transformers takes such a class only as a torch Dataset, and answers it the same."""
+    ours, theirs = classify
+    texts = Texts(TEXTS)
+    results = ours(texts, batch_size=3)
+    assert texts.read == []  # nothing read or run before the first result is asked for
+    first = next(results)
+    assert texts.read == list(range(len(TEXTS)))  # read once each (one chunk of the stream)
+    same([first, *results], list(theirs(TorchTexts(TEXTS), batch_size=3)))
+    same(list(ours(Texts(TEXTS))), ours(TEXTS))  # each item's entry of the list answer
+    empty = ours(Texts([]))
+    assert len(empty) == len(theirs(TorchTexts([]))) == 0 and list(empty) == []
+
+
+def test_other_inputs_keep_their_meaning(classify):
+    """Lists, generators and tuples still give lists, as before (transformers 5.2 reads a generator whole)."""
+    ours, theirs = classify
+    assert isinstance(ours(TEXTS[:2]), list) and isinstance(ours(t for t in TEXTS[:2]), list)
+    assert ours(tuple(TEXTS[:2])) == ours(TEXTS[:2])
+    with pytest.raises(InputError, match="expected a string, got ndarray"):
+        ours(np.array(TEXTS[:2]))
+
+
+def test_dataset_errors_at_the_call(classify):
+    """Bad parameters fail when pipe(dataset, ...) is called; a bad item fails when it is reached."""
+    ours, _ = classify
+    with pytest.raises(TypeError, match="does not take"):
+        ours(Texts(TEXTS), colour="blue")
+    results = ours(Texts(["fine", 3]))
+    with pytest.raises(InputError, match="expected a string, got int"):
+        next(results)
+
+
+def test_dataset_token_classification(checkpoints):
+    folder = checkpoints["bert-tok"]
+    ours, theirs = pipeline("ner", model=folder), transformers.pipeline("ner", model=str(folder))
+    dataset = KeyDataset(ROWS, "text")
+    for kwargs in ({}, {"aggregation_strategy": "simple", "batch_size": 2}):
+        same(list(ours(dataset, **kwargs)), plain(list(theirs(dataset, **kwargs))), str(kwargs))
+
+
+def test_dataset_fill_mask(checkpoints):
+    folder = checkpoints["bert-mlm"]
+    ours, theirs = pipeline("fill-mask", model=folder), transformers.pipeline("fill-mask", model=str(folder))
+    dataset = KeyDataset([{"t": "Paris is the [MASK] of France."}, {"t": "[MASK] and [MASK] again"}, {"t": "a [MASK]"}], "t")
+    same(list(ours(dataset, top_k=3, batch_size=2)), list(theirs(dataset, top_k=3, batch_size=2)))
+
+
+def test_dataset_feature_extraction(checkpoints):
+    folder = checkpoints["bert"]
+    ours, theirs = pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
+    dataset = KeyDataset(ROWS, "text")
+    # features are per text, unpadded (transformers pads them to the batch when batch_size > 1; README)
+    same(list(ours(dataset, batch_size=2)), list(theirs(dataset)))
+    for a, b in zip(ours(dataset, return_tensors=True), theirs(dataset, return_tensors=True)):
+        assert a.shape == tuple(b.shape) and float(np.abs(a - b.numpy()).max()) <= 1e-4
+
+
+def test_dataset_zero_shot(nli):
+    ours, theirs = pipeline("zero-shot-classification", model=nli), transformers.pipeline("zero-shot-classification", model=nli)
+    dataset = KeyDataset([r for r in ROWS if r["text"].strip()], "text")
+    labels = ["sports", "cooking", "science"]
+    same(list(ours(dataset, labels, batch_size=2)), list(theirs(dataset, labels, batch_size=2)))
+    same(list(ours(dataset, candidate_labels=labels, multi_label=True)), list(theirs(dataset, candidate_labels=labels, multi_label=True)))
+
+
+def test_dataset_question_answering(checkpoints):
+    """transformers 5.2's QA pipeline takes keywords only (no dataset); leanpipe takes a dataset of
+    {"question", "context"} dicts as it takes a list of them, each answered as transformers answers it."""
+    folder = checkpoints["bert-qa"]
+    ours, theirs = pipeline("question-answering", model=folder), transformers.pipeline("question-answering", model=str(folder))
+    items = [{"question": "Who?", "context": "Ann met Bob in Paris."}, {"question": "Where?", "context": TEXTS[5]}]
+    got = ours(Texts(items), top_k=2, batch_size=1)
+    assert len(got) == 2
+    same(list(got), [theirs(**item, top_k=2) for item in items])
 
 
 # --- class names ------------------------------------------------------------------------------------
