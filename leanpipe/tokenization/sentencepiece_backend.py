@@ -249,8 +249,11 @@ def t5_sentinels(init: dict[str, Any]) -> list[str]:
 
 def add_sentinels(init: dict[str, Any], sentinels: list[str]) -> None:
     """T5Tokenizer.__init__'s special-token list: the sentinels alone when none is listed, appended to a
-    list that has none of them, else the list as it is."""
-    key = "extra_special_tokens" if "extra_special_tokens" in init else "additional_special_tokens"
+    list that has none of them, else the list as it is. T5Tokenizer looks only at additional_special_tokens:
+    an extra_special_tokens list (transformers 5's name, as save_pretrained writes it) wins as it is."""
+    if "extra_special_tokens" in init:
+        return
+    key = "additional_special_tokens"
     listed = init.get(key)
     if listed is None:
         init[key] = list(sentinels)
