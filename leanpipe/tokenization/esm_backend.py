@@ -48,12 +48,18 @@ def esm_backend(files: F.TokenizerFiles, init: dict[str, Any], added: dict[int, 
     ])
     prefer_declared(specials, added)
     register_tokens(backend, added, specials)
+    backend.post_processor = esm_template(backend, specials)
+    return backend, specials
+
+
+def esm_template(backend: Tokenizer, specials: SpecialTokens) -> processors.TemplateProcessing:
+    """<cls> A <eos> (B <eos>) with the current cls/eos tokens: EsmTokenizer, a Python tokenizer, reads them
+    at every call, so add_special_tokens({"cls_token": ...}) rebuilds this at once."""
     cls, eos = specials.named.get("cls_token"), specials.named.get("eos_token")
     ends = [(str(t), backend.token_to_id(str(t))) for t in (cls, eos) if t is not None]
     head = f"{cls}:0 " if cls is not None else ""
-    backend.post_processor = processors.TemplateProcessing(
+    return processors.TemplateProcessing(
         single=f"{head}$A:0" + (f" {eos}:0" if eos is not None else ""),
         pair=f"{head}$A:0 {eos}:0 $B:1 {eos}:1" if eos is not None else f"{head}$A:0 $B:1",
         special_tokens=ends,
     )
-    return backend, specials

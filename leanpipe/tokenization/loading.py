@@ -93,6 +93,13 @@ DEFAULT_INPUT_NAMES = {
     ESM: ("input_ids", "attention_mask"),
     T5: ("input_ids", "attention_mask"),
 }
+# tokenizer_config.json flags transformers 5.2's class keeps in init_kwargs even when the file lacks them
+# (its __init__ defaults); do_lower_case is also an attribute of exactly these classes
+_BERT_FLAGS = {"do_lower_case": False, "strip_accents": None, "tokenize_chinese_chars": True}
+INIT_DEFAULTS = {
+    BERT: _BERT_FLAGS, DISTILBERT: {**_BERT_FLAGS, "do_lower_case": True}, MPNET: {**_BERT_FLAGS, "do_lower_case": True},
+    ALBERT: {"do_lower_case": True, "keep_accents": False}, DEBERTA_V2: {"do_lower_case": False},
+}
 SETTING_KEYS = frozenset(
     "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "
     "split_special_tokens do_lower_case strip_accents tokenize_chinese_chars extra_special_tokens "
@@ -114,6 +121,7 @@ class TokenizerParts:
     model_input_names: tuple[str, ...] = ("input_ids", "attention_mask")
     clean_up_tokenization_spaces: bool = False
     init_kwargs: dict[str, Any] = field(default_factory=dict)
+    files: F.TokenizerFiles | None = None  # None for a tokenizer built from a tokenizers.Tokenizer object
 
 
 def _strip_fast(name: str) -> str:
@@ -267,7 +275,10 @@ def _settings(init: dict[str, Any], class_name: str) -> dict[str, Any]:
 def load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, Any]) -> TokenizerParts:
     """Build the backend for `class_name` (BERT, DISTILBERT, a FAMILY_RECIPES class or GENERIC) from `files`."""
     try:
-        return _load_parts(files, class_name, overrides)
+        parts = _load_parts(files, class_name, overrides)
+        parts.files = files
+        parts.init_kwargs = {**INIT_DEFAULTS.get(class_name, {}), **parts.init_kwargs}
+        return parts
     except (ValueError, TypeError) as exc:
         if isinstance(exc, LeanpipeError):
             raise

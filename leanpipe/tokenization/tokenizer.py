@@ -21,10 +21,12 @@ from tokenizers import AddedToken, Tokenizer
 from ..errors import InputError, TokenizerError
 from ..hub import hub_options, take_hub_options
 from . import files as F
+from .editing import VocabularyEditingMixin
 from .encoder import EncoderMixin
-from .loading import GENERIC, TokenizerParts, check_overrides, generic_parts, load_parts
-from .special_tokens import SpecialTokens, TokenAttribute, TokenIdAttribute
+from .loading import GENERIC, INIT_DEFAULTS, TokenizerParts, check_overrides, generic_parts, load_parts
+from .special_tokens import SpecialTokens, TokenAttribute, TokenIdAttribute, as_token
 from .templates import apply_layout, layout_of
+from .vocab_files import write_vocabulary
 from .tensors import as_ids
 
 
@@ -47,7 +49,7 @@ def clean_up_tokenization(text: str) -> str:
     return text
 
 
-class PreTrainedTokenizerFast(EncoderMixin):
+class PreTrainedTokenizerFast(VocabularyEditingMixin, EncoderMixin):
     """A fast tokenizer with transformers' interface; ids equal transformers 5.2's on the same files."""
 
     _recipe = GENERIC  # how from_pretrained builds the backend (see loading.py)
@@ -125,15 +127,20 @@ class PreTrainedTokenizerFast(EncoderMixin):
         config = {k: _json_value(v) for k, v in self.init_kwargs.items()}
         for name, token in self.special_tokens_map.items():  # a recipe's defaults ("[CLS]") the file did not name
             config.setdefault(name, token)
+            if str(as_token(config[name], where=name)) != token:  # a token set since (add_special_tokens)
+                config[name] = _json_value(self._specials.named[name])
         config.update(
             backend="custom" if self.slow else "tokenizers", tokenizer_class=type(self)._recipe, model_max_length=self.model_max_length,
             padding_side=self.padding_side, truncation_side=self.truncation_side,
             clean_up_tokenization_spaces=self.clean_up_tokenization_spaces, split_special_tokens=self.split_special_tokens,
         )
+        if self.slow:  # vocab.txt holds the base vocabulary only; transformers' Python tokenizers keep the rest here
+            config["added_tokens_decoder"] = {str(i): _json_value(t) for i, t in sorted(self.added_tokens_decoder.items())}
         if self.model_input_names != ["input_ids", "attention_mask"]:
             config["model_input_names"] = list(self.model_input_names)
         if self._specials.extra:  # as transformers writes them; else a class default (CamemBERT's NOTUSED) comes back
             config["extra_special_tokens"] = [str(token) for token in self._specials.extra]
+            config.pop("additional_special_tokens", None)  # the old name of the same list
         written = (folder / ("vocab.txt" if self.slow else "tokenizer.json"), folder / F.TOKENIZER_CONFIG_FILE)
         if self.slow:  # the vocabulary in id order, one token per line, as the Python tokenizer saves it
             vocab = backend.get_vocab(with_added_tokens=False)
@@ -161,6 +168,7 @@ class PreTrainedTokenizerFast(EncoderMixin):
         self.model_input_names = list(parts.model_input_names)
         self.clean_up_tokenization_spaces = parts.clean_up_tokenization_spaces
         self.init_kwargs = parts.init_kwargs
+        self._files = parts.files  # where the .model file save_vocabulary copies is
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -189,6 +197,30 @@ class PreTrainedTokenizerFast(EncoderMixin):
     def backend_tokenizer(self) -> Tokenizer:
         """The Rust `tokenizers.Tokenizer` (no truncation or padding set between calls)."""
         return self._backend
+
+    @property
+    def _tokenizer(self) -> Tokenizer:
+        """transformers' name for the backend: `tok._tokenizer is tok.backend_tokenizer`."""
+        return self._backend
+
+    @property
+    def do_lower_case(self) -> bool | None:
+        """Whether the text is lowercased (for the classes transformers 5.2 gives the attribute: BERT,
+        DistilBERT, MPNet, ALBERT, DeBERTa-v2), from tokenizer_config.json or the class default."""
+        defaults = INIT_DEFAULTS.get(type(self)._recipe, {})
+        if "do_lower_case" not in defaults:
+            raise AttributeError(f"{type(self).__name__} has no attribute do_lower_case (transformers' has none either)")
+        return self.init_kwargs.get("do_lower_case", defaults["do_lower_case"])
+
+    def save_vocabulary(self, save_directory: str | os.PathLike, filename_prefix: str | None = None) -> tuple[str, ...]:
+        """Write the base vocabulary (no added tokens) into an existing folder; returns the paths.
+
+        `tok.save_vocabulary("out")` -> ("out/vocab.txt",) for BERT, ("out/vocab.json", "out/merges.txt")
+        for RoBERTa, a copy of the .model file for SentencePiece tokenizers (see vocab_files.py).
+        """
+        with self._lock:
+            return write_vocabulary(self._backend, type(self)._recipe, getattr(self, "_files", None),
+                                    Path(save_directory), filename_prefix, slow=self.slow)
 
     @property
     def decoder(self) -> Any:
@@ -321,6 +353,9 @@ class PreTrainedTokenizerFast(EncoderMixin):
     # --- decoding --------------------------------------------------------------------------------
 
     def _decode_one(self, ids: list[int], skip_special_tokens: bool, clean_up: bool | None) -> str:
+        if self.slow and skip_special_tokens:  # a Python tokenizer skips its special tokens of now, not every
+            skip = set(self.all_special_ids)  # token ever added as special (replaced extra special tokens stay)
+            ids, skip_special_tokens = [i for i in ids if i not in skip], False
         try:
             with self._lock:
                 text = self._backend.decode(ids, skip_special_tokens=skip_special_tokens)
