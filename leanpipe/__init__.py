@@ -24,6 +24,11 @@ _EXPORTS = {
     "FillMaskPipeline": "tasks.fill_mask",
     "FeatureExtractionPipeline": "tasks.feature_extraction",
     "ZeroShotClassificationPipeline": "tasks.zero_shot",
+    "logging": "utils",
+    "set_seed": "utils",
+    "is_torch_available": "utils",
+    "PreTrainedModel": "models",
+    "PreTrainedTokenizerBase": "tokenization",
     "AutoConfig": "config",
     "PretrainedConfig": "config",
     "PreTrainedConfig": "config",
@@ -117,7 +122,8 @@ _EXPORTS = {
     "TokenizerError": "errors",
     "InputError": "errors",
 }
-_RENAMED = {"PreTrainedConfig": "PretrainedConfig"}  # transformers 5 spells it both ways
+_RENAMED = {"PreTrainedConfig": "PretrainedConfig",  # transformers 5 spells it both ways
+            "PreTrainedTokenizerBase": "PreTrainedTokenizerFast"}  # every leanpipe tokenizer's base
 
 __all__ = sorted(_EXPORTS)
 
