@@ -226,6 +226,7 @@ def pipeline(
     model: Any = None,
     tokenizer: Any = None,
     *,
+    config: Any = None,
     revision: str | None = None,
     batch_size: int | None = None,
     engine: str = "onnx",
@@ -246,7 +247,8 @@ def pipeline(
     model's and the tokenizer's files; its other keys go to the model's config, as in transformers.
     transformers' use_fast, dtype (torch_dtype), device_map and trust_remote_code are taken as far as
     they fit a CPU float32 engine that runs no checkpoint code (trust_remote_code=True is refused only
-    for a checkpoint that ships code), refused with the fix otherwise."""
+    for a checkpoint that ships code), refused with the fix otherwise. `config` (a folder, a repo id or a
+    config object) is checked and, as in transformers 5.2, does not change the model (see _check_config)."""
     from .hub import hub_options, take_hub_options
 
     params.pop("torch_dtype", None)  # as dtype: leanpipe computes in float32 (fp16 / bf16 checkpoints are widened)
@@ -258,7 +260,7 @@ def pipeline(
     trust = {} if trust_remote_code is None else {"trust_remote_code": trust_remote_code}
     with hub_options(options):
         task = task if task is not None else _task_of(model, revision)
-        return _build(task, model, tokenizer, revision=revision, batch_size=batch_size, engine=engine,
+        return _build(task, model, tokenizer, config=config, revision=revision, batch_size=batch_size, engine=engine,
                       num_threads=num_threads, quantize=quantize, options=options, model_kwargs=model_kwargs,
                       trust=trust, params=params)
 
@@ -271,7 +273,7 @@ def _check_framework(framework: Any) -> None:
                          f"leave framework out (\"pt\" is accepted and ignored)")
 
 
-def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch_size: int | None, engine: str,
+def _build(task: str, model: Any, tokenizer: Any, *, config: Any, revision: str | None, batch_size: int | None, engine: str,
            num_threads: int | None, quantize: str | None, options: dict[str, Any],
            model_kwargs: dict[str, Any], trust: dict[str, Any], params: dict[str, Any]) -> Pipeline:
     from .models import PreTrainedModel, load_model
@@ -279,6 +281,7 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
     from .tokenization import AutoTokenizer
 
     cls = task_class(task)
+    _check_config(config, revision)
     if model is None:  # as transformers: its default checkpoint, at the revision it pins unless one is given
         model, pinned = cls.default_model
         revision = revision if revision is not None else pinned
@@ -308,6 +311,22 @@ def _build(task: str, model: Any, tokenizer: Any, *, revision: str | None, batch
                                                   **trust)
     check_vocabulary(tokenizer, loaded)
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
+
+
+def _check_config(config: Any, revision: str | None) -> None:
+    """pipeline(config=...) as transformers 5.2 takes it: a folder or repo id whose config.json must be
+    readable, or a config object (leanpipe's or transformers'). transformers reads it to pick the model
+    classes it tries, then builds the model from the checkpoint's own config.json (and model_kwargs);
+    so does leanpipe, which picks the class from that config.json: the answers are the same."""
+    if config is None:
+        return
+    if isinstance(config, (str, os.PathLike)):
+        from .config import read_config_dict
+
+        read_config_dict(config, revision=revision)
+    elif not callable(getattr(config, "to_dict", None)):
+        raise InputError(f"config must be a folder, a repo id or a config object (e.g. AutoConfig.from_pretrained(...)), "
+                         f"got {type(config).__name__}")
 
 
 def _refuse_router(model: str | os.PathLike, revision: str | None) -> None:

@@ -4,6 +4,9 @@ the pipeline class names (`isinstance(pipe, TextClassificationPipeline)`)."""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +15,8 @@ from transformers.pipelines.pt_utils import KeyDataset, KeyPairDataset
 
 import leanpipe
 from checkpoints import TINY_BERT, copy_tokenizer
-from leanpipe import pipeline
-from leanpipe.errors import InputError
+from leanpipe import AutoConfig, pipeline
+from leanpipe.errors import CheckpointError, InputError
 from test_pipelines import TEXTS, same
 from test_task_ner import plain
 from test_task_zero_shot import build_nli
@@ -162,6 +165,49 @@ def test_dataset_question_answering(checkpoints):
     got = ours(Texts(items), top_k=2, batch_size=1)
     assert len(got) == 2
     same(list(got), [theirs(**item, top_k=2) for item in items])
+
+
+# --- config= --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def relabelled(checkpoints, tmp_path_factory):
+    """The classifier's folder with other labels and problem_type in config.json."""
+    folder = shutil.copytree(checkpoints["bert-cls"], tmp_path_factory.mktemp("relabelled") / "model")
+    data = json.loads((folder / "config.json").read_text())
+    data.update(id2label={"0": "A", "1": "B", "2": "C"}, label2id={"A": 0, "B": 1, "C": 2},
+                problem_type="multi_label_classification")
+    (folder / "config.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_config_argument_as_transformers(checkpoints, relabelled):
+    """transformers 5.2 reads config= (to pick the model classes it tries) and builds the model from
+    the checkpoint's own config.json: the relabelled config changes neither library's answers."""
+    folder = str(checkpoints["bert-cls"])
+    theirs_config = transformers.AutoConfig.from_pretrained(str(relabelled))
+    pairs = [(str(relabelled), str(relabelled)), (relabelled, str(relabelled)), (theirs_config, theirs_config),
+             (AutoConfig.from_pretrained(relabelled), theirs_config), (folder, folder)]  # (ours, transformers')
+    for config, their_config in pairs:
+        ours = pipeline("text-classification", model=folder, config=config)
+        theirs = transformers.pipeline("text-classification", model=folder, config=their_config)
+        same(ours(TEXTS, top_k=None), theirs(TEXTS, top_k=None), f"config={config!r:.60}")
+    # a loaded model: config= is not used (transformers 5.2 then cannot guess a tokenizer; leanpipe takes the model's)
+    ours = pipeline("text-classification", model=leanpipe.AutoModelForSequenceClassification.from_pretrained(folder), config=folder)
+    theirs = transformers.pipeline("text-classification", model=transformers.AutoModelForSequenceClassification.from_pretrained(folder),
+                                   config=folder, tokenizer=folder)
+    same(ours(TEXTS), theirs(TEXTS), "loaded model")
+    overrides = {"id2label": {0: "x", 1: "y", 2: "z"}}
+    same(pipeline("text-classification", model=folder, config=str(relabelled), model_kwargs=overrides)(TEXTS),
+         transformers.pipeline("text-classification", model=folder, config=str(relabelled), model_kwargs=overrides)(TEXTS))
+
+
+def test_config_argument_errors(checkpoints, tmp_path):
+    folder = checkpoints["bert-cls"]
+    with pytest.raises(CheckpointError, match="config.json"):
+        pipeline("text-classification", model=folder, config=tmp_path)  # transformers: OSError
+    with pytest.raises(InputError, match="config must be a folder, a repo id or a config object"):
+        pipeline("text-classification", model=folder, config={"model_type": "bert"})  # transformers: AttributeError
 
 
 # --- class names ------------------------------------------------------------------------------------
