@@ -138,6 +138,13 @@ def test_add_pooling_layer_false_as_transformers(checkpoints, minilm, engine, tm
         AutoModel.from_pretrained(minilm, add_pooling_layer="no")
 
 
+def test_from_config_says_load_trained_weights(checkpoints):
+    from leanpipe import AutoConfig
+
+    with pytest.raises(InputError, match=r"AutoModelForSequenceClassification.from_config builds a model with random weights.*from_pretrained"):
+        AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(checkpoints["bert-cls"]))
+
+
 def test_outputs_by_attribute_key_and_index(checkpoints):
     model = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"])
     out = model([[101, 2023, 102]])

@@ -32,7 +32,7 @@ from ..config import (
     UMT5Config,
     supported_model_types,
 )
-from ..errors import ConfigError
+from ..errors import ConfigError, InputError
 from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
@@ -136,6 +136,13 @@ class _AutoModelBase:
     def from_pretrained(cls, name_or_path: str | os.PathLike, *, revision: str | None = None, **kwargs: Any) -> PreTrainedModel:
         """Keyword arguments: engine ("onnx" | "numpy"), num_threads, quantize (None | "int8"), config, or config overrides."""
         return load_model(name_or_path, cls.head, revision=revision, **kwargs)
+
+    @classmethod
+    def from_config(cls, config: Any, **_kwargs: Any) -> PreTrainedModel:
+        """transformers builds an untrained (random) model from a config; leanpipe runs trained checkpoints only."""
+        raise InputError(f"{cls.__name__}.from_config builds a model with random weights, for training, which leanpipe "
+                         f"does not do; load trained weights with {cls.__name__}.from_pretrained(folder_or_repo_id) "
+                         f"(it takes config= too)")
 
 
 class AutoModel(_AutoModelBase):
