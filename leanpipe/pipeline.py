@@ -224,9 +224,9 @@ def gc_paused() -> Iterator[None]:
 def pipeline(
     task: str | None = None,
     model: Any = None,
+    config: Any = None,
     tokenizer: Any = None,
     *,
-    config: Any = None,
     revision: str | None = None,
     batch_size: int | None = None,
     engine: str = "onnx",

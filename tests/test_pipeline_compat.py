@@ -197,6 +197,9 @@ def test_config_argument_as_transformers(checkpoints, relabelled):
     theirs = transformers.pipeline("text-classification", model=transformers.AutoModelForSequenceClassification.from_pretrained(folder),
                                    config=folder, tokenizer=folder)
     same(ours(TEXTS), theirs(TEXTS), "loaded model")
+    # positional, in transformers' order: (task, model, config, tokenizer)
+    same(pipeline("text-classification", folder, str(relabelled), folder)(TEXTS),
+         transformers.pipeline("text-classification", folder, str(relabelled), folder)(TEXTS), "positional")
     overrides = {"id2label": {0: "x", 1: "y", 2: "z"}}
     same(pipeline("text-classification", model=folder, config=str(relabelled), model_kwargs=overrides)(TEXTS),
          transformers.pipeline("text-classification", model=folder, config=str(relabelled), model_kwargs=overrides)(TEXTS))

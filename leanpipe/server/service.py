@@ -58,7 +58,7 @@ class Service:
                 raise HTTPError(424, f"{route} needs a model for {name} (a {cls.head} model); this server runs "
                                      f"{self.model.name_or_path} ({self.model.head} model) for {self.task}")
             try:
-                pipe = pipeline(name, self.model, self.tokenizer, batch_size=self.pipe.batch_size)
+                pipe = pipeline(name, self.model, tokenizer=self.tokenizer, batch_size=self.pipe.batch_size)
             except LeanpipeError as exc:
                 raise HTTPError(424, f"{route} needs the {name} task, which cannot run on this model: {exc}") from None
             self._pipelines[name] = pipe
