@@ -218,6 +218,61 @@ def check_attentions(ours, folder, theirs_cls, inputs, what):
     assert "attentions" not in plain_call and plain_call.attentions is None, f"{what}: attentions without asking"
 
 
+# --- an encoder-decoder's (BART's) output_hidden_states / output_attentions
+
+SEQ2SEQ_RECORDS = ("decoder_hidden_states", "decoder_attentions", "cross_attentions", "encoder_hidden_states",
+                   "encoder_attentions")
+SEQ2SEQ_FLAGS = ({"output_hidden_states": True}, {"output_attentions": True},
+                 {"output_hidden_states": True, "output_attentions": True})
+
+
+def check_seq2seq_records(ours, folder, theirs_cls, inputs, what) -> float:
+    """`ours(**inputs, **flags)` for each of SEQ2SEQ_FLAGS against transformers' eager attention (its
+    default sdpa returns None for every attention) with use_cache=False (leanpipe keeps no
+    past_key_values, which transformers otherwise puts second): the same output class name and fields
+    in the same order, every tensor of every field within ATOL at every position, padding included
+    (max abs printed per field); return_dict=False gives transformers' tuple. A plain call afterwards
+    has none of the recorded fields. -> the largest difference seen."""
+    import torch
+
+    theirs = theirs_cls.from_pretrained(folder, attn_implementation="eager").eval()
+    arrays = {k: v.numpy() for k, v in inputs.items()}
+    worst = 0.0
+    for flags in SEQ2SEQ_FLAGS:
+        with torch.no_grad():
+            expected = theirs(**inputs, **flags, use_cache=False)
+            their_tuple = theirs(**inputs, **flags, use_cache=False, return_dict=False)
+        got = ours(**arrays, **flags)
+        where = f"{what} {'+'.join(sorted(flags))}"
+        assert type(got).__name__ == type(expected).__name__, f"{where}: {type(got).__name__} vs {type(expected).__name__}"
+        assert list(got) == list(expected.keys()), f"{where}: fields {list(got)} vs transformers' {list(expected.keys())}"
+        for key in expected.keys():
+            diff = same_tensors(got[key], expected[key], f"{where}/{key}")
+            print(f"{where} {key}: max abs diff {diff:.2e}")
+            worst = max(worst, diff)
+        as_tuple = ours(**arrays, **flags, return_dict=False)
+        assert isinstance(as_tuple, tuple) and len(as_tuple) == len(their_tuple), \
+            f"{where}: return_dict=False gives {len(as_tuple)} items, transformers {len(their_tuple)}"
+        for i, (mine, ref) in enumerate(zip(as_tuple, their_tuple)):
+            same_tensors(mine, ref, f"{where}: return_dict=False [{i}]")
+    plain_call = ours(**arrays)
+    assert not set(plain_call) & set(SEQ2SEQ_RECORDS), f"{what}: a plain call gave {list(plain_call)}"
+    assert all(getattr(plain_call, name) is None for name in SEQ2SEQ_RECORDS), what
+    return worst
+
+
+def same_tensors(mine, ref, where: str) -> float:
+    """A tensor, or a tuple of them (hidden states, attentions), within ATOL of transformers' -> max abs diff."""
+    from conftest import assert_close
+
+    if isinstance(ref, tuple):
+        assert isinstance(mine, tuple) and len(mine) == len(ref), f"{where}: {len(mine)} tensors, transformers {len(ref)}"
+        return max((same_tensors(a, b, f"{where}[{i}]") for i, (a, b) in enumerate(zip(mine, ref))), default=0.0)
+    ref = ref.numpy()
+    assert_close(mine, ref, ATOL, where)
+    return float(np.abs(np.asarray(mine) - ref).max()) if ref.size else 0.0
+
+
 # --- tokenizer.save_pretrained
 
 def check_saved_tokenizer(folder, saved, texts, pairs, options, what):

@@ -7,7 +7,9 @@ what fill-mask reads): "large" as bart-large (GELU, unscaled
 embeddings) and "scaled" (scale_embedding, ReLU, one decoder layer under three encoder layers as in
 valhalla/distilbart-mnli-12-1, the decoder with other heads and FFN width than the encoder). The tokenizer is a byte-level BPE trained here, saved as vocab.json + merges.txt
 (the older files) and as transformers' tokenizer.json. Outputs within 1e-4 (max abs, printed) on
-both engines, each text alone and in a padded batch; pipelines give transformers' answers.
+both engines, each text alone and in a padded batch; output_hidden_states / output_attentions give
+transformers' encoder_, decoder_ and cross_ fields (against its eager attention, use_cache=False) within
+1e-4 on a padded batch; pipelines give transformers' answers.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, compare_texts_and_batch, int8_test, reference_and_ours, plain, same  # noqa: E402
+from family_checks import (ATOL, ENGINES, PARITY_MARKS, PIPELINE_TEXTS, check_seq2seq_records,  # noqa: E402
+                           compare_texts_and_batch, int8_test, plain, reference_and_ours, same, same_tensors)
 from family_fixtures import TRAIN  # noqa: E402
 from leanpipe.errors import InputError  # noqa: E402
 
@@ -175,11 +178,49 @@ def test_generation_is_refused_with_the_reason(models):
         model.generate([[0, 50, 2]], max_length=20)
 
 
-def test_recording_hidden_states_is_refused_with_the_reason(models):
-    model = leanpipe.AutoModel.from_pretrained(models("large", "Model"))
-    for flag in ("output_hidden_states", "output_attentions"):
-        with pytest.raises(InputError, match="not supported for BART"):
-            model(input_ids=[[0, 50, 2]], **{flag: True})
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_hidden_states_and_attentions_match_transformers(models, shape, head, engine):
+    """output_hidden_states / output_attentions (each and both) on a padded batch: transformers'
+    Seq2Seq fields, encoder_hidden_states (embeddings + each encoder layer), decoder_hidden_states,
+    encoder_attentions, decoder_attentions (causal), cross_attentions and encoder_last_hidden_state, in
+    its order and in its return_dict=False tuple, every tensor within 1e-4 of its eager attention's."""
+    folder = models(shape, head)
+    ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    batch = dict(tokenizer([t for t in TEXTS if t.strip()][:6], return_tensors="pt", padding=True))
+    assert (batch["attention_mask"] == 0).any(), "the batch must hold padding"
+    worst = check_seq2seq_records(ours, folder, getattr(transformers, f"Bart{head}"), batch, f"{shape}/{head}/{engine}")
+    print(f"{shape}/{head}/{engine}: max abs diff over every recorded tensor {worst:.2e}")
+    got = ours(**batch, output_attentions=True)  # torch in, torch out: the tuples too
+    assert all(isinstance(t, torch.Tensor) for t in got.cross_attentions), "torch inputs give torch tensors"
+    assert len(got.decoder_attentions) == len(got.cross_attentions) == ours.config.decoder_layers
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_records_asked_for_in_from_pretrained_or_the_config(models, engine):
+    """output_hidden_states / output_attentions in from_pretrained (or a config given to it) make every
+    call return them, as transformers' config flags do; a call's own False turns them off."""
+    folder = models("scaled", "ForSequenceClassification")
+    batch = dict(transformers.AutoTokenizer.from_pretrained(folder)(["A short one.", "A second, longer text here."],
+                                                                    return_tensors="pt", padding=True))
+    arrays = {k: v.numpy() for k, v in batch.items()}
+    theirs = transformers.BartForSequenceClassification.from_pretrained(
+        folder, attn_implementation="eager", output_hidden_states=True, output_attentions=True).eval()
+    with torch.no_grad():
+        expected = theirs(**batch, use_cache=False)
+    config = leanpipe.BartConfig.from_pretrained(folder, output_hidden_states=True, output_attentions=True)
+    for ours in (leanpipe.AutoModelForSequenceClassification.from_pretrained(
+            folder, engine=engine, output_hidden_states=True, output_attentions=True),
+            leanpipe.AutoModelForSequenceClassification.from_pretrained(folder, engine=engine, config=config)):
+        got = ours(**arrays)
+        assert list(got) == list(expected.keys()), f"{list(got)} vs {list(expected.keys())}"
+        for key in expected.keys():
+            print(f"config flags/{engine} {key}: max abs diff {same_tensors(got[key], expected[key], key):.2e}")
+        off = ours(**arrays, output_hidden_states=False, output_attentions=False)
+        assert list(off) == ["logits"], list(off)
+        assert_close(off.logits, expected.logits.numpy(), ATOL, "flags turned off per call")
 
 
 def test_config_defaults_and_names_match_transformers():

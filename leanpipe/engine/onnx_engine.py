@@ -58,7 +58,7 @@ class OnnxEngine:
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.records = records
-        self._head_outputs = [n for n in self.output_names if not n.startswith(("hidden_states.", "attentions."))]
+        self._head_outputs = [n for n in self.output_names if not n.startswith(("hidden_states.", "attentions.", "extras."))]
 
     def _session(self, ort, model_bytes: bytes, num_threads: int, external: dict, shared: dict, folder: str | None,
                  *, in_place: bool):
@@ -74,7 +74,7 @@ class OnnxEngine:
                                     disabled_optimizers=DISABLED_OPTIMIZERS)
 
     def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]:
-        """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* too."""
+        """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* / extras.* too."""
         names = self.output_names if extras else self._head_outputs
         values = self.session.run(names, {n: feeds[n] for n in self.input_names})
         return dict(zip(names, values))

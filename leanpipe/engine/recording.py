@@ -1,6 +1,8 @@
 """What both ops classes record as extra outputs when asked: transformers' `hidden_states` and
 `attentions`, numbered in the order the model definition produces them. A subclass provides
-`output(name, x)` (a graph output, or an array kept for the NumPy engine)."""
+`output(name, x)` (a graph output, or an array kept for the NumPy engine). `extra(name, x)` is one
+more output that only recorded calls return, under `extras.<name>` (BART's encoder_last_hidden_state
+beside its heads' outputs, as transformers returns it with theirs)."""
 
 from __future__ import annotations
 
@@ -35,3 +37,8 @@ class Recording:
             self.output(f"attentions.{self._attention_count}", probs)
             self._attention_count += 1
         return probs
+
+    def extra(self, name: str, x: Any) -> None:
+        """Output `extras.<name>` when recording anything (a plain call of a head never computes it)."""
+        if self.keeps_every_row:
+            self.output(f"extras.{name}", x)

@@ -22,6 +22,7 @@ from ..errors import InputError
 from ..weights import Weights
 from .bert import dense_add_norm, layer_norm, linear
 from .heads import require_eos, span_logits
+from .outputs import Seq2SeqLMOutput, Seq2SeqModelOutput, Seq2SeqQuestionAnsweringModelOutput, Seq2SeqSequenceClassifierOutput
 
 PREFIX = "model"
 # transformers' class for the masked-lm head (fill-mask) is the generation class, for its logits
@@ -105,20 +106,24 @@ def last_row_layer(ops, w: Weights, c: BartConfig, i: int, y, memory, mask, ids)
 def encoder_decoder(ops, w: Weights, c: BartConfig, last_row: bool = False):
     """-> (decoder's last hidden state, encoder's), each (B, T, H); `last_row`: the decoder's row at
     each text's last </s> alone, (B, 1, H) (its last layer computes that row only: ~7% of a
-    bart-base-sized classifier's work saved)."""
-    if ops.records_hidden or ops.records_attentions:
-        raise InputError("output_hidden_states / output_attentions are not supported for BART (transformers splits them "
-                         "into encoder_, decoder_ and cross_ parts); leave them unset")
+    bart-base-sized classifier's work saved).
+    Recorded in order (split_records names them): hidden states, the encoder's embeddings and each of
+    its layers, then the decoder's; attentions, each encoder layer's, then each decoder layer's self-
+    and cross-attention."""
     for part in ("encoder.version", "decoder.version"):  # fairseq's leftovers, which transformers ignores too
         w.skip(part)
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = embeddings(ops, w, c, ids, "encoder")
+    ops.hidden(x)
     for i in range(c.encoder_layers):
         x = encoder_layer(ops, w, c, i, x, mask)
+        ops.hidden(x)
     y = embeddings(ops, w, c, ops.shift_right(ids, c.decoder_start_token_id), "decoder")
+    ops.hidden(y)
     for i in range(c.decoder_layers):
         last = last_row and i == c.decoder_layers - 1
         y = last_row_layer(ops, w, c, i, y, x, mask, ids) if last else decoder_layer(ops, w, c, i, y, x, mask)
+        ops.hidden(y)
     if last_row and c.decoder_layers == 0:
         y = ops.last_match(y, ids, c.eos_token_id)
     return y, x
@@ -131,8 +136,13 @@ def base(ops, w: Weights, c: BartConfig) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: BartConfig) -> None:
-    """BartClassificationHead over the decoder's row at each text's last </s>: dense, tanh, out_proj."""
-    decoded, _ = encoder_decoder(ops, w, c, last_row=True)
+    """BartClassificationHead over the decoder's row at each text's last </s>: dense, tanh, out_proj.
+    Recorded calls run the decoder's last layer on every row (transformers' hidden states hold them all)."""
+    every_row = ops.keeps_every_row
+    decoded, encoded = encoder_decoder(ops, w, c, last_row=not every_row)
+    if every_row:
+        decoded = ops.last_match(decoded, ops.input("input_ids"), c.eos_token_id)  # (B, 1, H)
+    ops.extra("encoder_last_hidden_state", encoded)
     row, h = ops.first_token(decoded), c.d_model  # (B, H)
     row = linear(ops, w, row, "classification_head.dense", h, h, head=True, activation="tanh")
     ops.output("logits", linear(ops, w, row, "classification_head.out_proj", c.num_labels, h, head=True))
@@ -142,7 +152,8 @@ def masked_lm(ops, w: Weights, c: BartConfig) -> None:
     """BartForConditionalGeneration's logits, what fill-mask reads: the decoder's rows times the token
     table (`lm_head`, tied to `shared`) plus `final_logits_bias` (zeros when a checkpoint lacks it, as
     transformers initializes it)."""
-    decoded, _ = encoder_decoder(ops, w, c)
+    decoded, encoded = encoder_decoder(ops, w, c)
+    ops.extra("encoder_last_hidden_state", encoded)
     table = w.get("lm_head.weight", (c.vocab_size, c.d_model), head=True) if w.has("lm_head.weight", head=True) else token_table(w, c)
     bias = (w.get("final_logits_bias", (1, c.vocab_size), head=True).reshape(-1) if w.has("final_logits_bias", head=True)
             else np.zeros(c.vocab_size, dtype=np.float32))
@@ -155,8 +166,30 @@ def _no_generation(self, *_args, **_kwargs):
 
 
 def question_answering(ops, w: Weights, c: BartConfig) -> None:
-    decoded, _ = encoder_decoder(ops, w, c)
+    decoded, encoded = encoder_decoder(ops, w, c)
+    ops.extra("encoder_last_hidden_state", encoded)
     span_logits(ops, w, decoded, c.d_model)
+
+
+# transformers' output classes: the head's outputs, then the decoder's and encoder's parts (outputs.Seq2SeqOutput)
+OUTPUTS = {"base": Seq2SeqModelOutput, "sequence-classification": Seq2SeqSequenceClassifierOutput,
+           "question-answering": Seq2SeqQuestionAnsweringModelOutput, "masked-lm": Seq2SeqLMOutput}
+
+
+def split_records(outputs: dict, c: BartConfig) -> dict:
+    """A recorded call's `hidden_states` and `attentions` (in encoder_decoder's order) -> transformers'
+    fields: encoder_hidden_states (embeddings + each encoder layer), decoder_hidden_states (the same for
+    the decoder), encoder_attentions, decoder_attentions and cross_attentions (one per layer each).
+    With 2 encoder and 1 decoder layers: attentions (e0, e1, d0, x0) -> (e0, e1), (d0,), (x0,)."""
+    outputs, n = dict(outputs), c.encoder_layers
+    if "hidden_states" in outputs:
+        hidden = outputs.pop("hidden_states")
+        outputs["encoder_hidden_states"], outputs["decoder_hidden_states"] = hidden[:n + 1], hidden[n + 1:]
+    if "attentions" in outputs:
+        probs = outputs.pop("attentions")
+        outputs["encoder_attentions"], outputs["decoder_attentions"], outputs["cross_attentions"] = (
+            probs[:n], probs[n::2], probs[n + 1::2])
+    return outputs
 
 
 MODEL_METHODS = {"masked-lm": {"generate": _no_generation}}

@@ -193,7 +193,9 @@ class PreTrainedModel:
         """As transformers: None for a flag means the config's value (`return_dict` True, the others False).
         `output_hidden_states`: `hidden_states`, the embeddings' output then every layer's, each (B, T, H).
         `output_attentions`: `attentions`, every layer's attention probabilities (B, N, T, T), as
-        transformers computes them with attn_implementation="eager" (its default "sdpa" returns none)."""
+        transformers computes them with attn_implementation="eager" (its default "sdpa" returns none).
+        An encoder-decoder (BART) names them as transformers does: encoder_hidden_states, decoder_hidden_states,
+        encoder_attentions, decoder_attentions, cross_attentions (the family's split_records)."""
         c = self.config
         extra = {k: unsupported.pop(k) for k in EXTRA_INPUTS if k in unsupported and k in self.family.INPUT_NAMES}
         _refuse(unsupported)
@@ -214,6 +216,10 @@ class PreTrainedModel:
                 values = tuple(outputs.pop(k) for k in recorded)
                 if name in wanted:
                     outputs[name] = values
+            for key in [k for k in outputs if k.startswith("extras.")]:  # what only recorded calls return
+                outputs[key.removeprefix("extras.")] = outputs.pop(key)
+            if hasattr(self.family, "split_records"):  # an encoder-decoder names its encoder's, decoder's, cross parts
+                outputs = self.family.split_records(outputs, c)
         else:
             outputs = self.run_feeds(feeds)
         if choices is not None:
@@ -222,7 +228,7 @@ class PreTrainedModel:
             import torch
 
             outputs = {k: tuple(map(torch.from_numpy, v)) if isinstance(v, tuple) else torch.from_numpy(v) for k, v in outputs.items()}
-        result = HEADS[self.head].output(outputs)
+        result = getattr(self.family, "OUTPUTS", {}).get(self.head, HEADS[self.head].output)(outputs)
         return result if (c.return_dict if return_dict is None else return_dict) else result.to_tuple()
 
     def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None,

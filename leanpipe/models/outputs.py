@@ -79,3 +79,41 @@ class MultipleChoiceModelOutput(ModelOutput):
     """`logits` (B, num_choices); hidden_states / attentions per (text, choice) row, (B * num_choices, T, H)."""
 
     fields = ("loss", "logits", "hidden_states", "attentions")
+
+
+class Seq2SeqOutput(ModelOutput):
+    """An encoder-decoder's outputs (BART), kept in transformers' field order whatever order they come in:
+    the head's, then the decoder's hidden states, self- and cross-attentions, then the encoder's last
+    hidden state, hidden states and attentions. No `past_key_values` (leanpipe generates no text): the
+    fields and `to_tuple()` are what transformers gives with use_cache=False."""
+
+    _SEQ2SEQ = ("decoder_hidden_states", "decoder_attentions", "cross_attentions", "encoder_last_hidden_state",
+                "encoder_hidden_states", "encoder_attentions")
+
+    def __init__(self, outputs: dict[str, Any]) -> None:
+        order = type(self).fields
+        super().__init__(sorted(outputs.items(), key=lambda item: order.index(item[0])))
+
+
+class Seq2SeqModelOutput(Seq2SeqOutput):
+    """BartModel: `last_hidden_state` (the decoder's) and `encoder_last_hidden_state`, each (B, T, H)."""
+
+    fields = ("last_hidden_state", "past_key_values", *Seq2SeqOutput._SEQ2SEQ)
+
+
+class Seq2SeqSequenceClassifierOutput(Seq2SeqOutput):
+    """`logits` (B, num_labels)."""
+
+    fields = ("loss", "logits", "past_key_values", *Seq2SeqOutput._SEQ2SEQ)
+
+
+class Seq2SeqQuestionAnsweringModelOutput(Seq2SeqOutput):
+    """`start_logits` and `end_logits`, each (B, T)."""
+
+    fields = ("loss", "start_logits", "end_logits", "past_key_values", *Seq2SeqOutput._SEQ2SEQ)
+
+
+class Seq2SeqLMOutput(Seq2SeqOutput):
+    """`logits` (B, T, vocab_size)."""
+
+    fields = ("loss", "logits", "past_key_values", *Seq2SeqOutput._SEQ2SEQ)
