@@ -125,10 +125,15 @@ _EXPORTS = {
 _RENAMED = {"PreTrainedConfig": "PretrainedConfig",  # transformers 5 spells it both ways
             "PreTrainedTokenizerBase": "PreTrainedTokenizerFast"}  # every leanpipe tokenizer's base
 
-__all__ = sorted(_EXPORTS)
+
+_SUBMODULES = ("util",)  # sentence-transformers' util: leanpipe.util after `import leanpipe` alone too
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'leanpipe' has no attribute {name!r}")
