@@ -65,6 +65,7 @@ class SentenceConfig:
     max_seq_length: int | None = None  # sentence_bert_config.json; None: the tokenizer's / model's limit
     do_lower_case: bool = False  # sentence_bert_config.json: lowercase texts before tokenizing
     prompt: str = ""  # config_sentence_transformers.json's default prompt, put before every text
+    include_prompt: bool = True  # the Pooling module's include_prompt: False leaves the prompt's tokens out
     dense: tuple[Dense, ...] = ()  # Dense modules after the pooling, in order (before a Normalize)
     static: StaticEmbedding | None = None  # a StaticEmbedding module instead of Transformer + Pooling
 
@@ -107,7 +108,7 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
         return SentenceConfig(
             static=read_static_embedding(name_or_path, kinds["StaticEmbedding"], revision=revision),
             normalize="Normalize" in kinds, dense=_dense_modules(name_or_path, order, revision),
-            prompt=_default_prompt(name_or_path, revision, include_prompt=True))
+            prompt=_default_prompt(name_or_path, revision))
     if "Pooling" not in kinds:
         raise CheckpointError(
             f"{name_or_path}/modules.json has no Pooling module, so it makes no sentence vector; "
@@ -121,7 +122,8 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
         dense=_dense_modules(name_or_path, order, revision),
         max_seq_length=transformer.get("max_seq_length"),
         do_lower_case=bool(transformer.get("do_lower_case", False)),
-        prompt=_default_prompt(name_or_path, revision, include_prompt=pooling.get("include_prompt", True)),
+        prompt=_default_prompt(name_or_path, revision),
+        include_prompt=bool(pooling.get("include_prompt", True)),
     )
 
 
@@ -214,7 +216,7 @@ def model_settings(model: Any) -> dict[str, Any]:
         return read_model_settings(model.name_or_path, revision=model.revision)
 
 
-def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, include_prompt: bool) -> str:
+def _default_prompt(name_or_path: str | os.PathLike, revision: str | None) -> str:
     """The prompt sentence-transformers puts before every text when none is asked for."""
     config = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}
     name = config.get("default_prompt_name")
@@ -224,11 +226,6 @@ def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, in
     if name not in prompts:
         raise CheckpointError(
             f"config_sentence_transformers.json: default_prompt_name {name!r} is not in prompts {sorted(prompts)}"
-        )
-    if prompts[name] and not include_prompt:
-        raise CheckpointError(
-            f"{name_or_path}: pooling that leaves out the default prompt {prompts[name]!r} "
-            f"(include_prompt: false) is not supported by leanpipe"
         )
     return prompts[name]
 
@@ -287,10 +284,29 @@ def _read_json(name_or_path: str | os.PathLike, filename: str, revision: str | N
 # ---- pooling: hidden (B, T, H) float, mask (B, T) 0/1 -> (B, H) ----------------------------------
 
 
-def pool(hidden: np.ndarray, mask: np.ndarray, modes: Sequence[str]) -> np.ndarray:
-    """The modes' vectors side by side: (B, T, H), (B, T) -> (B, len(modes) * H)."""
+def pool(hidden: np.ndarray, mask: np.ndarray, modes: Sequence[str], skip: int = 0) -> np.ndarray:
+    """The modes' vectors side by side: (B, T, H), (B, T) -> (B, len(modes) * H).
+
+    `skip`: leave out each row's first `skip` attended tokens (a prompt's, for a Pooling module with
+    include_prompt false); weighted mean still counts positions from the row's first token, as
+    sentence-transformers' Pooling does."""
     mask = np.asarray(mask)
-    return np.concatenate([POOLERS[m](hidden, mask) for m in modes], axis=-1)
+    first = mask.argmax(axis=1)  # (B,) the first attended token: left padding shifts it
+    if skip:
+        positions = np.arange(mask.shape[1])[None, :]  # (1, T)
+        mask = np.where(positions < (first + skip)[:, None], 0, mask)  # (B, T)
+    return np.concatenate([weighted_mean_pool(hidden, mask, first) if m == "weightedmean" else POOLERS[m](hidden, mask)
+                           for m in modes], axis=-1)
+
+
+def prompt_tokens(tokenizer: Any, prompt: str, max_length: int | None) -> int:
+    """How many leading tokens of a prompted text are the prompt's, counted as sentence-transformers
+    counts them: the prompt tokenized alone with special tokens, less a trailing special token
+    ("query: " -> [CLS] query : [SEP] -> 3 for BERT)."""
+    if not prompt:
+        return 0
+    ids = tokenizer.encode_batch_raw([prompt], None, truncation=max_length is not None, max_length=max_length)[0].ids
+    return len(ids) - 1 if ids and ids[-1] in set(tokenizer.all_special_ids) else len(ids)
 
 
 def cls_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -320,10 +336,11 @@ def mean_sqrt_len_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return total / np.sqrt(count)  # (B, H)
 
 
-def weighted_mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Token i (counted from the first attended token, from 1) weighs i: later tokens count more."""
+def weighted_mean_pool(hidden: np.ndarray, mask: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
+    """Token i (counted from 1 from the first attended token, or from `first` (B,)) weighs i: later tokens count more."""
+    first = mask.argmax(axis=1) if first is None else first  # (B,)
     positions = np.arange(1, hidden.shape[1] + 1, dtype=hidden.dtype)[None, :]  # (1, T)
-    weights = mask.astype(hidden.dtype) * (positions - mask.argmax(axis=1)[:, None])  # (B, T); left padding shifts
+    weights = mask.astype(hidden.dtype) * (positions - first[:, None])  # (B, T); left padding shifts
     total = (hidden * weights[..., None]).sum(axis=1)  # (B, H)
     return total / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)
 

@@ -157,3 +157,36 @@ def test_encode_refuses_what_is_not_text(embedders, bad):
     ours, _ = embedders["minilm"]
     with pytest.raises(InputError, match=f"encode takes a string or a list of strings, got {type(bad).__name__}"):
         ours.encode(bad)
+
+
+@pytest.fixture(scope="module")
+def prompt_excluded(minilm, tmp_path_factory):
+    """mode -> a checkpoint sentence-transformers saved whose Pooling has include_prompt=False (MiniLM's
+    weights; query / document prompts, and "document" as the default prompt)."""
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+
+    found = {}
+    for mode in ("mean", "cls", "max", "weightedmean", "lasttoken", ("mean", "weightedmean")):
+        folder = tmp_path_factory.mktemp("noprompt") / "model"
+        st.SentenceTransformer(modules=[Transformer(str(minilm), max_seq_length=32), Pooling(384, mode, include_prompt=False)],
+                               device="cpu", prompts={"query": "query: ", "document": "Represent this document: "},
+                               default_prompt_name="document").save(str(folder))
+        found[mode if isinstance(mode, str) else "+".join(mode)] = folder
+    return found
+
+
+@pytest.mark.parametrize("mode", ["mean", "cls", "max", "weightedmean", "lasttoken", "mean+weightedmean"])
+def test_pooling_leaves_the_prompt_out(prompt_excluded, mode):
+    """include_prompt=False: the prompt's tokens ([CLS] and the prompt, as sentence-transformers counts them)
+    are not pooled, for encode(prompt=...), prompt_name=, the default prompt, encode_query / encode_document,
+    and the sentence-embeddings pipeline."""
+    folder = prompt_excluded[mode]
+    ours, theirs = leanpipe.SentenceTransformer(folder), st.SentenceTransformer(str(folder), device="cpu")
+    for options in ({}, {"prompt": "query: "}, {"prompt_name": "query"}, {"prompt": ""}, {"batch_size": 2}):
+        assert_close(ours.encode(SENTENCES, **options), theirs.encode(SENTENCES, **options), ATOL, f"{mode} {options}")
+    assert_close(ours.encode_query(SENTENCES), theirs.encode_query(SENTENCES), ATOL, f"{mode} encode_query")
+    assert_close(ours.encode_document(SENTENCES), theirs.encode_document(SENTENCES), ATOL, f"{mode} encode_document")
+    pipe = leanpipe.pipeline("sentence-embeddings", folder)
+    assert_close(np.stack(pipe(SENTENCES, prompt="query: ", return_tensors=True)), theirs.encode(SENTENCES, prompt="query: "),
+                 ATOL, f"{mode} pipeline prompt")
+    assert_close(np.stack(pipe(SENTENCES, return_tensors=True)), theirs.encode(SENTENCES), ATOL, f"{mode} pipeline default prompt")

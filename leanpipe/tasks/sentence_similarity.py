@@ -19,7 +19,7 @@ from tokenizers import Encoding
 
 from ..errors import InputError
 from ..pipeline import Pipeline
-from ..pooling import cosine_similarity, l2_normalize, pool, read_sentence_config
+from ..pooling import cosine_similarity, l2_normalize, pool, prompt_tokens, read_sentence_config
 from .base import Sample, Task, inputs_from_keywords, normalize_dicts, prompted, single_chunk_samples, tokenize_texts
 
 
@@ -38,6 +38,7 @@ class _SentenceTask(Task):
                                                                                                 revision=model.revision)
         self.sentence_config.width(model.config.hidden_size)  # Dense modules that do not fit are refused here
         self.static = self.sentence_config.static is not None  # no special tokens, the table's own length rule
+        self._prompt_lengths: dict[tuple[str, int | None], int] = {}  # (prompt, max length) -> its tokens
 
     def max_length(self) -> int | None:
         """sentence_bert_config.json's max_seq_length, else the tokenizer's limit capped at the
@@ -68,12 +69,24 @@ class _SentenceTask(Task):
                                   add_special_tokens=False)
         return tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
 
-    def embed(self, outputs: dict[str, np.ndarray]) -> np.ndarray:
-        """One chunk's token vectors (T, H) -> its sentence vector (W,): pooled (M*H), through the
-        checkpoint's Dense modules if any, not normalised."""
+    def skipped(self, prompt: str | None) -> int:
+        """Leading tokens the pooling leaves out: the prompt's when the Pooling module has include_prompt
+        false (sentence-transformers' prompt_length), else none. `prompt` None: the default prompt."""
+        c = self.sentence_config
+        text = c.prompt if prompt is None else prompt
+        if c.include_prompt or self.static or not text:
+            return 0
+        key = (text, self.max_length())
+        if key not in self._prompt_lengths:
+            self._prompt_lengths[key] = prompt_tokens(self.tokenizer, prompted([text], "", c.do_lower_case)[0], key[1])
+        return self._prompt_lengths[key]
+
+    def embed(self, outputs: dict[str, np.ndarray], skip: int = 0) -> np.ndarray:
+        """One chunk's token vectors (T, H) -> its sentence vector (W,): pooled (M*H) over all but its
+        first `skip` tokens, through the checkpoint's Dense modules if any, not normalised."""
         hidden = outputs["last_hidden_state"][None]  # (1, T, H), this text's tokens only
         c = self.sentence_config
-        return c.project(pool(hidden, np.ones(hidden.shape[:2], dtype=np.int64), c.modes))[0]
+        return c.project(pool(hidden, np.ones(hidden.shape[:2], dtype=np.int64), c.modes, skip))[0]
 
 
 class SentenceEmbeddingPipeline(Pipeline):
@@ -114,7 +127,7 @@ class SentenceEmbeddings(_SentenceTask):
         if params["token_embeddings"]:
             tokens = sample.outputs[0]["last_hidden_state"]  # (T, H), this text's tokens
             return tokens if params["return_tensors"] else tokens.tolist()
-        vector = self.embed(sample.outputs[0])  # (M*H,)
+        vector = self.embed(sample.outputs[0], self.skipped(params["prompt"]))  # (M*H,)
         normalize = self.sentence_config.normalize if params["normalize"] is None else params["normalize"]
         if normalize:
             vector = l2_normalize(vector)
@@ -146,7 +159,8 @@ class SentenceSimilarity(_SentenceTask):
         return [Sample([next(encodings) for _ in group]) for group in groups]  # chunk 0: the source
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
-        vectors = np.stack([self.embed(out) for out in sample.outputs])  # (1 + N, H)
+        skip = self.skipped(params["prompt"])
+        vectors = np.stack([self.embed(out, skip) for out in sample.outputs])  # (1 + N, H)
         return cosine_similarity(vectors[:1], vectors[1:])[0].tolist()  # N floats
 
 
