@@ -26,9 +26,7 @@ import numpy as np
 from .errors import InputError
 from .functional import sigmoid, softmax
 from .pooling import l2_normalize, model_settings
-
-SIMILARITIES = ("cosine", "dot", "euclidean", "manhattan")
-PRECISIONS = ("float32", "int8", "uint8", "binary", "ubinary")
+from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
 
 
@@ -71,49 +69,6 @@ def _token_output(tokens: list[np.ndarray], single: bool, convert_to_tensor: boo
     return tokens[0] if single else tokens
 
 
-def quantize_embeddings(embeddings: np.ndarray, precision: str) -> np.ndarray:
-    """sentence-transformers' quantize_embeddings without calibration data: int8 / uint8 over each
-    dimension's range in this batch, binary / ubinary one bit per dimension (> 0), packed."""
-    if precision == "float32":
-        return embeddings
-    if precision in ("int8", "uint8"):
-        starts = embeddings.min(axis=0)
-        steps = (embeddings.max(axis=0) - starts) / 255
-        if precision == "uint8":
-            return ((embeddings - starts) / steps).astype(np.uint8)
-        return ((embeddings - starts) / steps - 128).astype(np.int8)
-    packed = np.packbits(embeddings > 0).reshape(embeddings.shape[0], -1)
-    return (packed - 128).astype(np.int8) if precision == "binary" else packed
-
-
-def similarity(a: Any, b: Any, kind: str = "cosine") -> np.ndarray:
-    """(N, D) x (M, D) -> (N, M): cosine, dot, or the negative euclidean / manhattan distance."""
-    a, b = (np.atleast_2d(np.asarray(x, dtype=np.float32)) for x in (a, b))
-    if kind == "cosine":
-        return l2_normalize(a) @ l2_normalize(b).T
-    if kind == "dot":
-        return a @ b.T
-    if kind == "euclidean":
-        return -np.sqrt(np.maximum((a * a).sum(1)[:, None] - 2 * a @ b.T + (b * b).sum(1)[None, :], 0))
-    if kind == "manhattan":
-        return -np.abs(a[:, None, :] - b[None, :, :]).sum(-1)
-    raise InputError(f"similarity function {kind!r} is not one of {list(SIMILARITIES)}")
-
-
-def similarity_pairwise(a: Any, b: Any, kind: str = "cosine") -> np.ndarray:
-    """Row i of a with row i of b: (N, D), (N, D) -> (N,)."""
-    a, b = (np.atleast_2d(np.asarray(x, dtype=np.float32)) for x in (a, b))
-    if kind == "cosine":
-        return (l2_normalize(a) * l2_normalize(b)).sum(-1)
-    if kind == "dot":
-        return (a * b).sum(-1)
-    if kind == "euclidean":
-        return -np.sqrt(((a - b) ** 2).sum(-1))
-    if kind == "manhattan":
-        return -np.abs(a - b).sum(-1)
-    raise InputError(f"similarity function {kind!r} is not one of {list(SIMILARITIES)}")
-
-
 def _texts(sentences: Any) -> tuple[list[str], bool]:
     """encode's input as (texts, whether one string was given); anything else than a string or a
     sequence of them is refused naming it (the strings themselves are checked when tokenized)."""
@@ -128,17 +83,27 @@ class _Encoder:
     """What SentenceTransformer and SparseEncoder share: prompts (config_sentence_transformers.json's,
     plus the caller's), encode_query / encode_document, and the similarity function."""
 
-    similarity_fn_name: str
+    _similarity_fn_name: str
+    default_similarity = "cosine"  # what None means
+
+    @property
+    def similarity_fn_name(self) -> str:
+        """"cosine", "dot", "euclidean" or "manhattan"; settable by name or SimilarityFunction member
+        (None: the class's default), anything else refused when set."""
+        return self._similarity_fn_name
+
+    @similarity_fn_name.setter
+    def similarity_fn_name(self, value: Any) -> None:
+        self._similarity_fn_name = similarity_name(self.default_similarity if value is None else value)
 
     def _set_prompts(self, settings: dict[str, Any], prompts: dict[str, str] | None, default_prompt_name: str | None,
-                     similarity_fn_name: str | None, default_similarity: str) -> None:
+                     similarity_fn_name: Any) -> None:
         self.prompts = {"query": "", "document": "", **(settings.get("prompts") or {}), **(prompts or {})}
         self.default_prompt_name = default_prompt_name or settings.get("default_prompt_name")
         if self.default_prompt_name is not None and self.default_prompt_name not in self.prompts:
             raise InputError(f"default_prompt_name {self.default_prompt_name!r} is not one of the prompts {sorted(self.prompts)}")
-        self.similarity_fn_name = similarity_fn_name or settings.get("similarity_fn_name") or default_similarity
-        if self.similarity_fn_name not in SIMILARITIES:
-            raise InputError(f"similarity_fn_name={self.similarity_fn_name!r} is not one of {list(SIMILARITIES)}")
+        saved = settings.get("similarity_fn_name")  # one sentence-transformers does not know is ignored, as there
+        self.similarity_fn_name = similarity_fn_name or (saved if saved in SIMILARITIES else None)
 
     def _resolve_prompt(self, prompt: str | None, prompt_name: str | None) -> str:
         if prompt is not None:
@@ -196,7 +161,7 @@ class SentenceTransformer(_Encoder):
                                 num_threads, quantize)
         self._static = _static_model(model_name_or_path, options)  # a StaticEmbedding checkpoint, or None
         self._pipe = pipeline("sentence-embeddings", self._static or model_name_or_path, **options)
-        self._set_prompts(model_settings(self._pipe.model), prompts, default_prompt_name, similarity_fn_name, "cosine")
+        self._set_prompts(model_settings(self._pipe.model), prompts, default_prompt_name, similarity_fn_name)
         self.truncate_dim = truncate_dim
 
     @property

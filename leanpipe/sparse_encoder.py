@@ -32,6 +32,8 @@ SIMILARITY = "dot"  # SparseEncoder's default similarity function
 class SparseEncoder(_Encoder):
     """A masked-LM checkpoint (MLMTransformer + SpladePooling in modules.json, or none) as SPLADE vectors."""
 
+    default_similarity = SIMILARITY
+
     def __init__(self, model_name_or_path: str | os.PathLike, device: Any = None, prompts: dict[str, str] | None = None,
                  default_prompt_name: str | None = None, similarity_fn_name: str | None = None,
                  cache_folder: str | None = None, trust_remote_code: bool = False, revision: str | None = None,
@@ -59,7 +61,7 @@ class SparseEncoder(_Encoder):
             if not pipes:
                 raise CheckpointError(f"{model_name_or_path}: no route of its Router runs a masked LM; leanpipe needs one")
             self._pipe = pipes[0]  # its tokenizer decodes, its vocabulary is the vectors' width
-        self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name, SIMILARITY)
+        self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)
         self.max_active_dims = _check_dims(max_active_dims)
 
     @property

@@ -190,3 +190,52 @@ def test_pooling_leaves_the_prompt_out(prompt_excluded, mode):
     assert_close(np.stack(pipe(SENTENCES, prompt="query: ", return_tensors=True)), theirs.encode(SENTENCES, prompt="query: "),
                  ATOL, f"{mode} pipeline prompt")
     assert_close(np.stack(pipe(SENTENCES, return_tensors=True)), theirs.encode(SENTENCES), ATOL, f"{mode} pipeline default prompt")
+
+
+def test_distances_of_a_vector_to_itself_are_zero(embedders):
+    """euclidean / manhattan on the differences, as sentence-transformers 6.3 (torch.cdist): a vector's
+    distance to itself is 0 (the |a|^2 - 2ab + |b|^2 expansion left ~5e-4)."""
+    ours, theirs = embedders["minilm"]
+    vectors = ours.encode(SENTENCES)
+    for kind in ("euclidean", "manhattan"):
+        ours.similarity_fn_name = theirs.similarity_fn_name = kind
+        got, expected = ours.similarity(vectors, vectors), theirs.similarity(vectors, vectors).numpy()
+        assert_close(got, expected, ATOL, f"{kind} similarity")
+        assert_close(np.diag(got), np.zeros(len(vectors)), 1e-6, f"{kind} self-distance")
+        assert_close(ours.similarity(vectors[:1], vectors[1:]), theirs.similarity(vectors[:1], vectors[1:]).numpy(), ATOL, kind)
+    ours.similarity_fn_name = theirs.similarity_fn_name = "cosine"
+
+
+def test_one_text_has_no_integer_range(embedders):
+    """precision int8 / uint8 buckets over the batch's range: one text has none. sentence-transformers 6.3
+    raises; leanpipe too, naming the fix (several texts, or calibration embeddings)."""
+    from leanpipe.similarity import quantize_embeddings
+
+    ours, theirs = embedders["minilm"]
+    for precision in ("int8", "uint8"):
+        with pytest.raises(ValueError):
+            theirs.encode(SENTENCES[0], precision=precision)
+        with pytest.raises(InputError, match="encode more than one text at once.*calibration_embeddings"):
+            ours.encode(SENTENCES[0], precision=precision)
+        with pytest.raises(InputError, match="more than one text"):
+            ours.encode(SENTENCES[:1], precision=precision)
+        calibration = ours.encode(SENTENCES)
+        got = quantize_embeddings(calibration[:1], precision, calibration_embeddings=calibration)
+        expected = st.quantize_embeddings(calibration[:1], precision, calibration_embeddings=calibration)
+        assert got.dtype == expected.dtype and np.array_equal(got, expected)
+        assert ours.encode([], precision=precision).shape == (0, 384)
+
+
+def test_similarity_fn_name_takes_the_enum_and_refuses_unknown_names(minilm):
+    ours = leanpipe.SentenceTransformer(minilm, similarity_fn_name=st.SimilarityFunction.DOT_PRODUCT)
+    assert ours.similarity_fn_name == "dot"
+    for member in st.SimilarityFunction:
+        if member.value in ("cosine", "dot", "euclidean", "manhattan"):
+            ours.similarity_fn_name = member
+            assert ours.similarity_fn_name == member.value
+    with pytest.raises(InputError, match=r"'bogus' is not one of \['cosine', 'dot', 'euclidean', 'manhattan'\]"):
+        ours.similarity_fn_name = "bogus"
+    with pytest.raises(InputError, match="is not one of"):
+        leanpipe.SentenceTransformer(minilm, similarity_fn_name="l2")
+    ours.similarity_fn_name = None
+    assert ours.similarity_fn_name == "cosine"
