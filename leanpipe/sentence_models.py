@@ -24,42 +24,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import InputError
-from .functional import sigmoid, softmax
+from .cross_encoder import CrossEncoder  # noqa: F401  (leanpipe.CrossEncoder is looked up here)
 from .pooling import l2_normalize, model_settings
+from .sentence_io import _as_output, _check_device, _load_options  # noqa: F401  (leanpipe.sparse_encoder's too)
 from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
-
-
-def _load_options(cache_folder: str | None, token: Any, local_files_only: bool, revision: str | None,
-                  model_kwargs: dict[str, Any] | None, trust_remote_code: bool, num_threads: int | None,
-                  quantize: str | None) -> dict[str, Any]:
-    """pipeline() keywords for sentence-transformers' loading arguments."""
-    kwargs = dict(model_kwargs or {})
-    kwargs.update({k: v for k, v in (("cache_dir", cache_folder), ("local_files_only", local_files_only or None)) if v})
-    return dict(revision=revision, token=token, model_kwargs=kwargs, trust_remote_code=trust_remote_code or None,
-                num_threads=num_threads, quantize=quantize)
-
-
-def _check_device(device: Any) -> None:
-    if device is not None and str(device) != "cpu":
-        raise InputError(f"device={device!r}: leanpipe runs on the CPU; leave device unset")
-
-
-def _as_output(matrix: np.ndarray, single: bool, convert_to_numpy: bool, convert_to_tensor: bool) -> Any:
-    """sentence-transformers' return shapes: (N, D) array, or one (D,) row for a single input;
-    a list of rows when convert_to_numpy=False; torch tensors when convert_to_tensor=True."""
-    if convert_to_tensor:
-        try:
-            import torch
-        except ImportError:
-            raise InputError("convert_to_tensor=True needs torch; leanpipe returns NumPy arrays without it "
-                             "(leave convert_to_tensor unset)") from None
-        tensor = torch.from_numpy(np.ascontiguousarray(matrix))
-        return tensor[0] if single else tensor
-    if not convert_to_numpy:
-        rows = list(matrix)
-        return rows[0] if single else rows
-    return matrix[0] if single else matrix
 
 
 def _token_output(tokens: list[np.ndarray], single: bool, convert_to_tensor: bool) -> Any:
@@ -257,107 +226,3 @@ def _static_vectors(model: Any, texts: list[str], prompt: str) -> np.ndarray:
     config = model.sentence_config
     matrix = config.project(config.static.embed(texts, prompt))
     return l2_normalize(matrix) if config.normalize and len(matrix) else matrix
-
-
-class CrossEncoder:
-    """sentence-transformers' CrossEncoder: (text, text) pairs -> scores from a sequence classifier.
-
-    The activation is the checkpoint's (config.json "sentence_transformers": {"activation_fn": ...}),
-    else sigmoid for one label and none for several, as sentence-transformers picks it."""
-
-    def __init__(self, model_name_or_path: str | os.PathLike, num_labels: int | None = None, max_length: int | None = None,
-                 activation_fn: Any = None, device: Any = None, cache_folder: str | None = None,
-                 trust_remote_code: bool = False, revision: str | None = None, local_files_only: bool = False,
-                 token: Any = None, model_kwargs: dict[str, Any] | None = None, backend: str = "torch", *,
-                 num_threads: int | None = None, quantize: str | None = None) -> None:
-        from .pipeline import pipeline
-
-        _check_device(device)
-        pipe = pipeline("text-classification", model_name_or_path,
-                        **_load_options(cache_folder, token, local_files_only, revision, model_kwargs, trust_remote_code,
-                                        num_threads, quantize))
-        self.model, self.tokenizer = pipe.model, pipe.tokenizer
-        if num_labels is not None and num_labels != self.model.config.num_labels:
-            raise InputError(f"num_labels={num_labels}: {model_name_or_path} has {self.model.config.num_labels} labels; "
-                             f"leanpipe runs trained cross-encoders only (leave num_labels unset)")
-        self.max_length = max_length
-        self.activation_fn = _activation(activation_fn if activation_fn is not None else self._default_activation())
-
-    @property
-    def num_labels(self) -> int:
-        return self.model.config.num_labels
-
-    def _default_activation(self) -> str:
-        saved = getattr(self.model.config, "sentence_transformers", None) or {}
-        path = saved.get("activation_fn") if isinstance(saved, dict) else None
-        path = path or getattr(self.model.config, "sbert_ce_default_activation_function", None)  # before v4
-        if path:
-            return path
-        return "sigmoid" if self.num_labels == 1 else "identity"
-
-    def predict(self, sentences: Sequence[Sequence[str]] | Sequence[str], batch_size: int = 32,
-                show_progress_bar: bool | None = None, activation_fn: Any = None, apply_softmax: bool | None = False,
-                convert_to_numpy: bool = True, convert_to_tensor: bool = False, device: Any = None) -> Any:
-        """Pairs -> scores: (N,) for one label, (N, L) for several; one pair -> one score (or (L,))."""
-        _check_device(device)
-        single = len(sentences) == 2 and all(isinstance(s, str) for s in sentences)
-        pairs = [tuple(sentences)] if single else [tuple(p) for p in sentences]
-        for pair in pairs:
-            if len(pair) != 2 or not all(isinstance(s, str) for s in pair):
-                raise InputError(f"CrossEncoder.predict takes (text, text) pairs; got {pair!r:.80}")
-        logits = self._logits(pairs, batch_size)  # (N, L)
-        activation = self.activation_fn if activation_fn is None else _activation(activation_fn)
-        scores = activation(logits)
-        if apply_softmax and scores.shape[1] > 1:
-            scores = softmax(scores, dim=-1)
-        scores = scores[:, 0] if scores.shape[1] == 1 else scores
-        return _as_output(scores.astype(np.float32), single, convert_to_numpy, convert_to_tensor)
-
-    def rank(self, query: str, documents: Sequence[str], top_k: int | None = None, return_documents: bool = False,
-             batch_size: int = 32, show_progress_bar: bool | None = None, activation_fn: Any = None,
-             apply_softmax: bool = False, convert_to_numpy: bool = True, convert_to_tensor: bool = False) -> list[dict[str, Any]]:
-        """[{"corpus_id": i, "score": s (, "text": document)}, ...], best first (top_k of them)."""
-        if self.num_labels != 1:
-            raise InputError(f"rank needs a cross-encoder with one output score; this one has {self.num_labels} labels")
-        scores = self.predict([(query, d) for d in documents], batch_size=batch_size, activation_fn=activation_fn)
-        ranked = [{"corpus_id": i, "score": float(s), **({"text": documents[i]} if return_documents else {})}
-                  for i, s in enumerate(np.atleast_1d(scores))]
-        ranked.sort(key=lambda r: r["score"], reverse=True)
-        return ranked[:top_k] if top_k is not None else ranked
-
-    def _logits(self, pairs: list[tuple[str, str]], batch_size: int) -> np.ndarray:
-        """(N, L) logits, computed in length-sorted batches and returned in input order."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        from .pipeline import padded_batches
-
-        limit = self.max_length or min(int(self.tokenizer.model_max_length), int(self.model.config.max_position_embeddings))
-        encodings = self.tokenizer.encode_batch_raw([a for a, _ in pairs], [b for _, b in pairs], max_length=limit)
-        out = np.zeros((len(pairs), self.num_labels), np.float32)
-        for batch, padded in padded_batches(self.tokenizer, encodings, batch_size):
-            out[batch] = self.model.run_feeds(self.model.check_inputs(**padded))["logits"]
-        return out
-
-
-def _activation(spec: Any):
-    """An activation given as sentence-transformers saves it ("torch.nn.modules.activation.Sigmoid"),
-    a short name, or a callable (a torch module is applied to a tensor)."""
-    if callable(spec) and not isinstance(spec, str):
-        def run(x: np.ndarray) -> np.ndarray:
-            try:
-                import torch
-            except ImportError:
-                return np.asarray(spec(x), dtype=np.float32)
-            return spec(torch.from_numpy(x)).detach().numpy()
-
-        return run
-    name = str(spec).rsplit(".", 1)[-1].lower()
-    if name == "sigmoid":
-        return sigmoid
-    if name == "identity":
-        return lambda x: x
-    if name == "softmax":
-        return lambda x: softmax(x, dim=-1)
-    if name == "tanh":
-        return np.tanh
-    raise InputError(f"activation_fn {spec!r}: leanpipe applies Sigmoid, Identity, Softmax, Tanh or a callable")

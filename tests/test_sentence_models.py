@@ -239,3 +239,69 @@ def test_similarity_fn_name_takes_the_enum_and_refuses_unknown_names(minilm):
         leanpipe.SentenceTransformer(minilm, similarity_fn_name="l2")
     ours.similarity_fn_name = None
     assert ours.similarity_fn_name == "cosine"
+
+
+@pytest.fixture(scope="module")
+def cross_encoder_saves(cross_encoders, tmp_path_factory):
+    """name -> a cross-encoder folder: sentence-transformers 6.3 saves (its activation in
+    config_sentence_transformers.json) with Identity, Tanh and its default, and a pre-4.0 config.json
+    (sbert_ce_default_activation_function: Identity)."""
+    plain = tmp_path_factory.mktemp("plain-cross") / "model"
+    cross_encoders[(1, None)][1].model.save_pretrained(str(plain))
+    cross_encoders[(1, None)][1].tokenizer.save_pretrained(str(plain))
+    found = {}
+    for name, activation in (("identity", torch.nn.Identity()), ("tanh", torch.nn.Tanh()), ("default", None)):
+        found[name] = tmp_path_factory.mktemp(f"cross-{name}") / "model"
+        st.CrossEncoder(str(plain), device="cpu", activation_fn=activation).save(str(found[name]))
+    found["legacy"] = tmp_path_factory.mktemp("cross-legacy") / "model"
+    shutil.copytree(plain, found["legacy"])
+    config = json.loads((found["legacy"] / "config.json").read_text())
+    config["sbert_ce_default_activation_function"] = "torch.nn.modules.linear.Identity"
+    (found["legacy"] / "config.json").write_text(json.dumps(config))
+    return found
+
+
+@pytest.mark.parametrize("name", ["identity", "tanh", "default", "legacy"])
+def test_cross_encoder_reads_the_saved_activation(cross_encoder_saves, name):
+    ours, theirs = leanpipe.CrossEncoder(cross_encoder_saves[name]), st.CrossEncoder(str(cross_encoder_saves[name]), device="cpu")
+    assert_close(ours.predict(PAIRS), theirs.predict(PAIRS), ATOL, f"cross-encoder saved with {name} activation")
+    assert_close([r["score"] for r in ours.rank("a", ["b", "c d"])], [r["score"] for r in theirs.rank("a", ["b", "c d"])],
+                 ATOL, f"rank {name}")
+
+
+def test_cross_encoder_max_seq_length_and_config(cross_encoders):
+    ours, theirs = cross_encoders[(3, None)]
+    assert ours.max_seq_length == theirs.max_seq_length == 512 and ours.max_length == 512
+    assert ours.config.id2label == theirs.config.id2label and ours.config.num_labels == 3
+    folder = str(ours.model.name_or_path)
+    for length in (8, 20):
+        ours, theirs = leanpipe.CrossEncoder(folder), st.CrossEncoder(folder, device="cpu")
+        ours.max_seq_length = theirs.max_seq_length = length
+        assert ours.max_seq_length == ours.max_length == length
+        assert_close(ours.predict(PAIRS), theirs.predict(PAIRS), ATOL, f"max_seq_length={length}")
+        ours, theirs = leanpipe.CrossEncoder(folder, max_length=length), st.CrossEncoder(folder, device="cpu", max_length=length)
+        assert ours.max_seq_length == theirs.max_seq_length == length
+        assert_close(ours.predict(PAIRS), theirs.predict(PAIRS), ATOL, f"max_length={length}")
+        ours.max_length = 12
+        assert ours.max_seq_length == 12
+    with pytest.raises(InputError, match="max_seq_length"):
+        ours.max_seq_length = 0
+
+
+@pytest.mark.parametrize("method", ["save", "save_pretrained"])
+def test_cross_encoder_save_keeps_its_settings(cross_encoders, cross_encoder_saves, tmp_path, method):
+    """save() writes the activation (config_sentence_transformers.json, as 6.3) and max_seq_length (the
+    tokenizer's model_max_length); both libraries reload the same scores."""
+    for key, source in ((("identity-6.3", cross_encoder_saves["identity"])), (("3 labels", cross_encoders[(3, None)][0].model.name_or_path))):
+        ours = leanpipe.CrossEncoder(source)
+        ours.max_seq_length = 10
+        getattr(ours, method)(tmp_path / key)
+        expected = ours.predict(PAIRS)
+        for reloaded in (leanpipe.CrossEncoder(tmp_path / key), st.CrossEncoder(str(tmp_path / key), device="cpu")):
+            assert reloaded.max_seq_length == 10, key
+            assert_close(reloaded.predict(PAIRS), expected, ATOL, f"{key} reloaded in {type(reloaded).__module__}")
+    ours = leanpipe.CrossEncoder(cross_encoders[(1, None)][0].model.name_or_path, activation_fn=torch.nn.Tanh())
+    getattr(ours, method)(tmp_path / "tanh")
+    theirs = st.CrossEncoder(str(tmp_path / "tanh"), device="cpu")
+    assert type(theirs.activation_fn).__name__ == "Tanh"
+    assert_close(leanpipe.CrossEncoder(tmp_path / "tanh").predict(PAIRS), theirs.predict(PAIRS), ATOL, "Tanh saved")

@@ -1,0 +1,42 @@
+"""What leanpipe's sentence-transformers classes (SentenceTransformer, SparseEncoder, CrossEncoder) share
+at their edges: loading arguments -> pipeline() keywords, the device check, the shape of what encode returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+
+def _load_options(cache_folder: str | None, token: Any, local_files_only: bool, revision: str | None,
+                  model_kwargs: dict[str, Any] | None, trust_remote_code: bool, num_threads: int | None,
+                  quantize: str | None) -> dict[str, Any]:
+    """pipeline() keywords for sentence-transformers' loading arguments."""
+    kwargs = dict(model_kwargs or {})
+    kwargs.update({k: v for k, v in (("cache_dir", cache_folder), ("local_files_only", local_files_only or None)) if v})
+    return dict(revision=revision, token=token, model_kwargs=kwargs, trust_remote_code=trust_remote_code or None,
+                num_threads=num_threads, quantize=quantize)
+
+
+def _check_device(device: Any) -> None:
+    if device is not None and str(device) != "cpu":
+        raise InputError(f"device={device!r}: leanpipe runs on the CPU; leave device unset")
+
+
+def _as_output(matrix: np.ndarray, single: bool, convert_to_numpy: bool, convert_to_tensor: bool) -> Any:
+    """sentence-transformers' return shapes: (N, D) array, or one (D,) row for a single input;
+    a list of rows when convert_to_numpy=False; torch tensors when convert_to_tensor=True."""
+    if convert_to_tensor:
+        try:
+            import torch
+        except ImportError:
+            raise InputError("convert_to_tensor=True needs torch; leanpipe returns NumPy arrays without it "
+                             "(leave convert_to_tensor unset)") from None
+        tensor = torch.from_numpy(np.ascontiguousarray(matrix))
+        return tensor[0] if single else tensor
+    if not convert_to_numpy:
+        rows = list(matrix)
+        return rows[0] if single else rows
+    return matrix[0] if single else matrix
