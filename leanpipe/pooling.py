@@ -293,7 +293,8 @@ def pool(hidden: np.ndarray, mask: np.ndarray, modes: Sequence[str], skip: int =
     include_prompt false); weighted mean still counts positions from the row's first token, as
     sentence-transformers' Pooling does."""
     mask = np.asarray(mask)
-    first = mask.argmax(axis=1)  # (B,) the first attended token: left padding shifts it
+    first = mask.argmax(axis=1) if mask.shape[1] else np.zeros(len(mask), np.int64)  # (B,) the first attended
+    # token: left padding shifts it (a text of no tokens, T = 0: a StaticEmbedding's empty string)
     if skip:
         positions = np.arange(mask.shape[1])[None, :]  # (1, T)
         mask = np.where(positions < (first + skip)[:, None], 0, mask)  # (B, T)
