@@ -112,7 +112,8 @@ class SentenceTransformer(_Encoder):
     """sentence-transformers' SentenceTransformer for a Transformer + Pooling (+ Normalize) checkpoint.
 
     `prompts` / `default_prompt_name` add to and override config_sentence_transformers.json's;
-    `truncate_dim` keeps the first dimensions of every vector (Matryoshka models)."""
+    `truncate_dim` (else config_sentence_transformers.json's) keeps the first dimensions of every vector
+    (Matryoshka models)."""
 
     def __init__(self, model_name_or_path: str | os.PathLike, device: Any = None, prompts: dict[str, str] | None = None,
                  default_prompt_name: str | None = None, similarity_fn_name: str | None = None,
@@ -130,8 +131,11 @@ class SentenceTransformer(_Encoder):
                                 num_threads, quantize)
         self._static = _static_model(model_name_or_path, options)  # a StaticEmbedding checkpoint, or None
         self._pipe = pipeline("sentence-embeddings", self._static or model_name_or_path, **options)
-        self._set_prompts(model_settings(self._pipe.model), prompts, default_prompt_name, similarity_fn_name)
-        self.truncate_dim = truncate_dim
+        settings = model_settings(self._pipe.model)
+        self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)
+        self.truncate_dim = truncate_dim if truncate_dim is not None else settings.get("truncate_dim")
+        if self._static is None:  # sentence-transformers sets the tokenizer's limit to the module's
+            self._pipe.tokenizer.model_max_length = self.max_seq_length
 
     @property
     def tokenizer(self) -> Any:
@@ -153,6 +157,7 @@ class SentenceTransformer(_Encoder):
             raise InputError(f"max_seq_length must be a positive number of tokens, got {value!r}")
         runner = self._pipe.runner
         runner.sentence_config = dataclasses.replace(runner.sentence_config, max_seq_length=value)
+        self._pipe.tokenizer.model_max_length = value
 
     def get_embedding_dimension(self) -> int:
         full = self._pipe.runner.sentence_config.width(self._pipe.model.config.hidden_size)

@@ -305,3 +305,19 @@ def test_cross_encoder_save_keeps_its_settings(cross_encoders, cross_encoder_sav
     theirs = st.CrossEncoder(str(tmp_path / "tanh"), device="cpu")
     assert type(theirs.activation_fn).__name__ == "Tanh"
     assert_close(leanpipe.CrossEncoder(tmp_path / "tanh").predict(PAIRS), theirs.predict(PAIRS), ATOL, "Tanh saved")
+
+
+def test_saved_truncate_dim_and_the_tokenizer_limit(minilm, tmp_path):
+    """config_sentence_transformers.json's truncate_dim is used (the argument wins), and the tokenizer's
+    model_max_length is the model's max_seq_length (256 for all-MiniLM-L6-v2), as sentence-transformers 6.3."""
+    folder = tmp_path / "truncated"
+    shutil.copytree(minilm, folder)
+    settings = json.loads((folder / "config_sentence_transformers.json").read_text())
+    (folder / "config_sentence_transformers.json").write_text(json.dumps({**settings, "truncate_dim": 32}))
+    for options in ({}, {"truncate_dim": 64}):
+        ours, theirs = leanpipe.SentenceTransformer(folder, **options), st.SentenceTransformer(str(folder), device="cpu", **options)
+        assert ours.truncate_dim == theirs.truncate_dim and ours.get_embedding_dimension() == theirs.get_embedding_dimension()
+        assert_close(ours.encode(SENTENCES), theirs.encode(SENTENCES), ATOL, f"saved truncate_dim {options}")
+        assert ours.tokenizer.model_max_length == theirs.tokenizer.model_max_length == 256
+        ours.max_seq_length = theirs.max_seq_length = 12
+        assert ours.tokenizer.model_max_length == theirs.tokenizer.model_max_length == 12
