@@ -27,6 +27,7 @@ from .errors import InputError
 from .cross_encoder import CrossEncoder  # noqa: F401  (leanpipe.CrossEncoder is looked up here)
 from .pooling import l2_normalize, model_settings
 from .sentence_io import _as_output, _check_device, _load_options  # noqa: F401  (leanpipe.sparse_encoder's too)
+from .sentence_save import write_max_seq_length, write_settings
 from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
 
@@ -199,9 +200,20 @@ class SentenceTransformer(_Encoder):
             matrix = l2_normalize(matrix)
         return _as_output(quantize_embeddings(matrix, precision), single, convert_to_numpy, convert_to_tensor)
 
-    def save_pretrained(self, path: str | os.PathLike) -> None:
-        """The model, tokenizer and sentence-transformers files, loadable by both libraries."""
+    def save_pretrained(self, path: str | os.PathLike, model_name: str | None = None, create_model_card: bool = True,
+                        train_datasets: list[str] | None = None, safe_serialization: bool = True) -> None:
+        """The model, tokenizer and sentence-transformers files, loadable by both libraries, carrying this
+        object's settings as sentence-transformers 6.3 saves them: max_seq_length (the tokenizer's
+        model_max_length, and sentence_bert_config.json's where the checkpoint keeps it there), prompts,
+        default_prompt_name, similarity_fn_name and truncate_dim (config_sentence_transformers.json).
+        The model-card and serialization options are sentence-transformers'; leanpipe writes no model card."""
         self._pipe.save_pretrained(path)
+        if self._static is None:
+            write_max_seq_length(path, self.max_seq_length)
+        truncate = {"truncate_dim": self.truncate_dim} if self.truncate_dim is not None else {}
+        write_settings(path, {"model_type": "SentenceTransformer", "prompts": self.prompts,
+                              "default_prompt_name": self.default_prompt_name,
+                              "similarity_fn_name": self.similarity_fn_name, **truncate}, drop=("truncate_dim",))
 
     save = save_pretrained
 

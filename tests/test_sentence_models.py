@@ -321,3 +321,22 @@ def test_saved_truncate_dim_and_the_tokenizer_limit(minilm, tmp_path):
         assert ours.tokenizer.model_max_length == theirs.tokenizer.model_max_length == 256
         ours.max_seq_length = theirs.max_seq_length = 12
         assert ours.tokenizer.model_max_length == theirs.tokenizer.model_max_length == 12
+
+
+@pytest.mark.parametrize("method", ["save", "save_pretrained"])
+def test_save_carries_the_objects_settings(minilm, tmp_path, method):
+    """Settings changed after loading (max_seq_length, similarity_fn_name) or given to the constructor
+    (prompts, default_prompt_name, truncate_dim) are in the saved folder, as sentence-transformers 6.3 writes
+    them: both libraries reload them and encode alike."""
+    ours = leanpipe.SentenceTransformer(minilm, prompts={"query": "q: ", "passage": "p: "}, default_prompt_name="passage",
+                                        truncate_dim=128)
+    ours.max_seq_length, ours.similarity_fn_name = 16, "dot"
+    getattr(ours, method)(tmp_path / "saved")
+    expected = ours.encode(SENTENCES)
+    for reloaded in (leanpipe.SentenceTransformer(tmp_path / "saved"), st.SentenceTransformer(str(tmp_path / "saved"), device="cpu")):
+        where = type(reloaded).__module__
+        assert reloaded.max_seq_length == 16 and reloaded.similarity_fn_name == "dot", where
+        assert reloaded.prompts == ours.prompts and reloaded.default_prompt_name == "passage", where
+        assert reloaded.truncate_dim == 128 and reloaded.get_embedding_dimension() == 128, where
+        assert_close(reloaded.encode(SENTENCES), expected, ATOL, f"reloaded in {where}")
+        assert_close(reloaded.encode_query(SENTENCES), ours.encode_query(SENTENCES), ATOL, f"encode_query reloaded in {where}")
