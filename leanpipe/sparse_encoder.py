@@ -23,6 +23,7 @@ from .errors import CheckpointError, InputError
 from .hub import hub_options
 from .pooling import model_settings, read_model_settings
 from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts
+from .sentence_save import write_settings
 from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
 
@@ -62,7 +63,7 @@ class SparseEncoder(_Encoder):
                 raise CheckpointError(f"{model_name_or_path}: no route of its Router runs a masked LM; leanpipe needs one")
             self._pipe = pipes[0]  # its tokenizer decodes, its vocabulary is the vectors' width
         self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)
-        self.max_active_dims = _check_dims(max_active_dims)
+        self.max_active_dims = _check_dims(max_active_dims if max_active_dims is not None else settings.get("max_active_dims"))
 
     @property
     def tokenizer(self) -> Any:
@@ -142,11 +143,17 @@ class SparseEncoder(_Encoder):
         return {"active_dims": active, "sparsity_ratio": 1.0 - active / matrix.shape[1]}
 
     def save_pretrained(self, path: str | os.PathLike) -> None:
-        """The checkpoint's files into `path`, loadable by both libraries (a Router's routes too)."""
+        """The checkpoint's files into `path`, loadable by both libraries (a Router's routes too), with this
+        object's prompts, default_prompt_name, similarity_fn_name and max_active_dims in
+        config_sentence_transformers.json, as sentence-transformers 6.3 writes them."""
         if self._router is None:
             self._pipe.save_pretrained(path)
         else:
             sparse_router.save(self._router, self._routes, self._source, path)
+        dims = {"max_active_dims": self.max_active_dims} if self.max_active_dims is not None else {}
+        write_settings(path, {"model_type": "SparseEncoder", "prompts": self.prompts,
+                              "default_prompt_name": self.default_prompt_name,
+                              "similarity_fn_name": self.similarity_fn_name, **dims}, drop=("max_active_dims",))
 
     save = save_pretrained
 

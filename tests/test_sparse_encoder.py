@@ -187,3 +187,24 @@ def test_router_routes_match_sentence_transformers(routed, tmp_path, monkeypatch
                  "the copy in leanpipe")
     with pytest.raises(InputError, match="load it with leanpipe.SparseEncoder"):  # nothing at its root
         leanpipe.pipeline("sparse-embeddings", model=routed)
+
+
+def test_saved_max_active_dims(checkpoints, tmp_path):
+    """config_sentence_transformers.json's max_active_dims (sentence-transformers 6.3 saves the constructor's)
+    caps encode when the argument is None; save() writes the object's, and both libraries reload it."""
+    folder = tmp_path / "capped"
+    st.SparseEncoder(modules=[MLMTransformer(str(checkpoints["bert-mlm"]), max_seq_length=64), SpladePooling("max", "relu")],
+                     device="cpu", max_active_dims=5).save(str(folder))
+    ours, theirs = leanpipe.SparseEncoder(folder), reference(folder)
+    assert ours.max_active_dims == theirs.max_active_dims == 5
+    for options in ({}, {"max_active_dims": 9}):
+        got, expected = ours.encode(CORPUS, **options), dense(theirs.encode(CORPUS, **options))
+        assert_close(got, expected, ATOL, f"saved max_active_dims {options}")
+        assert ours.sparsity(got)["active_dims"] == options.get("max_active_dims", 5)
+    assert leanpipe.SparseEncoder(folder, max_active_dims=3).encode(CORPUS[:1]).astype(bool).sum() == 3
+    ours.max_active_dims = 7
+    ours.save(tmp_path / "copy")
+    for reloaded in (leanpipe.SparseEncoder(tmp_path / "copy"), reference(tmp_path / "copy")):
+        assert reloaded.max_active_dims == 7, type(reloaded).__module__
+    assert_close(leanpipe.SparseEncoder(tmp_path / "copy").encode(CORPUS), dense(reference(tmp_path / "copy").encode(CORPUS)),
+                 ATOL, "saved copy")
