@@ -22,7 +22,7 @@ from .errors import InputError
 from .functional import sigmoid, softmax
 from .hub import hub_options
 from .pooling import model_settings, module_kinds
-from .sentence_io import _as_output, _check_device, _load_options
+from .sentence_io import TorchStyle, _as_output, _check_device, _load_options
 from .sentence_save import write_cross_encoder_modules, write_settings
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ ACTIVATIONS = {
 }
 
 
-class CrossEncoder:
+class CrossEncoder(TorchStyle):
     """sentence-transformers' CrossEncoder for a sequence classifier checkpoint.
 
     `max_length` (or the max_seq_length property) cuts each pair to that many tokens; without it the

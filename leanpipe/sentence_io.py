@@ -40,3 +40,38 @@ def _as_output(matrix: np.ndarray, single: bool, convert_to_numpy: bool, convert
         rows = list(matrix)
         return rows[0] if single else rows
     return matrix[0] if single else matrix
+
+
+class TorchStyle:
+    """The torch-module calls code written for sentence-transformers makes on a loaded model: .device,
+    .dtype, eval() / cpu() / to("cpu") returning the model itself. leanpipe runs float32 on the CPU, so
+    to() refuses another device or dtype instead of ignoring it."""
+
+    @property
+    def device(self) -> Any:
+        from .models.base import cpu_device
+
+        return cpu_device()
+
+    @property
+    def dtype(self) -> Any:
+        import sys
+
+        torch = sys.modules.get("torch")
+        return torch.float32 if torch is not None else np.dtype(np.float32)
+
+    def eval(self) -> Any:
+        return self
+
+    def cpu(self) -> Any:
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if str(value) not in ("cpu", "torch.float32", "float32"):
+                raise InputError(f"to({value!r}): leanpipe runs in float32 on the CPU; call to('cpu') or nothing")
+        return self
+
+    def get_max_seq_length(self) -> Any:
+        """max_seq_length, by sentence-transformers' older (deprecated) name."""
+        return self.max_seq_length  # type: ignore[attr-defined]

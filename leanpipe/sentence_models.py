@@ -26,7 +26,7 @@ import numpy as np
 from .errors import InputError
 from .cross_encoder import CrossEncoder  # noqa: F401  (leanpipe.CrossEncoder is looked up here)
 from .pooling import l2_normalize, model_settings
-from .sentence_io import _as_output, _check_device, _load_options  # noqa: F401  (leanpipe.sparse_encoder's too)
+from .sentence_io import TorchStyle, _as_output, _check_device, _load_options  # noqa: F401  (leanpipe.sparse_encoder's too)
 from .sentence_save import write_max_seq_length, write_settings
 from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
@@ -49,7 +49,7 @@ def _texts(sentences: Any) -> tuple[list[str], bool]:
     raise InputError(f"encode takes a string or a list of strings, got {type(sentences).__name__}")
 
 
-class _Encoder:
+class _Encoder(TorchStyle):
     """What SentenceTransformer and SparseEncoder share: prompts (config_sentence_transformers.json's,
     plus the caller's), encode_query / encode_document, and the similarity function."""
 

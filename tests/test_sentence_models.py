@@ -340,3 +340,15 @@ def test_save_carries_the_objects_settings(minilm, tmp_path, method):
         assert reloaded.truncate_dim == 128 and reloaded.get_embedding_dimension() == 128, where
         assert_close(reloaded.encode(SENTENCES), expected, ATOL, f"reloaded in {where}")
         assert_close(reloaded.encode_query(SENTENCES), ours.encode_query(SENTENCES), ATOL, f"encode_query reloaded in {where}")
+
+
+def test_torch_style_calls(embedders, cross_encoders):
+    """device, dtype, eval(), cpu(), to("cpu") and get_max_seq_length() as on sentence-transformers' models."""
+    for ours, theirs in (embedders["minilm"], cross_encoders[(1, None)]):
+        assert ours.eval() is ours and ours.cpu() is ours and ours.to("cpu") is ours and ours.to(torch.device("cpu")) is ours
+        assert ours.device == theirs.device and ours.dtype == theirs.dtype == torch.float32
+        assert ours.get_max_seq_length() == theirs.get_max_seq_length() == ours.max_seq_length
+        with pytest.raises(InputError, match="float32 on the CPU"):
+            ours.to("cuda")
+        with pytest.raises(InputError, match="float32 on the CPU"):
+            ours.to(torch.float16)
