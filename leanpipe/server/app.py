@@ -107,17 +107,23 @@ async def health(request: Request) -> Response:
     return Response(status_code=200)
 
 
+def errors_for(path: str) -> Callable[[int, str], Response]:
+    """The error body a client of `path` parses: OpenAI's {"error": {"message", ...}} under /v1/
+    (the openai client puts that message in the exception it raises), TEI's {error, error_type} elsewhere."""
+    return openai_api.error_response if path.startswith("/v1/") else error_response
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return error_response(404, f"no route {request.url.path}; see /openapi.json")
+    return errors_for(request.url.path)(404, f"no route {request.url.path}; see /openapi.json")
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return error_response(405, f"{request.method} is not allowed on {request.url.path}; see /openapi.json")
+    return errors_for(request.url.path)(405, f"{request.method} is not allowed on {request.url.path}; see /openapi.json")
 
 
 async def _crashed(request: Request, exc: Exception) -> Response:
     log.error("request to %s failed", request.url.path, exc_info=exc)
-    return error_response(500, f"internal error ({type(exc).__name__}); see the server log")
+    return errors_for(request.url.path)(500, f"internal error ({type(exc).__name__}); see the server log")
 
 
 class Guard:
@@ -145,7 +151,8 @@ class Guard:
         method, path = scope["method"], scope["path"]
         try:
             if self.expected is not None and (method, path) not in PUBLIC and not self._authorized(scope):
-                await error_response(401, "missing or wrong API key: send `Authorization: Bearer <key>`")(scope, receive, watch)
+                message = "missing or wrong API key: send `Authorization: Bearer <key>`"
+                await errors_for(path)(401, message)(scope, receive, watch)
             else:
                 await self.app(scope, receive, watch)
         finally:
