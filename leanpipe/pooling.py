@@ -216,10 +216,9 @@ def model_settings(model: Any) -> dict[str, Any]:
         return read_model_settings(model.name_or_path, revision=model.revision)
 
 
-def _default_prompt(name_or_path: str | os.PathLike, revision: str | None, *, include_prompt: bool = True) -> str:
-    """The prompt sentence-transformers puts before every text when none is asked for. `include_prompt`
-    changes nothing (the prompt goes before the text either way; SentenceConfig.include_prompt decides
-    whether its tokens are pooled); leanpipe.splade still passes it."""
+def _default_prompt(name_or_path: str | os.PathLike, revision: str | None) -> str:
+    """The prompt sentence-transformers puts before every text when none is asked for (it goes before
+    the text either way; SentenceConfig.include_prompt decides whether its tokens are pooled)."""
     config = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}
     name = config.get("default_prompt_name")
     if not name:

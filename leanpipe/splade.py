@@ -57,7 +57,7 @@ def read_splade_config(name_or_path: str | os.PathLike, *, revision: str | None 
     """modules.json's MLMTransformer + SpladePooling settings; SpladeConfig() without modules.json."""
     modules = _read_json(name_or_path, "modules.json", revision)
     if modules is None:
-        return SpladeConfig(prompt=_default_prompt(name_or_path, revision, include_prompt=True))
+        return SpladeConfig(prompt=_default_prompt(name_or_path, revision))
     kinds = [kind_of(m) for m in modules]
     if kinds != list(SPARSE_MODULES):
         raise CheckpointError(f"{name_or_path}/modules.json lists {kinds}; the sparse-embeddings pipeline runs an "
@@ -65,7 +65,7 @@ def read_splade_config(name_or_path: str | os.PathLike, *, revision: str | None 
                               f"runs in leanpipe.SparseEncoder; sparse autoencoders are not supported")
     transformer_path, pooling_path = (str(m.get("path", "")) for m in modules)
     return splade_modules(name_or_path, transformer_path, pooling_path, revision,
-                          prompt=_default_prompt(name_or_path, revision, include_prompt=True))
+                          prompt=_default_prompt(name_or_path, revision))
 
 
 def splade_modules(name_or_path: str | os.PathLike, transformer_path: str, pooling_path: str, revision: str | None, *,
