@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import InputError
-from .sentence_models import quantize_embeddings, similarity, similarity_pairwise
+from .similarity import quantize_embeddings, similarity, similarity_pairwise
 
 __all__ = [
     "SimilarityFunction", "community_detection", "cos_sim", "dot_score", "euclidean_sim", "manhattan_sim",

@@ -43,6 +43,10 @@ def test_similarity_functions_match(embedded):
     sparse = torch.from_numpy(corpus[:3]).to_sparse()
     assert np.allclose(util.dot_score(sparse, corpus), st_util.dot_score(corpus[:3], corpus).numpy(), atol=1e-5)
     assert util.SimilarityFunction.DOT_PRODUCT.value == st_util.SimilarityFunction.DOT_PRODUCT.value == "dot"
+    for precision in ("int8", "uint8", "binary", "ubinary"):
+        for options in (dict(), dict(calibration_embeddings=corpus[5:])):
+            ours, theirs = util.quantize_embeddings(corpus, precision, **options), st_util.quantize_embeddings(corpus, precision, **options)
+            assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs), (precision, options)
     # 6.3 also names maxsim / meanmaxsim, for multi-vector (late-interaction) models, which leanpipe does not run
     assert [f.value for f in util.SimilarityFunction] == [f.value for f in st_util.SimilarityFunction if "maxsim" not in f.value]
 
