@@ -7,6 +7,7 @@ Servers come from test_server's fixtures; vectors are compared with sentence-tra
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
@@ -18,6 +19,7 @@ from test_server import post  # noqa: E402
 
 models, servers, hf_client = test_server.models, test_server.servers, test_server.hf_client  # its fixtures, shared
 
+SOURCE, OTHERS = "A man is eating food.", ["A man eats a meal.", "A plane is taking off.", "Someone eats."]
 ST_ATOL = 1e-4  # leanpipe vs sentence-transformers (torch): float32 sums in another order
 
 
@@ -39,3 +41,35 @@ def test_v1_errors_have_openai_shape_for_the_api_key_too(servers):
         right.post("/nothing", cast_to=object, body={})
     gone = httpx.get(url + "/v1/embeddings", headers={"authorization": "Bearer s3cret"})
     assert gone.status_code == 405 and "GET is not allowed" in gone.json()["error"]["message"], gone.text
+
+
+@pytest.fixture(scope="module")
+def st_model(models):
+    st = pytest.importorskip("sentence_transformers")
+    return st.SentenceTransformer(str(models["minilm"]), device="cpu")
+
+
+def st_similarity(st_model, source: str, others: list[str]) -> np.ndarray:
+    vectors = st_model.encode([source, *others], convert_to_numpy=True)
+    return st_model.similarity(vectors[:1], vectors[1:]).numpy()[0]
+
+
+@pytest.mark.parametrize("task", [None, "sentence-embeddings", "sentence-similarity"])
+def test_one_embedding_model_answers_both_feature_extraction_and_similarity(task, servers, hf_client, st_model):
+    """The Inference API answers feature_extraction and sentence_similarity on one embedding model;
+    POST / picks by the body's shape. feature_extraction on a sentence-similarity server gives the
+    sentence embeddings; on a feature-extraction server (no --task: BertModel) the token vectors."""
+    client = hf_client(servers(f"both-{task}", "minilm", task).url)
+    got = np.asarray(client.sentence_similarity(SOURCE, OTHERS))
+    expected = st_similarity(st_model, SOURCE, OTHERS)
+    diff = float(np.abs(got - expected).max())
+    assert got.shape == (3,) and diff <= ST_ATOL, f"{task}: similarity max abs difference {diff:.3g}"
+    if task is None:  # token vectors, as before (one text: a batch of them is ragged)
+        assert client.feature_extraction(SOURCE).shape == (1, 8, 384)
+        return
+    vectors = client.feature_extraction([SOURCE, *OTHERS])
+    expected = st_model.encode([SOURCE, *OTHERS], convert_to_numpy=True)
+    diff = float(np.abs(vectors - expected).max())
+    assert vectors.shape == (4, 384) and diff <= ST_ATOL, f"{task}: embeddings max abs difference {diff:.3g}"
+    one = client.feature_extraction(SOURCE)
+    assert one.shape == (1, 384) and float(np.abs(one[0] - expected[0]).max()) <= ST_ATOL

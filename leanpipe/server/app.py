@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from ..errors import LeanpipeError
 from . import openai_api, openapi, tei
-from .hf_api import request_format
+from .hf_api import request_format, task_for
 from .http import HTTPError, as_http_error, error_response, json_response, read_json
 from .service import Service
 from .settings import Settings
@@ -92,12 +92,14 @@ def _getter(answer: Callable[[Service], Any]) -> Callable[[Request], Response]:
 
 
 async def inference_api(service: Service, body: dict[str, Any]) -> Any:
-    """POST /: the served task, in the Hugging Face Inference API's shapes (see hf_api)."""
-    parse, reply = request_format(service.task)
+    """POST /: the served task (or, on an embedding model, the one the body's shape asks for: see
+    hf_api.task_for), in the Hugging Face Inference API's shapes."""
+    task = task_for(service.task, body)
+    parse, reply = request_format(task)
     inputs, params = parse(body)
     if "prompt_name" in params:  # text-embeddings-inference's, on sentence embeddings
         params["prompt"] = service.prompt(params.pop("prompt_name"))
-    return reply(inputs, await service.infer(service.task, inputs, params, "/"))
+    return reply(inputs, await service.infer(task, inputs, params, "/"))
 
 
 async def health(request: Request) -> Response:

@@ -12,6 +12,9 @@ What `huggingface_hub.InferenceClient(base_url=...)` sends and how it parses the
   feature_extraction       {"inputs": text, "normalize": ..., "truncate": ...}  (parameters at the top) -> nested floats
 
 A task not listed here takes `{"inputs", "parameters"}` and answers what its pipeline returns.
+
+On an embedding model POST / answers both feature_extraction and sentence_similarity, by the body's
+shape, as the Inference API does (see `task_for`).
 """
 
 from __future__ import annotations
@@ -117,6 +120,24 @@ FORMATS: dict[str, tuple[Parse, Reply]] = {
     "sentence-embeddings": (lambda b: parse_embedding_options(b, "sentence-embeddings"), reply_sentence_embeddings),
     "sentence-similarity": (parse_similarity, reply_default),
 }
+
+
+EMBEDDING_TASKS = ("feature-extraction", "sentence-embeddings")
+
+
+def task_for(served: str, body: dict[str, Any]) -> str:
+    """The task POST / runs for this body: the served one, or its sibling on the same embedding model.
+    The Inference API answers feature_extraction and sentence_similarity on one sentence-transformers
+    model: {"inputs": {"source_sentence", "sentences"}} on a feature-extraction / sentence-embeddings
+    server is a similarity request; {"inputs": text | [text, ...]} on a sentence-similarity server asks
+    for the sentence embeddings."""
+    inputs = body.get("inputs")
+    if served in EMBEDDING_TASKS and isinstance(inputs, dict) and "source_sentence" in inputs:
+        return "sentence-similarity"
+    texts = isinstance(inputs, str) or (isinstance(inputs, list) and all(isinstance(t, str) for t in inputs))
+    if served == "sentence-similarity" and texts:
+        return "sentence-embeddings"
+    return served
 
 
 def request_format(task: str) -> tuple[Parse, Reply]:
