@@ -73,3 +73,34 @@ def test_one_embedding_model_answers_both_feature_extraction_and_similarity(task
     assert vectors.shape == (4, 384) and diff <= ST_ATOL, f"{task}: embeddings max abs difference {diff:.3g}"
     one = client.feature_extraction(SOURCE)
     assert one.shape == (1, 384) and float(np.abs(one[0] - expected[0]).max()) <= ST_ATOL
+
+
+@pytest.mark.parametrize("model, task, body, message", [
+    ("bert-cls", None, {"inputs": []}, "`inputs` cannot be empty"),
+    ("bert-tok", None, {"inputs": []}, "`inputs` cannot be empty"),
+    ("minilm", None, {"inputs": []}, "`inputs` cannot be empty"),
+    ("minilm", "sentence-embeddings", {"inputs": []}, "`inputs` cannot be empty"),
+    ("minilm", "sentence-embeddings", {"inputs": {"source_sentence": "a", "sentences": []}}, "`inputs.sentences` cannot be empty"),
+    ("minilm", "sentence-similarity", {"inputs": {"source_sentence": "a", "sentences": []}}, "`inputs.sentences` cannot be empty"),
+    ("minilm", "sentence-similarity", {"inputs": []}, "`inputs` cannot be empty"),
+    ("cross-encoder", "text-ranking", {"inputs": {"query": "q", "texts": []}}, "`texts` cannot be empty"),
+])
+def test_post_root_refuses_empty_inputs_as_the_tei_routes(model, task, body, message, servers):
+    """POST / with nothing to compute: 400 error_type "empty", as /embed, /predict, /similarity and
+    /rerank answer (TEI's ErrorType::Empty), instead of 200 []."""
+    url = servers(f"empty-{model}-{task}", model, task).url
+    r = post(url + "/", body)
+    assert r.status_code == 400 and r.json() == {"error": message, "error_type": "empty"}, r.text
+
+
+def test_empty_similarity_via_the_client_and_the_tei_route(servers, hf_client):
+    from huggingface_hub.errors import HfHubHTTPError
+
+    url = servers("empty-minilm-sentence-similarity", "minilm", "sentence-similarity").url
+    with pytest.raises(HfHubHTTPError, match="cannot be empty") as caught:
+        hf_client(url).sentence_similarity("a", [])
+    assert caught.value.response.status_code == 400
+    r = post(url + "/similarity", {"inputs": {"source_sentence": "a", "sentences": []}})
+    assert r.status_code == 400 and r.json()["error"] == "`inputs.sentences` cannot be empty", r.text
+    r = post(url + "/similarity", {"inputs": {"source_sentence": "a"}})
+    assert r.status_code == 422 and "sentence-similarity takes" in r.json()["error"], r.text

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from ..errors import LeanpipeError
 from . import openai_api, openapi, tei
-from .hf_api import request_format, task_for
+from .hf_api import refuse_empty, request_format, task_for
 from .http import HTTPError, as_http_error, error_response, json_response, read_json
 from .service import Service
 from .settings import Settings
@@ -97,6 +97,7 @@ async def inference_api(service: Service, body: dict[str, Any]) -> Any:
     task = task_for(service.task, body)
     parse, reply = request_format(task)
     inputs, params = parse(body)
+    refuse_empty(inputs)
     if "prompt_name" in params:  # text-embeddings-inference's, on sentence embeddings
         params["prompt"] = service.prompt(params.pop("prompt_name"))
     return reply(inputs, await service.infer(task, inputs, params, "/"))

@@ -140,5 +140,17 @@ def task_for(served: str, body: dict[str, Any]) -> str:
     return served
 
 
+def refuse_empty(inputs: Any) -> None:
+    """400 for nothing to compute, as text-embeddings-inference's routes answer (ErrorType::Empty):
+    "inputs": [], a similarity request with "sentences": [], a ranking request with "texts": []."""
+    if isinstance(inputs, list) and not inputs:
+        raise HTTPError(400, "`inputs` cannot be empty")
+    for item in inputs if isinstance(inputs, list) else [inputs]:
+        if isinstance(item, dict):
+            for key, name in (("sentences", "inputs.sentences"), ("texts", "texts")):
+                if isinstance(item.get(key), list) and not item[key]:
+                    raise HTTPError(400, f"`{name}` cannot be empty")
+
+
 def request_format(task: str) -> tuple[Parse, Reply]:
     return FORMATS.get(task, (parse_default, reply_default))

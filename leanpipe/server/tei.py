@@ -109,8 +109,8 @@ async def similarity(service: Service, body: dict[str, Any]) -> Any:
     inputs = field(body, "inputs", dict, None, 'an object {"source_sentence": ..., "sentences": [...]}')
     if inputs is None:
         raise HTTPError(422, 'the body needs "inputs": {"source_sentence": ..., "sentences": [...]}')
-    if not inputs.get("sentences"):
-        raise HTTPError(400, "`sentences` cannot be empty")
+    if inputs.get("sentences") == []:
+        raise HTTPError(400, "`inputs.sentences` cannot be empty")  # TEI's words
     params = field(body, "parameters", dict, {}, "an object")
     prompt, params = prompt_param(params, service), {k: v for k, v in params.items() if k != "prompt_name"}
     return await service.infer("sentence-similarity", inputs, {"truncation": truncation(params, service), **prompt}, "/similarity")
