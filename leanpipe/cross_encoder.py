@@ -22,7 +22,7 @@ from .errors import InputError
 from .functional import sigmoid, softmax
 from .hub import hub_options
 from .pooling import model_settings, module_kinds
-from .sentence_io import TorchStyle, _as_output, _check_device, _load_options
+from .sentence_io import TorchStyle, _as_output, _check_device, _load_options, legacy_names
 from .sentence_save import write_cross_encoder_modules, write_settings
 
 logger = logging.getLogger(__name__)
@@ -112,13 +112,14 @@ class CrossEncoder(TorchStyle):
                                "(load with trust_remote_code=True to use it, as sentence-transformers)", path)
         return "sigmoid" if self.num_labels == 1 else "identity"
 
-    def predict(self, sentences: Sequence[Sequence[str]] | Sequence[str], batch_size: int = 32,
+    @legacy_names(sentences="inputs", activation_fct="activation_fn")
+    def predict(self, inputs: Sequence[Sequence[str]] | Sequence[str], batch_size: int = 32,
                 show_progress_bar: bool | None = None, activation_fn: Any = None, apply_softmax: bool | None = False,
                 convert_to_numpy: bool = True, convert_to_tensor: bool = False, device: Any = None) -> Any:
         """Pairs -> scores: (N,) for one label, (N, L) for several; one pair -> one score (or (L,))."""
         _check_device(device)
-        single = len(sentences) == 2 and all(isinstance(s, str) for s in sentences)
-        pairs = [tuple(sentences)] if single else [tuple(p) for p in sentences]
+        single = len(inputs) == 2 and all(isinstance(s, str) for s in inputs)
+        pairs = [tuple(inputs)] if single else [tuple(p) for p in inputs]
         for pair in pairs:
             if len(pair) != 2 or not all(isinstance(s, str) for s in pair):
                 raise InputError(f"CrossEncoder.predict takes (text, text) pairs; got {pair!r:.80}")
@@ -130,6 +131,7 @@ class CrossEncoder(TorchStyle):
         scores = scores[:, 0] if scores.shape[1] == 1 else scores
         return _as_output(scores.astype(np.float32), single, convert_to_numpy, convert_to_tensor)
 
+    @legacy_names(sentences="inputs", activation_fct="activation_fn")
     def rank(self, query: str, documents: Sequence[str], top_k: int | None = None, return_documents: bool = False,
              batch_size: int = 32, show_progress_bar: bool | None = None, activation_fn: Any = None,
              apply_softmax: bool = False, convert_to_numpy: bool = True, convert_to_tensor: bool = False) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@ at their edges: loading arguments -> pipeline() keywords, the device check, the 
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
 import numpy as np
 
@@ -75,3 +76,19 @@ class TorchStyle:
     def get_max_seq_length(self) -> Any:
         """max_seq_length, by sentence-transformers' older (deprecated) name."""
         return self.max_seq_length  # type: ignore[attr-defined]
+
+
+def legacy_names(**renames: str) -> Callable:
+    """sentence-transformers 6.x's renamed keywords, still taken under their old names as it takes them:
+    `@legacy_names(sentences="inputs")` lets `encode(sentences=texts)` reach `inputs`; both is refused."""
+    def wrap(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise InputError(f"{method.__name__}() got both {old}= and {new}=; pass {new}= only")
+                    kwargs[new] = kwargs.pop(old)
+            return method(self, *args, **kwargs)
+        return call
+    return wrap

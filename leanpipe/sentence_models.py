@@ -26,7 +26,7 @@ import numpy as np
 from .errors import InputError
 from .cross_encoder import CrossEncoder  # noqa: F401  (leanpipe.CrossEncoder is looked up here)
 from .pooling import l2_normalize, model_settings
-from .sentence_io import TorchStyle, _as_output, _check_device, _load_options  # noqa: F401  (leanpipe.sparse_encoder's too)
+from .sentence_io import TorchStyle, _as_output, _check_device, _load_options, legacy_names  # noqa: F401  (leanpipe.sparse_encoder's too)
 from .sentence_save import write_max_seq_length, write_settings
 from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
@@ -39,14 +39,14 @@ def _token_output(tokens: list[np.ndarray], single: bool, convert_to_tensor: boo
     return tokens[0] if single else tokens
 
 
-def _texts(sentences: Any) -> tuple[list[str], bool]:
+def _texts(inputs: Any) -> tuple[list[str], bool]:
     """encode's input as (texts, whether one string was given); anything else than a string or a
     sequence of them is refused naming it (the strings themselves are checked when tokenized)."""
-    if isinstance(sentences, str):
-        return [sentences], True
-    if isinstance(sentences, (list, tuple)) or (hasattr(sentences, "__iter__") and not isinstance(sentences, (bytes, dict))):
-        return list(sentences), False
-    raise InputError(f"encode takes a string or a list of strings, got {type(sentences).__name__}")
+    if isinstance(inputs, str):
+        return [inputs], True
+    if isinstance(inputs, (list, tuple)) or (hasattr(inputs, "__iter__") and not isinstance(inputs, (bytes, dict))):
+        return list(inputs), False
+    raise InputError(f"encode takes a string or a list of strings, got {type(inputs).__name__}")
 
 
 class _Encoder(TorchStyle):
@@ -84,22 +84,25 @@ class _Encoder(TorchStyle):
             return self.prompts[prompt_name]
         return self.prompts.get(self.default_prompt_name, "") if self.default_prompt_name else ""
 
-    def encode(self, sentences: Any, prompt_name: str | None = None, prompt: str | None = None, **options: Any) -> Any:
+    @legacy_names(sentences="inputs")
+    def encode(self, inputs: Any, prompt_name: str | None = None, prompt: str | None = None, **options: Any) -> Any:
         raise NotImplementedError
 
-    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+    @legacy_names(sentences="inputs")
+    def encode_query(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                      **options: Any) -> Any:
         """encode with the "query" prompt unless another is given (empty when the checkpoint has none)."""
         if prompt_name is None and prompt is None and "query" in self.prompts:
             prompt_name = "query"
-        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
+        return self.encode(inputs, prompt_name=prompt_name, prompt=prompt, **options)
 
-    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+    @legacy_names(sentences="inputs")
+    def encode_document(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                         **options: Any) -> Any:
         """encode with the first of the "document", "passage", "corpus" prompts unless another is given."""
         if prompt_name is None and prompt is None:
             prompt_name = next((name for name in DOCUMENT_PROMPTS if name in self.prompts), None)
-        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, **options)
+        return self.encode(inputs, prompt_name=prompt_name, prompt=prompt, **options)
 
     def similarity(self, embeddings1: Any, embeddings2: Any) -> np.ndarray:
         """(N, D), (M, D) -> (N, M) under the model's similarity function."""
@@ -166,7 +169,8 @@ class SentenceTransformer(_Encoder):
 
     get_sentence_embedding_dimension = get_embedding_dimension  # the older name
 
-    def encode(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+    @legacy_names(sentences="inputs")
+    def encode(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                batch_size: int = 32, show_progress_bar: bool | None = None, output_value: str = "sentence_embedding",
                precision: str = "float32", convert_to_numpy: bool = True, convert_to_tensor: bool = False,
                device: Any = None, normalize_embeddings: bool = False, truncate_dim: int | None = None) -> Any:
@@ -179,7 +183,7 @@ class SentenceTransformer(_Encoder):
             raise InputError(f"precision={precision!r} is not one of {list(PRECISIONS)}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        texts, single = _texts(sentences)
+        texts, single = _texts(inputs)
         prompt = self._resolve_prompt(prompt, prompt_name)
         if output_value == "token_embeddings":  # (T, H) per text: a list, as sentence-transformers gives it
             if self._static is not None:

@@ -22,7 +22,7 @@ from . import sparse_router
 from .errors import CheckpointError, InputError
 from .hub import hub_options
 from .pooling import model_settings, read_model_settings
-from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts
+from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts, legacy_names
 from .sentence_save import write_settings
 from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
@@ -79,7 +79,8 @@ class SparseEncoder(_Encoder):
 
     get_sentence_embedding_dimension = get_embedding_dimension
 
-    def encode(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+    @legacy_names(sentences="inputs")
+    def encode(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                batch_size: int = 32, show_progress_bar: bool | None = None, convert_to_tensor: bool = False,
                convert_to_sparse_tensor: bool = True, save_to_cpu: bool = False, device: Any = None,
                max_active_dims: int | None = None, task: str | None = None, **_options: Any) -> Any:
@@ -89,7 +90,7 @@ class SparseEncoder(_Encoder):
         _check_device(device)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        texts, single = _texts(sentences)
+        texts, single = _texts(inputs)
         dims = _check_dims(max_active_dims) if max_active_dims is not None else self.max_active_dims
         runner = self._routes[sparse_router.route_of(self._router, task)] if self._router else self._pipe
         prompt = self._resolve_prompt(prompt, prompt_name)
@@ -102,14 +103,16 @@ class SparseEncoder(_Encoder):
             return _as_torch(matrix[0] if single else matrix, convert_to_sparse_tensor)
         return matrix[0] if single else matrix
 
-    def encode_query(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+    @legacy_names(sentences="inputs")
+    def encode_query(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                      **options: Any) -> Any:
         """encode through a Router's "query" route (when it has one), with the "query" prompt unless another is given."""
-        return super().encode_query(sentences, prompt_name, prompt, **self._task("query", options))
+        return super().encode_query(inputs, prompt_name, prompt, **self._task("query", options))
 
-    def encode_document(self, sentences: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
+    @legacy_names(sentences="inputs")
+    def encode_document(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                         **options: Any) -> Any:
-        return super().encode_document(sentences, prompt_name, prompt, **self._task("document", options))
+        return super().encode_document(inputs, prompt_name, prompt, **self._task("document", options))
 
     def _task(self, route: str, options: dict[str, Any]) -> dict[str, Any]:
         if self._router is not None and route in self._router.routes:

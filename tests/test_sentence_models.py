@@ -352,3 +352,19 @@ def test_torch_style_calls(embedders, cross_encoders):
             ours.to("cuda")
         with pytest.raises(InputError, match="float32 on the CPU"):
             ours.to(torch.float16)
+
+
+def test_six_x_argument_names_and_their_old_ones(embedders, cross_encoders):
+    """sentence-transformers 6.x names encode's / predict's first argument `inputs` and still takes
+    `sentences=` (and predict's old `activation_fct=`); leanpipe takes both, and refuses both at once."""
+    ours, theirs = embedders["minilm"]
+    texts = ["a first text", "and a second one"]
+    for keyword in ("inputs", "sentences"):
+        assert_close(ours.encode(**{keyword: texts}), theirs.encode(**{keyword: texts}), ATOL, f"encode({keyword}=)")
+        assert_close(ours.encode_query(**{keyword: texts}), theirs.encode_query(**{keyword: texts}), ATOL, f"encode_query({keyword}=)")
+    with pytest.raises(InputError, match="both sentences= and inputs="):
+        ours.encode(sentences=texts, inputs=texts)
+    ours_ce, theirs_ce = cross_encoders[(3, None)]
+    for keyword in ("inputs", "sentences"):
+        expected = theirs_ce.predict(**{keyword: PAIRS}, activation_fct=torch.nn.Sigmoid())
+        assert_close(ours_ce.predict(**{keyword: PAIRS}, activation_fct=torch.nn.Sigmoid()), expected, ATOL, f"predict({keyword}=)")
