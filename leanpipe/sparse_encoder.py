@@ -13,6 +13,8 @@ convert_to_sparse_tensor=False) when torch is installed.
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 from typing import Any, Sequence
 
@@ -72,6 +74,16 @@ class SparseEncoder(_Encoder):
     @property
     def max_seq_length(self) -> int:
         return self._pipe.runner.max_length()
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: int) -> None:
+        """Tokens per text after truncation, for every masked-LM route (and its tokenizer's limit), as
+        sentence-transformers sets its MLMTransformer's."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"max_seq_length must be a positive number of tokens, got {value!r}")
+        for pipe in {id(p): p for p in [self._pipe, *self._routes.values()] if hasattr(p, "runner")}.values():
+            pipe.runner.splade_config = dataclasses.replace(pipe.runner.splade_config, max_seq_length=value)
+            pipe.tokenizer.model_max_length = value
 
     def get_embedding_dimension(self) -> int:
         """The vocabulary size: one weight per token."""

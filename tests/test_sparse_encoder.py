@@ -208,3 +208,13 @@ def test_saved_max_active_dims(checkpoints, tmp_path):
         assert reloaded.max_active_dims == 7, type(reloaded).__module__
     assert_close(leanpipe.SparseEncoder(tmp_path / "copy").encode(CORPUS), dense(reference(tmp_path / "copy").encode(CORPUS)),
                  ATOL, "saved copy")
+
+
+def test_max_seq_length_is_settable(saved):
+    """model.max_seq_length = 8 cuts every text to 8 tokens, as sentence-transformers' setter does."""
+    ours, theirs = leanpipe.SparseEncoder(saved["bert-max-relu"]), reference(saved["bert-max-relu"])
+    ours.max_seq_length = theirs.max_seq_length = 8
+    assert ours.max_seq_length == theirs.max_seq_length == 8 and ours.tokenizer.model_max_length == 8
+    assert_close(ours.encode(CORPUS), dense(theirs.encode(CORPUS)), ATOL, "max_seq_length 8")
+    with pytest.raises(InputError, match="positive number of tokens"):
+        ours.max_seq_length = 0
