@@ -15,6 +15,7 @@ pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
 import test_server  # noqa: E402
+from leanpipe import pipeline  # noqa: E402
 from test_server import post  # noqa: E402
 
 models, servers, hf_client = test_server.models, test_server.servers, test_server.hf_client  # its fixtures, shared
@@ -104,3 +105,38 @@ def test_empty_similarity_via_the_client_and_the_tei_route(servers, hf_client):
     assert r.status_code == 400 and r.json()["error"] == "`inputs.sentences` cannot be empty", r.text
     r = post(url + "/similarity", {"inputs": {"source_sentence": "a"}})
     assert r.status_code == 422 and "sentence-similarity takes" in r.json()["error"], r.text
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_dimensions_on_embed_and_feature_extraction(servers, models, hf_client, st_model):
+    """`dimensions` as TEI's embed_pooled applies it (and /v1/embeddings): the first n numbers, normalized
+    again when the request normalizes; the same 422 as /v1/embeddings outside 1..width."""
+    url = servers("dims-emb", "minilm", "sentence-embeddings").url
+    expected = st_model.encode([SOURCE, *OTHERS], convert_to_numpy=True)  # MiniLM's vectors are normalized
+    got = post(url + "/embed", {"inputs": [SOURCE, *OTHERS], "dimensions": 128})
+    assert got.status_code == 200, got.text
+    diff = float(np.abs(np.array(got.json()) - unit(expected[:, :128])).max())
+    assert np.array(got.json()).shape == (4, 128) and diff <= ST_ATOL, f"max abs difference {diff:.3g}"
+    raw = np.array(post(url + "/embed", {"inputs": SOURCE, "dimensions": 100, "normalize": False}).json())
+    unnormalized = np.array(pipeline("sentence-embeddings", model=models["minilm"])(SOURCE, normalize=False))
+    assert raw.shape == (1, 100) and float(np.abs(raw[0] - unnormalized[:100]).max()) <= 1e-5  # cut, not rescaled
+    client = hf_client(url)
+    one = client.feature_extraction(SOURCE, dimensions=64)
+    assert one.shape == (1, 64) and float(np.abs(one[0] - unit(expected[0, :64])).max()) <= ST_ATOL
+    many = client.feature_extraction([SOURCE, *OTHERS], dimensions=64)
+    assert many.shape == (4, 64) and float(np.abs(many - unit(expected[:, :64])).max()) <= ST_ATOL
+    for route, body in (("/embed", {"inputs": "x"}), ("/", {"inputs": "x"})):
+        for bad in (0, 385):
+            r = post(url + route, {**body, "dimensions": bad})
+            assert r.status_code == 422 and f"dimensions={bad} must be between 1 and 384" in r.json()["error"], r.text
+        r = post(url + route, {**body, "dimensions": "64"})
+        assert r.status_code == 422 and "`dimensions` must be a positive integer" in r.json()["error"], r.text
+    r = post(url + "/embed_all", {"inputs": "x", "dimensions": 64})
+    assert r.status_code == 422 and "dimensions applies to sentence embeddings" in r.json()["error"], r.text
+    fe = servers("dims-fe", "minilm", None).url  # token vectors: refused, naming the fix
+    r = post(fe + "/", {"inputs": "x", "dimensions": 64})
+    assert r.status_code == 422 and "--task sentence-embeddings" in r.json()["error"], r.text
+    assert np.array(post(fe + "/embed", {"inputs": "x", "dimensions": 64}).json()).shape == (1, 64)

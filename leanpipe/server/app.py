@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from ..errors import LeanpipeError
 from . import openai_api, openapi, tei
+from .dimensions import cut
 from .hf_api import refuse_empty, request_format, task_for
 from .http import HTTPError, as_http_error, error_response, json_response, read_json
 from .service import Service
@@ -100,7 +101,15 @@ async def inference_api(service: Service, body: dict[str, Any]) -> Any:
     refuse_empty(inputs)
     if "prompt_name" in params:  # text-embeddings-inference's, on sentence embeddings
         params["prompt"] = service.prompt(params.pop("prompt_name"))
-    return reply(inputs, await service.infer(task, inputs, params, "/"))
+    dimensions = params.pop("dimensions", None)
+    answer = await service.infer(task, inputs, params, "/")
+    if dimensions is not None:  # sentence embeddings cut as /embed cuts them
+        normalize = params.get("normalize")
+        normalize = service.pipeline_for(task, "/").runner.sentence_config.normalize if normalize is None else normalize
+        single = not isinstance(inputs, list)
+        answer = cut([answer] if single else answer, dimensions, renormalize=normalize, model=service.model.name_or_path)
+        answer = answer[0] if single else answer
+    return reply(inputs, answer)
 
 
 async def health(request: Request) -> Response:

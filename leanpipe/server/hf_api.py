@@ -9,7 +9,7 @@ What `huggingface_hub.InferenceClient(base_url=...)` sends and how it parses the
   fill_mask                {"inputs": text, "parameters": {top_k, targets}}           -> [{sequence, score, token, token_str}]
   zero_shot_classification {"inputs": text, "parameters": {candidate_labels, ...}}    -> [{label, score}, ...]
   sentence_similarity      {"inputs": {"source_sentence", "sentences"}}                -> [float, ...]
-  feature_extraction       {"inputs": text, "normalize": ..., "truncate": ...}  (parameters at the top) -> nested floats
+  feature_extraction       {"inputs": text, "normalize", "truncate", "dimensions", "prompt_name"}  (parameters at the top) -> nested floats
 
 A task not listed here takes `{"inputs", "parameters"}` and answers what its pipeline returns.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .dimensions import requested
 from .http import HTTPError, field
 
 # task -> (body -> (inputs, params), (inputs, answer) -> the JSON answer)
@@ -75,6 +76,12 @@ def parse_embedding_options(body: dict[str, Any], task: str) -> tuple[Any, dict[
             raise HTTPError(422, f"normalize applies to sentence embeddings; this server runs {task} "
                                  f"(token vectors). Use /embed, or serve with --task sentence-embeddings")
         params["normalize"] = normalize
+    if body.get("dimensions") is not None:  # applied to the answer by app.inference_api
+        if task != "sentence-embeddings":
+            raise HTTPError(422, f"dimensions applies to sentence embeddings; this server runs {task} "
+                                 f"(token vectors). Use /embed, or serve with --task sentence-embeddings")
+        params["dimensions"] = requested(body)
+        body = {k: v for k, v in body.items() if k != "dimensions"}
     if task == "sentence-embeddings" and body.get("prompt_name") is not None:  # resolved by the service (app.py)
         params["prompt_name"] = field(body, "prompt_name", str, None, "the name of a prompt in config_sentence_transformers.json")
         body = {k: v for k, v in body.items() if k != "prompt_name"}
@@ -89,7 +96,8 @@ def refuse_unsupported(body: dict[str, Any]) -> None:
     if str(body.get("truncation_direction") or "right").lower() != "right":
         raise HTTPError(422, "truncation_direction 'left' is not supported; texts are cut on the right")
     if body.get("dimensions") is not None:
-        raise HTTPError(422, "dimensions is not supported; the vectors have the model's full width")
+        raise HTTPError(422, "dimensions applies to sentence embeddings: /embed, /v1/embeddings, POST / of "
+                             "a sentence-embeddings server")
     if str(body.get("encoding_format") or "float") != "float":
         raise HTTPError(422, "encoding_format must be 'float'")
 

@@ -21,6 +21,7 @@ import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from .dimensions import cut, requested
 from .http import HTTPError, error_headers, field
 from .service import Service
 from .tei import texts
@@ -36,29 +37,16 @@ async def embeddings(service: Service, body: dict[str, Any]) -> dict[str, Any]:
         raise HTTPError(422, f"encoding_format must be one of {list(FORMATS)}, got {encoding!r}")
     field(body, "model", str, "", "a string (any: this server runs one model)")
     field(body, "user", str, "", "a string")
-    dimensions = field(body, "dimensions", int, None, "a positive integer")
+    dimensions = requested(body)
     truncate = service.settings.auto_truncate
     vectors = await service.infer("sentence-embeddings", items, {"normalize": True, "truncation": truncate}, ROUTE)
-    size = len(vectors[0])
-    if dimensions is not None:
-        if not 0 < dimensions <= size:
-            raise HTTPError(422, f"dimensions={dimensions} must be between 1 and {size}, the numbers per text of "
-                                 f"{service.model.name_or_path}")
-        vectors = [shorten(v, dimensions) for v in vectors]
+    vectors = cut(vectors, dimensions, renormalize=True, model=service.model.name_or_path)
     task = service.pipeline_for("sentence-embeddings", ROUTE).runner
     encodings = await run_in_threadpool(task.tokenize, items, truncate)
     tokens = sum(len(e.ids) for e in encodings)
     data = [{"object": "embedding", "index": i, "embedding": _encode(v, encoding)} for i, v in enumerate(vectors)]
     return {"object": "list", "data": data, "model": str(service.model.name_or_path),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
-
-
-def shorten(vector: list[float], dimensions: int) -> list[float]:
-    """OpenAI's `dimensions`: the first `dimensions` numbers, scaled back to unit length (as for
-    Matryoshka-trained models; for others the shortened vector is still a unit vector, only less exact)."""
-    head = np.asarray(vector[:dimensions], dtype=np.float64)
-    norm = float(np.linalg.norm(head))
-    return (head / norm if norm > 0 else head).astype(np.float32).tolist()
 
 
 def _encode(vector: list[float], encoding: str) -> list[float] | str:

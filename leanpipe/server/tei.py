@@ -1,6 +1,6 @@
 """text-embeddings-inference's routes (router/src/http/server.rs and types.rs), each on a leanpipe task.
 
-  /embed       {inputs: str | [str], normalize=true, truncate, prompt_name}  sentence-embeddings -> [[float]]
+  /embed       {inputs: str | [str], normalize=true, truncate, prompt_name, dimensions}  sentence-embeddings -> [[float]]
   /embed_sparse {inputs, truncate, prompt_name}                     sparse-embeddings   -> [[{index, value}]]
   /embed_all   {inputs, truncate}                                   feature-extraction  -> [[[float]]]
   /predict     {inputs: str | [a, b] | [[a], [a, b]], raw_scores}   text-classification -> [{score, label}] (per input)
@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from .dimensions import cut, requested
 from .hf_api import refuse_unsupported
 from .http import HTTPError, field
 from .service import Service
@@ -41,9 +42,12 @@ def truncation(body: dict[str, Any], service: Service) -> bool:
 
 async def embed(service: Service, body: dict[str, Any]) -> Any:
     items, _ = texts(body)
-    params, body = prompt_param(body, service), {k: v for k, v in body.items() if k != "prompt_name"}
-    params.update(normalize=field(body, "normalize", bool, True, "true or false"), truncation=truncation(body, service))
-    return await service.infer("sentence-embeddings", items, params, "/embed")  # a vector per text, even for one
+    dimensions = requested(body)  # the first n numbers, normalized again when `normalize` (TEI's embed_pooled)
+    params, body = prompt_param(body, service), {k: v for k, v in body.items() if k not in ("prompt_name", "dimensions")}
+    normalize = field(body, "normalize", bool, True, "true or false")
+    params.update(normalize=normalize, truncation=truncation(body, service))
+    vectors = await service.infer("sentence-embeddings", items, params, "/embed")  # a vector per text, even for one
+    return cut(vectors, dimensions, renormalize=normalize, model=service.model.name_or_path)
 
 
 def prompt_param(body: dict[str, Any], service: Service) -> dict[str, Any]:
