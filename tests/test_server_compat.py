@@ -140,3 +140,80 @@ def test_dimensions_on_embed_and_feature_extraction(servers, models, hf_client, 
     r = post(fe + "/", {"inputs": "x", "dimensions": 64})
     assert r.status_code == 422 and "--task sentence-embeddings" in r.json()["error"], r.text
     assert np.array(post(fe + "/embed", {"inputs": "x", "dimensions": 64}).json()).shape == (1, 64)
+
+
+LONG = " ".join(["The quick brown fox jumps over the lazy dog near the riverbank."] * 21)  # 296 tokens with [CLS] [SEP]
+
+
+def tei_too_long(limit: int, given: int, fix: str) -> str:
+    """TEI's words (core/src/tokenization.rs), then the fix in the route's terms."""
+    return f"Input validation error: `inputs` must have less than {limit} tokens. Given: {given}; {fix}"
+
+
+def test_max_input_length_is_max_seq_length_and_longer_texts_are_refused_without_truncation(servers, models, st_model):
+    """TEI: /info's max_input_length is sentence-transformers' max_seq_length (256 for all-MiniLM-L6-v2),
+    and a longer text with truncation off is refused on every route (422 validation since TEI 1.9.0),
+    never embedded whole; with truncation on it is cut to 256 tokens as sentence-transformers cuts it."""
+    given = len(st_model.tokenizer(LONG)["input_ids"])
+    assert given > 256 and st_model.max_seq_length == 256
+    emb, fe = servers("long-emb", "minilm", "sentence-embeddings").url, servers("long-fe", "minilm", None).url
+    for url in (emb, fe):
+        assert httpx.get(url + "/info").json()["max_input_length"] == 256
+    truncate = 'send "truncate": true to cut it to 256 tokens'
+    parameters = 'send "parameters": {"truncate": true} to cut it to 256 tokens'
+    similarity = {"source_sentence": "a fox", "sentences": ["a dog", LONG]}
+    for url, route, body, fix in (
+        (emb, "/embed", {"inputs": ["short", LONG], "truncate": False}, truncate),
+        (emb, "/", {"inputs": LONG, "truncate": False}, truncate),
+        (fe, "/embed_all", {"inputs": [LONG], "truncate": False}, truncate),
+        (fe, "/", {"inputs": LONG}, truncate),  # token vectors: transformers' pipeline does not truncate by default
+        (emb, "/similarity", {"inputs": similarity, "parameters": {"truncate": False}}, parameters),
+        (emb, "/", {"inputs": similarity, "parameters": {"truncate": False}}, parameters),
+    ):
+        r = post(url + route, body)
+        assert r.status_code == 422 and r.json() == {"error": tei_too_long(256, given, fix), "error_type": "validation"}, \
+            (route, r.text)
+    cut = np.array(post(emb + "/embed", {"inputs": LONG, "truncate": True}).json())
+    diff = float(np.abs(cut - st_model.encode([LONG], convert_to_numpy=True)).max())
+    assert diff <= ST_ATOL, f"cut at 256 tokens: max abs difference {diff:.3g}"
+    assert len(post(fe + "/embed_all", {"inputs": LONG, "truncate": True}).json()[0]) <= 512
+
+    strict = servers("long-strict", "minilm", "sentence-embeddings", auto_truncate=False).url  # /v1 has no knob
+    r = post(strict + "/v1/embeddings", {"input": [LONG]})
+    assert r.status_code == 422 and r.json()["error"]["message"].startswith(tei_too_long(256, given, "shorten it")[:-10]), r.text
+    assert post(strict + "/embed", {"inputs": LONG}).status_code == 422  # auto_truncate off: TEI's default for truncate
+
+
+def test_other_models_refuse_texts_past_their_window_in_tei_words(servers, models):
+    """The classifier, the cross-encoder and SPLADE have no max_seq_length: their window is the limit,
+    and the message names the route's knob, not the pipeline's (truncation=True to the pipeline call)."""
+    words = " ".join(["word"] * 700)
+    cls = servers("long-cls", "bert-cls", None).url
+    for route, body, given, fix in (  # 700 words + [CLS] [SEP]; a pair adds "short" and a [SEP]
+        ("/predict", {"inputs": words, "truncate": False}, 702, 'send "truncate": true'),
+        ("/predict", {"inputs": ["short", words], "truncate": False}, 704, 'send "truncate": true'),
+        ("/predict", {"inputs": [["short"], [words]], "truncate": False}, 702, 'send "truncate": true'),
+        ("/", {"inputs": words}, 702, 'send "parameters": {"truncation": true}'),
+        ("/", {"inputs": {"text": "short", "text_pair": words}}, 704, 'send "parameters": {"truncation": true}'),
+    ):
+        r = post(cls + route, body)
+        expected = tei_too_long(512, given, fix + " to cut it to 512 tokens")
+        assert r.status_code == 422 and r.json() == {"error": expected, "error_type": "validation"}, (route, r.text)
+    assert post(cls + "/", {"inputs": words, "parameters": {"truncation": True}}).status_code == 200
+    rerank = servers("long-rerank", "cross-encoder", "text-ranking").url
+    r = post(rerank + "/rerank", {"query": "q", "texts": ["a", words], "truncate": False})
+    assert r.status_code == 422 and "must have less than 512 tokens. Given: 704" in r.json()["error"], r.text
+    assert post(rerank + "/rerank", {"query": "q", "texts": ["a", words]}).status_code == 200
+    sparse = servers("long-sparse", "bert-mlm", "sparse-embeddings").url
+    r = post(sparse + "/embed_sparse", {"inputs": words, "truncate": False})
+    assert r.status_code == 422 and "must have less than 512 tokens. Given: 702" in r.json()["error"], r.text
+
+
+@pytest.mark.parametrize("task", ["sentence-embeddings", "sentence-similarity"])
+def test_sentence_pipelines_refuse_a_text_past_max_seq_length_without_truncation(task, models):
+    pipe = pipeline(task, model=models["minilm"])
+    inputs = LONG if task == "sentence-embeddings" else {"source_sentence": "a", "sentences": [LONG]}
+    with pytest.raises(Exception, match="more than this model's limit of 256 .*pass truncation=True") as caught:
+        pipe(inputs, truncation=False)
+    assert type(caught.value).__name__ == "TextTooLong" and caught.value.limit == 256
+    pipe(inputs)  # truncation=True by default: cut to 256

@@ -212,7 +212,7 @@ ABUSE = [
     ("null inputs", "/predict", b'{"inputs": null}', "application/json", 422, "inputs"),
     ("1,025 inputs", "/", json.dumps({"inputs": ["a"] * 1025}).encode(), "application/json", 413, "batch size 1025"),
     ("1.5 MB text, no truncation", "/", json.dumps({"inputs": "word " * 300_000}).encode(), "application/json", 422,
-     "truncation=True"),
+     'send "parameters": {"truncation": true}'),  # the HTTP knob, not the pipeline's truncation=True
     ("unknown parameter", "/", b'{"inputs": "x", "parameters": {"top_k": 1, "evil": true}}', "application/json", 422, "evil"),
     ("huge top_k", "/", b'{"inputs": "x", "parameters": {"top_k": 1e308}}', "application/json", 422, "top_k"),
     ("ids out of range", "/decode", b'{"ids": [99999999999999999999]}', "application/json", 422, "ids"),

@@ -12,7 +12,7 @@ FLOATS = {"type": "array", "items": {"type": "number"}}
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "error_type": {"type": "string"}}}
 ERRORS = {
     "400": "empty input", "401": "missing or wrong API key (when the server has one)", "413": "body or batch too large",
-    "422": "invalid input, with the reason", "424": "the loaded model cannot run this route's task",
+    "422": "invalid input, with the reason (a text past /info's max_input_length without truncation, as TEI)", "424": "the loaded model cannot run this route's task",
     "429": "too many requests queued", "503": "shutting down",
 }
 

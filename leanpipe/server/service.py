@@ -13,10 +13,14 @@ import functools
 import threading
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from .. import __version__
 from ..errors import InputError, LeanpipeError
 from ..pipeline import Pipeline, pipeline
 from ..tasks import ALIASES, REGISTRY, task_class
+from ..tasks.sentence_similarity import TextTooLong
+from . import limits
 from .batcher import Batcher, Overloaded, ShuttingDown, estimate_tokens
 from .http import HTTPError, as_http_error
 from .metrics import Metrics
@@ -97,6 +101,8 @@ class Service:
         size = count_inputs(inputs)
         if size > self.settings.max_client_batch_size:
             raise HTTPError(413, f"batch size {size} > maximum allowed batch size {self.settings.max_client_batch_size}")
+        if pipe.runner.name in limits.CHECKED:  # TEI's refusal of a text past max_input_length, without truncation
+            await run_in_threadpool(limits.check, self, pipe, inputs, params, route)
         try:
             future = self.batcher.submit(pipe.runner.name, params, inputs, tokens=estimate_tokens(inputs), size=size)
         except Overloaded as exc:
@@ -105,6 +111,8 @@ class Service:
             raise HTTPError(503, str(exc)) from None
         try:
             return await asyncio.wrap_future(future)
+        except TextTooLong as exc:  # a sentence task's own refusal, said in TEI's words and this route's terms
+            raise limits.too_long(exc.length, exc.limit, route, pipe.runner.name) from None
         except Exception as exc:
             raise as_http_error(exc) from None
 
@@ -114,7 +122,7 @@ class Service:
 
     def info(self) -> dict[str, Any]:
         """text-embeddings-inference's /info, plus the task and the routes this model answers."""
-        config, s = self.model.config, self.settings
+        s = self.settings
         return {
             "model_id": str(self.model.name_or_path),
             "model_sha": None,
@@ -122,8 +130,7 @@ class Service:
             "served_model_name": str(self.model.name_or_path),
             "model_type": self._model_type(),
             "max_concurrent_requests": s.max_concurrent_requests,
-            "max_input_length": min(int(self.tokenizer.model_max_length),
-                                    int(getattr(config, "max_position_embeddings", None) or self.tokenizer.model_max_length)),
+            "max_input_length": limits.max_input_length(self),
             "max_batch_tokens": s.max_batch_tokens,
             "max_batch_requests": None,
             "max_client_batch_size": s.max_client_batch_size,

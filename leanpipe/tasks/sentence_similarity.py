@@ -23,6 +23,16 @@ from ..pooling import cosine_similarity, l2_normalize, pool, prompt_tokens, read
 from .base import Sample, Task, inputs_from_keywords, normalize_dicts, prompted, single_chunk_samples, tokenize_texts
 
 
+class TextTooLong(InputError):
+    """truncation=False and a text longer than max_length(): its tokens and the limit, for callers
+    (the server) that say how to fix it in their own terms."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"a text has {length} tokens, more than this model's limit of {limit} (max_seq_length); "
+                         f"pass truncation=True to cut it to {limit} tokens, as sentence-transformers does, or shorten it")
+        self.length, self.limit = length, limit
+
+
 class _SentenceTask(Task):
     """What both tasks share: tokenizing as sentence-transformers does, and pooling one chunk."""
 
@@ -60,14 +70,22 @@ class _SentenceTask(Task):
             raise InputError(f"prompt must be a string put before every text (\"\" for none), got {params['prompt']!r}")
 
     def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None) -> list[Encoding]:
-        """`prompt` goes before every text; None: the checkpoint's default prompt (often none)."""
+        """`prompt` goes before every text; None: the checkpoint's default prompt (often none).
+        truncation=False: TextTooLong for a text past max_length() (the model's window, or the shorter
+        max_seq_length it was trained with), as the other pipelines refuse texts past the window."""
         c = self.sentence_config
         texts = prompted(texts, c.prompt if prompt is None else prompt, c.do_lower_case)
         max_length = self.max_length() if truncation else None
         if self.static:  # sentence-transformers' StaticEmbedding: no special tokens, cut only at tokenizer.json's length
             return tokenize_texts(self.tokenizer, texts, None, truncation=max_length is not None, max_length=max_length,
                                   add_special_tokens=False)
-        return tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
+        encodings = tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
+        limit = self.max_length()
+        if not truncation and limit is not None:  # as the other pipelines refuse texts past the model's window
+            longest = max((len(e) for e in encodings), default=0)
+            if longest > limit:
+                raise TextTooLong(longest, limit)
+        return encodings
 
     def skipped(self, prompt: str | None) -> int:
         """Leading tokens the pooling leaves out: the prompt's when the Pooling module has include_prompt
