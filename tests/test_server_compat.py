@@ -217,3 +217,43 @@ def test_sentence_pipelines_refuse_a_text_past_max_seq_length_without_truncation
         pipe(inputs, truncation=False)
     assert type(caught.value).__name__ == "TextTooLong" and caught.value.limit == 256
     pipe(inputs)  # truncation=True by default: cut to 256
+
+
+def test_truncation_direction_left_cuts_the_start(servers, models, hf_client, st_model, minilm, tmp_path):
+    """TEI's truncation_direction "left"/"Left": this request's texts lose their start, not their end,
+    as sentence-transformers does with a tokenizer saved with truncation_side="left"; the right-cut
+    answers before and after stay as they were (the shared tokenizer is not changed)."""
+    import shutil
+    from sentence_transformers import SentenceTransformer
+
+    left_folder = tmp_path / "minilm-left"
+    shutil.copytree(minilm, left_folder)
+    reference = SentenceTransformer(str(left_folder), device="cpu")
+    reference.tokenizer.truncation_side = "left"
+    text = "Paris is the capital of France. " + LONG  # the start matters: cut on the left it is gone
+    expected_left = reference.encode([text], convert_to_numpy=True)
+    expected_right = st_model.encode([text], convert_to_numpy=True)
+    assert float(np.abs(expected_left - expected_right).max()) > 1e-3
+    url = servers("left-emb", "minilm", "sentence-embeddings").url
+    before = np.array(post(url + "/embed", {"inputs": text}).json())
+    for value in ("left", "Left"):
+        got = np.array(post(url + "/embed", {"inputs": text, "truncation_direction": value}).json())
+        diff = float(np.abs(got - expected_left).max())
+        assert diff <= ST_ATOL, f"{value}: max abs difference {diff:.3g}"
+    got = hf_client(url).feature_extraction(text, truncation_direction="left")
+    assert float(np.abs(got - expected_left).max()) <= ST_ATOL
+    after = np.array(post(url + "/embed", {"inputs": text, "truncation_direction": "Right"}).json())
+    assert float(np.abs(after - expected_right).max()) <= ST_ATOL and np.array_equal(before, after)
+    fe = servers("left-fe", "minilm", None).url  # token vectors, cut at the window (512) on the left
+    longer = "Paris is the capital of France. " + LONG + LONG
+    import copy
+
+    left_pipe = pipeline("feature-extraction", model=models["minilm"])
+    left_pipe = pipeline("feature-extraction", model=models["minilm"],
+                         tokenizer=copy.deepcopy(left_pipe.tokenizer))
+    left_pipe.tokenizer.truncation_side = "left"
+    tokens = np.array(post(fe + "/embed_all", {"inputs": longer, "truncation_direction": "left"}).json()[0])
+    expected = np.array(left_pipe(longer, truncation=True)[0])
+    assert tokens.shape == expected.shape == (512, 384) and float(np.abs(tokens - expected).max()) <= 1e-5
+    r = post(url + "/embed", {"inputs": text, "truncation_direction": "middle"})
+    assert r.status_code == 422 and 'truncation_direction must be "left" or "right"' in r.json()["error"], r.text

@@ -101,8 +101,8 @@ async def inference_api(service: Service, body: dict[str, Any]) -> Any:
     refuse_empty(inputs)
     if "prompt_name" in params:  # text-embeddings-inference's, on sentence embeddings
         params["prompt"] = service.prompt(params.pop("prompt_name"))
-    dimensions = params.pop("dimensions", None)
-    answer = await service.infer(task, inputs, params, "/")
+    dimensions, side = params.pop("dimensions", None), params.pop("truncation_side", "right")
+    answer = await service.infer(task, inputs, params, "/", side=side)
     if dimensions is not None:  # sentence embeddings cut as /embed cuts them
         normalize = params.get("normalize")
         normalize = service.pipeline_for(task, "/").runner.sentence_config.normalize if normalize is None else normalize

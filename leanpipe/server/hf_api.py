@@ -82,6 +82,9 @@ def parse_embedding_options(body: dict[str, Any], task: str) -> tuple[Any, dict[
                                  f"(token vectors). Use /embed, or serve with --task sentence-embeddings")
         params["dimensions"] = requested(body)
         body = {k: v for k, v in body.items() if k != "dimensions"}
+    if direction(body) == "left":  # the service runs it with a left-truncating tokenizer
+        params["truncation_side"] = "left"
+    body = {k: v for k, v in body.items() if k != "truncation_direction"}
     if task == "sentence-embeddings" and body.get("prompt_name") is not None:  # resolved by the service (app.py)
         params["prompt_name"] = field(body, "prompt_name", str, None, "the name of a prompt in config_sentence_transformers.json")
         body = {k: v for k, v in body.items() if k != "prompt_name"}
@@ -89,12 +92,21 @@ def parse_embedding_options(body: dict[str, Any], task: str) -> tuple[Any, dict[
     return inputs, params
 
 
+def direction(body: dict[str, Any]) -> str:
+    """TEI's truncation_direction ("left" / "Left" / "right" / "Right", default right) -> "left" | "right"."""
+    value = field(body, "truncation_direction", str, "right", '"left" or "right"')
+    if value not in ("left", "Left", "right", "Right"):
+        raise HTTPError(422, f'truncation_direction must be "left" or "right", got {value!r:.40}')
+    return value.lower()
+
+
 def refuse_unsupported(body: dict[str, Any]) -> None:
     """Options of text-embeddings-inference that leanpipe does not implement: said, not ignored."""
     if body.get("prompt_name") is not None:
         raise HTTPError(422, "prompt_name is not supported; put the prompt in the text")
-    if str(body.get("truncation_direction") or "right").lower() != "right":
-        raise HTTPError(422, "truncation_direction 'left' is not supported; texts are cut on the right")
+    if direction(body) != "right":
+        raise HTTPError(422, "truncation_direction 'left' is supported on /embed, /embed_all and POST / of an "
+                             "embedding model; here texts are cut on the right")
     if body.get("dimensions") is not None:
         raise HTTPError(422, "dimensions applies to sentence embeddings: /embed, /v1/embeddings, POST / of "
                              "a sentence-embeddings server")

@@ -9,6 +9,7 @@ A route whose task needs another head answers 424 saying which model it needs.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import threading
 from typing import Any
@@ -48,12 +49,15 @@ class Service:
         """`options`: pipeline()'s revision, batch_size, engine, num_threads, quantize."""
         return cls(pipeline(task, model, **options), settings)
 
-    def pipeline_for(self, task: str, route: str) -> Pipeline:
-        """The pipeline for `task` on the loaded model, built on first use; 424 when the model cannot run it."""
+    def pipeline_for(self, task: str, route: str, side: str = "right") -> Pipeline:
+        """The pipeline for `task` on the loaded model, built on first use; 424 when the model cannot run it.
+        side "left": one whose tokenizer cuts long texts on the left (TEI's truncation_direction), on its
+        own copy of the tokenizer, so the shared one is never changed under other requests."""
         name = ALIASES.get(task, task)
+        key = pipeline_key(name, side)
         with self._lock:
-            if name in self._pipelines:
-                return self._pipelines[name]
+            if key in self._pipelines:
+                return self._pipelines[key]
             try:
                 cls = task_class(name)
             except InputError:
@@ -62,11 +66,20 @@ class Service:
                 raise HTTPError(424, f"{route} needs a model for {name} (a {cls.head} model); this server runs "
                                      f"{self.model.name_or_path} ({self.model.head} model) for {self.task}")
             try:
-                pipe = pipeline(name, self.model, tokenizer=self.tokenizer, batch_size=self.pipe.batch_size)
+                tokenizer = self.tokenizer if side == "right" else self.left_tokenizer
+                pipe = pipeline(name, self.model, tokenizer=tokenizer, batch_size=self.pipe.batch_size)
             except LeanpipeError as exc:
                 raise HTTPError(424, f"{route} needs the {name} task, which cannot run on this model: {exc}") from None
-            self._pipelines[name] = pipe
+            self._pipelines[key] = pipe
             return pipe
+
+    @functools.cached_property
+    def left_tokenizer(self) -> Any:
+        """A copy of the tokenizer (its own backend and lock) with transformers' truncation_side="left"."""
+        tokenizer = copy.deepcopy(self.tokenizer)
+        tokenizer.truncation_side = "left"
+        return tokenizer
+
 
     @functools.cached_property
     def sentence_settings(self) -> dict[str, Any]:
@@ -92,9 +105,10 @@ class Service:
         name = self.sentence_settings.get("default_prompt_name")
         return self.prompt(name) if name else ""
 
-    async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str) -> Any:
-        """What `pipe(inputs, **params)` returns, computed by the batcher together with other requests."""
-        pipe = self.pipeline_for(task, route)
+    async def infer(self, task: str, inputs: Any, params: dict[str, Any], route: str, side: str = "right") -> Any:
+        """What `pipe(inputs, **params)` returns, computed by the batcher together with other requests;
+        side "left": long texts cut on the left (see pipeline_for)."""
+        pipe = self.pipeline_for(task, route, side)
         unknown = sorted(set(params) - set(pipe.runner.parameters))
         if unknown:
             raise HTTPError(422, f"{pipe.runner.name} does not take parameters {unknown}; it takes {sorted(pipe.runner.parameters)}")
@@ -104,7 +118,8 @@ class Service:
         if pipe.runner.name in limits.CHECKED:  # TEI's refusal of a text past max_input_length, without truncation
             await run_in_threadpool(limits.check, self, pipe, inputs, params, route)
         try:
-            future = self.batcher.submit(pipe.runner.name, params, inputs, tokens=estimate_tokens(inputs), size=size)
+            future = self.batcher.submit(pipeline_key(pipe.runner.name, side), params, inputs,
+                                         tokens=estimate_tokens(inputs), size=size)
         except Overloaded as exc:
             raise HTTPError(429, f"model is overloaded: {exc}") from None
         except ShuttingDown as exc:
@@ -175,6 +190,11 @@ class Service:
                 return read_sentence_config(self.model.name_or_path, revision=self.model.revision).modes[0]
         except (ImportError, LeanpipeError):
             return "mean"
+
+
+def pipeline_key(task: str, side: str) -> str:
+    """Where a pipeline is kept (and the batcher's group): "sentence-embeddings", "sentence-embeddings@left"."""
+    return task if side == "right" else f"{task}@{side}"
 
 
 def count_inputs(inputs: Any) -> int:

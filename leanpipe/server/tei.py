@@ -17,7 +17,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from .dimensions import cut, requested
-from .hf_api import refuse_unsupported
+from .hf_api import direction, refuse_unsupported
 from .http import HTTPError, field
 from .service import Service
 
@@ -45,8 +45,9 @@ async def embed(service: Service, body: dict[str, Any]) -> Any:
     dimensions = requested(body)  # the first n numbers, normalized again when `normalize` (TEI's embed_pooled)
     params, body = prompt_param(body, service), {k: v for k, v in body.items() if k not in ("prompt_name", "dimensions")}
     normalize = field(body, "normalize", bool, True, "true or false")
+    side, body = direction(body), {k: v for k, v in body.items() if k != "truncation_direction"}
     params.update(normalize=normalize, truncation=truncation(body, service))
-    vectors = await service.infer("sentence-embeddings", items, params, "/embed")  # a vector per text, even for one
+    vectors = await service.infer("sentence-embeddings", items, params, "/embed", side=side)  # a vector per text, even for one
     return cut(vectors, dimensions, renormalize=normalize, model=service.model.name_or_path)
 
 
@@ -67,7 +68,8 @@ async def embed_sparse(service: Service, body: dict[str, Any]) -> Any:
 
 async def embed_all(service: Service, body: dict[str, Any]) -> Any:
     items, _ = texts(body)
-    features = await service.infer("feature-extraction", items, {"truncation": truncation(body, service)}, "/embed_all")
+    side, body = direction(body), {k: v for k, v in body.items() if k != "truncation_direction"}
+    features = await service.infer("feature-extraction", items, {"truncation": truncation(body, service)}, "/embed_all", side=side)
     return [f[0] for f in features]  # (1, T, H) per text -> (T, H)
 
 
