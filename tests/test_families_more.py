@@ -326,3 +326,45 @@ def test_zero_shot_with_a_deberta_nli_model(folders, tmp_path):
     for multi_label in (False, True):
         same(ours(PIPELINE_TEXTS[:2], candidate_labels=labels, multi_label=multi_label),
              theirs(PIPELINE_TEXTS[:2], candidate_labels=labels, multi_label=multi_label), f"zero-shot multi_label={multi_label}")
+
+
+LONG_DEBERTAS = {
+    "v3 shape: log buckets, shared keys": ("DebertaV2", dict()),
+    "v2, no buckets, max_relative_positions from the table": ("DebertaV2", dict(position_buckets=-1, max_relative_positions=-1,
+                                                                                share_att_key=False, norm_rel_ebd="none")),
+    "v2, max_relative_positions past the table": ("DebertaV2", dict(position_buckets=-1, max_relative_positions=40,
+                                                                    share_att_key=False, norm_rel_ebd="none")),
+    "v2, buckets reaching past the table": ("DebertaV2", dict(position_buckets=8, max_relative_positions=48)),
+    "v1 shape": ("Deberta", dict(pos_att_type="c2p|p2c", max_relative_positions=-1)),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LONG_DEBERTAS))
+def test_deberta_without_a_position_table_takes_any_length(tmp_path, variant):
+    """DeBERTa with relative positions only (position_biased_input false: microsoft/deberta-v3-*, whose
+    tokenizers set no length limit) runs texts longer than max_position_embeddings, as transformers
+    does: distances past the relative embeddings' reach take the end rows. 32 positions, 90 tokens."""
+    prefix, overrides = LONG_DEBERTAS[variant]
+    base = SPECS["deberta-v2" if prefix == "DebertaV2" else "deberta"][2]
+    config = getattr(transformers, f"{prefix}Config")(vocab_size=120, **{**base, "max_position_embeddings": 32, **overrides})
+    torch.manual_seed(2)
+    model = getattr(transformers, f"{prefix}ForMaskedLM")(config).eval()
+    perturb(model)
+    model.save_pretrained(tmp_path)
+    ids = torch.randint(5, 120, (2, 90))
+    mask = torch.ones_like(ids)
+    ids[1, 50:], mask[1, 50:] = 0, 0
+    with torch.no_grad():
+        expected = model(input_ids=ids, attention_mask=mask).logits.numpy()
+    for engine in ENGINES:
+        got = leanpipe.AutoModelForMaskedLM.from_pretrained(tmp_path, engine=engine)(input_ids=ids.numpy(), attention_mask=mask.numpy())
+        print(f"deberta {variant} {engine}, 90 of 32 positions: max abs diff {np.abs(got.logits - expected).max():.2e}")
+        assert_close(got.logits, expected, ATOL, f"{variant}/{engine}")
+
+
+def test_deberta_with_a_position_table_still_refuses_longer_texts(tmp_path):
+    config = transformers.DebertaV2Config(vocab_size=120, **{**SPECS["deberta-v2"][2], "max_position_embeddings": 32,
+                                                             "position_biased_input": True})
+    transformers.DebertaV2ForMaskedLM(config).eval().save_pretrained(tmp_path)
+    with pytest.raises(leanpipe.InputError, match="exceeds the model's 32 positions"):
+        leanpipe.AutoModelForMaskedLM.from_pretrained(tmp_path)(input_ids=np.ones((1, 40), np.int64))

@@ -21,6 +21,7 @@ from .variants import heads_of
 
 PREFIX = v2.PREFIX
 INPUT_NAMES = v2.INPUT_NAMES
+max_positions = v2.max_positions  # position_biased_input is a v1 key too
 V2_ONLY = {"position_buckets": -1, "share_att_key": False, "norm_rel_ebd": "none", "conv_kernel_size": 0}
 
 

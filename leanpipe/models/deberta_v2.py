@@ -27,6 +27,16 @@ PREFIX = "deberta"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 
+UNBOUNDED = 1 << 40  # no position table: any length runs
+
+
+def max_positions(c: DebertaV2Config) -> int:
+    """The longest input: max_position_embeddings with an absolute position table (position_biased_input);
+    without one, any length, as in transformers (relative distances past the embeddings' reach all take
+    the end rows; microsoft/deberta-v3-*'s tokenizers set no length limit either)."""
+    return c.max_position_embeddings if c.position_biased_input else UNBOUNDED
+
+
 def embedding_size(c: DebertaV2Config) -> int:
     return getattr(c, "embedding_size", c.hidden_size)
 
@@ -61,8 +71,10 @@ def log_bucket(rel: np.ndarray, buckets: int, max_position: int) -> np.ndarray:
 def index_tables(c: DebertaV2Config) -> tuple[np.ndarray, np.ndarray]:
     """(c2p, p2c) indices into the relative embeddings for every key offset d = j - i a model input
     can have, as tables of 2M - 1 rows for ops.relative_table (row M - 1 + d):
-    c2p = clamp(rel(i - j) + span), p2c = clamp(-rel(i - j) + span), both in [0, 2 span)."""
-    m, s = c.max_position_embeddings, span(c)
+    c2p = clamp(rel(i - j) + span), p2c = clamp(-rel(i - j) + span), both in [0, 2 span). M reaches one past
+    every distance the clamps leave distinct, so the end rows hold for all longer ones (ops.relative_table's clip)."""
+    s = span(c)
+    m = max(c.max_position_embeddings, max_relative_positions(c) + 1, s + 1)
     rel = -np.arange(-(m - 1), m)  # i - j for d = j - i
     buckets = getattr(c, "position_buckets", -1)
     if buckets > 0:
@@ -126,7 +138,7 @@ def encoder(ops, w: Weights, c: DebertaV2Config, attend=None):
     rel, indices = None, None
     if c.relative_attention:
         rel = relative_embeddings(ops, w, c)  # (R, H)
-        indices = tuple(ops.relative_table(table, ids) for table in index_tables(c))  # (T, T) each
+        indices = tuple(ops.relative_table(table, ids, clip=True) for table in index_tables(c))  # (T, T) each
         # only the embeddings this input's offsets reach are projected in every layer: (R', H), R' <= 2T - 1
         rel, indices = ops.used_rows(rel, indices)
     ops.hidden(x)
