@@ -91,12 +91,13 @@ def _legacy_files(model_type: str, folder: Path) -> None:
         (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "model_max_length": 512}))
 
 
-def build_tokenizers(root: Path) -> dict[str, Path]:
-    """"<family>-legacy" and "<family>-json" folders for every family, each with a config.json."""
+def build_tokenizers(root: Path, families: tuple[str, ...] = FAMILIES) -> dict[str, Path]:
+    """"<family>-legacy" and "<family>-json" folders for every family (or those named), each with a config.json."""
     import transformers
 
     folders = {}
-    for model_type, (tokenizer_cls, config_cls, _, _) in SPECS.items():
+    for model_type in families:
+        tokenizer_cls, config_cls = SPECS[model_type][:2]
         legacy, saved = root / f"{model_type}-legacy", root / f"{model_type}-json"
         legacy.mkdir(parents=True)
         _legacy_files(model_type, legacy)

@@ -57,7 +57,7 @@ class TextClassification(Task):
                 if "text" not in x:
                     raise InputError(f"a text pair is {{'text': ..., 'text_pair': ...}}; got keys {sorted(x)}")
                 texts.append(x["text"])
-                pairs.append(x.get("text_pair"))
+                pairs.append(no_empty_pair(x.get("text_pair"), self.tokenizer))
             elif isinstance(x, list):
                 raise InputError(
                     'to classify text pairs, send {"text": "My text", "text_pair": "My pair"} '
@@ -88,6 +88,15 @@ class TextClassification(Task):
         if isinstance(inputs, str) and "top_k" not in call_params:
             return [results[0]]
         return results[0] if single else results
+
+
+def no_empty_pair(pair: Any, tokenizer: Any) -> Any:
+    """A dict's text_pair as transformers' tokenizer reads it: a fast tokenizer tests `if text_pair`,
+    so "" (like None or no key) is no pair, `<s> a </s>`; a Python one (EsmTokenizer, leanpipe's
+    `slow`) tests `is not None` and encodes "" as an empty second segment, `<cls> a <eos> <eos>`."""
+    if isinstance(pair, str) and not pair and not getattr(tokenizer, "slow", False):
+        return None
+    return pair
 
 
 def choose_function(config: Any, requested: str | None) -> str:

@@ -1,0 +1,93 @@
+"""Pipeline inputs at the edges, against transformers 5.2's own pipelines on tiny checkpoints:
+
+- text-classification's {"text": a, "text_pair": ""}: no pair for a fast tokenizer, an empty second
+  segment for ESM's Python one, as transformers' tokenizers read it;
+- max_length without truncation (text-classification, feature-extraction's tokenize_kwargs, the
+  tokenizer itself): cut at max_length unless padding is asked for, with transformers' warning;
+- feature-extraction's tokenize_kwargs add_special_tokens, padding, pad_to_multiple_of (pad
+  positions are results, as in transformers);
+- an empty text that becomes a row with no tokens, alone or in a batch: refused naming its index;
+- MobileBERT (trigram embeddings see the padding): lists give each text its answer alone.
+Scores and vectors within 1e-4 (family_checks.ATOL).
+"""
+
+from __future__ import annotations
+
+
+import pytest
+
+pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny DeBERTa-v2 .model")
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from corpus import TEXTS  # noqa: E402
+from family_checks import PARITY_MARKS, same  # noqa: E402
+from family_fixtures import build_model, build_tokenizers  # noqa: E402
+
+pytestmark = PARITY_MARKS
+LIST = [TEXTS[0], "a", TEXTS[3], "Hello world, how are you?", TEXTS[6]]  # mixed lengths, so batches pad
+TASK_HEADS = {"feature-extraction": "Model", "text-classification": "ForSequenceClassification",
+              "token-classification": "ForTokenClassification"}
+ESM_VOCAB = ["<cls>", "<pad>", "<eos>", "<unk>", *"LAGVSERTIDPKQNFYMHWCXBUZO.-", "<null_1>", "<mask>"]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict:
+    """(family, task) -> a tiny checkpoint: RoBERTa, MobileBERT, DeBERTa-v2 with the tokenizer.json
+    transformers 5.2 saves (no [CLS] / [SEP] template), ESM (a Python tokenizer in transformers)."""
+    import more_family_fixtures as more
+
+    root = tmp_path_factory.mktemp("edges")
+    tokenizers = build_tokenizers(root / "tok", ("roberta", "mobilebert"))
+    deberta = root / "tok" / "deberta-v2-legacy"
+    more._deberta_legacy(deberta)
+    transformers.DebertaV2Config(**more.SPECS["deberta-v2"][2]).save_pretrained(deberta)
+    transformers.AutoTokenizer.from_pretrained(deberta).save_pretrained(root / "tok" / "deberta-v2-json")
+    out = {}
+    for task, head in TASK_HEADS.items():
+        for family in ("roberta", "mobilebert"):
+            out[family, task] = build_model(family, head, tokenizers[f"{family}-json"], root / f"{family}-{head}")
+        out["deberta-v2", task] = more.build_model("deberta-v2", head, root / "tok" / "deberta-v2-json", root / f"deberta-v2-{head}")
+    out["esm", "text-classification"] = _esm_classifier(root / "esm")
+    return out
+
+
+def _esm_classifier(folder):
+    folder.mkdir()
+    (folder / "vocab.txt").write_text("\n".join(ESM_VOCAB))
+    config = transformers.EsmConfig(vocab_size=len(ESM_VOCAB), pad_token_id=1, mask_token_id=32, hidden_size=32,
+                                    num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
+                                    id2label={0: "membrane", 1: "soluble", 2: "other"})
+    torch.manual_seed(0)
+    model = transformers.EsmForSequenceClassification(config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    model.save_pretrained(folder)
+    transformers.EsmTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
+    return folder
+
+
+def pipes(folders, family, task):
+    folder = folders[family, task]
+    return leanpipe.pipeline(task, model=str(folder)), transformers.pipeline(task, model=str(folder))
+
+
+# --- 1. an empty text_pair -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("family", ["roberta", "deberta-v2", "esm"])
+def test_empty_text_pair_is_read_as_transformers_tokenizer_reads_it(folders, family):
+    ours, theirs = pipes(folders, family, "text-classification")
+    a = "MKVLAG" if family == "esm" else "a b c"
+    for inputs in ({"text": a, "text_pair": ""}, {"text": a, "text_pair": None}, {"text": a},
+                   [{"text": a, "text_pair": ""}, {"text": a, "text_pair": "QQ" if family == "esm" else "b"},
+                    {"text": a}, {"text": a, "text_pair": ""}]):
+        same(ours(inputs, top_k=None), theirs(inputs, top_k=None), f"{family} {inputs}")
+    # the row the model sees: transformers' tokenizer(text=a, text_pair="") (RoBERTa: no pair; ESM: <eos> twice)
+    params = {**ours.runner.parameters, **ours.params}
+    [sample] = ours.runner.encode([{"text": a, "text_pair": ""}], params)
+    assert sample.chunks[0].ids == theirs.tokenizer(text=a, text_pair="")["input_ids"]
+    assert (sample.chunks[0].ids == theirs.tokenizer(a)["input_ids"]) == (family != "esm")
+
+
