@@ -13,6 +13,7 @@ Scores and vectors within 1e-4 (family_checks.ATOL).
 
 from __future__ import annotations
 
+import warnings
 
 import pytest
 
@@ -22,7 +23,7 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from corpus import TEXTS  # noqa: E402
-from family_checks import PARITY_MARKS, same  # noqa: E402
+from family_checks import PARITY_MARKS, plain, same  # noqa: E402
 from family_fixtures import build_model, build_tokenizers  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -89,5 +90,32 @@ def test_empty_text_pair_is_read_as_transformers_tokenizer_reads_it(folders, fam
     [sample] = ours.runner.encode([{"text": a, "text_pair": ""}], params)
     assert sample.chunks[0].ids == theirs.tokenizer(text=a, text_pair="")["input_ids"]
     assert (sample.chunks[0].ids == theirs.tokenizer(a)["input_ids"]) == (family != "esm")
+
+
+# --- 2. max_length without truncation --------------------------------------------------------------
+
+@pytest.mark.parametrize("padding", [None, True, "do_not_pad", "max_length"])
+def test_text_classification_max_length_alone_truncates_unless_padding(folders, padding):
+    ours, theirs = pipes(folders, "roberta", "text-classification")
+    kwargs = {"max_length": 3, **({} if padding is None else {"padding": padding})}
+    for inputs in (TEXTS[0], LIST, {"text": TEXTS[0], "text_pair": TEXTS[1]}):
+        with warnings.catch_warnings(record=True) as theirs_warned:
+            warnings.simplefilter("always")
+            expected = theirs(inputs, top_k=None, **kwargs)
+        with warnings.catch_warnings(record=True) as ours_warned:
+            warnings.simplefilter("always")
+            got = ours(inputs, top_k=None, **kwargs)
+        same(got, expected, f"{kwargs} {inputs!r:.40}")
+        ignored = {str(w.message) for w in theirs_warned if "`max_length` is ignored" in str(w.message)}
+        assert {str(w.message) for w in ours_warned if "`max_length` is ignored" in str(w.message)} == ignored  # once per call, not per text
+        assert bool(ignored) == (padding is True)
+
+
+def test_tokenizer_max_length_alone_truncates(folders):
+    folder = folders["roberta", "feature-extraction"]
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
+    for args in ((TEXTS[0],), (LIST,), (TEXTS[0], TEXTS[1]), ([TEXTS[0], "a"], [TEXTS[1], "b"])):
+        for kwargs in ({"max_length": 4}, {"max_length": 4, "padding": True}, {"max_length": 6, "padding": "max_length"}):
+            assert plain(ours(*args, **kwargs)["input_ids"]) == plain(theirs(*args, **kwargs)["input_ids"]), (args, kwargs)
 
 

@@ -9,6 +9,7 @@ to `Task.postprocess`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
@@ -118,8 +119,10 @@ def tokenize_texts(
     truncation: Any,
     max_length: int | None,
     add_special_tokens: bool = True,
+    padding: Any = None,
 ) -> list[Encoding]:
-    """Tokenize many texts (and optional second segments) without padding; Encodings are Items."""
+    """Tokenize many texts (and optional second segments) without padding; Encodings are Items.
+    `padding` is the caller's padding= (None: not given), which decides what truncation=None means."""
     for text in list(texts) + [p for p in (pairs or []) if p is not None]:
         if not isinstance(text, str):
             raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
@@ -129,15 +132,33 @@ def tokenize_texts(
         items: list[Encoding | None] = [None] * len(texts)
         for group, with_pairs in ((singles, None), (paired, [pairs[i] for i in paired])):
             encoded = tokenize_texts(tokenizer, [texts[i] for i in group], with_pairs, truncation=truncation,
-                                     max_length=max_length, add_special_tokens=add_special_tokens)
+                                     max_length=max_length, add_special_tokens=add_special_tokens, padding=padding)
             for i, item in zip(group, encoded):
                 items[i] = item
         return items  # type: ignore[return-value]
     if pairs is not None and all(p is None for p in pairs):
         pairs = None
-    truncation = False if truncation is None else truncation  # transformers' pipelines do not truncate by default
+    truncation = resolve_truncation(truncation, max_length, padding)
     return tokenizer.encode_batch_raw(list(texts), list(pairs) if pairs is not None else None,
                                       truncation=truncation, max_length=max_length, add_special_tokens=add_special_tokens)
+
+
+def resolve_truncation(truncation: Any, max_length: int | None, padding: Any) -> Any:
+    """A pipeline's truncation= as transformers' tokenizer reads it (tokenization_utils_base
+    _get_padding_truncation_strategies): not given (None) with `max_length` and no padding cuts at
+    max_length ("longest_first"); otherwise not given means no truncation, as pipelines default to,
+    and padding=True with max_length and no truncation warns, as transformers does, that max_length
+    is ignored.
+
+    resolve_truncation(None, 4, None) -> "longest_first"; resolve_truncation(None, 4, "max_length") -> False
+    """
+    padding = getattr(padding, "value", padding)  # transformers' PaddingStrategy
+    if truncation is None and max_length is not None and (padding is None or padding is False):
+        return "longest_first"  # transformers tests `padding is False`: "do_not_pad" does not count
+    if padding is True and max_length is not None and getattr(truncation, "value", truncation) in (None, False, "do_not_truncate"):
+        warnings.warn("`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
+                      "To pad to max length, use `padding='max_length'`.", stacklevel=2)
+    return False if truncation is None else truncation
 
 
 def inputs_from_keywords(inputs: Any, params: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -66,7 +66,8 @@ class TextClassification(Task):
             else:
                 texts.append(x)
                 pairs.append(None)
-        encodings = tokenize_texts(self.tokenizer, texts, pairs, truncation=params["truncation"], max_length=params["max_length"])
+        encodings = tokenize_texts(self.tokenizer, texts, pairs, truncation=params["truncation"],
+                                   max_length=params["max_length"], padding=params["padding"])
         return single_chunk_samples(encodings)
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
