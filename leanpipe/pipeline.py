@@ -112,15 +112,17 @@ class Pipeline:
         return self.runner.finish([done.popleft() for _ in range(n)], x, single, params)
 
     def _results(self, inputs: Iterable[Any], params: dict[str, Any], batch_size: int | None) -> Iterator[Any]:
-        iterator = iter(inputs)
+        iterator, first = iter(inputs), 0
         while chunk := list(itertools.islice(iterator, CHUNK)):
-            yield from self._run_chunk(chunk, params, batch_size or batching.DEFAULT_BATCH_SIZE)
+            yield from self._run_chunk(chunk, params, batch_size or batching.DEFAULT_BATCH_SIZE, first)
+            first += len(chunk)
 
-    def _run_chunk(self, chunk: list[Any], params: dict[str, Any], batch_size: int) -> list[Any]:
+    def _run_chunk(self, chunk: list[Any], params: dict[str, Any], batch_size: int, first: int = 0) -> list[Any]:
         samples = self.runner.encode(chunk, params)
         rows = [(sample, enc) for sample in samples for enc in sample.chunks]  # every model row, in order
         outputs: list[dict[str, np.ndarray] | None] = [None] * len(rows)
-        for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size):
+        alone = padding_changes_outputs(self.model) or self.runner.keeps_padding(params)
+        for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size, equal_lengths=alone):
             try:
                 feeds = self.model.check_inputs(**padded)
             except InputError as exc:
@@ -196,11 +198,21 @@ class DatasetResults:
         return self._batches
 
 
-def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+def padding_changes_outputs(model: Any) -> bool:
+    """Whether padding a row changes the model's outputs at its real tokens: MobileBERT's trigram_input
+    gives each token its neighbours' embeddings, so the last real token sees the pad token's
+    (modeling_mobilebert; 5.7e-3 on a tiny model). transformers' pipelines run each text alone by
+    default; such a model's rows are batched only with rows of their own length. (SqueezeBERT's
+    convolutions have kernel size 1: no neighbours.)"""
+    return bool(getattr(model.config, "trigram_input", False))
+
+
+def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int,
+                   equal_lengths: bool = False) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
     """(indices, padded arrays) for length-sorted batches of `encodings` (batching.plan_batches),
-    holding the inputs the tokenizer's model takes."""
+    holding the inputs the tokenizer's model takes; `equal_lengths`: no row padded."""
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    for batch in batching.plan_batches([len(enc) for enc in encodings], batch_size):
+    for batch in batching.plan_batches([len(enc) for enc in encodings], batch_size, equal_lengths=equal_lengths):
         padded = pad_encodings([encodings[i] for i in batch], pad_id)
         if "token_type_ids" not in tokenizer.model_input_names:  # transformers' tokenizer would not pass them:
             del padded["token_type_ids"]  # the model sees zeros, also for pairs (ALBERT types the 2nd text 1)

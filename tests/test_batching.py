@@ -68,3 +68,11 @@ def test_the_plan_costs_no_more_than_cutting_full_batches(seed):
     assert sorted(i for b in planned for i in b) == list(range(len(lengths)))
     assert all(len(b) <= 32 and (len(b) == 1 or len(b) * max(lengths[i] for i in b) <= FORWARD_MAX_TOKENS) for b in planned)
     assert _cost(planned, lengths) <= _cost(plain, lengths)
+
+
+def test_equal_lengths_batches_never_pad():
+    lengths = [5, 7, 5, 7, 6, 5, 5]
+    batches = plan_batches(lengths, batch_size=2, equal_lengths=True)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(len({lengths[i] for i in b}) == 1 and len(b) <= 2 for b in batches)
+    assert plan_batches([5, 7, 5, 7, 6], equal_lengths=True) == [[0, 2], [4], [1, 3]]

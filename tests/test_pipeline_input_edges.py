@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 pytest.importorskip("sentencepiece", reason="the test extra's sentencepiece trains the tiny DeBERTa-v2 .model")
@@ -25,6 +26,7 @@ import leanpipe  # noqa: E402
 from corpus import TEXTS  # noqa: E402
 from family_checks import PARITY_MARKS, plain, same  # noqa: E402
 from family_fixtures import build_model, build_tokenizers  # noqa: E402
+from leanpipe.errors import InputError  # noqa: E402
 
 pytestmark = PARITY_MARKS
 LIST = [TEXTS[0], "a", TEXTS[3], "Hello world, how are you?", TEXTS[6]]  # mixed lengths, so batches pad
@@ -119,3 +121,54 @@ def test_tokenizer_max_length_alone_truncates(folders):
             assert plain(ours(*args, **kwargs)["input_ids"]) == plain(theirs(*args, **kwargs)["input_ids"]), (args, kwargs)
 
 
+# --- 3. feature-extraction's tokenize_kwargs -------------------------------------------------------
+
+TOKENIZE_KWARGS = [{"max_length": 4}, {"max_length": 4, "truncation": False}, {"add_special_tokens": False},
+                   {"add_special_tokens": False, "max_length": 3}, {"padding": True}, {"padding": "longest"},
+                   {"padding": True, "max_length": 3}, {"padding": "max_length", "max_length": 10},
+                   {"padding": "max_length", "max_length": 4}, {"padding": "max_length", "max_length": 6, "truncation": True},
+                   {"padding": True, "pad_to_multiple_of": 8}, {"padding": "do_not_pad", "max_length": 3},
+                   {"padding": False, "max_length": 3}]
+
+
+@pytest.mark.parametrize("family", ["roberta", "deberta-v2", "mobilebert"])
+@pytest.mark.parametrize("kwargs", TOKENIZE_KWARGS, ids=str)
+def test_feature_extraction_tokenize_kwargs(folders, family, kwargs):
+    """As transformers (batch_size 1: each text tokenized and run alone): padded positions come back
+    as vectors too; DeBERTa-v2's differ with more padding, so such rows are never padded further."""
+    ours, theirs = pipes(folders, family, "feature-extraction")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for inputs in (TEXTS[0], LIST):
+            expected = theirs(inputs, tokenize_kwargs=kwargs)
+            same(ours(inputs, tokenize_kwargs=kwargs), expected, f"{family} {kwargs} {inputs!r:.30}")
+            same(ours(inputs, tokenize_kwargs=kwargs, batch_size=1), expected, f"{family} {kwargs} batch_size=1")
+
+
+def test_feature_extraction_refuses_other_tokenize_kwargs(folders):
+    ours, _ = pipes(folders, "roberta", "feature-extraction")
+    with pytest.raises(InputError, match="stride.*takes"):
+        ours("a", tokenize_kwargs={"stride": 2})
+
+
+# --- 5. MobileBERT: padding reaches real tokens --------------------------------------------------
+
+@pytest.mark.parametrize("task,kwargs", [("feature-extraction", {}), ("text-classification", {"top_k": None}),
+                                         ("token-classification", {}),
+                                         ("token-classification", {"aggregation_strategy": "simple"})])
+def test_mobilebert_lists_answer_each_text_as_alone(folders, task, kwargs):
+    ours, theirs = pipes(folders, "mobilebert", task)
+    texts = LIST + [LIST[0], "b", "Hello world, how are you?"]  # equal lengths may share a batch
+    expected = [plain(theirs(x, **kwargs)) for x in texts]
+    same(plain(ours(texts, **kwargs)), expected, f"{task} {kwargs}")
+    same(plain(ours(texts, batch_size=3, **kwargs)), expected, f"{task} {kwargs} batch_size=3")
+
+
+def test_mobilebert_model_still_matches_transformers_on_a_padded_batch(folders):
+    folder = folders["mobilebert", "feature-extraction"]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    batch = tokenizer(LIST, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = transformers.AutoModel.from_pretrained(folder)(**batch).last_hidden_state.numpy()
+    got = leanpipe.AutoModel.from_pretrained(folder)(**{k: v.numpy() for k, v in batch.items()}).last_hidden_state
+    assert float(np.abs(np.asarray(got) - expected).max()) <= 1e-4

@@ -62,6 +62,11 @@ class Task:
         of a chunk wait for postprocessing together): all of them, unless a task reduces them early."""
         return outputs
 
+    def keeps_padding(self, params: dict[str, Any]) -> bool:
+        """Whether the rows hold the tokenizer's padding whose positions are results (feature-extraction
+        with padding=): then the pipeline pads no row further, which would change those positions."""
+        return False
+
     def check_params(self, params: dict[str, Any]) -> None:
         """Reject bad values among the parameters of one pipeline(...) or pipe(...) call, before any
         work. Called with that call's own parameters only: transformers judges each call's arguments

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from tokenizers import Encoding
 
 from ..errors import InputError
 from ..pipeline import Pipeline
 from .base import Sample, Task, single_chunk_samples, tokenize_texts
+
+# what tokenize_kwargs may hold: the tokenizer options that decide which tokens a text becomes
+TOKENIZE_KWARGS = ("truncation", "max_length", "add_special_tokens", "padding", "pad_to_multiple_of")
 
 
 class FeatureExtractionPipeline(Pipeline):
@@ -23,17 +27,43 @@ class FeatureExtraction(Task):
     parameters = {"truncation": None, "tokenize_kwargs": None, "return_tensors": False}
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
-        kwargs = dict(params["tokenize_kwargs"] or {})
-        if params["truncation"] is not None:
-            if "truncation" in kwargs:
-                raise InputError("truncation given twice: as an argument and in tokenize_kwargs; keep one")
-            kwargs["truncation"] = params["truncation"]
-        unknown = set(kwargs) - {"truncation", "max_length"}
-        if unknown:
-            raise InputError(f"tokenize_kwargs {sorted(unknown)} are not supported; leanpipe takes truncation and max_length")
-        encodings = tokenize_texts(self.tokenizer, inputs, None, truncation=kwargs.get("truncation"), max_length=kwargs.get("max_length"))
+        kwargs = tokenize_options(params["tokenize_kwargs"], params["truncation"])
+        padding = kwargs.get("padding")
+        if padding is None or padding is False:
+            encodings = tokenize_texts(self.tokenizer, inputs, None, truncation=kwargs.get("truncation"),
+                                       max_length=kwargs.get("max_length"), padding=padding,
+                                       add_special_tokens=kwargs.get("add_special_tokens", True))
+        else:
+            encodings = [padded_alone(self.tokenizer, text, kwargs) for text in inputs]
         return single_chunk_samples(encodings)
+
+    def keeps_padding(self, params: dict[str, Any]) -> bool:
+        padding = (params["tokenize_kwargs"] or {}).get("padding")
+        return not (padding is None or padding is False)
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
         hidden = sample.outputs[0]["last_hidden_state"][None]  # (1, T, H), this text's tokens only
         return hidden if params["return_tensors"] else hidden.tolist()
+
+
+def tokenize_options(tokenize_kwargs: dict[str, Any] | None, truncation: Any) -> dict[str, Any]:
+    """tokenize_kwargs with the pipeline's truncation= merged in, as transformers merges them; options
+    outside TOKENIZE_KWARGS are refused naming those."""
+    kwargs = dict(tokenize_kwargs or {})
+    if truncation is not None:
+        if "truncation" in kwargs:
+            raise InputError("truncation given twice: as an argument and in tokenize_kwargs; keep one")
+        kwargs["truncation"] = truncation
+    unknown = set(kwargs) - set(TOKENIZE_KWARGS)
+    if unknown:
+        raise InputError(f"tokenize_kwargs {sorted(unknown)} are not supported; feature-extraction takes {list(TOKENIZE_KWARGS)}")
+    return kwargs
+
+
+def padded_alone(tokenizer: Any, text: Any, kwargs: dict[str, Any]) -> Encoding:
+    """One text tokenized with padding= as transformers' pipeline tokenizes it, alone: padding=True
+    pads it to its own length (nothing, or up to pad_to_multiple_of), "max_length" to max_length. Its
+    pad positions stay in the row (mask 0), so their vectors are returned as transformers returns them."""
+    if not isinstance(text, str):
+        raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
+    return tokenizer(text, **kwargs).encodings[0]
