@@ -151,6 +151,32 @@ def test_feature_extraction_refuses_other_tokenize_kwargs(folders):
         ours("a", tokenize_kwargs={"stride": 2})
 
 
+# --- 4. an empty text ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("task", ["token-classification", "text-classification", "feature-extraction"])
+def test_empty_text_with_special_tokens_is_answered(folders, task):
+    ours, theirs = pipes(folders, "roberta", task)
+    for inputs in ("", ["hello", ""], ["", TEXTS[0], ""]):
+        same(plain(ours(inputs)), plain(theirs(inputs)), f"{task} {inputs!r}")
+
+
+@pytest.mark.parametrize("task", ["token-classification", "text-classification", "feature-extraction"])
+def test_a_row_with_no_tokens_is_refused_naming_its_index(folders, task):
+    ours, theirs = pipes(folders, "deberta-v2", task)
+    assert ours.tokenizer("")["input_ids"] == []  # transformers 5.2's saved DeBERTa-v3 tokenizer adds no [CLS]/[SEP]
+    for inputs, index in (("", 0), (["hello", ""], 1), (["hello", "world", "", ""], 2)):
+        with pytest.raises(Exception):  # transformers: a RuntimeError from inside the model
+            theirs(inputs)
+        with pytest.raises(InputError, match=rf"input {index} \(''\) gives the model a row with no tokens"):
+            ours(inputs)
+
+
+def test_no_special_tokens_and_an_empty_text_is_refused(folders):
+    ours, _ = pipes(folders, "roberta", "feature-extraction")
+    with pytest.raises(InputError, match="input 1 .*add_special_tokens=False"):
+        ours(["a", ""], tokenize_kwargs={"add_special_tokens": False})
+
+
 # --- 5. MobileBERT: padding reaches real tokens --------------------------------------------------
 
 @pytest.mark.parametrize("task,kwargs", [("feature-extraction", {}), ("text-classification", {"top_k": None}),

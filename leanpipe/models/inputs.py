@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -50,6 +50,21 @@ def flatten_choices(*given: Any) -> tuple[int, list[Any]]:
         raise InputError(f"input_ids, attention_mask, token_type_ids (and Longformer's global_attention_mask) must "
                          f"have the same (batch, choices, sequence) shape, got {sorted(shapes)}")
     return int(arrays[0].shape[1]), [None if a is None else a.reshape(-1, a.shape[-1]) for a in arrays]
+
+
+def refuse_empty_rows(lengths: Sequence[int], inputs: Sequence[Any], first: int = 0) -> None:
+    """Model rows (one per input) without a single token: an empty text with a tokenizer that adds no
+    special tokens (DeBERTa-v3 as transformers 5.2 saves it), alone or in a batch, is refused naming
+    its index (`first` is the index of inputs[0] in the caller's inputs); a padded batch would
+    otherwise compute it from padding alone.
+
+    `refuse_empty_rows([3, 0], ["hello", ""])` -> InputError naming input 1
+    """
+    for i, (n, x) in enumerate(zip(lengths, inputs)):
+        if n == 0:
+            raise InputError(f"input {first + i} ({x!r:.80}) gives the model a row with no tokens: an empty text, and "
+                             f"no special tokens such as [CLS] / [SEP] around it (this tokenizer adds none, or "
+                             f"add_special_tokens=False); remove it or give it some text")
 
 
 def prepare(
