@@ -177,6 +177,7 @@ class StaticModel:
 
     head = "base"
     TASKS = ("sentence-embeddings", "sentence-similarity")  # pipelines that run it
+    takes_empty_rows = True  # an empty text has no tokens and averages to zeros, as in sentence-transformers
     INPUT_NAMES = ("input_ids", "attention_mask")
 
     def __init__(self, name_or_path: str | os.PathLike, sentence_config, *, revision: str | None = None,
