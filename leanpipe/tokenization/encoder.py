@@ -116,7 +116,7 @@ class EncoderMixin:
         """
         tensor_type = check_tensor_type(return_tensors)
         plan = self._plan(padding, truncation, max_length, pad_to_multiple_of, verbose)
-        inputs, batched = batch_inputs(text, text_pair, is_split_into_words=is_split_into_words)
+        inputs, batched = batch_inputs(text, text_pair, is_split_into_words=is_split_into_words, slow=self.slow)
         pad_id = self.pad_token_id
         encodings = self._encode_rows(
             inputs,

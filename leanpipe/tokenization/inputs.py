@@ -35,8 +35,9 @@ def _is_text(value: Any) -> bool:
     return False
 
 
-def batch_inputs(text: Any, text_pair: Any, *, is_split_into_words: bool) -> tuple[list[Any], bool]:
-    """(inputs for encode_batch, whether the caller passed a batch)."""
+def batch_inputs(text: Any, text_pair: Any, *, is_split_into_words: bool, slow: bool = False) -> tuple[list[Any], bool]:
+    """(inputs for encode_batch, whether the caller passed a batch). `slow`: a tokenizer transformers
+    has only in Python (ESM), which keeps an empty second text as an (empty) pair."""
     for name, value in (("text", text), ("text_pair", text_pair)):
         if name == "text_pair" and value is None:
             continue
@@ -47,8 +48,8 @@ def batch_inputs(text: Any, text_pair: Any, *, is_split_into_words: bool) -> tup
     else:
         batched = isinstance(text, (list, tuple))
     if not batched:
-        # transformers tests `if text_pair`, so an empty second text means "no pair"
-        return ([(text, text_pair)] if text_pair else [text]), False
+        # transformers' fast tokenizers test `if text_pair`, so an empty second text means "no pair"
+        return ([(text, text_pair)] if text_pair or (slow and text_pair is not None) else [text]), False
     if isinstance(text_pair, str):
         raise InputError("text is a batch, so text_pair must be a list of the same length, not a string")
     if text_pair is None:
