@@ -16,10 +16,11 @@ torch tensors when torch is installed. Only what inference needs: no training, n
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -162,6 +163,19 @@ class SentenceTransformer(_Encoder):
         runner = self._pipe.runner
         runner.sentence_config = dataclasses.replace(runner.sentence_config, max_seq_length=value)
         self._pipe.tokenizer.model_max_length = value
+
+    @contextlib.contextmanager
+    def truncate_embeddings(self, truncate_dim: int | None) -> Iterator[None]:
+        """`with model.truncate_embeddings(16): model.encode(...)` gives 16-number vectors inside the block
+        (None: full width), as sentence-transformers; the model's own truncate_dim comes back after."""
+        before = self.truncate_dim
+        try:
+            self.truncate_dim = truncate_dim
+            yield
+        finally:
+            self.truncate_dim = before
+
+    truncate_sentence_embeddings = truncate_embeddings  # the older name
 
     def get_embedding_dimension(self) -> int:
         full = self._pipe.runner.sentence_config.width(self._pipe.model.config.hidden_size)

@@ -151,6 +151,21 @@ class SparseEncoder(_Encoder):
         return super().similarity_pairwise(_dense(embeddings1), _dense(embeddings2))
 
     @staticmethod
+    def intersection(embeddings_1: Any, embeddings_2: Any) -> Any:
+        """The weights two SPLADE vectors share: embeddings_1 (V,) times embeddings_2 (V,) or (N, V),
+        keeping the positive products (the dimensions active in both), e.g. for decode(). NumPy in,
+        NumPy out; torch in (dense or sparse), a torch sparse tensor out, as sentence-transformers."""
+        torch_in = any(hasattr(e, "detach") for e in (embeddings_1, embeddings_2))
+        first, second = _dense(embeddings_1), _dense(embeddings_2)
+        if first.ndim != 1:
+            raise InputError(f"embeddings_1 must be one vector (V,), got shape {first.shape}")
+        if second.ndim not in (1, 2) or second.shape[-1] != first.shape[0]:
+            raise InputError(f"embeddings_2 must be (V,) or (N, V) with V = {first.shape[0]}, got shape {second.shape}")
+        product = first * second
+        shared = np.where(product > 0, product, np.float32(0)).astype(np.float32)
+        return _as_torch(shared, sparse=True) if torch_in else shared
+
+    @staticmethod
     def sparsity(embeddings: Any) -> dict[str, float]:
         """{"active_dims": mean non-zero weights per vector, "sparsity_ratio": mean share of zeros}."""
         matrix = np.atleast_2d(_dense(embeddings))

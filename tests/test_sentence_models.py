@@ -368,3 +368,14 @@ def test_six_x_argument_names_and_their_old_ones(embedders, cross_encoders):
     for keyword in ("inputs", "sentences"):
         expected = theirs_ce.predict(**{keyword: PAIRS}, activation_fct=torch.nn.Sigmoid())
         assert_close(ours_ce.predict(**{keyword: PAIRS}, activation_fct=torch.nn.Sigmoid()), expected, ATOL, f"predict({keyword}=)")
+
+
+def test_truncate_embeddings_block(embedders):
+    ours, theirs = embedders["minilm"]
+    texts = ["a first text", "and a second one"]
+    for name in ("truncate_embeddings", "truncate_sentence_embeddings"):
+        with getattr(ours, name)(16), getattr(theirs, name)(16):
+            got, expected = ours.encode(texts), theirs.encode(texts)
+            assert got.shape == expected.shape == (2, 16) and ours.get_embedding_dimension() == 16
+            assert_close(got, expected, ATOL, name)
+        assert ours.encode(texts).shape == (2, 384) and ours.truncate_dim is None

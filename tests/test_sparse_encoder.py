@@ -218,3 +218,20 @@ def test_max_seq_length_is_settable(saved):
     assert_close(ours.encode(CORPUS), dense(theirs.encode(CORPUS)), ATOL, "max_seq_length 8")
     with pytest.raises(InputError, match="positive number of tokens"):
         ours.max_seq_length = 0
+
+
+def test_intersection_matches_sentence_transformers(saved):
+    ours, theirs = leanpipe.SparseEncoder(saved["bert-max-relu"]), reference(saved["bert-max-relu"])
+    query, documents = ours.encode_query(CORPUS[0]), ours.encode_document(CORPUS)
+    their_query, their_documents = theirs.encode_query(CORPUS[0]), theirs.encode_document(CORPUS)
+    for second, their_second in ((documents[1], their_documents[1]), (documents, their_documents)):
+        got, expected = ours.intersection(query, second), dense(theirs.intersection(their_query, their_second))
+        assert got.shape == expected.shape and np.array_equal(got > 0, expected > 0)
+        assert_close(got, expected, 1e-3 * max(1.0, float(np.abs(expected).max())), "intersection")
+    as_torch = ours.intersection(torch.from_numpy(query), torch.from_numpy(documents[1]))
+    assert as_torch.is_sparse and np.allclose(dense(as_torch), ours.intersection(query, documents[1]))
+    mine, ref = ours.decode(ours.intersection(query, documents[1]), top_k=3), theirs.decode(theirs.intersection(their_query, their_documents[1]), top_k=3)
+    assert [token for token, _ in mine] == [token for token, _ in ref]
+    assert_close([w for _, w in mine], [w for _, w in ref], 1e-4, "decoded intersection")
+    with pytest.raises(InputError, match="one vector"):
+        ours.intersection(documents, query)
