@@ -120,3 +120,11 @@ def test_bad_configs_name_the_problem(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 10, "num_attention_heads": 3}))
     with pytest.raises(ConfigError, match="multiple of num_attention_heads"):
         AutoConfig.from_pretrained(tmp_path)
+
+
+def test_a_config_file_path_as_transformers(checkpoints):
+    """AutoConfig.from_pretrained(".../config.json"): the file itself, as transformers reads it."""
+    path = checkpoints["bert-cls"] / "config.json"
+    ours, theirs = AutoConfig.from_pretrained(str(path)), transformers.AutoConfig.from_pretrained(str(path))
+    assert type(ours).__name__ == type(theirs).__name__ and ours.id2label == theirs.id2label
+    assert ours.to_dict()["hidden_size"] == theirs.hidden_size

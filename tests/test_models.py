@@ -145,6 +145,15 @@ def test_from_config_says_load_trained_weights(checkpoints):
         AutoModelForSequenceClassification.from_config(AutoConfig.from_pretrained(checkpoints["bert-cls"]))
 
 
+def test_a_task_head_missing_from_the_checkpoint_says_so(checkpoints):
+    """transformers gives a base model's checkpoint a random task head (to train); leanpipe refuses,
+    saying it is a base checkpoint and what to load instead."""
+    from leanpipe.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match=r"missing 'classifier.weight'.*no 'classifier' task head.*AutoModel"):
+        AutoModelForSequenceClassification.from_pretrained(checkpoints["bert"])
+
+
 def test_outputs_by_attribute_key_and_index(checkpoints):
     model = AutoModelForSequenceClassification.from_pretrained(checkpoints["bert-cls"])
     out = model([[101, 2023, 102]])

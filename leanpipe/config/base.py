@@ -305,7 +305,9 @@ def _int_keys(mapping: Any, key: str) -> dict[int, str]:
 
 
 def read_config_dict(name_or_path: str | os.PathLike, *, revision: str | None = None) -> dict[str, Any]:
-    path = hub.resolve_file(name_or_path, "config.json", revision=revision)
+    """config.json of a folder or repo id, or a JSON file given by its path (as transformers' AutoConfig takes it)."""
+    given = Path(name_or_path)
+    path = given if given.is_file() else hub.resolve_file(name_or_path, "config.json", revision=revision)
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, or nested past Python's recursion limit

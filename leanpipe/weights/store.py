@@ -58,7 +58,12 @@ class Weights:
         """A base-model tensor (`head=False`) or a task-head tensor named from the top level."""
         key = name if head else self.base_key(name)
         if key not in self.tensors:
-            raise CheckpointError(f"missing {key!r} in {self.source}; it has {len(self.tensors)} tensors, e.g. {sorted(self.tensors)[:3]}")
+            head_note = (f"; it has no {key.rsplit('.', 1)[0]!r} task head (a base model's checkpoint, or another task's): "
+                         f"transformers would add one with random weights, to be trained, and leanpipe runs trained heads "
+                         f"only; load it with AutoModel for its hidden states, or use a checkpoint fine-tuned for this task"
+                         if head else "")
+            raise CheckpointError(f"missing {key!r} in {self.source}; it has {len(self.tensors)} tensors, e.g. "
+                                  f"{sorted(self.tensors)[:3]}{head_note}")
         array = self.tensors[key]
         if shape is not None and tuple(array.shape) != tuple(shape):
             raise CheckpointError(
