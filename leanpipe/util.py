@@ -49,43 +49,28 @@ def _matrix(x: Any) -> np.ndarray:
     return np.atleast_2d(array)
 
 
-def cos_sim(a: Any, b: Any) -> np.ndarray:
-    """(N, D) x (M, D) -> (N, M) cosine similarities."""
-    return similarity(_matrix(a), _matrix(b), "cosine")
+def _scorer(name: str, kind: str, pairwise: bool, doc: str) -> Callable[[Any, Any], np.ndarray]:
+    """One of sentence-transformers' score functions, named as there."""
+    measure = similarity_pairwise if pairwise else similarity
+
+    def score(a: Any, b: Any) -> np.ndarray:
+        return measure(_matrix(a), _matrix(b), kind)
+
+    score.__name__ = score.__qualname__ = name
+    score.__doc__ = doc
+    return score
 
 
+MATRIX, ROWS = "(N, D) x (M, D) -> (N, M)", "row i of a with row i of b: (N, D) x (N, D) -> (N,)"
+cos_sim = _scorer("cos_sim", "cosine", False, f"{MATRIX} cosine similarities.")
 pytorch_cos_sim = cos_sim
-
-
-def dot_score(a: Any, b: Any) -> np.ndarray:
-    return similarity(_matrix(a), _matrix(b), "dot")
-
-
-def euclidean_sim(a: Any, b: Any) -> np.ndarray:
-    """Negative euclidean distances (higher is more similar)."""
-    return similarity(_matrix(a), _matrix(b), "euclidean")
-
-
-def manhattan_sim(a: Any, b: Any) -> np.ndarray:
-    """Negative manhattan distances (higher is more similar)."""
-    return similarity(_matrix(a), _matrix(b), "manhattan")
-
-
-def pairwise_cos_sim(a: Any, b: Any) -> np.ndarray:
-    """Row i of a with row i of b -> (N,)."""
-    return similarity_pairwise(_matrix(a), _matrix(b), "cosine")
-
-
-def pairwise_dot_score(a: Any, b: Any) -> np.ndarray:
-    return similarity_pairwise(_matrix(a), _matrix(b), "dot")
-
-
-def pairwise_euclidean_sim(a: Any, b: Any) -> np.ndarray:
-    return similarity_pairwise(_matrix(a), _matrix(b), "euclidean")
-
-
-def pairwise_manhattan_sim(a: Any, b: Any) -> np.ndarray:
-    return similarity_pairwise(_matrix(a), _matrix(b), "manhattan")
+dot_score = _scorer("dot_score", "dot", False, f"{MATRIX} dot products.")
+euclidean_sim = _scorer("euclidean_sim", "euclidean", False, f"{MATRIX} negative euclidean distances (higher is more similar).")
+manhattan_sim = _scorer("manhattan_sim", "manhattan", False, f"{MATRIX} negative manhattan distances (higher is more similar).")
+pairwise_cos_sim = _scorer("pairwise_cos_sim", "cosine", True, f"{ROWS} cosine similarities.")
+pairwise_dot_score = _scorer("pairwise_dot_score", "dot", True, f"{ROWS} dot products.")
+pairwise_euclidean_sim = _scorer("pairwise_euclidean_sim", "euclidean", True, f"{ROWS} negative euclidean distances.")
+pairwise_manhattan_sim = _scorer("pairwise_manhattan_sim", "manhattan", True, f"{ROWS} negative manhattan distances.")
 
 
 def normalize_embeddings(embeddings: Any) -> np.ndarray:

@@ -222,20 +222,25 @@ def test_deberta_variants(tmp_path, variant):
     """Other corners of disentangled attention, on both engines, with padding (masked LM: base + head)."""
     _, _, kwargs, _ = SPECS["deberta-v2"]
     config = transformers.DebertaV2Config(vocab_size=120, **{**kwargs, **DEBERTA_VARIANTS[variant]})
-    torch.manual_seed(1)
-    model = transformers.DebertaV2ForMaskedLM(config).eval()
+    masked_lm_parity(transformers.DebertaV2ForMaskedLM, config, tmp_path, seed=1, length=70, real=30, what=f"deberta {variant}")
+
+
+def masked_lm_parity(model_class, config, folder, *, seed: int, length: int, real: int, what: str) -> None:
+    """A perturbed random `model_class(config)` saved to `folder`; two rows of `length` random ids, the
+    second real up to `real`: leanpipe's masked-LM logits within ATOL of transformers' on both engines."""
+    torch.manual_seed(seed)
+    model = model_class(config).eval()
     perturb(model)
-    model.save_pretrained(tmp_path)
-    ids = torch.randint(5, 120, (2, 70))
+    model.save_pretrained(folder)
+    ids = torch.randint(5, config.vocab_size, (2, length))
     mask = torch.ones_like(ids)
-    ids[1, 30:], mask[1, 30:] = 0, 0
+    ids[1, real:], mask[1, real:] = 0, 0
     with torch.no_grad():
         expected = model(input_ids=ids, attention_mask=mask).logits.numpy()
     for engine in ENGINES:
-        ours = leanpipe.AutoModelForMaskedLM.from_pretrained(tmp_path, engine=engine)
-        got = ours(input_ids=ids.numpy(), attention_mask=mask.numpy())
-        print(f"deberta {variant} {engine}: max abs diff {np.abs(got.logits - expected).max():.2e}")
-        assert_close(got.logits, expected, ATOL, f"{variant}/{engine}")
+        got = leanpipe.AutoModelForMaskedLM.from_pretrained(folder, engine=engine)(input_ids=ids.numpy(), attention_mask=mask.numpy())
+        print(f"{what} {engine}: max abs diff {np.abs(got.logits - expected).max():.2e}")
+        assert_close(got.logits, expected, ATOL, f"{what}/{engine}")
 
 
 def test_deberta_v1_talking_heads_are_refused(tmp_path):
@@ -347,19 +352,8 @@ def test_deberta_without_a_position_table_takes_any_length(tmp_path, variant):
     prefix, overrides = LONG_DEBERTAS[variant]
     base = SPECS["deberta-v2" if prefix == "DebertaV2" else "deberta"][2]
     config = getattr(transformers, f"{prefix}Config")(vocab_size=120, **{**base, "max_position_embeddings": 32, **overrides})
-    torch.manual_seed(2)
-    model = getattr(transformers, f"{prefix}ForMaskedLM")(config).eval()
-    perturb(model)
-    model.save_pretrained(tmp_path)
-    ids = torch.randint(5, 120, (2, 90))
-    mask = torch.ones_like(ids)
-    ids[1, 50:], mask[1, 50:] = 0, 0
-    with torch.no_grad():
-        expected = model(input_ids=ids, attention_mask=mask).logits.numpy()
-    for engine in ENGINES:
-        got = leanpipe.AutoModelForMaskedLM.from_pretrained(tmp_path, engine=engine)(input_ids=ids.numpy(), attention_mask=mask.numpy())
-        print(f"deberta {variant} {engine}, 90 of 32 positions: max abs diff {np.abs(got.logits - expected).max():.2e}")
-        assert_close(got.logits, expected, ATOL, f"{variant}/{engine}")
+    masked_lm_parity(getattr(transformers, f"{prefix}ForMaskedLM"), config, tmp_path, seed=2, length=90, real=50,
+                     what=f"deberta {variant}, 90 of 32 positions")
 
 
 def test_deberta_with_a_position_table_still_refuses_longer_texts(tmp_path):
