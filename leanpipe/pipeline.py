@@ -153,14 +153,14 @@ class Pipeline:
         pooling and length configs too, so `pipeline(task, model=save_directory)` gives the same answers.
         transformers' other options (safe_serialization, push_to_hub, ...) are ignored."""
         from .hub import hub_options
-        from .pooling import copy_sentence_files
+        from .pooling import copy_sentence_files, sentence_options
         from .static_embedding import StaticModel
 
         folder = Path(save_directory)
         self.model.save_pretrained(folder)  # refuses a file, and a model not loaded from a checkpoint
         if not isinstance(self.model, StaticModel):  # its tokenizer is the module's tokenizer.json, copied with it
             self.tokenizer.save_pretrained(folder)
-        with hub_options(self.model.hub_options):
+        with hub_options(sentence_options(self.model)):  # the root's, above an older checkpoint's 0_Transformer/
             copy_sentence_files(self.model.name_or_path, folder, revision=self.model.revision)
 
     def __repr__(self) -> str:
@@ -302,10 +302,13 @@ def _build(task: str, model: Any, tokenizer: Any, *, config: Any, revision: str 
         revision = revision if revision is not None else pinned
         logger.warning(f"No model was supplied, defaulted to {model} and revision {revision}.\n"
                        "Using a pipeline without specifying a model name and revision in production is not recommended.")
+    model_options = options  # where the model's (and its own tokenizer's) files are
     if isinstance(model, (str, os.PathLike)):
+        if getattr(cls, "module_subfolder", False) and not options.get("subfolder"):
+            model_options = {**options, **_module_subfolder(model, revision)}
         try:
             loaded = load_model(model, cls.head, revision=revision, engine=engine, num_threads=num_threads,
-                                quantize=quantize, **options, **trust, **model_kwargs)
+                                quantize=quantize, **model_options, **trust, **model_kwargs)
         except (CheckpointError, ConfigError):
             loaded = load_static_model(model, revision=revision, hub_options=options)
             if loaded is None:  # not a StaticEmbedding checkpoint either: the loading error stands
@@ -322,10 +325,27 @@ def _build(task: str, model: Any, tokenizer: Any, *, config: Any, revision: str 
     if tokenizer is None:
         tokenizer = loaded.tokenizer() if isinstance(loaded, StaticModel) else loaded.name_or_path
     if isinstance(tokenizer, (str, os.PathLike)):
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None, **options,
-                                                  **trust)
+        own = str(tokenizer) == str(model)  # the checkpoint's own tokenizer: from where its model was read
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer, revision=revision if tokenizer == model else None,
+                                                  **(model_options if own else options), **trust)
     check_vocabulary(tokenizer, loaded)
     return (cls.pipeline_class or Pipeline)(cls(loaded, tokenizer), batch_size=batch_size, task_name=task, **params)
+
+
+def _module_subfolder(model: str | os.PathLike, revision: str | None) -> dict[str, str]:
+    """{"subfolder": "0_Transformer"} for a sentence-transformers checkpoint whose modules.json puts its
+    Transformer (or MLMTransformer) module in a folder of its own, as older versions saved them; {} for one
+    at the root. A checkpoint whose modules.json cannot be read loads from its root, and its own loading
+    error says what is missing."""
+    from .pooling import transformer_folder
+
+    try:
+        folder = transformer_folder(model, revision=revision)
+    except CheckpointError:
+        if Path(model).is_dir():  # a modules.json leanpipe cannot read: say so
+            raise
+        return {}
+    return {"subfolder": folder} if folder else {}
 
 
 def _check_config(config: Any, revision: str | None) -> None:

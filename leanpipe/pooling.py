@@ -210,10 +210,36 @@ def read_model_settings(name_or_path: str | os.PathLike, *, revision: str | None
 
 def model_settings(model: Any) -> dict[str, Any]:
     """read_model_settings for a loaded model, from where it was loaded (its cache_dir, token, ...)."""
-    from .hub import hub_options
-
-    with hub_options(model.hub_options):
+    with hub.hub_options(sentence_options(model)):
         return read_model_settings(model.name_or_path, revision=model.revision)
+
+
+def transformer_folder(name_or_path: str | os.PathLike, *, revision: str | None = None) -> str:
+    """The folder modules.json puts the Transformer (or a SparseEncoder's MLMTransformer) module in, whose
+    config.json, weights and tokenizer files the model is loaded from: "" for the root, as
+    sentence-transformers >= 2.x saves it; "0_Transformer" in checkpoints older versions saved
+    (some early sentence-transformers/* repos); "" without modules.json too."""
+    modules = _read_json(name_or_path, "modules.json", revision) or []
+    first = next((m for m in modules if kind_of(m) in ("Transformer", "MLMTransformer")), None)
+    folder = str(first.get("path", "")).strip("/") if first is not None else ""
+    if ".." in Path(folder).parts:
+        raise CheckpointError(f"{name_or_path}/modules.json puts the Transformer module in {folder!r}, outside the "
+                              f"checkpoint; its path must be a folder inside it, like \"0_Transformer\" (or \"\")")
+    return folder
+
+
+def sentence_options(model: Any) -> dict[str, Any]:
+    """Where a loaded model's sentence-transformers files are (modules.json, config_sentence_transformers.json,
+    1_Pooling/, ...): the hub options it was loaded with (cache_dir, token, ...), less the subfolder when
+    that is the Transformer module's folder modules.json names at the root (pipeline() loads an older
+    checkpoint's model and tokenizer from its 0_Transformer/). Another subfolder holds them itself."""
+    options = dict(getattr(model, "hub_options", {}) or {})
+    subfolder = str(options.get("subfolder") or "").strip("/")
+    if not subfolder:
+        return options
+    root = {**options, "subfolder": None}  # None, not left out: it overrides an enclosing hub_options' subfolder
+    with hub.hub_options(root):
+        return root if transformer_folder(model.name_or_path, revision=model.revision) == subfolder else options
 
 
 def _default_prompt(name_or_path: str | os.PathLike, revision: str | None) -> str:
@@ -256,11 +282,18 @@ def sentence_files(name_or_path: str | os.PathLike, *, revision: str | None = No
 
 def copy_sentence_files(name_or_path: str | os.PathLike, folder: str | os.PathLike, *, revision: str | None = None) -> None:
     """sentence_files' files into `folder` under the same relative paths (nothing when saving into the
-    folder they came from)."""
+    folder they came from), for a model and tokenizer saved into `folder` itself. A Transformer module in
+    a subfolder (0_Transformer/) comes out at the root, as sentence-transformers 6.3 saves it: its
+    sentence_bert_config.json moves up and modules.json gives it the path ""."""
+    moved = transformer_folder(name_or_path, revision=revision)
     for name, source in sentence_files(name_or_path, revision=revision).items():
-        target = Path(folder) / name
-        if not target.exists() or target.resolve() != source.resolve():
-            target.parent.mkdir(parents=True, exist_ok=True)
+        target = Path(folder) / (name[len(moved) + 1:] if moved and name.startswith(moved + "/") else name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if moved and name == "modules.json":
+            modules = [{**m, "path": ""} if kind_of(m) in ("Transformer", "MLMTransformer") else m
+                       for m in json.loads(source.read_text(encoding="utf-8"))]
+            target.write_text(json.dumps(modules, indent=2), encoding="utf-8")
+        elif not target.exists() or target.resolve() != source.resolve():
             shutil.copyfile(source, target)
 
 

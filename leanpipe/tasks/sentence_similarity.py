@@ -19,7 +19,8 @@ from tokenizers import Encoding
 
 from ..errors import InputError
 from ..pipeline import Pipeline
-from ..pooling import cosine_similarity, l2_normalize, pool, prompt_tokens, read_sentence_config
+from ..hub import hub_options
+from ..pooling import SentenceConfig, cosine_similarity, l2_normalize, pool, prompt_tokens, read_sentence_config, sentence_options
 from .base import Sample, Task, inputs_from_keywords, normalize_dicts, prompted, single_chunk_samples, tokenize_texts
 
 
@@ -38,14 +39,15 @@ class _SentenceTask(Task):
 
     head = "base"
     token_outputs = frozenset({"last_hidden_state"})
+    module_subfolder = True  # pipeline() loads the model and tokenizer from the Transformer module's folder
     # The Hugging Face Inference API's default for sentence-similarity (transformers has no such task).
     default_model = ("sentence-transformers/all-MiniLM-L6-v2", "c9745ed1d9f207416be6d2e6f8de32d1f16199bf")
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
         super().__init__(model, tokenizer)
-        # a StaticModel brings its own (read with its StaticEmbedding table); a transformer checkpoint's is read here
-        self.sentence_config = getattr(model, "sentence_config", None) or read_sentence_config(model.name_or_path,
-                                                                                                revision=model.revision)
+        # a StaticModel brings its own (read with its StaticEmbedding table); a transformer checkpoint's is read here,
+        # from the checkpoint's root (an older one's model and tokenizer are in its 0_Transformer/)
+        self.sentence_config = getattr(model, "sentence_config", None) or _read_config(model)
         self.sentence_config.width(model.config.hidden_size)  # Dense modules that do not fit are refused here
         self.static = self.sentence_config.static is not None  # no special tokens, the table's own length rule
         self._prompt_lengths: dict[tuple[str, int | None], int] = {}  # (prompt, max length) -> its tokens
@@ -180,6 +182,11 @@ class SentenceSimilarity(_SentenceTask):
         skip = self.skipped(params["prompt"])
         vectors = np.stack([self.embed(out, skip) for out in sample.outputs])  # (1 + N, H)
         return cosine_similarity(vectors[:1], vectors[1:])[0].tolist()  # N floats
+
+
+def _read_config(model: Any) -> SentenceConfig:
+    with hub_options(sentence_options(model)):
+        return read_sentence_config(model.name_or_path, revision=model.revision)
 
 
 def _check_similarity_input(x: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..hub import hub_options
 from ..pipeline import Pipeline
+from ..pooling import sentence_options
 from ..splade import read_splade_config, splade
 from .base import Sample, Task, prompted, single_chunk_samples, tokenize_texts
 
@@ -26,6 +28,7 @@ class SparseEmbeddings(Task):
     name = "sparse-embeddings"
     head = "masked-lm"
     token_outputs = frozenset({"logits"})
+    module_subfolder = True  # pipeline() loads the model and tokenizer from the MLMTransformer module's folder
     # sentence-transformers' SparseEncoder docs' first model (transformers has no such task); no pinned commit here
     default_model = ("naver/splade-cocondenser-ensembledistil", "main")
     pipeline_class = SparseEmbeddingsPipeline
@@ -34,7 +37,8 @@ class SparseEmbeddings(Task):
 
     def __init__(self, model: Any, tokenizer: Any) -> None:
         super().__init__(model, tokenizer)
-        self.splade_config = read_splade_config(model.name_or_path, revision=model.revision)
+        with hub_options(sentence_options(model)):  # the root's, above an older checkpoint's 0_MLMTransformer/
+            self.splade_config = read_splade_config(model.name_or_path, revision=model.revision)
 
     def check_params(self, params: dict[str, Any]) -> None:
         if "truncation" in params and not isinstance(params["truncation"], bool):
