@@ -153,3 +153,20 @@ def test_module_path_outside_the_checkpoint_is_refused(old_minilm, tmp_path):
     (folder / "modules.json").write_text(json.dumps(modules))
     with pytest.raises(CheckpointError, match="outside the checkpoint"):
         leanpipe.SentenceTransformer(folder)
+
+
+def test_cli_listing_and_server_info_look_in_the_module_folder(old_minilm, tmp_path):
+    """`leanpipe models` finds config.json and the weights in 0_Transformer/ (the snapshot loads), and
+    the server reports the Pooling module's mode (here CLS) from the repo root, not the default mean."""
+    from leanpipe.cli.models import describe
+    from leanpipe.server.service import Service
+
+    folder = tmp_path / "model"
+    shutil.copytree(old_minilm, folder)
+    pooling = json.loads((folder / "1_Pooling" / "config.json").read_text())
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({**pooling, "pooling_mode_mean_tokens": False,
+                                                                   "pooling_mode_cls_token": True}))
+    row = describe(folder)
+    assert row["loadable"] and row["model_type"] == "bert", row
+    pipe = leanpipe.pipeline("sentence-embeddings", model=str(folder))
+    assert Service._pooling(type("S", (), {"model": pipe.model})()) == "cls"

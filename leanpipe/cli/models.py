@@ -67,7 +67,7 @@ def describe(folder: Path) -> dict[str, Any]:
     if _module_kinds(folder) == ["Router"]:
         return {"model_type": "sparse-router", "task": "sparse-embeddings", "loadable": False,
                 "reason": "an inference-free SparseEncoder (a Router): load it with leanpipe.SparseEncoder"}
-    config_path = folder / "config.json"
+    config_path = folder / _transformer_folder(folder) / "config.json"  # an older sentence-transformers repo: 0_Transformer/
     if not config_path.is_file():
         return {"model_type": None, "task": None, "loadable": False, "reason": "no config.json"}
     try:
@@ -82,9 +82,20 @@ def describe(folder: Path) -> dict[str, Any]:
         reason = f"model_type {model_type!r} not supported"
     elif task is not None and (missing := _missing_head(model_type, task)):
         reason = missing
-    elif not any((folder / name).is_file() for name in WEIGHT_FILES):
+    elif not any((config_path.parent / name).is_file() for name in WEIGHT_FILES):
         reason = f"no weights ({', '.join(WEIGHT_FILES)}) in the cached snapshot"
     return {"model_type": model_type, "task": task, "loadable": reason is None, "reason": reason}
+
+
+def _transformer_folder(folder: Path) -> str:
+    """Where modules.json puts the Transformer module ("" for the root, or without a readable modules.json)."""
+    from ..errors import LeanpipeError
+    from ..pooling import transformer_folder
+
+    try:
+        return transformer_folder(folder)
+    except LeanpipeError:
+        return ""
 
 
 def _module_kinds(folder: Path) -> list[str]:

@@ -184,9 +184,9 @@ class Service:
     def _pooling(self) -> str:
         try:
             from ..hub import hub_options
-            from ..pooling import read_sentence_config
+            from ..pooling import read_sentence_config, sentence_options
 
-            with hub_options(self.model.hub_options):
+            with hub_options(sentence_options(self.model)):  # the repo root, also when the model is in 0_Transformer/
                 return read_sentence_config(self.model.name_or_path, revision=self.model.revision).modes[0]
         except (ImportError, LeanpipeError):
             return "mean"
