@@ -114,7 +114,10 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
             f"{name_or_path}/modules.json has no Pooling module, so it makes no sentence vector; "
             f"use the feature-extraction task for token vectors"
         )
-    pooling = _read_json(name_or_path, _join(kinds["Pooling"], "config.json"), revision) or {}
+    pooling = _read_json(name_or_path, _join(kinds["Pooling"], "config.json"), revision)
+    if pooling is None:  # sentence-transformers cannot build the module either (no embedding_dimension)
+        raise CheckpointError(f"{name_or_path}: modules.json lists a Pooling module in {kinds['Pooling'] or '.'!r} but "
+                              f"{_join(kinds['Pooling'], 'config.json')} is missing; re-download the checkpoint")
     transformer = read_transformer_config(name_or_path, kinds.get("Transformer", ""), revision=revision)
     return SentenceConfig(
         modes=pooling_modes(pooling),

@@ -178,6 +178,9 @@ def test_unsupported_modules_are_refused(minilm, tmp_path):
     (folder / "modules.json").write_text(json.dumps(listed[:2]))
     with pytest.raises(CheckpointError, match="median"):
         read_sentence_config(folder)
+    (folder / "1_Pooling" / "config.json").unlink()  # sentence-transformers fails too (no embedding_dimension)
+    with pytest.raises(CheckpointError, match=r"lists a Pooling module in '1_Pooling' but 1_Pooling/config.json is missing"):
+        read_sentence_config(folder)
 
 
 def test_pooling_mode_parsing():
