@@ -176,7 +176,7 @@ def test_max_input_length_is_max_seq_length_and_longer_texts_are_refused_without
     cut = np.array(post(emb + "/embed", {"inputs": LONG, "truncate": True}).json())
     diff = float(np.abs(cut - st_model.encode([LONG], convert_to_numpy=True)).max())
     assert diff <= ST_ATOL, f"cut at 256 tokens: max abs difference {diff:.3g}"
-    assert len(post(fe + "/embed_all", {"inputs": LONG, "truncate": True}).json()[0]) <= 512
+    assert len(post(fe + "/embed_all", {"inputs": LONG, "truncate": True}).json()[0]) == 256  # TEI's max_input_length
 
     strict = servers("long-strict", "minilm", "sentence-embeddings", auto_truncate=False).url  # /v1 has no knob
     r = post(strict + "/v1/embeddings", {"input": [LONG]})
@@ -244,7 +244,7 @@ def test_truncation_direction_left_cuts_the_start(servers, models, hf_client, st
     assert float(np.abs(got - expected_left).max()) <= ST_ATOL
     after = np.array(post(url + "/embed", {"inputs": text, "truncation_direction": "Right"}).json())
     assert float(np.abs(after - expected_right).max()) <= ST_ATOL and np.array_equal(before, after)
-    fe = servers("left-fe", "minilm", None).url  # token vectors, cut at the window (512) on the left
+    fe = servers("left-fe", "minilm", None).url  # token vectors, cut at max_input_length (256, as TEI) on the left
     longer = "Paris is the capital of France. " + LONG + LONG
     import copy
 
@@ -253,7 +253,7 @@ def test_truncation_direction_left_cuts_the_start(servers, models, hf_client, st
                          tokenizer=copy.deepcopy(left_pipe.tokenizer))
     left_pipe.tokenizer.truncation_side = "left"
     tokens = np.array(post(fe + "/embed_all", {"inputs": longer, "truncation_direction": "left"}).json()[0])
-    expected = np.array(left_pipe(longer, truncation=True)[0])
-    assert tokens.shape == expected.shape == (512, 384) and float(np.abs(tokens - expected).max()) <= 1e-5
+    expected = np.array(left_pipe(longer, tokenize_kwargs={"truncation": True, "max_length": 256})[0])
+    assert tokens.shape == expected.shape == (256, 384) and float(np.abs(tokens - expected).max()) <= 1e-5
     r = post(url + "/embed", {"inputs": text, "truncation_direction": "middle"})
     assert r.status_code == 422 and 'truncation_direction must be "left" or "right"' in r.json()["error"], r.text

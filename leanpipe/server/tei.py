@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from .dimensions import cut, requested
 from .hf_api import direction, refuse_unsupported
 from .http import HTTPError, field
+from .limits import max_input_length
 from .service import Service
 
 
@@ -69,7 +70,10 @@ async def embed_sparse(service: Service, body: dict[str, Any]) -> Any:
 async def embed_all(service: Service, body: dict[str, Any]) -> Any:
     items, _ = texts(body)
     side, body = direction(body), {k: v for k, v in body.items() if k != "truncation_direction"}
-    features = await service.infer("feature-extraction", items, {"truncation": truncation(body, service)}, "/embed_all", side=side)
+    # TEI cuts at its max_input_length (a sentence model's max_seq_length), not at the model's window
+    params = ({"tokenize_kwargs": {"truncation": True, "max_length": max_input_length(service)}}
+              if truncation(body, service) else {"truncation": False})
+    features = await service.infer("feature-extraction", items, params, "/embed_all", side=side)
     return [f[0] for f in features]  # (1, T, H) per text -> (T, H)
 
 
