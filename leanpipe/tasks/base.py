@@ -9,7 +9,6 @@ to `Task.postprocess`.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
@@ -17,6 +16,7 @@ import numpy as np
 from tokenizers import Encoding
 
 from ..errors import InputError
+from ..tokenization.strategies import implied_truncation
 
 
 @dataclass
@@ -149,20 +149,14 @@ def tokenize_texts(
 
 
 def resolve_truncation(truncation: Any, max_length: int | None, padding: Any) -> Any:
-    """A pipeline's truncation= as transformers' tokenizer reads it (tokenization_utils_base
-    _get_padding_truncation_strategies): not given (None) with `max_length` and no padding cuts at
-    max_length ("longest_first"); otherwise not given means no truncation, as pipelines default to,
-    and padding=True with max_length and no truncation warns, as transformers does, that max_length
-    is ignored.
+    """A pipeline's truncation= as transformers' tokenizer reads it (strategies.implied_truncation, with
+    padding not given taken as False): not given with `max_length` and no padding cuts at max_length;
+    otherwise not given means no truncation, as pipelines default to.
 
     resolve_truncation(None, 4, None) -> "longest_first"; resolve_truncation(None, 4, "max_length") -> False
     """
-    padding = getattr(padding, "value", padding)  # transformers' PaddingStrategy
-    if truncation is None and max_length is not None and (padding is None or padding is False):
-        return "longest_first"  # transformers tests `padding is False`: "do_not_pad" does not count
-    if padding is True and max_length is not None and getattr(truncation, "value", truncation) in (None, False, "do_not_truncate"):
-        warnings.warn("`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
-                      "To pad to max length, use `padding='max_length'`.", stacklevel=2)
+    truncation = implied_truncation(padding=False if padding is None else padding, truncation=truncation,
+                                    max_length=max_length)
     return False if truncation is None else truncation
 
 

@@ -66,6 +66,25 @@ def truncation_strategy(truncation: Any) -> str:
     return _strategy("truncation", truncation, "longest_first", "do_not_truncate", TRUNCATION_VALUES)
 
 
+def implied_truncation(*, padding: Any, truncation: Any, max_length: int | None, verbose: bool = True) -> Any:
+    """transformers' rule for a truncation= not given: `max_length` alone (padding False, truncation None)
+    switches it on ("longest_first"); padding=True with max_length and no truncation warns that
+    max_length is ignored. Other values come back as given (enums as their strings).
+
+    implied_truncation(padding=False, truncation=None, max_length=4) -> "longest_first"
+    """
+    padding, truncation = _enum_value(padding), _enum_value(truncation)
+    if max_length is not None and padding is False and truncation is None:
+        return "longest_first"  # transformers' backward-compatible default; it tests `padding is False`
+    if padding is True and verbose and max_length is not None and truncation_strategy(truncation) == "do_not_truncate":
+        warnings.warn(
+            "`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
+            "To pad to max length, use `padding='max_length'`.",
+            stacklevel=4,
+        )
+    return truncation
+
+
 def plan_encoding(
     *,
     padding: Any,
@@ -77,17 +96,9 @@ def plan_encoding(
     verbose: bool = True,
 ) -> EncodePlan:
     """Apply transformers' defaults to the user's arguments (see the module docstring)."""
-    padding, truncation = _enum_value(padding), _enum_value(truncation)
-    if max_length is not None and padding is False and truncation is None:
-        truncation = "longest_first"  # transformers' backward-compatible default
+    truncation = implied_truncation(padding=padding, truncation=truncation, max_length=max_length, verbose=verbose)
     pad = padding_strategy(padding)
     trunc = truncation_strategy(truncation)
-    if padding is True and verbose and max_length is not None and trunc == "do_not_truncate":
-        warnings.warn(
-            "`max_length` is ignored when `padding`=`True` and there is no truncation strategy. "
-            "To pad to max length, use `padding='max_length'`.",
-            stacklevel=3,
-        )
     if max_length is None:
         unlimited = model_max_length > LARGE_INTEGER
         if pad == "max_length":
