@@ -3,8 +3,9 @@ at their edges: loading arguments -> pipeline() keywords, the device check, the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -19,6 +20,98 @@ def _load_options(cache_folder: str | None, token: Any, local_files_only: bool, 
     kwargs.update({k: v for k, v in (("cache_dir", cache_folder), ("local_files_only", local_files_only or None)) if v})
     return dict(revision=revision, token=token, model_kwargs=kwargs, trust_remote_code=trust_remote_code or None,
                 num_threads=num_threads, quantize=quantize)
+
+
+def _dtype_name(value: Any) -> str:
+    """torch.float16 -> "float16"; np.float32 / "float32" -> "float32"; "auto" -> "auto"."""
+    text = str(value)
+    if text.startswith("torch."):
+        return text[len("torch."):]
+    try:
+        return np.dtype(value).name
+    except TypeError:
+        return text
+
+
+def _check_dtypes(kwargs: dict[str, Any] | None, where: str) -> None:
+    """A dtype / torch_dtype in model_kwargs or config_kwargs: float32 and "auto" are what leanpipe runs
+    (it widens float16 / bfloat16 checkpoints to float32); another is refused, naming the fix."""
+    for key in ("dtype", "torch_dtype"):
+        value = (kwargs or {}).get(key)
+        if value is not None and _dtype_name(value) not in ("auto", "float32"):
+            raise InputError(f"{where}={{{key!r}: {value!r}}}: leanpipe computes in float32 on the CPU (float16 and "
+                             f"bfloat16 checkpoints are widened to float32), so it cannot run the model in "
+                             f"{_dtype_name(value)}; leave {key} unset or pass torch.float32 / \"auto\" (quantize='int8' "
+                             f"gives a smaller, faster model)")
+
+
+def _same_revision(kwargs: dict[str, Any], where: str, revision: str | None) -> dict[str, Any]:
+    """`kwargs` without its "revision", which must be the model's own: the config and tokenizer are read
+    from the model's files."""
+    kwargs = dict(kwargs)
+    asked = kwargs.pop("revision", None)
+    if asked is not None and asked != revision:
+        raise InputError(f"{where}={{'revision': {asked!r}}} differs from revision={revision!r}: leanpipe reads the "
+                         f"model, its config and its tokenizer from one revision; pass revision={asked!r} instead")
+    return kwargs
+
+
+def loading_kwargs(model_kwargs: dict[str, Any] | None, config_kwargs: dict[str, Any] | None,
+                   revision: str | None) -> dict[str, Any] | None:
+    """sentence-transformers 6.3's model_kwargs and config_kwargs -> pipeline()'s model_kwargs: download
+    options for the files, the rest as config.json overrides (num_hidden_layers=3, layer_norm_eps=...), as
+    AutoConfig.from_pretrained(**config_kwargs) applies them there (model_kwargs' keys win on a clash).
+    A dtype other than float32 is refused."""
+    _check_dtypes(model_kwargs, "model_kwargs")
+    _check_dtypes(config_kwargs, "config_kwargs")
+    if config_kwargs is None:
+        return model_kwargs
+    return {**_same_revision(config_kwargs, "config_kwargs", revision), **(model_kwargs or {})}
+
+
+@contextlib.contextmanager
+def config_overrides_checked(config_kwargs: dict[str, Any] | None) -> Iterator[None]:
+    """A CheckpointError while loading with config_kwargs, said as theirs: an override the weights do not
+    fit (num_hidden_layers=3 on a 6-layer checkpoint: leanpipe loads every tensor and drops no layers,
+    where transformers drops the unused ones with a warning)."""
+    from .errors import CheckpointError
+    from .hub import HUB_OPTIONS
+
+    settings = {k: v for k, v in (config_kwargs or {}).items() if k not in HUB_OPTIONS + ("revision", "trust_remote_code")}
+    try:
+        yield
+    except CheckpointError as exc:
+        if not settings:
+            raise
+        raise InputError(f"config_kwargs={settings!r} make a config this checkpoint's weights do not fit, which "
+                         f"leanpipe refuses rather than drop or invent weights: {exc}. Leave those keys out") from None
+
+
+def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revision: str | None) -> None:
+    """The pipeline's tokenizer read again from the model's files with sentence-transformers 6.3's
+    processor_kwargs (tokenizer_kwargs) as from_pretrained overrides: model_max_length, do_lower_case,
+    padding_side, truncation_side, special tokens, ... Nothing to do for {} or None."""
+    if not processor_kwargs:
+        return
+    from .errors import TokenizerError
+    from .pipeline import check_vocabulary
+    from .tokenization import AutoTokenizer
+
+    overrides = _same_revision(processor_kwargs, "processor_kwargs", revision)
+    model = pipe.model
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model.name_or_path, revision=model.revision,
+                                                  **{**model.hub_options, **overrides})
+    except TokenizerError as exc:
+        raise InputError(f"processor_kwargs (tokenizer_kwargs): {exc}") from None
+    check_vocabulary(tokenizer, model)
+    pipe.tokenizer = pipe.runner.tokenizer = tokenizer
+
+
+def processor_kwargs_of(processor_kwargs: dict[str, Any] | None, legacy: dict[str, Any] | None) -> dict[str, Any] | None:
+    """processor_kwargs, or tokenizer_kwargs (its name before sentence-transformers 6) when only that is
+    given; both given: processor_kwargs, as there (the older one is dropped)."""
+    return processor_kwargs if processor_kwargs is not None else legacy
 
 
 def _check_device(device: Any) -> None:

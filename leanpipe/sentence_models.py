@@ -27,7 +27,9 @@ import numpy as np
 from .errors import InputError
 from .cross_encoder import CrossEncoder  # noqa: F401  (leanpipe.CrossEncoder is looked up here)
 from .pooling import l2_normalize, model_settings
-from .sentence_io import TorchStyle, _as_output, _check_device, _load_options, legacy_names  # noqa: F401  (leanpipe.sparse_encoder's too)
+from .sentence_io import (TorchStyle, _as_output, _check_device, _load_options, legacy_names,  # noqa: F401  (leanpipe.sparse_encoder's too)
+                          config_overrides_checked, loading_kwargs, processor_kwargs_of, reload_tokenizer)
+from .sentence_modules import ModuleSequence, sentence_modules
 from .sentence_save import write_max_seq_length, write_settings
 from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
@@ -113,18 +115,23 @@ class _Encoder(TorchStyle):
         return similarity_pairwise(embeddings1, embeddings2, self.similarity_fn_name)
 
 
-class SentenceTransformer(_Encoder):
+class SentenceTransformer(ModuleSequence, _Encoder):
     """sentence-transformers' SentenceTransformer for a Transformer + Pooling (+ Normalize) checkpoint.
 
     `prompts` / `default_prompt_name` add to and override config_sentence_transformers.json's;
     `truncate_dim` (else config_sentence_transformers.json's) keeps the first dimensions of every vector
-    (Matryoshka models)."""
+    (Matryoshka models). `processor_kwargs` (or its older name `tokenizer_kwargs`) are the tokenizer's
+    from_pretrained overrides (model_max_length sets max_seq_length, do_lower_case, truncation_side, ...);
+    `config_kwargs` override config.json (a dtype other than float32 is refused there and in model_kwargs).
+    `len(model)`, `model[0]` and iteration give its modules (leanpipe.sentence_modules)."""
 
     def __init__(self, model_name_or_path: str | os.PathLike, device: Any = None, prompts: dict[str, str] | None = None,
                  default_prompt_name: str | None = None, similarity_fn_name: str | None = None,
                  cache_folder: str | None = None, trust_remote_code: bool = False, revision: str | None = None,
                  local_files_only: bool = False, token: Any = None, truncate_dim: int | None = None,
                  model_kwargs: dict[str, Any] | None = None, backend: str = "torch", *,
+                 processor_kwargs: dict[str, Any] | None = None, config_kwargs: dict[str, Any] | None = None,
+                 tokenizer_kwargs: dict[str, Any] | None = None,
                  num_threads: int | None = None, quantize: str | None = None) -> None:
         from .pipeline import pipeline
 
@@ -132,15 +139,35 @@ class SentenceTransformer(_Encoder):
         if backend not in ("torch", "onnx", "openvino"):
             raise InputError(f"backend={backend!r} is not one of sentence-transformers' 'torch', 'onnx', 'openvino' "
                              f"(leanpipe runs its own engine for each)")
-        options = _load_options(cache_folder, token, local_files_only, revision, model_kwargs, trust_remote_code,
+        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
+        options = _load_options(cache_folder, token, local_files_only, revision,
+                                loading_kwargs(model_kwargs, config_kwargs, revision), trust_remote_code,
                                 num_threads, quantize)
         self._static = _static_model(model_name_or_path, options)  # a StaticEmbedding checkpoint, or None
-        self._pipe = pipeline("sentence-embeddings", self._static or model_name_or_path, **options)
+        if self._static is not None:
+            _refuse_static_kwargs(processor_kwargs, config_kwargs)
+        with config_overrides_checked(config_kwargs):
+            self._pipe = pipeline("sentence-embeddings", self._static or model_name_or_path, **options)
         settings = model_settings(self._pipe.model)
         self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)
         self.truncate_dim = truncate_dim if truncate_dim is not None else settings.get("truncate_dim")
-        if self._static is None:  # sentence-transformers sets the tokenizer's limit to the module's
-            self._pipe.tokenizer.model_max_length = self.max_seq_length
+        if self._static is None:
+            reload_tokenizer(self._pipe, processor_kwargs, revision)
+            limit = (processor_kwargs or {}).get("model_max_length")
+            if limit is not None:  # the tokenizer's limit wins over sentence_bert_config.json's, uncapped, as there
+                self.max_seq_length = limit
+            else:  # sentence-transformers sets the tokenizer's limit to the module's
+                self._pipe.tokenizer.model_max_length = self.max_seq_length
+
+    def _build_modules(self) -> list[Any]:
+        return sentence_modules(self, self._pipe.runner.sentence_config, self._pipe.model.config.hidden_size)
+
+    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
+        """Texts (or (text, text) pairs) -> the first module's padded inputs, as sentence-transformers'
+        tokenize (its preprocess) makes them, as (B, T) int64 NumPy arrays: input_ids, token_type_ids
+        (when the model takes them), attention_mask, cut at max_seq_length. No prompt is added; its
+        non-tensor "modality" entry is left out. A StaticEmbedding model: input_ids and offsets."""
+        return self[0].tokenize(texts)
 
     @property
     def tokenizer(self) -> Any:
@@ -235,8 +262,19 @@ class SentenceTransformer(_Encoder):
 
     save = save_pretrained
 
-    def __repr__(self) -> str:
-        return f"SentenceTransformer({self._pipe.model.name_or_path!r}, dimension={self.get_embedding_dimension()})"
+
+
+def _refuse_static_kwargs(processor_kwargs: dict[str, Any] | None, config_kwargs: dict[str, Any] | None) -> None:
+    """A StaticEmbedding model has no config.json and its tokenizer is the module's tokenizer.json: settings
+    for them cannot apply (download options can)."""
+    from .hub import HUB_OPTIONS
+
+    for name, given in (("processor_kwargs", processor_kwargs), ("config_kwargs", config_kwargs)):
+        settings = sorted(k for k in (given or {}) if k not in HUB_OPTIONS + ("revision", "trust_remote_code"))
+        if settings:
+            raise InputError(f"{name} {settings}: this is a StaticEmbedding model (a table of token vectors with its "
+                             f"own tokenizer.json, no transformer config), which has nothing they could change; "
+                             f"leave {name} unset")
 
 
 def _static_model(name_or_path: str | os.PathLike, options: dict[str, Any]):
