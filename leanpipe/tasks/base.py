@@ -28,6 +28,15 @@ class Sample:
     outputs: list[dict[str, np.ndarray]] = field(default_factory=list)  # filled by the pipeline, per chunk
 
 
+class TooManyTokens(InputError):
+    """An input longer than a task's limit, in a call that does not truncate: its tokens and the
+    limit, for callers (the server) that say how to fix it in their own terms."""
+
+    def __init__(self, length: int, limit: int, message: str) -> None:
+        super().__init__(message)
+        self.length, self.limit = length, limit
+
+
 def single_chunk_samples(encodings: Sequence[Encoding]) -> list[Sample]:
     """One sample per encoding: the usual case of one input, one model row."""
     return [Sample([e]) for e in encodings]

@@ -21,17 +21,16 @@ from ..errors import InputError
 from ..pipeline import Pipeline
 from ..hub import hub_options
 from ..pooling import SentenceConfig, cosine_similarity, l2_normalize, pool, prompt_tokens, read_sentence_config, sentence_options
-from .base import Sample, Task, inputs_from_keywords, normalize_dicts, prompted, single_chunk_samples, tokenize_texts
+from . import token_ids
+from .base import Sample, Task, TooManyTokens, inputs_from_keywords, normalize_dicts, prompted, tokenize_texts
 
 
-class TextTooLong(InputError):
-    """truncation=False and a text longer than max_length(): its tokens and the limit, for callers
-    (the server) that say how to fix it in their own terms."""
+class TextTooLong(TooManyTokens):
+    """truncation=False and a text longer than max_length()."""
 
     def __init__(self, length: int, limit: int) -> None:
-        super().__init__(f"a text has {length} tokens, more than this model's limit of {limit} (max_seq_length); "
-                         f"pass truncation=True to cut it to {limit} tokens, as sentence-transformers does, or shorten it")
-        self.length, self.limit = length, limit
+        super().__init__(length, limit, f"a text has {length} tokens, more than this model's limit of {limit} (max_seq_length); "
+                                        f"pass truncation=True to cut it to {limit} tokens, as sentence-transformers does, or shorten it")
 
 
 class _SentenceTask(Task):
@@ -71,23 +70,33 @@ class _SentenceTask(Task):
         if params.get("prompt") is not None and not isinstance(params["prompt"], str):
             raise InputError(f"prompt must be a string put before every text (\"\" for none), got {params['prompt']!r}")
 
-    def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None) -> list[Encoding]:
-        """`prompt` goes before every text; None: the checkpoint's default prompt (often none).
-        truncation=False: TextTooLong for a text past max_length() (the model's window, or the shorter
-        max_seq_length it was trained with), as the other pipelines refuse texts past the window."""
+    def tokenize(self, texts: Sequence[Any], truncation: bool, prompt: str | None = None) -> list[Encoding | list[int]]:
+        """`texts` are strings or TokenIds, one model row each. `prompt` goes before every text; None:
+        the checkpoint's default prompt (often none). TokenIds are run as given (no prompt, no special
+        tokens added), cut to max_length() when truncating. truncation=False: TextTooLong for a row
+        past max_length() (the model's window, or the shorter max_seq_length it was trained with), as
+        the other pipelines refuse texts past the window."""
+        if prompt and token_ids.any_ids(texts):
+            raise InputError(f"prompt {prompt!r} goes before texts, and token ids are run as they are: "
+                             f"put the prompt's ids before them, or send text")
+        max_length = self.max_length() if truncation else None
+        rows = token_ids.merged(texts, lambda t: self._tokenize_texts(t, max_length, prompt),
+                                lambda ids: token_ids.rows(self.tokenizer, ids, max_length))
+        limit = self.max_length()
+        if not truncation and limit is not None and not self.static:  # a StaticEmbedding model cuts only when asked
+            longest = max((len(e) for e in rows), default=0)
+            if longest > limit:
+                raise TextTooLong(longest, limit)
+        return rows
+
+    def _tokenize_texts(self, texts: Sequence[str], max_length: int | None, prompt: str | None) -> list[Encoding]:
+        """Texts tokenized as sentence-transformers does, cut at `max_length` (None: not cut)."""
         c = self.sentence_config
         texts = prompted(texts, c.prompt if prompt is None else prompt, c.do_lower_case)
-        max_length = self.max_length() if truncation else None
         if self.static:  # sentence-transformers' StaticEmbedding: no special tokens, cut only at tokenizer.json's length
             return tokenize_texts(self.tokenizer, texts, None, truncation=max_length is not None, max_length=max_length,
                                   add_special_tokens=False)
-        encodings = tokenize_texts(self.tokenizer, texts, None, truncation=truncation, max_length=max_length)
-        limit = self.max_length()
-        if not truncation and limit is not None:  # as the other pipelines refuse texts past the model's window
-            longest = max((len(e) for e in encodings), default=0)
-            if longest > limit:
-                raise TextTooLong(longest, limit)
-        return encodings
+        return tokenize_texts(self.tokenizer, texts, None, truncation=max_length is not None, max_length=max_length)
 
     def skipped(self, prompt: str | None) -> int:
         """Leading tokens the pooling leaves out: the prompt's when the Pooling module has include_prompt
@@ -141,13 +150,15 @@ class SentenceEmbeddings(_SentenceTask):
     pipeline_class = SentenceEmbeddingPipeline
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
-        return single_chunk_samples(self.tokenize(inputs, params["truncation"], params["prompt"]))
+        rows = self.tokenize(inputs, params["truncation"], params["prompt"])
+        return [Sample([row], data=isinstance(x, token_ids.TokenIds)) for x, row in zip(inputs, rows)]  # data: no prompt
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
         if params["token_embeddings"]:
             tokens = sample.outputs[0]["last_hidden_state"]  # (T, H), this text's tokens
             return tokens if params["return_tensors"] else tokens.tolist()
-        vector = self.embed(sample.outputs[0], self.skipped(params["prompt"]))  # (M*H,)
+        skip = 0 if sample.data else self.skipped(params["prompt"])  # token ids have no prompt to leave out
+        vector = self.embed(sample.outputs[0], skip)  # (M*H,)
         normalize = self.sentence_config.normalize if params["normalize"] is None else params["normalize"]
         if normalize:
             vector = l2_normalize(vector)
