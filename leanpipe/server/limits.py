@@ -10,14 +10,18 @@ status is TEI's for ErrorType::Validation since 1.9.0: 422 (router/src/http/serv
 changed by TEI PR #818 "Fix HTTP error code for validation"). max_input_length is TEI's too: the
 sentence-transformers max_seq_length where the model has one, else the model's window.
 
-The sentence tasks refuse such texts themselves (tasks.sentence_similarity.TextTooLong, counted with
-their prompt); for the others `check` counts the tokens before the request is queued.
+Every task refuses such inputs while it tokenizes them for the model, so nothing is tokenized twice:
+the sentence tasks themselves (tasks.sentence_similarity.TextTooLong, counted with their prompt), the
+CHECKED ones through `Limited`, which checks the rows their own encode makes. Both raise
+tasks.base.TooManyTokens, which the service words for the route with `too_long`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Sequence
 
+from ..pipeline import Pipeline
+from ..tasks.base import Sample, Task, TooManyTokens
 from .http import HTTPError
 
 CHECKED = ("feature-extraction", "text-classification", "text-ranking", "sparse-embeddings")
@@ -56,51 +60,42 @@ def too_long(length: int, limit: int, route: str, task: str) -> HTTPError:
     return HTTPError(422, f"Input validation error: `inputs` must have less than {limit} tokens. Given: {length}; {fix}")
 
 
-def truncating(pipe: Any, params: dict[str, Any]) -> bool:
-    """Whether this call cuts long texts: its truncation, else the task's default (None: no)."""
-    value = params.get("truncation", pipe.params.get("truncation", pipe.runner.parameters.get("truncation")))
-    kwargs = params.get("tokenize_kwargs") or {}  # feature-extraction's transformers-style knob
-    return bool(value or (isinstance(kwargs, dict) and kwargs.get("truncation")))
+def truncates(params: dict[str, Any]) -> bool:
+    """Whether a pipeline call with these (merged) parameters cuts long texts: its truncation, or
+    feature-extraction's transformers-style tokenize_kwargs truncation."""
+    kwargs = params.get("tokenize_kwargs") or {}
+    return bool(params.get("truncation") or (isinstance(kwargs, dict) and kwargs.get("truncation")))
 
 
-def check(service: Any, pipe: Any, inputs: Any, params: dict[str, Any], route: str) -> None:
-    """TEI's refusal for a request of a CHECKED task that does not truncate; inputs of another
-    shape are left to the pipeline to refuse."""
-    task = pipe.runner.name
-    if task not in CHECKED or truncating(pipe, params):
-        return
-    items = inputs if isinstance(inputs, list) else [inputs]
-    if task == "sparse-embeddings":
-        texts = [t for t in items if isinstance(t, str)]
-        lengths = [len(e) for e in pipe.runner.tokenize(texts, False, params.get("prompt"))] if texts else []
-        limit = pipe.runner.max_length()
-    else:
-        lengths, limit = token_counts(pipe.tokenizer, *segments(task, items)), max_input_length(service)
-    longest = max(lengths, default=0)
-    if longest > limit:
-        raise too_long(longest, limit, route, task)
+class Limited:
+    """A CHECKED task whose encode refuses, with TooManyTokens, a model row longer than `limit()`
+    tokens in a call that does not truncate: the rows the task made for the model, counted after its
+    own tokenization (a pair as one row, a prompt included), so no text is tokenized a second time.
+    Every other attribute is the task's own. `limit` is called once, on the first such call."""
+
+    def __init__(self, task: Task, limit: Callable[[], int]) -> None:
+        self.inner, self._limit, self._value = task, limit, None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
+        samples = self.inner.encode(inputs, params)
+        if not truncates(params):
+            longest = max((len(row) for sample in samples for row in sample.chunks), default=0)
+            if self._value is None:
+                self._value = self._limit()
+            if longest > self._value:
+                raise TooManyTokens(longest, self._value, f"an input has {longest} tokens, more than this server's "
+                                                          f"limit of {self._value}; truncate it or shorten it")
+        return samples
 
 
-def segments(task: str, items: list[Any]) -> tuple[list[str], list[tuple[str, str]]]:
-    """The single texts and the (text, pair) pairs the task will tokenize, as far as they are well formed."""
-    singles = [x for x in items if isinstance(x, str)]
-    pairs: list[tuple[str, str]] = []
-    for x in items:
-        if not isinstance(x, dict):
-            continue
-        if task == "text-ranking" and isinstance(x.get("query"), str) and isinstance(x.get("texts"), list):
-            pairs += [(x["query"], t) for t in x["texts"] if isinstance(t, str)]
-        elif task == "text-classification" and isinstance(x.get("text"), str):
-            if isinstance(x.get("text_pair"), str):
-                pairs.append((x["text"], x["text_pair"]))
-            else:
-                singles.append(x["text"])
-    return singles, pairs
-
-
-def token_counts(tokenizer: Any, singles: list[str], pairs: list[tuple[str, str]]) -> list[int]:
-    counts = [len(e) for e in tokenizer.encode_batch_raw(singles, truncation=False)] if singles else []
-    if pairs:
-        encodings = tokenizer.encode_batch_raw([a for a, _ in pairs], [b for _, b in pairs], truncation=False)
-        counts += [len(e) for e in encodings]
-    return counts
+def limited(service: Any, pipe: Pipeline) -> Pipeline:
+    """`pipe` for the server: a CHECKED task's pipeline gets a Limited task (TEI's max_input_length,
+    the sparse model's own max_length), another pipeline is returned as it is."""
+    task = pipe.runner
+    if task.name not in CHECKED:
+        return pipe
+    limit = task.max_length if task.name == "sparse-embeddings" else (lambda: max_input_length(service))
+    return type(pipe)(Limited(task, limit), batch_size=pipe.batch_size, task_name=pipe.task, **pipe.params)  # type: ignore[arg-type]

@@ -14,13 +14,11 @@ import functools
 import threading
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from .. import __version__
 from ..errors import InputError, LeanpipeError
 from ..pipeline import Pipeline, pipeline
 from ..tasks import ALIASES, REGISTRY, task_class
-from ..tasks.sentence_similarity import TextTooLong
+from ..tasks.base import TooManyTokens
 from . import limits
 from .batcher import Batcher, Overloaded, ShuttingDown, estimate_tokens
 from .http import HTTPError, as_http_error
@@ -33,7 +31,7 @@ class Service:
         self.pipe, self.settings = pipe, settings or Settings()
         self.task: str = pipe.runner.name
         self.model, self.tokenizer = pipe.model, pipe.tokenizer
-        self._pipelines: dict[str, Pipeline] = {self.task: pipe}
+        self._pipelines: dict[str, Pipeline] = {self.task: limits.limited(self, pipe)}  # what requests run
         self._lock = threading.Lock()
         self.batcher = Batcher(self._run, max_batch_tokens=self.settings.max_batch_tokens,
                                max_wait=self.settings.max_wait_ms / 1000,
@@ -67,7 +65,7 @@ class Service:
                                      f"{self.model.name_or_path} ({self.model.head} model) for {self.task}")
             try:
                 tokenizer = self.tokenizer if side == "right" else self.left_tokenizer
-                pipe = pipeline(name, self.model, tokenizer=tokenizer, batch_size=self.pipe.batch_size)
+                pipe = limits.limited(self, pipeline(name, self.model, tokenizer=tokenizer, batch_size=self.pipe.batch_size))
             except LeanpipeError as exc:
                 raise HTTPError(424, f"{route} needs the {name} task, which cannot run on this model: {exc}") from None
             self._pipelines[key] = pipe
@@ -115,8 +113,6 @@ class Service:
         size = count_inputs(inputs)
         if size > self.settings.max_client_batch_size:
             raise HTTPError(413, f"batch size {size} > maximum allowed batch size {self.settings.max_client_batch_size}")
-        if pipe.runner.name in limits.CHECKED:  # TEI's refusal of a text past max_input_length, without truncation
-            await run_in_threadpool(limits.check, self, pipe, inputs, params, route)
         try:
             future = self.batcher.submit(pipeline_key(pipe.runner.name, side), params, inputs,
                                          tokens=estimate_tokens(inputs), size=size)
@@ -126,7 +122,7 @@ class Service:
             raise HTTPError(503, str(exc)) from None
         try:
             return await asyncio.wrap_future(future)
-        except TextTooLong as exc:  # a sentence task's own refusal, said in TEI's words and this route's terms
+        except TooManyTokens as exc:  # TEI's refusal of a text past max_input_length, in this route's terms
             raise limits.too_long(exc.length, exc.limit, route, pipe.runner.name) from None
         except Exception as exc:
             raise as_http_error(exc) from None
