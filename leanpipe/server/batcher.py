@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..tasks.token_ids import TokenIds
 from .metrics import Metrics
 
 log = logging.getLogger("leanpipe.server")
@@ -179,10 +180,13 @@ class Batcher:
 def estimate_tokens(value: Any) -> int:
     """A cheap token count for the budget, without tokenizing: about 4 characters per token.
 
-    estimate_tokens("I love it") -> 4;  estimate_tokens({"question": "Who?", "context": "Ann."}) -> 6
+    estimate_tokens("I love it") -> 4;  estimate_tokens({"question": "Who?", "context": "Ann."}) -> 6;
+    estimate_tokens(TokenIds([101, 7592, 102])) -> 3
     """
     if isinstance(value, str):
         return len(value) // 4 + 2  # + [CLS] and [SEP]
+    if isinstance(value, TokenIds):
+        return len(value)
     if isinstance(value, dict):
         return sum(estimate_tokens(v) for v in value.values())
     if isinstance(value, (list, tuple)):

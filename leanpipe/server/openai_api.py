@@ -1,7 +1,7 @@
 """OpenAI's embeddings route, as text-embeddings-inference serves it, so `openai.OpenAI(base_url=...)`
 (and what is built on it) works against leanpipe unchanged:
 
-  POST /v1/embeddings  {input: str | [str], model, encoding_format: "float" | "base64", dimensions?, user?}
+  POST /v1/embeddings  {input: str | [str] | [int] | [[int]], model, encoding_format: "float" | "base64", dimensions?, user?}
   -> {object: "list", data: [{object: "embedding", index, embedding}], model, usage: {prompt_tokens, total_tokens}}
   GET /v1/models       -> {object: "list", data: [{id, object: "model", created, owned_by}]}
 
@@ -9,6 +9,8 @@ The vectors are the sentence-embeddings task's, L2-normalized as OpenAI's are; `
 first n numbers and normalizes again, as OpenAI shortens embeddings. `model` is accepted
 whatever it names (the server runs one model) and answered with the served model's id; base64 is the
 float32 little-endian bytes, which OpenAI's Python client asks for by default and decodes itself.
+Token ids are this model's tokenizer's (OpenAI's are its own models'), run as given, as TEI takes them;
+usage counts every token the model ran, ids included.
 """
 
 from __future__ import annotations
@@ -24,14 +26,14 @@ from starlette.responses import Response
 from .dimensions import cut, requested
 from .http import HTTPError, error_headers, field
 from .service import Service
-from .tei import texts
+from .tei import embed_inputs
 
 ROUTE = "/v1/embeddings"
 FORMATS = ("float", "base64")
 
 
 async def embeddings(service: Service, body: dict[str, Any]) -> dict[str, Any]:
-    items, _ = texts(body, "input")
+    items = embed_inputs(body, service, "input")  # texts, or token ids as OpenAI's array of ints / of int arrays
     encoding = field(body, "encoding_format", str, "float", '"float" or "base64"')
     if encoding not in FORMATS:
         raise HTTPError(422, f"encoding_format must be one of {list(FORMATS)}, got {encoding!r}")
@@ -43,7 +45,7 @@ async def embeddings(service: Service, body: dict[str, Any]) -> dict[str, Any]:
     vectors = cut(vectors, dimensions, renormalize=True, model=service.model.name_or_path)
     task = service.pipeline_for("sentence-embeddings", ROUTE).runner
     encodings = await run_in_threadpool(task.tokenize, items, truncate)
-    tokens = sum(len(e.ids) for e in encodings)
+    tokens = sum(len(e) for e in encodings)  # a text's tokens with its special ones, or the ids as sent (cut)
     data = [{"object": "embedding", "index": i, "embedding": _encode(v, encoding)} for i, v in enumerate(vectors)]
     return {"object": "list", "data": data, "model": str(service.model.name_or_path),
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

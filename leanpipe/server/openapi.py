@@ -7,6 +7,9 @@ from typing import Any
 from .. import __version__
 
 STR_OR_LIST = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+IDS = {"type": "array", "items": {"type": "integer", "minimum": 0}}  # a tokenizer's input_ids, special tokens included
+# TEI's Input: a text, one input as token ids, or a list mixing texts and id lists
+EMBED_INPUTS = {"oneOf": [{"type": "string"}, IDS, {"type": "array", "items": {"oneOf": [{"type": "string"}, IDS]}}]}
 BOOL = {"type": "boolean"}
 FLOATS = {"type": "array", "items": {"type": "number"}}
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "error_type": {"type": "string"}}}
@@ -44,10 +47,10 @@ def document(task: str) -> dict[str, Any]:
             "/": _post(f"run {task}: the Hugging Face Inference API shape",
                        _obj(["inputs"], inputs={}, parameters={"type": "object"}), {},
                        {"inputs": "I love it", "parameters": {}}),
-            "/embed": _post("sentence embeddings", _obj(["inputs"], inputs=STR_OR_LIST, normalize=BOOL, truncate=BOOL,
+            "/embed": _post("sentence embeddings", _obj(["inputs"], inputs=EMBED_INPUTS, normalize=BOOL, truncate=BOOL,
                                                                  dimensions={"type": "integer"}),
                             {"type": "array", "items": FLOATS}, {"inputs": "What is Deep Learning?"}),
-            "/embed_all": _post("token embeddings", _obj(["inputs"], inputs=STR_OR_LIST, truncate=BOOL),
+            "/embed_all": _post("token embeddings", _obj(["inputs"], inputs=EMBED_INPUTS, truncate=BOOL),
                                 {"type": "array", "items": {"type": "array", "items": FLOATS}}, {"inputs": "Hello"}),
             "/predict": _post("classify texts or text pairs",
                               _obj(["inputs"], inputs={"oneOf": [{"type": "string"}, pair, {"type": "array", "items": pair}]},
@@ -69,7 +72,7 @@ def document(task: str) -> dict[str, Any]:
                              {"type": "array", "items": {"type": "string"}}, {"ids": [101, 7592, 102]}),
             "/v1/embeddings": _post(
                 "OpenAI's embeddings route (normalized sentence embeddings; encoding_format float or base64)",
-                _obj(["input"], input=STR_OR_LIST, model={"type": "string"}, encoding_format={"enum": ["float", "base64"]},
+                _obj(["input"], input=EMBED_INPUTS, model={"type": "string"}, encoding_format={"enum": ["float", "base64"]},
                      dimensions={"type": "integer"}, user={"type": "string"}),
                 _obj(["object", "data", "model", "usage"], object={"type": "string"}, data={"type": "array", "items": _obj(
                     ["object", "index", "embedding"], object={"type": "string"}, index={"type": "integer"},

@@ -1,8 +1,8 @@
 """text-embeddings-inference's routes (router/src/http/server.rs and types.rs), each on a leanpipe task.
 
-  /embed       {inputs: str | [str], normalize=true, truncate, prompt_name, dimensions}  sentence-embeddings -> [[float]]
+  /embed       {inputs: str | [str] | [int] | [[int]], normalize=true, truncate, prompt_name, dimensions}  sentence-embeddings -> [[float]]
   /embed_sparse {inputs, truncate, prompt_name}                     sparse-embeddings   -> [[{index, value}]]
-  /embed_all   {inputs, truncate}                                   feature-extraction  -> [[[float]]]
+  /embed_all   {inputs (as /embed's), truncate}                     feature-extraction  -> [[[float]]]
   /predict     {inputs: str | [a, b] | [[a], [a, b]], raw_scores}   text-classification -> [{score, label}] (per input)
   /rerank      {query, texts, raw_scores, return_text, truncate}    text-ranking        -> [{index, score, text?}]
   /similarity  {inputs: {source_sentence, sentences}, parameters: {prompt_name, truncate}}  sentence-similarity -> [float]
@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from ..errors import InputError
+from ..tasks.token_ids import TokenIds
 from .dimensions import cut, requested
 from .hf_api import direction, refuse_unsupported
 from .http import HTTPError, field
@@ -36,13 +38,52 @@ def texts(body: dict[str, Any], name: str = "inputs") -> tuple[list[str], bool]:
     return items, single
 
 
+def embed_inputs(body: dict[str, Any], service: Service, name: str = "inputs") -> list[str | TokenIds]:
+    """TEI's Input (types.rs): a text, one input as token ids [int], or a list of texts and id lists,
+    mixed -> one pipeline input each, the ids as TokenIds (run as given: no special tokens added, so
+    send the tokenizer's input_ids with its [CLS] ... [SEP]). 400 when empty, 422 for ids that are not
+    non-negative integers in the tokenizer's vocabulary, naming the input and the position."""
+    value = body.get(name)
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(i, int) for i in value):
+        return [token_ids(value, name, len(service.tokenizer))]
+    if not isinstance(value, list) or not all(isinstance(x, (str, list)) for x in value):
+        raise HTTPError(422, f"`{name}` must be a string, a list of token ids, or a list of strings and token id lists")
+    if not value or any(x == [] for x in value):
+        raise HTTPError(400, f"`{name}` cannot be empty")
+    size = len(service.tokenizer)
+    return [x if isinstance(x, str) else token_ids(x, f"{name}[{i}]", size) for i, x in enumerate(value)]
+
+
+def token_ids(value: list[Any], name: str, vocabulary: int) -> TokenIds:
+    """`[101, 7592, 102]` -> TokenIds, or 422 saying which id is wrong and why."""
+    try:
+        ids = TokenIds(value)
+    except InputError as exc:
+        raise HTTPError(422, f"`{name}`: {exc}") from None
+    for position, i in enumerate(ids.ids):
+        if i >= vocabulary:
+            raise HTTPError(422, f"`{name}`: token id {i} at position {position} is not in the tokenizer's vocabulary, "
+                                 f"whose ids are 0 to {vocabulary - 1}; send ids from /tokenize or this model's tokenizer")
+    return ids
+
+
+def no_prompt_with_ids(body: dict[str, Any], items: list[Any]) -> None:
+    """TEI decodes ids to put a prompt before them; here ids are run as given, so the two are not mixed."""
+    if body.get("prompt_name") is not None and any(isinstance(x, TokenIds) for x in items):
+        raise HTTPError(422, "`prompt_name` cannot be set with token ids as inputs, which run as given: send the ids "
+                             "of the prompted text (/tokenize with this prompt_name), or send text")
+
+
 def truncation(body: dict[str, Any], service: Service) -> bool:
     refuse_unsupported(body)
     return field(body, "truncate", bool, service.settings.auto_truncate, "true or false")
 
 
 async def embed(service: Service, body: dict[str, Any]) -> Any:
-    items, _ = texts(body)
+    items = embed_inputs(body, service)
+    no_prompt_with_ids(body, items)
     dimensions = requested(body)  # the first n numbers, normalized again when `normalize` (TEI's embed_pooled)
     params, body = prompt_param(body, service), {k: v for k, v in body.items() if k not in ("prompt_name", "dimensions")}
     normalize = field(body, "normalize", bool, True, "true or false")
@@ -68,7 +109,7 @@ async def embed_sparse(service: Service, body: dict[str, Any]) -> Any:
 
 
 async def embed_all(service: Service, body: dict[str, Any]) -> Any:
-    items, _ = texts(body)
+    items = embed_inputs(body, service)
     side, body = direction(body), {k: v for k, v in body.items() if k != "truncation_direction"}
     # TEI cuts at its max_input_length (a sentence model's max_seq_length), not at the model's window
     params = ({"tokenize_kwargs": {"truncation": True, "max_length": max_input_length(service)}}
