@@ -23,7 +23,7 @@ from ..tokenization.strategies import implied_truncation
 class Sample:
     """The model inputs made from one pipeline input, and what postprocess needs besides outputs."""
 
-    chunks: list[Encoding]
+    chunks: list[Encoding | list[int]]  # a list of ids: an input given as token_ids.TokenIds
     data: Any = None
     outputs: list[dict[str, np.ndarray]] = field(default_factory=list)  # filled by the pipeline, per chunk
 
