@@ -324,9 +324,17 @@ def int8_test(families, heads, auto: dict[str, str] | None = None):
 
 
 def check_model_helpers(ours, theirs, what):
-    """can_generate() (False), base_model_prefix and get_input_embeddings() (table, sizes, padding_idx,
-    lookup) as transformers' torch model gives them."""
+    """can_generate() (False), base_model_prefix, num_parameters() and get_input_embeddings() (table,
+    sizes, padding_idx, lookup) as transformers' torch model gives them."""
     import torch
+
+    # a base checkpoint saved without a pooler: transformers' model adds a random one (counted), leanpipe runs none
+    pooler = getattr(theirs, "pooler", None)
+    no_pooler = pooler is not None and not any(".pooler." in f".{name}" for name in ours._parameter_sizes)
+    random_part = sum(p.numel() for p in pooler.parameters()) if no_pooler else 0
+    for options in ({}, {"exclude_embeddings": True}, {"only_trainable": True}):
+        mine, ref = ours.num_parameters(**options), theirs.num_parameters(**options) - random_part
+        assert mine == ref, f"{what}: num_parameters({options}) {mine} vs transformers' {ref} (difference {mine - ref})"
 
     # leanpipe generates no text, also where transformers' class can (BartForConditionalGeneration)
     assert ours.can_generate() is False, what  # (BART's generate() only says so)

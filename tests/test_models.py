@@ -128,7 +128,9 @@ def test_add_pooling_layer_false_as_transformers(checkpoints, minilm, engine, tm
     got = ours(**{k: v.numpy() for k, v in inputs.items()})
     assert list(got.keys()) == list(expected.keys()) == ["last_hidden_state"] and len(got.to_tuple()) == 1
     assert_close(got.last_hidden_state, expected.last_hidden_state.numpy(), ATOL, f"{engine}/last_hidden_state")
+    assert ours.num_parameters() == theirs.num_parameters() == 22_565_376, (ours.num_parameters(), theirs.num_parameters())
     assert "pooler_output" not in ours(**{k: v.numpy() for k, v in inputs.items()}, output_hidden_states=True)
+    assert ours.num_parameters() == theirs.num_parameters(), "after the rebuild for hidden states"
     ours.save_pretrained(tmp_path)
     assert not any("pooler" in name for name in load_weights(tmp_path))
     assert "pooler_output" in AutoModel.from_pretrained(minilm, engine=engine)(**{k: v.numpy() for k, v in inputs.items()})

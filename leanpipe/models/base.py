@@ -62,6 +62,11 @@ HEADS = {
 }
 
 
+# the last module name of transformers' nn.Embedding weights, in every family leanpipe runs
+EMBEDDING_TABLES = frozenset({"word_embeddings", "position_embeddings", "token_type_embeddings", "task_type_embeddings", "tok_embeddings",
+                              "relative_attention_bias", "rel_embeddings", "shared", "embed_tokens", "embed_positions"})
+
+
 class PreTrainedModel:
     """A model of one architecture (`family`, a module of leanpipe.models) with one head."""
 
@@ -82,6 +87,7 @@ class PreTrainedModel:
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
             self.engine.run(self._feeds([[0]], **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
         weights.check_unused()
+        self._parameter_sizes = weights.parameter_sizes()
 
     def _build_engine(self, weights: Weights, *, records: frozenset[str]):
         definition = getattr(self.family, HEADS[self.head].function)
@@ -301,6 +307,14 @@ class PreTrainedModel:
         torch.float32 when the caller uses torch, else numpy's."""
         torch = sys.modules.get("torch")
         return torch.float32 if torch is not None else np.dtype(np.float32)
+
+    def num_parameters(self, only_trainable: bool = False, exclude_embeddings: bool = False) -> int:
+        """The parameter count transformers' model reports: every checkpoint tensor the model reads, a tied
+        table once; `exclude_embeddings` leaves out the lookup tables (its nn.Embedding weights: words,
+        positions, token types, relative-position tables). `only_trainable` counts the same: a loaded
+        transformers model trains all of its parameters."""
+        return sum(size for name, size in self._parameter_sizes.items()
+                   if not (exclude_embeddings and name.rsplit(".", 2)[-2] in EMBEDDING_TABLES))
 
     @classmethod
     def can_generate(cls) -> bool:

@@ -27,4 +27,6 @@ def masked_lm(ops, w: Weights, c: CamembertConfig) -> None:
     `.bias` as stored. A checkpoint without them (transformers 4 dropped tied copies) gets the word
     embeddings and `lm_head.bias`, as they were tied when it was trained; transformers 5.2 would
     initialize them at random there."""
-    roberta.masked_lm(ops, w, c, bias_names=("lm_head.decoder.bias", "lm_head.bias"))
+    roberta.masked_lm(ops, w, c, bias_names=("lm_head.decoder.bias", "lm_head.bias"), head_registered_first=True)
+    if w.has("lm_head.decoder.bias", head=True):  # transformers' model also holds lm_head.bias, unused
+        w.skip("lm_head.bias", head=True)

@@ -49,14 +49,19 @@ def classification_head(ops, w: Weights, x, hidden: int, labels: int, activation
     return linear(ops, w, first, "classifier.out_proj", labels, hidden, head=True)  # (B, L)
 
 
-def tied_decoder(ops, w: Weights, x, name: str, bias_names: tuple[str, ...], vocab: int, width: int):
+def tied_decoder(ops, w: Weights, x, name: str, bias_names: tuple[str, ...], vocab: int, width: int,
+                 *, head_registered_first: bool = False):
     """Project (B, T, E) onto the vocabulary with `{name}.weight`, or the word embeddings it is tied to
-    when the checkpoint leaves it out; the bias is the first of `bias_names` present -> (B, T, V)."""
+    when the checkpoint leaves it out; the bias is the first of `bias_names` present -> (B, T, V).
+    `head_registered_first`: transformers' model builds its LM head before the encoder (XLM-R, CamemBERT),
+    so the tied table's parameter is named `{name}.weight` (num_parameters(exclude_embeddings=True) counts it)."""
     weight = f"{name}.weight"
     if w.has(weight, head=True):
         table = w.get(weight, (vocab, width), head=True)  # (V, E)
     else:
         table = w.get("embeddings.word_embeddings.weight", (vocab, width))
+        if head_registered_first:
+            w.count_as("embeddings.word_embeddings.weight", weight)
     bias = next((b for b in bias_names if w.has(b, head=True)), bias_names[-1])
     return ops.linear(x, table, w.get(bias, (vocab,), head=True))
 
@@ -95,11 +100,13 @@ def question_answering(ops, w: Weights, c: RobertaConfig) -> None:
     span_logits(ops, w, encoder(ops, w, c), c.hidden_size)
 
 
-def masked_lm(ops, w: Weights, c: RobertaConfig, *, bias_names: tuple[str, ...] = ("lm_head.bias", "lm_head.decoder.bias")) -> None:
+def masked_lm(ops, w: Weights, c: RobertaConfig, *, bias_names: tuple[str, ...] = ("lm_head.bias", "lm_head.decoder.bias"),
+              head_registered_first: bool = False) -> None:
     """RobertaLMHead: dense + erf GELU + layer_norm, then the decoder tied to the word embeddings
     (its own weight when the checkpoint has one); the bias is the first of `bias_names` it has."""
     h = c.hidden_size
     x = linear(ops, w, encoder(ops, w, c), "lm_head.dense", h, h, head=True, activation="gelu")  # gelu is erf GELU
     x = ops.layer_norm(x, w.get("lm_head.layer_norm.weight", (h,), head=True),
                        w.get("lm_head.layer_norm.bias", (h,), head=True), c.layer_norm_eps)
-    ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", bias_names, c.vocab_size, h))
+    ops.output("logits", tied_decoder(ops, w, x, "lm_head.decoder", bias_names, c.vocab_size, h,
+                                      head_registered_first=head_registered_first))

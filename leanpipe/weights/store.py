@@ -20,6 +20,9 @@ logger = logging.getLogger(__name__)
 # Old (TensorFlow-converted) checkpoints, and transformers 5 when it re-saves a loaded model,
 # name LayerNorm parameters gamma/beta; transformers renames them on load (modeling_utils).
 _SUFFIX_ALIASES = {".gamma": ".weight", ".beta": ".bias"}
+# tensors transformers registers as buffers, not parameters: position ids and rotary inverse frequencies
+# (recomputed, as transformers does), BART's final_logits_bias (read: it adds to the LM logits)
+BUFFERS = ("position_ids", ".inv_freq", "final_logits_bias")
 
 
 def canonical_name(name: str) -> str:
@@ -36,6 +39,7 @@ class Weights:
     def __init__(self, tensors: dict[str, np.ndarray], *, prefix: str, probe: str, source: str) -> None:
         self.tensors, self.source = {canonical_name(k): v for k, v in tensors.items()}, source
         self.used: set[str] = set()  # names `get` has handed out: what the model definition reads
+        self.counted_as: dict[str, str] = {}  # a tensor read under another parameter's name (tied tables)
         tensors = self.tensors
         if probe in tensors:
             self.base = ""
@@ -84,8 +88,21 @@ class Weights:
     def first(self, names: tuple[str, ...], shape: tuple[int, ...]) -> np.ndarray:
         """The first of `names` (base-model tensors) the checkpoint holds. Every one it holds is read, so
         a tied table stored under several names is not reported unused; none held: the error names the first."""
-        held = [self.get(name, shape) for name in names if self.has(name)]
-        return held[0] if held else self.get(names[0], shape)
+        held = [name for name in names if self.has(name)]
+        arrays = [self.get(name, shape) for name in held]
+        self.counted_as.update((self.base_key(name), self.base_key(held[0])) for name in held[1:])
+        return arrays[0] if arrays else self.get(names[0], shape)
+
+    def count_as(self, name: str, counted: str) -> None:
+        """Count the base-model tensor `name` under the top-level parameter name `counted`: a table
+        transformers ties into a head it registers first (XLM-R's `lm_head.decoder.weight`)."""
+        self.counted_as[self.base_key(name)] = counted
+
+    def parameter_sizes(self) -> dict[str, int]:
+        """Element count of each tensor the model reads, a tied table once (under the name transformers'
+        named_parameters() gives it): what transformers' model holds as parameters, for num_parameters()."""
+        return {self.counted_as.get(name, name): int(self.tensors[name].size) for name in sorted(self.used)
+                if not name.endswith(BUFFERS)}
 
     def drop(self, prefix: str) -> None:
         """Forget the base-model tensors under `prefix`, as if the checkpoint had none: the parts a
@@ -93,18 +110,19 @@ class Weights:
         for name in [n for n in self.tensors if n.startswith(self.base_key(prefix))]:
             del self.tensors[name]
 
-    def skip(self, prefix: str) -> None:
-        """Mark the base-model tensors under `prefix` as read: parts transformers' model holds but no
-        leanpipe head computes (ESM's contact-prediction head), so loading logs nothing about them."""
-        self.used.update(name for name in self.tensors if name.startswith(self.base_key(prefix)))
+    def skip(self, prefix: str, *, head: bool = False) -> None:
+        """Mark the tensors under `prefix` (base-model, or top-level with `head`) as read: parts transformers'
+        model holds but no leanpipe head computes (ESM's contact-prediction head, SqueezeBERT's pooler under a
+        token head), so loading logs nothing about them and num_parameters() counts them as transformers does."""
+        start = prefix if head else self.base_key(prefix)
+        self.used.update(name for name in self.tensors if name.startswith(start))
 
     def check_unused(self) -> None:
         """Call once the model definition has read its tensors. Unread numbered blocks
         (`encoder.layer.5.*` when config.json says 2 layers) mean the config describes a smaller
         model than the checkpoint: the answers would be silently wrong, so they are refused. Other
         unread tensors (another head's, e.g. `cls.seq_relationship.*`) are logged, as transformers warns."""
-        # buffers some checkpoints store: position ids, rotary inverse frequencies (recomputed, as transformers does)
-        unused = sorted(name for name in set(self.tensors) - self.used if not name.endswith(("position_ids", ".inv_freq")))
+        unused = sorted(name for name in set(self.tensors) - self.used if not name.endswith(BUFFERS))
         numbered = [name for name in unused if any(part.isdigit() for part in name.split("."))]
         if numbered:
             raise CheckpointError(
