@@ -262,6 +262,8 @@ class SentenceTransformer(ModuleSequence, _Encoder):
 
     save = save_pretrained
 
+    def __repr__(self) -> str:  # its modules: list(model), each printed as sentence-transformers prints it
+        return f"SentenceTransformer({self._pipe.model.name_or_path!r}, dimension={self.get_embedding_dimension()})"
 
 
 def _refuse_static_kwargs(processor_kwargs: dict[str, Any] | None, config_kwargs: dict[str, Any] | None) -> None:

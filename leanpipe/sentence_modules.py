@@ -302,8 +302,3 @@ class ModuleSequence:
 
     def _last_module(self) -> Any:
         return self._modules_view()[-1]
-
-    def __repr__(self) -> str:
-        """torch.nn.Module's layout, as sentence-transformers' models print: one "(i): Module({...})" line each."""
-        lines = "".join(f"  ({i}): {module!r}\n" for i, module in enumerate(self))
-        return f"{type(self).__name__}(\n{lines})"
