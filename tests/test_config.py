@@ -128,3 +128,18 @@ def test_a_config_file_path_as_transformers(checkpoints):
     ours, theirs = AutoConfig.from_pretrained(str(path)), transformers.AutoConfig.from_pretrained(str(path))
     assert type(ours).__name__ == type(theirs).__name__ and ours.id2label == theirs.id2label
     assert ours.to_dict()["hidden_size"] == theirs.hidden_size
+
+
+def test_loaded_model_records_its_dtype_as_transformers(minilm, tmp_path):
+    """A config.json without dtype: after from_pretrained transformers records the dtype it loaded in
+    (torch.float32) and save_pretrained writes it; leanpipe, computing in float32, records "float32"."""
+    import leanpipe
+
+    theirs = transformers.AutoModel.from_pretrained(minilm)
+    ours = leanpipe.AutoModel.from_pretrained(minilm)
+    assert AutoConfig.from_pretrained(minilm).dtype is None and transformers.AutoConfig.from_pretrained(minilm).dtype is None
+    assert ours.config.dtype == str(theirs.config.dtype).removeprefix("torch.") == "float32"
+    theirs.save_pretrained(tmp_path / "theirs")
+    ours.save_pretrained(tmp_path / "ours")
+    saved = [json.loads((tmp_path / who / "config.json").read_text())["dtype"] for who in ("ours", "theirs")]
+    assert saved == ["float32", "float32"], saved

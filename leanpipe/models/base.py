@@ -143,6 +143,8 @@ class PreTrainedModel:
                 raise ConfigError(f"{name_or_path} is a {config.model_type!r} model; load it with the Auto classes")
             model = cls(config, cls._load_weights(name_or_path, revision, left_out), engine=engine, num_threads=num_threads,
                         quantize=quantize)
+        if config.dtype is None:  # as transformers records the dtype it loaded in (saved into config.json too)
+            config.dtype = "float32"
         model.revision = revision  # tasks read the checkpoint's other files (modules.json ...) at the same revision
         model.hub_options = options  # ... and from the same cache, with the same token
         model.left_out = left_out
