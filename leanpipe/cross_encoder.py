@@ -22,7 +22,9 @@ from .errors import InputError
 from .functional import sigmoid, softmax
 from .hub import hub_options
 from .pooling import model_settings, module_kinds
-from .sentence_io import TorchStyle, _as_output, _check_device, _load_options, legacy_names
+from .sentence_io import (TorchStyle, _as_output, _check_device, _load_options, config_overrides_checked, legacy_names,
+                          loading_kwargs, processor_kwargs_of, reload_tokenizer)
+from .sentence_modules import ModuleSequence, Transformer
 from .sentence_save import write_cross_encoder_modules, write_settings
 
 logger = logging.getLogger(__name__)
@@ -36,30 +38,49 @@ ACTIVATIONS = {
 }
 
 
-class CrossEncoder(TorchStyle):
+class CrossEncoder(ModuleSequence, TorchStyle):
     """sentence-transformers' CrossEncoder for a sequence classifier checkpoint.
 
-    `max_length` (or the max_seq_length property) cuts each pair to that many tokens; without it the
-    tokenizer's model_max_length capped at the model's positions, as sentence-transformers."""
+    `max_length` (or the max_seq_length property) cuts each pair to that many tokens; without it
+    processor_kwargs' model_max_length, else the tokenizer's capped at the model's positions, as
+    sentence-transformers. `processor_kwargs` (`tokenizer_kwargs`) and `config_kwargs` as
+    SentenceTransformer takes them. `model[0]` is its one module, a Transformer."""
 
     def __init__(self, model_name_or_path: str | os.PathLike, num_labels: int | None = None, max_length: int | None = None,
                  activation_fn: Any = None, device: Any = None, cache_folder: str | None = None,
                  trust_remote_code: bool = False, revision: str | None = None, local_files_only: bool = False,
                  token: Any = None, model_kwargs: dict[str, Any] | None = None, backend: str = "torch", *,
+                 processor_kwargs: dict[str, Any] | None = None, config_kwargs: dict[str, Any] | None = None,
+                 tokenizer_kwargs: dict[str, Any] | None = None,
                  num_threads: int | None = None, quantize: str | None = None) -> None:
         from .pipeline import pipeline
 
         _check_device(device)
-        self._pipe = pipeline("text-classification", model_name_or_path,
-                              **_load_options(cache_folder, token, local_files_only, revision, model_kwargs,
-                                              trust_remote_code, num_threads, quantize))
+        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
+        with config_overrides_checked(config_kwargs):
+            self._pipe = pipeline("text-classification", model_name_or_path,
+                                  **_load_options(cache_folder, token, local_files_only, revision,
+                                                  loading_kwargs(model_kwargs, config_kwargs, revision),
+                                                  trust_remote_code, num_threads, quantize))
+        reload_tokenizer(self._pipe, processor_kwargs, revision)
         self.model, self.tokenizer = self._pipe.model, self._pipe.tokenizer
         if num_labels is not None and num_labels != self.model.config.num_labels:
             raise InputError(f"num_labels={num_labels}: {model_name_or_path} has {self.model.config.num_labels} labels; "
                              f"leanpipe runs trained cross-encoders only (leave num_labels unset)")
         self._settings = _settings(self.model)
-        self.max_seq_length = max_length if max_length is not None else self._default_max_length()
+        if max_length is None:  # max_length wins over processor_kwargs' model_max_length, as there
+            max_length = (processor_kwargs or {}).get("model_max_length")
+            max_length = self._default_max_length() if max_length is None else max_length
+        self.max_seq_length = max_length
         self.activation_fn = activation_fn if activation_fn is not None else self._saved_activation(trust_remote_code)
+
+    def _build_modules(self) -> list[Any]:
+        return [Transformer(self, "sequence-classification", method_output_name="logits", module_output_name="scores")]
+
+    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
+        """(text, text) pairs (or texts) -> the model's padded inputs as sentence-transformers' tokenize
+        (its preprocess) makes them, as (B, T) int64 NumPy arrays cut at max_seq_length (longest_first)."""
+        return self[0].tokenize(texts)
 
     @property
     def config(self) -> Any:

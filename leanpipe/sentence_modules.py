@@ -104,6 +104,11 @@ class Transformer(_Module):
         return f"Transformer({dict(self.get_config_dict(), architecture=type(self.auto_model).__name__)})"
 
 
+class MLMTransformer(Transformer):
+    """The masked-LM Transformer of a SparseEncoder checkpoint whose modules.json names this older class
+    (sentence-transformers 6 loads it as such and prints it as a Transformer, as here)."""
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Pooling(_Module):
     """Token vectors (B, T, H) -> one vector per text, by `pooling_mode` (a mode, or a tuple of modes
@@ -211,6 +216,24 @@ class StaticEmbedding(_Module):
 
     def get_config_dict(self) -> dict[str, Any]:
         return {}
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SpladePooling(_Module):
+    """A SparseEncoder's pooling: each vocabulary entry's weight over the tokens (max or sum of
+    log1p(relu(logits))). `embedding_dimension` is the vocabulary size (sentence-transformers leaves it
+    None until its first encode)."""
+
+    pooling_strategy: str
+    activation_function: str
+    embedding_dimension: int
+
+    def get_embedding_dimension(self) -> int:
+        return self.embedding_dimension
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {"pooling_strategy": self.pooling_strategy, "activation_function": self.activation_function,
+                "embedding_dimension": self.embedding_dimension}
 
 
 def _text_list(texts: Any) -> list[Any]:

@@ -23,8 +23,10 @@ import numpy as np
 from . import sparse_router
 from .errors import CheckpointError, InputError
 from .hub import hub_options
-from .pooling import model_settings, read_model_settings
+from .pooling import model_settings, module_kinds, read_model_settings, sentence_options
+from .sentence_io import config_overrides_checked, loading_kwargs, processor_kwargs_of, reload_tokenizer
 from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts, legacy_names
+from .sentence_modules import MLMTransformer, ModuleSequence, SpladePooling, Transformer
 from .sentence_save import write_settings
 from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
@@ -32,8 +34,10 @@ from .tasks.sparse_embeddings import top_dims
 SIMILARITY = "dot"  # SparseEncoder's default similarity function
 
 
-class SparseEncoder(_Encoder):
-    """A masked-LM checkpoint (MLMTransformer + SpladePooling in modules.json, or none) as SPLADE vectors."""
+class SparseEncoder(ModuleSequence, _Encoder):
+    """A masked-LM checkpoint (MLMTransformer + SpladePooling in modules.json, or none) as SPLADE vectors.
+    `processor_kwargs` (`tokenizer_kwargs`) and `config_kwargs` as SentenceTransformer takes them (for every
+    masked-LM route of a Router checkpoint); `model[0]`, `model[1]`: its Transformer and SpladePooling modules."""
 
     default_similarity = SIMILARITY
 
@@ -42,9 +46,13 @@ class SparseEncoder(_Encoder):
                  cache_folder: str | None = None, trust_remote_code: bool = False, revision: str | None = None,
                  local_files_only: bool = False, token: Any = None, max_active_dims: int | None = None,
                  model_kwargs: dict[str, Any] | None = None, backend: str = "torch", *,
+                 processor_kwargs: dict[str, Any] | None = None, config_kwargs: dict[str, Any] | None = None,
+                 tokenizer_kwargs: dict[str, Any] | None = None,
                  num_threads: int | None = None, quantize: str | None = None) -> None:
         _check_device(device)
-        options = _load_options(cache_folder, token, local_files_only, revision, model_kwargs, trust_remote_code,
+        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
+        options = _load_options(cache_folder, token, local_files_only, revision,
+                                loading_kwargs(model_kwargs, config_kwargs, revision), trust_remote_code,
                                 num_threads, quantize)
         hub = _hub_options(options)
         with hub_options(hub):
@@ -54,16 +62,22 @@ class SparseEncoder(_Encoder):
         self._routes: dict[str, Any] = {}  # route -> its pipeline or StaticSparse (a Router checkpoint)
         self._source = (model_name_or_path, revision, hub)  # where a Router checkpoint's own files are
         if self._router is None:
-            self._pipe = _splade_pipeline(model_name_or_path, options, None)
+            with config_overrides_checked(config_kwargs):
+                self._pipe = _splade_pipeline(model_name_or_path, options, None)
             settings = model_settings(self._pipe.model)
         else:
             for route, (kind, folders) in self._router.routes.items():
-                self._routes[route] = (_splade_pipeline(model_name_or_path, options, folders) if kind == "splade" else
-                                       sparse_router.StaticSparse(model_name_or_path, folders[0], revision, hub))
+                with config_overrides_checked(config_kwargs):
+                    self._routes[route] = (_splade_pipeline(model_name_or_path, options, folders) if kind == "splade" else
+                                           sparse_router.StaticSparse(model_name_or_path, folders[0], revision, hub))
             pipes = [r for r in self._routes.values() if not isinstance(r, sparse_router.StaticSparse)]
             if not pipes:
                 raise CheckpointError(f"{model_name_or_path}: no route of its Router runs a masked LM; leanpipe needs one")
             self._pipe = pipes[0]  # its tokenizer decodes, its vocabulary is the vectors' width
+        for pipe in self._masked_lms():
+            reload_tokenizer(pipe, processor_kwargs, revision)
+        if (processor_kwargs or {}).get("model_max_length") is not None:  # over sentence_bert_config.json's, as there
+            self.max_seq_length = processor_kwargs["model_max_length"]
         self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)
         self.max_active_dims = _check_dims(max_active_dims if max_active_dims is not None else settings.get("max_active_dims"))
 
@@ -81,9 +95,29 @@ class SparseEncoder(_Encoder):
         sentence-transformers sets its MLMTransformer's."""
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"max_seq_length must be a positive number of tokens, got {value!r}")
-        for pipe in {id(p): p for p in [self._pipe, *self._routes.values()] if hasattr(p, "runner")}.values():
+        for pipe in self._masked_lms():
             pipe.runner.splade_config = dataclasses.replace(pipe.runner.splade_config, max_seq_length=value)
             pipe.tokenizer.model_max_length = value
+
+    def _masked_lms(self) -> list[Any]:
+        """The masked-LM pipelines: the model's one, or each of a Router's masked-LM routes."""
+        return list({id(p): p for p in [self._pipe, *self._routes.values()] if hasattr(p, "runner")}.values())
+
+    def _build_modules(self) -> list[Any]:
+        if self._router is not None:
+            raise InputError("module views of a Router checkpoint (inference-free SPLADE) are not available in leanpipe; "
+                             "its routes are encode_query's and encode_document's")
+        config, model = self._pipe.runner.splade_config, self._pipe.model
+        with hub_options(sentence_options(model)):
+            listed = module_kinds(model.name_or_path, revision=model.revision)
+        kind = MLMTransformer if "MLMTransformer" in listed else Transformer  # the class modules.json names
+        return [kind(self, "fill-mask", method_output_name="logits", do_lower_case=config.do_lower_case),
+                SpladePooling(config.strategy, config.activation, self.get_embedding_dimension())]
+
+    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
+        """Texts -> the masked LM's padded inputs as sentence-transformers' tokenize makes them: (B, T) int64
+        NumPy arrays cut at max_seq_length (no prompt added)."""
+        return self[0].tokenize(texts)
 
     def get_embedding_dimension(self) -> int:
         """The vocabulary size: one weight per token."""

@@ -198,3 +198,67 @@ def test_loading_kwargs_match_sentence_transformers(minilm, kwargs):
 def test_loading_kwargs_that_cannot_apply_are_refused(minilm, kwargs, message):
     with pytest.raises(InputError, match=message):
         leanpipe.SentenceTransformer(minilm, **kwargs)
+
+
+# --- CrossEncoder and SparseEncoder ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cross_folder(minilm, tmp_path_factory):
+    """A tiny one-label BERT cross-encoder over MiniLM's vocabulary."""
+    transformers = pytest.importorskip("transformers")
+    folder = tmp_path_factory.mktemp("cross") / "model"
+    config = transformers.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37,
+                                     num_labels=1)
+    torch.manual_seed(1)
+    transformers.BertForSequenceClassification(config).eval().save_pretrained(folder)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(minilm / name, folder / name)
+    return folder
+
+
+def test_cross_encoder_modules_and_tokenize(cross_folder):
+    ours, theirs = leanpipe.CrossEncoder(cross_folder), st.CrossEncoder(str(cross_folder), device="cpu")
+    assert len(ours) == len(theirs) == 1 and [repr(m) for m in ours] == [repr(m) for m in theirs]
+    assert ours[0].auto_model is ours.model and ours[0].max_seq_length == theirs[0].max_seq_length == 512
+    assert_same_inputs(ours.tokenize(PAIRS), theirs.tokenize(PAIRS), "CrossEncoder tokenize")
+    ours[0].max_seq_length = theirs[0].max_seq_length = 24
+    assert ours.max_seq_length == 24
+    assert_same_inputs(ours.tokenize(PAIRS), theirs.tokenize(PAIRS), "CrossEncoder tokenize at 24")
+    assert_close(ours.predict(PAIRS), theirs.predict(PAIRS), ATOL, "CrossEncoder predict at 24")
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"tokenizer_kwargs": {"model_max_length": 30}, "config_kwargs": {"layer_norm_eps": 1e-2}},
+    {"max_length": 50, "processor_kwargs": {"model_max_length": 30, "truncation_side": "left"}},  # max_length wins
+    {"processor_kwargs": {"do_lower_case": False}},
+], ids=["tokenizer+config", "max_length-wins", "cased"])
+def test_cross_encoder_loading_kwargs(cross_folder, kwargs):
+    ours, theirs = leanpipe.CrossEncoder(cross_folder, **kwargs), st.CrossEncoder(str(cross_folder), device="cpu", **kwargs)
+    assert ours.max_seq_length == theirs.max_seq_length
+    assert_same_inputs(ours.tokenize(PAIRS), theirs.tokenize(PAIRS), f"CrossEncoder tokenize {kwargs}")
+    assert_close(ours.predict(PAIRS), theirs.predict(PAIRS), ATOL, f"CrossEncoder predict {kwargs}")
+    with pytest.raises(InputError, match="float32"):
+        leanpipe.CrossEncoder(cross_folder, model_kwargs={"torch_dtype": torch.float16})
+
+
+@pytest.fixture(scope="module")
+def splade_folder(checkpoints, tmp_path_factory):
+    from sentence_transformers.sparse_encoder.modules import MLMTransformer, SpladePooling as STSpladePooling
+
+    folder = tmp_path_factory.mktemp("splade") / "model"
+    st.SparseEncoder(modules=[MLMTransformer(str(checkpoints["bert-mlm"]), max_seq_length=64),
+                              STSpladePooling("max", "relu")], device="cpu").save(str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"tokenizer_kwargs": {"model_max_length": 12}}], ids=["plain", "model_max_length"])
+def test_sparse_encoder_modules_tokenize_and_kwargs(splade_folder, kwargs):
+    ours, theirs = leanpipe.SparseEncoder(splade_folder, **kwargs), st.SparseEncoder(str(splade_folder), device="cpu", **kwargs)
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs] == ["MLMTransformer", "SpladePooling"]
+    assert repr(ours[0]) == repr(theirs[0]) and ours.max_seq_length == theirs.max_seq_length == ours[0].max_seq_length
+    pooling = ours[1].get_config_dict()
+    assert pooling.pop("embedding_dimension") == ours.get_embedding_dimension()  # theirs: None until the first encode
+    assert pooling == {k: v for k, v in theirs[1].get_config_dict().items() if k != "embedding_dimension"}
+    assert_same_inputs(ours.tokenize(TEXTS), theirs.tokenize(TEXTS), f"SparseEncoder tokenize {kwargs}")
+    assert_close(ours.encode(TEXTS), theirs.encode(TEXTS).to_dense().numpy(), ATOL, f"SparseEncoder encode {kwargs}")
