@@ -309,6 +309,9 @@ class ModuleSequence:
     def __len__(self) -> int:
         return len(self._modules_view())
 
+    def __bool__(self) -> bool:  # a loaded model is true, without building its modules (`if model:`)
+        return True
+
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, bool) or not isinstance(index, (int, slice)):
             raise InputError(f"modules are indexed by position (model[0], model[-1]), got {index!r}")
