@@ -25,6 +25,7 @@ from .pooling import model_settings, module_kinds
 from .sentence_io import (TorchStyle, _as_output, _check_device, _load_options, config_overrides_checked, legacy_names,
                           loading_kwargs, processor_kwargs_of, reload_tokenizer)
 from .sentence_modules import ModuleSequence, Transformer
+from .sentence_pool import PoolCalls, check_pool_call
 from .sentence_save import write_cross_encoder_modules, write_settings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ ACTIVATIONS = {
 }
 
 
-class CrossEncoder(ModuleSequence, TorchStyle):
+class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
     """sentence-transformers' CrossEncoder for a sequence classifier checkpoint.
 
     `max_length` (or the max_seq_length property) cuts each pair to that many tokens; without it
@@ -136,9 +137,12 @@ class CrossEncoder(ModuleSequence, TorchStyle):
     @legacy_names(sentences="inputs", activation_fct="activation_fn")
     def predict(self, inputs: Sequence[Sequence[str]] | Sequence[str], batch_size: int = 32,
                 show_progress_bar: bool | None = None, activation_fn: Any = None, apply_softmax: bool | None = False,
-                convert_to_numpy: bool = True, convert_to_tensor: bool = False, device: Any = None) -> Any:
-        """Pairs -> scores: (N,) for one label, (N, L) for several; one pair -> one score (or (L,))."""
-        _check_device(device)
+                convert_to_numpy: bool = True, convert_to_tensor: bool = False, device: Any = None,
+                pool: dict[str, Any] | None = None, chunk_size: int | None = None) -> Any:
+        """Pairs -> scores: (N,) for one label, (N, L) for several; one pair -> one score (or (L,)).
+        `pool`, a list of CPU `device`s and `chunk_size`: the multi-process call, run in this process
+        (leanpipe.sentence_pool)."""
+        check_pool_call(pool, device, chunk_size)
         single = len(inputs) == 2 and all(isinstance(s, str) for s in inputs)
         pairs = [tuple(inputs)] if single else [tuple(p) for p in inputs]
         for pair in pairs:

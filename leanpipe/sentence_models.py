@@ -30,6 +30,7 @@ from .pooling import l2_normalize, model_settings
 from .sentence_io import (TorchStyle, _as_output, _check_device, _load_options, legacy_names,  # noqa: F401  (leanpipe.sparse_encoder's too)
                           config_overrides_checked, loading_kwargs, processor_kwargs_of, reload_tokenizer)
 from .sentence_modules import ModuleSequence, sentence_modules
+from .sentence_pool import PoolCalls, check_pool_call
 from .sentence_save import write_max_seq_length, write_settings
 from .similarity import PRECISIONS, SIMILARITIES, quantize_embeddings, similarity, similarity_name, similarity_pairwise
 DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # encode_document's prompt names, in sentence-transformers' order
@@ -52,7 +53,7 @@ def _texts(inputs: Any) -> tuple[list[str], bool]:
     raise InputError(f"encode takes a string or a list of strings, got {type(inputs).__name__}")
 
 
-class _Encoder(TorchStyle):
+class _Encoder(TorchStyle, PoolCalls):
     """What SentenceTransformer and SparseEncoder share: prompts (config_sentence_transformers.json's,
     plus the caller's), encode_query / encode_document, and the similarity function."""
 
@@ -214,10 +215,13 @@ class SentenceTransformer(ModuleSequence, _Encoder):
     def encode(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                batch_size: int = 32, show_progress_bar: bool | None = None, output_value: str = "sentence_embedding",
                precision: str = "float32", convert_to_numpy: bool = True, convert_to_tensor: bool = False,
-               device: Any = None, normalize_embeddings: bool = False, truncate_dim: int | None = None) -> Any:
+               device: Any = None, normalize_embeddings: bool = False, truncate_dim: int | None = None,
+               pool: dict[str, Any] | None = None, chunk_size: int | None = None) -> Any:
         """Texts -> float32 (N, D) vectors (one text -> (D,)), as SentenceTransformer.encode: the
-        checkpoint's pooling and Normalize, then `truncate_dim`, then `normalize_embeddings`."""
-        _check_device(device)
+        checkpoint's pooling and Normalize, then `truncate_dim`, then `normalize_embeddings`. `pool`,
+        a list of CPU `device`s and `chunk_size`: sentence-transformers' multi-process call, run here in
+        this process (leanpipe.sentence_pool)."""
+        check_pool_call(pool, device, chunk_size)
         if output_value not in ("sentence_embedding", "token_embeddings"):
             raise InputError(f"output_value={output_value!r} is not 'sentence_embedding' or 'token_embeddings'")
         if precision not in PRECISIONS:
@@ -244,6 +248,15 @@ class SentenceTransformer(ModuleSequence, _Encoder):
         if normalize_embeddings and len(matrix):
             matrix = l2_normalize(matrix)
         return _as_output(quantize_embeddings(matrix, precision), single, convert_to_numpy, convert_to_tensor)
+
+    def encode_multi_process(self, sentences: Sequence[str], pool: dict[str, Any], prompt_name: str | None = None,
+                             prompt: str | None = None, batch_size: int = 32, chunk_size: int | None = None,
+                             show_progress_bar: bool | None = None, precision: str = "float32",
+                             normalize_embeddings: bool = False, truncate_dim: int | None = None) -> np.ndarray:
+        """sentence-transformers' deprecated name for encode(sentences, pool=pool, ...)."""
+        return self.encode(sentences, prompt_name=prompt_name, prompt=prompt, batch_size=batch_size,
+                           show_progress_bar=show_progress_bar, precision=precision, normalize_embeddings=normalize_embeddings,
+                           truncate_dim=truncate_dim, pool=pool, chunk_size=chunk_size)
 
     def save_pretrained(self, path: str | os.PathLike, model_name: str | None = None, create_model_card: bool = True,
                         train_datasets: list[str] | None = None, safe_serialization: bool = True) -> None:

@@ -27,6 +27,7 @@ from .pooling import model_settings, module_kinds, read_model_settings, sentence
 from .sentence_io import config_overrides_checked, loading_kwargs, processor_kwargs_of, reload_tokenizer
 from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts, legacy_names
 from .sentence_modules import MLMTransformer, ModuleSequence, SpladePooling, Transformer
+from .sentence_pool import check_pool_call
 from .sentence_save import write_settings
 from .tasks.base import prompted
 from .tasks.sparse_embeddings import top_dims
@@ -129,11 +130,13 @@ class SparseEncoder(ModuleSequence, _Encoder):
     def encode(self, inputs: str | Sequence[str], prompt_name: str | None = None, prompt: str | None = None,
                batch_size: int = 32, show_progress_bar: bool | None = None, convert_to_tensor: bool = False,
                convert_to_sparse_tensor: bool = True, save_to_cpu: bool = False, device: Any = None,
-               max_active_dims: int | None = None, task: str | None = None, **_options: Any) -> Any:
+               max_active_dims: int | None = None, pool: dict[str, Any] | None = None, chunk_size: int | None = None,
+               task: str | None = None, **_options: Any) -> Any:
         """Texts -> (N, V) float32 SPLADE vectors (one text -> (V,)); the `max_active_dims` largest weights
         of each kept when set (here or at load). `task` ("query" / "document") picks a Router's route;
-        without it the Router's default route (encode_query / encode_document set it)."""
-        _check_device(device)
+        without it the Router's default route (encode_query / encode_document set it). `pool`, a list of
+        CPU `device`s and `chunk_size`: the multi-process call, run in this process (leanpipe.sentence_pool)."""
+        check_pool_call(pool, device, chunk_size)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         texts, single = _texts(inputs)
