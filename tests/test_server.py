@@ -329,6 +329,9 @@ def test_info_health_openapi_metrics(servers):
     assert httpx.get(url + "/health").status_code == 200
     paths = httpx.get(url + "/openapi.json").json()["paths"]
     assert {"/", "/embed", "/predict", "/rerank", "/tokenize", "/info", "/health", "/metrics"} <= set(paths)
+    from leanpipe.server.tei import ROUTES
+
+    assert set(ROUTES) <= set(paths), f"TEI routes missing from /openapi.json: {sorted(set(ROUTES) - set(paths))}"
     post(url + "/predict", {"inputs": "warm"})
     metrics = httpx.get(url + "/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")

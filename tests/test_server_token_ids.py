@@ -161,3 +161,40 @@ def test_pipeline_entry_point(models, tokenizer):
         with pytest.raises(InputError, match=message):
             TokenIds(bad)
     assert estimate_tokens([TokenIds([101, 7592, 102]), "I love it"]) == 3 + 4
+
+
+def test_embed_sparse_ids_give_the_texts_weights(servers, models):
+    """/embed_sparse takes ids as /embed does (TEI's Input): a text's ids, special tokens included, give its
+    SPLADE weights; long ids are cut with truncate and refused in TEI's words without it; ids and a
+    prompt_name are not mixed; bad ids are 422."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(models["bert-mlm"]))
+    url = servers("long-sparse", "bert-mlm", "sparse-embeddings").url
+    ids = [tokenizer(t)["input_ids"] for t in TEXTS]
+    texts = post(url + "/embed_sparse", {"inputs": TEXTS}).json()
+    for got, expected in ((post(url + "/embed_sparse", {"inputs": ids}).json(), texts),
+                          (post(url + "/embed_sparse", {"inputs": [TEXTS[0], ids[1]]}).json(), texts[:2]),
+                          (post(url + "/embed_sparse", {"inputs": ids[2]}).json(), texts[2:3])):
+        for mine, ref in zip(got, expected, strict=True):
+            assert [w["index"] for w in mine] == [w["index"] for w in ref]
+            close([w["value"] for w in mine], [w["value"] for w in ref], "/embed_sparse ids")
+    long = tokenizer(" ".join(["word"] * 700))["input_ids"]
+    cut = post(url + "/embed_sparse", {"inputs": [long], "truncate": True}).json()
+    assert cut == post(url + "/embed_sparse", {"inputs": [long[:512]]}).json()
+    r = post(url + "/embed_sparse", {"inputs": [long], "truncate": False})
+    fix = 'send "truncate": true to cut it to 512 tokens'
+    assert r.status_code == 422 and r.json() == {"error": tei_too_long(512, len(long), fix), "error_type": "validation"}, r.text
+    r = post(url + "/embed_sparse", {"inputs": [[101, 10 ** 9]]})
+    assert r.status_code == 422 and "is not in the tokenizer's vocabulary" in r.json()["error"], r.text
+    r = post(url + "/embed_sparse", {"inputs": [ids[0]], "prompt_name": "query"})
+    assert r.status_code == 422 and "`prompt_name` cannot be set with token ids" in r.json()["error"], r.text
+
+
+def test_sparse_pipeline_takes_token_ids(models):
+    from transformers import AutoTokenizer
+
+    pipe = pipeline("sparse-embeddings", model=models["bert-mlm"])
+    ids = AutoTokenizer.from_pretrained(str(models["bert-mlm"]))(TEXTS[0])["input_ids"]
+    got, expected = pipe([TokenIds(ids), TEXTS[0]], return_tensors=True)
+    close(got, expected, "sparse-embeddings TokenIds")

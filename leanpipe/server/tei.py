@@ -102,8 +102,10 @@ def prompt_param(body: dict[str, Any], service: Service) -> dict[str, Any]:
 
 
 async def embed_sparse(service: Service, body: dict[str, Any]) -> Any:
-    """SPLADE vectors of a masked-LM checkpoint: per text its non-zero weights, [{index, value}] by index."""
-    items, _ = texts(body)
+    """SPLADE vectors of a masked-LM checkpoint: per text its non-zero weights, [{index, value}] by index.
+    Inputs as /embed's: texts and token-id lists."""
+    items = embed_inputs(body, service)
+    no_prompt_with_ids(body, items)
     params = {**prompt_param(body, service), "truncation": truncation({k: v for k, v in body.items() if k != "prompt_name"}, service)}
     return await service.infer("sparse-embeddings", items, params, "/embed_sparse")
 

@@ -4,6 +4,7 @@ and text-embeddings-inference's /embed_sparse make them (leanpipe.splade).
 pipe("What is SPLADE?")                       -> [{"index": 2054, "value": 1.31}, ...]  (non-zero weights, by index)
 pipe(["a", "b"], return_tensors=True)         -> [array (V,), array (V,)]
 pipe(texts, max_active_dims=64)               -> only each text's 64 largest weights kept
+pipe(TokenIds([101, 2054, 2003, 102]))         -> a text's vector from its token ids, run as given (tasks.token_ids)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..hub import hub_options
 from ..pipeline import Pipeline
 from ..pooling import sentence_options
 from ..splade import read_splade_config, splade
+from . import token_ids
 from .base import Sample, Task, prompted, single_chunk_samples, tokenize_texts
 
 
@@ -63,7 +65,11 @@ class SparseEmbeddings(Task):
                               truncation=truncation, max_length=self.max_length() if truncation else None)
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
-        return single_chunk_samples(self.tokenize(inputs, params["truncation"], params["prompt"]))
+        """Texts, and TokenIds run as given (no prompt, no special tokens added), cut where a text is."""
+        truncation = params["truncation"]
+        return single_chunk_samples(token_ids.merged(
+            inputs, lambda texts: self.tokenize(texts, truncation, params["prompt"]),
+            lambda ids: token_ids.rows(self.tokenizer, ids, self.max_length() if truncation else None)))
 
     def keep(self, outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Pooled as each batch finishes: a text's (T, V) logits are not held until the chunk ends."""
