@@ -78,10 +78,14 @@ class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
     def _build_modules(self) -> list[Any]:
         return [Transformer(self, "sequence-classification", method_output_name="logits", module_output_name="scores")]
 
-    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
+    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None) -> dict[str, Any]:
         """(text, text) pairs (or texts) -> the model's padded inputs as sentence-transformers' tokenize
         (its preprocess) makes them, as (B, T) int64 NumPy arrays cut at max_seq_length (longest_first)."""
-        return self[0].tokenize(texts)
+        return self[0].preprocess(inputs, prompt=prompt)
+
+    def tokenize(self, texts: Sequence[Any], **options: Any) -> dict[str, Any]:
+        """sentence-transformers 6's deprecated name for preprocess."""
+        return self.preprocess(texts, **options)
 
     @property
     def config(self) -> Any:

@@ -163,12 +163,17 @@ class SentenceTransformer(ModuleSequence, _Encoder):
     def _build_modules(self) -> list[Any]:
         return sentence_modules(self, self._pipe.runner.sentence_config, self._pipe.model.config.hidden_size)
 
-    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
+    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None) -> dict[str, Any]:
         """Texts (or (text, text) pairs) -> the first module's padded inputs, as sentence-transformers'
         tokenize (its preprocess) makes them, as (B, T) int64 NumPy arrays: input_ids, token_type_ids
-        (when the model takes them), attention_mask, cut at max_seq_length. No prompt is added; its
-        non-tensor "modality" entry is left out. A StaticEmbedding model: input_ids and offsets."""
-        return self[0].tokenize(texts)
+        (when the model takes them), attention_mask, cut at max_seq_length. A `prompt` goes before each
+        text (with "prompt_length", as there); its non-tensor "modality" entry is left out. A
+        StaticEmbedding model: input_ids and offsets."""
+        return self[0].preprocess(inputs, prompt=prompt)
+
+    def tokenize(self, texts: Sequence[Any], **options: Any) -> dict[str, Any]:
+        """sentence-transformers 6's deprecated name for preprocess."""
+        return self.preprocess(texts, **options)
 
     @property
     def tokenizer(self) -> Any:

@@ -90,9 +90,9 @@ class Transformer(_Module):
         _renamed("get_word_embedding_dimension", "get_embedding_dimension")
         return self.get_embedding_dimension()
 
-    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
-        """As the owner's tokenize (sentence-transformers 6: the module's preprocess)."""
-        return tokenize(self.tokenizer, texts, self.max_seq_length, self.do_lower_case)
+    def tokenize(self, texts: Sequence[Any], prompt: str | None = None) -> dict[str, Any]:
+        """As the owner's preprocess (sentence-transformers 6: the module's preprocess)."""
+        return tokenize(self.tokenizer, texts, self.max_seq_length, self.do_lower_case, prompt)
 
     preprocess = tokenize
 
@@ -204,10 +204,10 @@ class StaticEmbedding(_Module):
     def get_embedding_dimension(self) -> int:
         return self.embedding_dim
 
-    def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def tokenize(self, texts: Sequence[str], prompt: str | None = None) -> dict[str, np.ndarray]:
         """{"input_ids": all texts' ids end to end (N,), "offsets": where each text starts (B,)}, as
-        sentence-transformers' StaticEmbedding.preprocess (no special tokens)."""
-        rows = [e.ids for e in self.tokenizer.encode_batch(prompted(_text_list(texts), ""), add_special_tokens=False)]
+        sentence-transformers' StaticEmbedding.preprocess (no special tokens; `prompt` before each text)."""
+        rows = [e.ids for e in self.tokenizer.encode_batch(prompted(_text_list(texts), prompt or ""), add_special_tokens=False)]
         lengths = [len(r) for r in rows]
         return {"input_ids": np.array([i for r in rows for i in r], dtype=np.int64),
                 "offsets": np.cumsum([0] + lengths[:-1]).astype(np.int64)}
@@ -242,10 +242,13 @@ def _text_list(texts: Any) -> list[Any]:
     return list(texts)
 
 
-def tokenize(tokenizer: Any, texts: Sequence[Any], max_length: int, lower: bool = False) -> dict[str, np.ndarray]:
+def tokenize(tokenizer: Any, texts: Sequence[Any], max_length: int, lower: bool = False,
+             prompt: str | None = None) -> dict[str, Any]:
     """Texts (or (text, text) pairs) -> the padded model inputs sentence-transformers' Transformer module
     makes: (B, T) int64 arrays, cut at `max_length` tokens (longest_first for pairs), padded to the
-    longest row; token_type_ids when the tokenizer's model takes them. [] -> {} as there.
+    longest row; token_type_ids when the tokenizer's model takes them. [] -> {} as there. A `prompt`
+    goes before each text (a pair's first), and "prompt_length" says how many tokens it takes with the
+    leading special token (the prompt alone, its trailing special token not counted), as there.
 
     tokenize(tok, ["hello world"], 256) -> {"input_ids": [[101, 7592, 2088, 102]], "token_type_ids": ..., ...}"""
     items = _text_list(texts)
@@ -256,12 +259,16 @@ def tokenize(tokenizer: Any, texts: Sequence[Any], max_length: int, lower: bool 
         raise InputError("tokenize takes texts, or (text, text) pairs, not a mix; got "
                          f"{[type(x).__name__ for x in items][:6]}")
     if all(pairs):
-        first, second = prompted([a for a, _ in items], "", lower), prompted([b for _, b in items], "", lower)
+        first, second = prompted([a for a, _ in items], prompt or "", lower), prompted([b for _, b in items], "", lower)
     else:
-        first, second = prompted(items, "", lower), None
+        first, second = prompted(items, prompt or "", lower), None
     encoded = tokenizer(first, second, padding=True, truncation="longest_first", max_length=max_length,
                         return_tensors="np")
-    return {key: np.asarray(value, dtype=np.int64) for key, value in encoded.items()}
+    arrays: dict[str, Any] = {key: np.asarray(value, dtype=np.int64) for key, value in encoded.items()}
+    if prompt:
+        ids = tokenize(tokenizer, [prompt], max_length, lower)["input_ids"][0]
+        arrays["prompt_length"] = len(ids) - (1 if int(ids[-1]) in tokenizer.all_special_ids else 0)
+    return arrays
 
 
 def sentence_modules(owner: Any, config: SentenceConfig, hidden_size: int) -> list[_Module]:

@@ -115,10 +115,14 @@ class SparseEncoder(ModuleSequence, _Encoder):
         return [kind(self, "fill-mask", method_output_name="logits", do_lower_case=config.do_lower_case),
                 SpladePooling(config.strategy, config.activation, self.get_embedding_dimension())]
 
-    def tokenize(self, texts: Sequence[Any]) -> dict[str, np.ndarray]:
+    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None) -> dict[str, Any]:
         """Texts -> the masked LM's padded inputs as sentence-transformers' tokenize makes them: (B, T) int64
-        NumPy arrays cut at max_seq_length (no prompt added)."""
-        return self[0].tokenize(texts)
+        NumPy arrays cut at max_seq_length (a `prompt` before each text)."""
+        return self[0].preprocess(inputs, prompt=prompt)
+
+    def tokenize(self, texts: Sequence[Any], **options: Any) -> dict[str, Any]:
+        """sentence-transformers 6's deprecated name for preprocess."""
+        return self.preprocess(texts, **options)
 
     def get_embedding_dimension(self) -> int:
         """The vocabulary size: one weight per token."""

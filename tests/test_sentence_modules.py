@@ -143,6 +143,20 @@ def test_tokenize_matches_sentence_transformers(minilm_pair, texts):
     assert ours.tokenize(texts)["input_ids"].shape[1] <= 256
 
 
+@pytest.mark.parametrize("texts", [TEXTS, PAIRS], ids=["texts", "pairs"])
+@pytest.mark.parametrize("prompt", [None, "query: ", "Represent this sentence for searching relevant passages: "])
+def test_preprocess_with_a_prompt_matches_sentence_transformers(minilm_pair, texts, prompt):
+    """6.3's preprocess(inputs, prompt=): the prompt before each text (a pair's first), and its
+    "prompt_length" (the prompt's tokens with [CLS], without the trailing [SEP]) beside the arrays."""
+    ours, theirs = minilm_pair
+    got, expected = ours.preprocess(texts, prompt=prompt), theirs.preprocess(texts, prompt=prompt)
+    assert got.get("prompt_length") == expected.get("prompt_length"), (got.get("prompt_length"), expected.get("prompt_length"))
+    arrays = {k: v for k, v in expected.items() if k != "prompt_length"}
+    assert_same_inputs({k: v for k, v in got.items() if k != "prompt_length"}, arrays, f"preprocess prompt={prompt!r}")
+    if prompt is None:
+        assert_same_inputs(ours.tokenize(texts), theirs.tokenize(texts), "tokenize is preprocess")
+
+
 def test_tokenize_edges(minilm_pair):
     ours, theirs = minilm_pair
     assert ours.tokenize([]) == theirs.tokenize([]) == {}
