@@ -52,6 +52,7 @@ _EXPORTS = {
     "XLMRobertaXLConfig": "config",
     "SqueezeBertConfig": "config",
     "MegatronBertConfig": "config",
+    "BigBirdConfig": "config",
     "BartConfig": "config",
     "T5Config": "config",
     "MT5Config": "config",
@@ -103,6 +104,8 @@ _EXPORTS = {
                       "RobertaPreLayerNorm", "XLMRobertaXL", "SqueezeBert", "MegatronBert")
        for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "ForMaskedLM")},
+    **{f"BigBird{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
+                                                   "ForMultipleChoice", "ForPreTraining")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     **{f"Bart{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")},
     **{f"{family}ForMultipleChoice": "models"

@@ -17,6 +17,7 @@ from .base import PretrainedConfig, dtype_name, read_config_dict  # noqa: F401  
 from .bert_like import (  # noqa: F401
     AlbertConfig,
     BertConfig,
+    BigBirdConfig,
     CamembertConfig,
     Data2VecTextConfig,
     DistilBertConfig,
@@ -39,7 +40,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

@@ -71,6 +71,41 @@ class MegatronBertConfig(BertConfig):
     }
 
 
+class BigBirdConfig(BertConfig):
+    """BigBird (google/bigbird-roberta-*): BERT's keys with configuration_big_bird's defaults (gelu_new,
+    4,096 positions, a 50,358-token vocabulary) and its attention settings: attention_type
+    ("block_sparse" or "original_full"), block_size and num_random_blocks, which set the length past
+    which block-sparse attention takes over; rescale_embeddings, use_bias."""
+
+    model_type = "big_bird"
+    defaults = {
+        **BertConfig.defaults,
+        "attention_type": "block_sparse",
+        "block_size": 64,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "hidden_act": "gelu_new",
+        "max_position_embeddings": 4096,
+        "num_random_blocks": 3,
+        "rescale_embeddings": False,
+        "sep_token_id": 66,
+        "use_bias": True,
+        "vocab_size": 50358,
+    }
+
+    def validate(self) -> None:
+        super().validate()
+        if self.attention_type not in ("block_sparse", "original_full"):
+            raise ConfigError(f"attention_type={self.attention_type!r} must be 'block_sparse' or 'original_full' "
+                              f"({self._name_or_path or 'config'}/config.json)")
+        for key in ("block_size", "num_random_blocks"):
+            if not _is_int(getattr(self, key)) or getattr(self, key) < 0:
+                raise ConfigError(f"{key}={getattr(self, key)!r} must be a non-negative integer")
+        if self.use_bias is not True:
+            raise ConfigError("use_bias=False (BigBird's Q, K and V without biases) is not supported; "
+                              "the released BigBird models have them")
+
+
 class SqueezeBertConfig(BertConfig):
     """SqueezeBERT (squeezebert/squeezebert-uncased, -mnli, -mnli-headless): BERT's layout with grouped
     1x1 convolutions for Q, K, V and the FFN (configuration_squeezebert's defaults: 4 groups each, 1

@@ -9,6 +9,7 @@ from ..config import (
     AlbertConfig,
     BartConfig,
     BertConfig,
+    BigBirdConfig,
     CamembertConfig,
     Data2VecTextConfig,
     DebertaConfig,
@@ -33,7 +34,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -71,6 +72,7 @@ _FAMILIES = [
     (xlm_roberta_xl, XLMRobertaXLConfig, "XLMRobertaXL"),
     (squeezebert, SqueezeBertConfig, "SqueezeBert"),
     (megatron_bert, MegatronBertConfig, "MegatronBert"),
+    (big_bird, BigBirdConfig, "BigBird"),
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),
     (mt5, MT5Config, "MT5"),

@@ -1,0 +1,111 @@
+"""BigBird (model_type "big_bird": google/bigbird-roberta-base / -large and their fine-tunes) against
+the ops of leanpipe.engine.
+
+modeling_big_bird is BERT's layout, tensor names and all (`bert.encoder.layer.0.attention.self.query`),
+with three differences: gelu_new by default (config.json's hidden_act), the word embeddings times
+sqrt(hidden_size) when `rescale_embeddings`, and a pooler that is one Linear (`bert.pooler`, not
+`pooler.dense`) which every task model builds, though only multiple choice and pre-training read it.
+Its sequence classifier is RoBERTa's head with hidden_act where RoBERTa has tanh.
+
+Attention. BigBird's block-sparse attention (attention_type "block_sparse", the released models')
+only runs on sequences longer than (5 + 2 * num_random_blocks) * block_size tokens, 704 for them: on
+a shorter batch transformers switches the model to full attention (and keeps it so; modeling_big_bird
+BigBirdModel.forward), which is what leanpipe runs. Longer inputs of a block-sparse model are refused
+with the fix (cut them to that length, or set attention_type "original_full", full attention at any
+length up to max_position_embeddings). Question answering (its own head and question mask) is not there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import BigBirdConfig
+from ..errors import InputError
+from ..weights import Weights
+from . import bert
+from .bert import INPUT_NAMES, PREFIX, layer_norm, linear  # noqa: F401  (BERT's inputs and prefix)
+from .heads import token_logits
+from .roberta import classification_head
+
+
+def full_attention_limit(c: BigBirdConfig) -> int | None:
+    """The longest sequence transformers runs with full attention, None when it always does."""
+    if c.attention_type != "block_sparse":
+        return None
+    return (5 + 2 * c.num_random_blocks) * c.block_size
+
+
+def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BigBirdConfig) -> None:
+    """InputError for a batch that transformers would run with block-sparse attention."""
+    limit, length = full_attention_limit(c), feeds["input_ids"].shape[1]
+    if limit is not None and length > limit:
+        raise InputError(
+            f"sequence length {length} is past {limit} tokens, where BigBird's block-sparse attention takes over "
+            f"((5 + 2 * num_random_blocks) * block_size), which leanpipe does not run; cut the texts to {limit} "
+            f"tokens (truncation=True, max_length={limit}), or load the model with attention_type='original_full' "
+            f"for full attention at any length up to {c.max_position_embeddings}")
+
+
+def embeddings(ops, w: Weights, c: BigBirdConfig):
+    """Word (times sqrt(H) when rescale_embeddings) + token-type + position embeddings, LayerNorm -> (B, T, H)."""
+    ids, h = ops.input("input_ids"), c.hidden_size
+    x = ops.embed(w.get("embeddings.word_embeddings.weight", (c.vocab_size, h)), ids)  # (B, T, H)
+    if c.rescale_embeddings:
+        x = ops.mul(x, ops.const(np.array(h ** 0.5, dtype=np.float32)))
+    x = ops.add(x, ops.embed(w.get("embeddings.token_type_embeddings.weight", (c.type_vocab_size, h)),
+                             ops.input("token_type_ids")))
+    x = ops.add(x, ops.position_embed(w.get("embeddings.position_embeddings.weight", (c.max_position_embeddings, h)), ids))
+    return layer_norm(ops, w, x, "embeddings.LayerNorm", h, c.layer_norm_eps)
+
+
+def encoder(ops, w: Weights, c: BigBirdConfig, first_only: bool = False):
+    return bert.encoder(ops, w, c, first_only=first_only, embed=embeddings)
+
+
+def pooler(ops, w: Weights, c: BigBirdConfig, x):
+    """tanh(pooler(hidden state of the first token)) -> (B, H)."""
+    return linear(ops, w, ops.first_token(x), "pooler", c.hidden_size, c.hidden_size, activation="tanh")
+
+
+def _pooler_unread(w: Weights) -> None:
+    """A task model's pooler, built by transformers and unread by its head: loaded quietly, counted as there."""
+    w.skip("pooler.")
+
+
+def base(ops, w: Weights, c: BigBirdConfig) -> None:
+    x = encoder(ops, w, c)
+    ops.output("last_hidden_state", x)
+    if w.has("pooler.weight"):  # BigBirdModel(add_pooling_layer=False) checkpoints have none
+        ops.output("pooler_output", pooler(ops, w, c, x))
+
+
+def sequence_classification(ops, w: Weights, c: BigBirdConfig) -> None:
+    """BigBirdClassificationHead on the first token: dense, hidden_act, out_proj -> (B, L)."""
+    _pooler_unread(w)
+    x = encoder(ops, w, c, first_only=True)  # (B, 1, H)
+    ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, c.hidden_act))
+
+
+def token_classification(ops, w: Weights, c: BigBirdConfig) -> None:
+    _pooler_unread(w)
+    token_logits(ops, w, encoder(ops, w, c), c.num_labels, c.hidden_size)
+
+
+def masked_lm(ops, w: Weights, c: BigBirdConfig) -> None:
+    """BigBirdOnlyMLMHead: BERT's `cls.predictions` -> (B, T, V)."""
+    _pooler_unread(w)
+    ops.output("logits", bert.lm_logits(ops, w, c, encoder(ops, w, c)))
+
+
+def multiple_choice(ops, w: Weights, c: BigBirdConfig) -> None:
+    """The pooler, then `classifier` (1, H) per (text, choice) row -> (B * C, 1)."""
+    pooled = pooler(ops, w, c, encoder(ops, w, c, first_only=True))
+    ops.output("logits", linear(ops, w, pooled, "classifier", 1, c.hidden_size, head=True))
+
+
+def pre_training(ops, w: Weights, c: BigBirdConfig) -> None:
+    """BigBirdForPreTraining: the MLM logits (B, T, V) and the next-sentence logits (B, 2) on the pooler."""
+    x = encoder(ops, w, c)
+    ops.output("prediction_logits", bert.lm_logits(ops, w, c, x))
+    ops.output("seq_relationship_logits", linear(ops, w, pooler(ops, w, c, x), "cls.seq_relationship", 2, c.hidden_size,
+                                                 head=True))

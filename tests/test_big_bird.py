@@ -1,0 +1,178 @@
+"""BigBird (model_type "big_bird") against transformers 5.2 on the same files.
+
+Tiny random checkpoints of every head leanpipe runs for BigBird (no question answering), perturbed so a
+wrong term shows, under MiniLM's WordPiece tokenizer, in three shapes: "full" (attention_type
+original_full), "sparse" (block_sparse, as the released models: inputs this short make transformers
+switch to full attention) and "rescaled" (rescale_embeddings). Outputs within 1e-4 (max abs printed) on
+both engines; hidden states, attentions, num_parameters and the pipelines as transformers'. Past the
+block-sparse length leanpipe refuses with the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from corpus import PAIRS, TEXTS  # noqa: E402
+from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_attentions, check_hidden_states,  # noqa: E402
+                           check_model_helpers, same)
+from leanpipe.errors import ConfigError, InputError  # noqa: E402
+from more_family_fixtures import perturb  # noqa: E402
+
+pytestmark = PARITY_MARKS
+TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, max_position_embeddings=128)
+# block_sparse with blocks of 8 and one random block: (5 + 2) * 8 = 56 tokens run with full attention
+SHAPES = {"full": {"attention_type": "original_full"}, "sparse": {"attention_type": "block_sparse", "block_size": 8, "num_random_blocks": 1},
+          "rescaled": {"attention_type": "original_full", "rescale_embeddings": True}}
+HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
+         "ForTokenClassification": ("logits",), "ForMaskedLM": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits")}
+AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
+        "ForTokenClassification": "AutoModelForTokenClassification", "ForMaskedLM": "AutoModelForMaskedLM",
+        "ForPreTraining": "AutoModelForPreTraining", "ForMultipleChoice": "AutoModelForMultipleChoice"}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """models(shape, head) -> a tiny random BigBird<head> checkpoint folder (built once) with MiniLM's tokenizer."""
+    root, built = tmp_path_factory.mktemp("big-bird"), {}
+
+    def build(shape: str, head: str):
+        if (shape, head) not in built:
+            labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
+            config = transformers.BigBirdConfig(vocab_size=30522, **TINY, **SHAPES[shape], **labels)
+            torch.manual_seed(len(built))
+            model = getattr(transformers, f"BigBird{head}")(config)
+            perturb(model)
+            folder = root / f"{shape}-{head}"
+            model.eval().save_pretrained(folder)
+            copy_tokenizer(folder)
+            built[(shape, head)] = folder
+        return built[(shape, head)]
+
+    return build
+
+
+def reference_inputs(folder) -> list[dict]:
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    return [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
+            dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, truncation=True, max_length=40,
+                     return_tensors="pt")),
+            dict(tok(["one"], return_tensors="pt"))]
+
+
+@pytest.mark.parametrize("head", list(HEADS))
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_model_parity(models, shape, head, support):
+    folder = models(shape, head)
+    theirs = getattr(transformers, f"BigBird{head}").from_pretrained(folder).eval()
+    references = reference_inputs(folder)
+    assert all(r["input_ids"].shape[1] <= 56 for r in references)  # all within the block-sparse models' full-attention length
+    for engine in ENGINES:
+        ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
+        assert type(ours).__name__ == type(theirs).__name__
+        for i, inputs in enumerate(references):
+            with torch.no_grad():
+                expected = theirs(**inputs)
+            got = ours(**{k: v.numpy() for k, v in inputs.items()})
+            for key in HEADS[head]:
+                print(f"big_bird {shape} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - expected[key].numpy()).max():.2e}")
+                assert_close(got[key], expected[key].numpy(), ATOL, f"{shape}/{head}/{engine}/input {i}/{key}")
+        check_hidden_states(ours, theirs, references[0], f"{shape}/{head}/{engine}")
+        check_model_helpers(ours, theirs, f"{shape}/{head}/{engine}")
+        check_attentions(ours, folder, type(theirs), references[0], f"{shape}/{head}/{engine}")
+    support("big_bird", "head", {"Model": "base", "ForSequenceClassification": "sequence-classification",
+                                 "ForTokenClassification": "token-classification", "ForMaskedLM": "masked-lm",
+                                 "ForPreTraining": "pre-training"}[head])
+
+
+def test_multiple_choice(models, support):
+    folder = models("sparse", "ForMultipleChoice")
+    theirs = transformers.BigBirdForMultipleChoice.from_pretrained(folder).eval()
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    prompts, choices = ["The cat sat on the mat and then it", "Where is the milk?"], [["slept.", "flew away"], ["In the fridge.", "gone"]]
+    batch = tok([p for p, cs in zip(prompts, choices) for _ in cs], [c for cs in choices for c in cs], padding=True, return_tensors="pt")
+    inputs = {k: v.view(2, 2, -1) for k, v in batch.items()}
+    with torch.no_grad():
+        expected = theirs(**inputs).logits.numpy()
+    for engine in ENGINES:
+        got = leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine)(**{k: v.numpy() for k, v in inputs.items()})
+        assert_close(got.logits, expected, ATOL, f"multiple choice {engine}")
+        check_model_helpers(leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine), theirs, f"multiple choice {engine}")
+    support("big_bird", "head", "multiple-choice")
+
+
+def test_pipelines(models):
+    """text-classification, feature-extraction, fill-mask and token-classification as transformers' pipelines give them."""
+    texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!", "short"]
+    for task, head, options in (("text-classification", "ForSequenceClassification", {"top_k": None}),
+                                ("token-classification", "ForTokenClassification", {"aggregation_strategy": "simple"}),
+                                ("fill-mask", "ForMaskedLM", {"top_k": 3})):
+        folder = models("sparse", head)
+        ours, theirs = leanpipe.pipeline(task, model=folder), transformers.pipeline(task, model=str(folder))
+        inputs = ["Hello [MASK] world.", "The quick brown [MASK] jumps over the lazy dog."] if task == "fill-mask" else texts
+        same(ours(inputs, **options), theirs(inputs, **options), f"big_bird {task}")
+    folder = models("sparse", "Model")
+    ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
+    for text in texts:
+        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, "big_bird feature-extraction")
+
+
+def test_block_sparse_lengths_are_refused_with_the_fix(models):
+    """Past (5 + 2 * num_random_blocks) * block_size = 56 tokens transformers runs block-sparse attention,
+    which leanpipe does not: refused naming the length and both ways out; at 56 tokens it runs, and an
+    original_full model runs any length up to its positions."""
+    ids = np.full((1, 57), 2000)
+    sparse = leanpipe.AutoModel.from_pretrained(models("sparse", "Model"))
+    with pytest.raises(InputError, match=r"sequence length 57 is past 56 tokens.*max_length=56.*attention_type='original_full'"):
+        sparse(input_ids=ids)
+    assert sparse(input_ids=ids[:, :56]).last_hidden_state.shape == (1, 56, 32)
+    full = leanpipe.AutoModel.from_pretrained(models("sparse", "Model"), attention_type="original_full")
+    theirs = transformers.BigBirdModel.from_pretrained(models("sparse", "Model"), attention_type="original_full").eval()
+    long = np.random.default_rng(0).integers(1000, 20000, (2, 120))
+    with torch.no_grad():
+        expected = theirs(input_ids=torch.from_numpy(long)).last_hidden_state.numpy()
+    assert_close(full(input_ids=long).last_hidden_state, expected, ATOL, "original_full at 120 tokens")
+    pipe = leanpipe.pipeline("feature-extraction", model=models("sparse", "Model"))
+    with pytest.raises(InputError, match="block-sparse"):
+        pipe("word " * 80)
+    assert np.array(pipe("word " * 80, tokenize_kwargs={"truncation": True, "max_length": 56})).shape == (1, 56, 32)
+
+
+def test_config_defaults_and_refusals(tmp_path):
+    """transformers' defaults; config.json values leanpipe cannot run are refused at load, naming them."""
+    for value, match in ((("attention_type", "sliding"), "attention_type='sliding' must be"), (("use_bias", False), "use_bias=False")):
+        leanpipe.BigBirdConfig(**dict([value])).save_pretrained(tmp_path)
+        with pytest.raises(ConfigError, match=match):
+            leanpipe.AutoConfig.from_pretrained(tmp_path)
+    ours, theirs = leanpipe.BigBirdConfig().to_dict(), transformers.BigBirdConfig().to_dict()
+    assert {k: v for k, v in ours.items() if k != "transformers_version"} == {k: v for k, v in theirs.items() if k != "transformers_version"}
+
+
+def test_bigbird_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
+    """BigBird's own tokenizer (SentencePiece, [CLS] A [SEP] B [SEP]) as transformers saves it: tokenizer.json,
+    read as it is, gives transformers' ids, masks and offsets; spiece.model alone is refused with the fix."""
+    import family_fixtures
+    from family_checks import assert_same_encoding
+
+    legacy, saved = tmp_path / "legacy", tmp_path / "json"
+    legacy.mkdir()
+    (legacy / "spiece.model").write_bytes(family_fixtures._sentencepiece(
+        pad_id=0, unk_id=3, bos_id=1, eos_id=2, control_symbols=["[SEP]", "[CLS]"], user_defined_symbols=["[MASK]"]))
+    transformers.BigBirdConfig(vocab_size=200).save_pretrained(legacy)
+    transformers.BigBirdTokenizer.from_pretrained(legacy).save_pretrained(saved)
+    transformers.BigBirdConfig(vocab_size=200).save_pretrained(saved)
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)
+    options = dict(return_offsets_mapping=True, return_special_tokens_mask=True, padding=True)
+    assert_same_encoding(ours(TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "], **options),
+                         theirs(TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "], **options), "big_bird texts")
+    firsts, seconds = [a for a, _ in PAIRS[:5]], [b for _, b in PAIRS[:5]]
+    assert_same_encoding(ours(firsts, seconds, **options), theirs(firsts, seconds, **options), "big_bird pairs")
+    assert ours.decode(ours("Hello world")["input_ids"]) == theirs.decode(theirs("Hello world")["input_ids"])
+    with pytest.raises(leanpipe.CheckpointError, match="without tokenizer.json"):
+        leanpipe.AutoTokenizer.from_pretrained(legacy)
+    support("big_bird", "tokenizer", "tokenizer.json")
