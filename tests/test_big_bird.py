@@ -30,10 +30,12 @@ TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermed
 SHAPES = {"full": {"attention_type": "original_full"}, "sparse": {"attention_type": "block_sparse", "block_size": 8, "num_random_blocks": 1},
           "rescaled": {"attention_type": "original_full", "rescale_embeddings": True}}
 HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
-         "ForTokenClassification": ("logits",), "ForMaskedLM": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits")}
+         "ForTokenClassification": ("logits",), "ForMaskedLM": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits"),
+         "ForQuestionAnswering": ("start_logits", "end_logits")}
 AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
         "ForTokenClassification": "AutoModelForTokenClassification", "ForMaskedLM": "AutoModelForMaskedLM",
-        "ForPreTraining": "AutoModelForPreTraining", "ForMultipleChoice": "AutoModelForMultipleChoice"}
+        "ForPreTraining": "AutoModelForPreTraining", "ForMultipleChoice": "AutoModelForMultipleChoice",
+        "ForQuestionAnswering": "AutoModelForQuestionAnswering"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,8 @@ def models(tmp_path_factory):
     def build(shape: str, head: str):
         if (shape, head) not in built:
             labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
-            config = transformers.BigBirdConfig(vocab_size=30522, **TINY, **SHAPES[shape], **labels)
+            # sep_token_id: the question's end for the QA head's mask, MiniLM's [SEP] (BigBird's own is 66)
+            config = transformers.BigBirdConfig(vocab_size=30522, sep_token_id=102, **TINY, **SHAPES[shape], **labels)
             torch.manual_seed(len(built))
             model = getattr(transformers, f"BigBird{head}")(config)
             perturb(model)
@@ -87,7 +90,26 @@ def test_model_parity(models, shape, head, support):
         check_attentions(ours, folder, type(theirs), references[0], f"{shape}/{head}/{engine}")
     support("big_bird", "head", {"Model": "base", "ForSequenceClassification": "sequence-classification",
                                  "ForTokenClassification": "token-classification", "ForMaskedLM": "masked-lm",
-                                 "ForPreTraining": "pre-training"}[head])
+                                 "ForPreTraining": "pre-training", "ForQuestionAnswering": "question-answering"}[head])
+
+
+def test_question_answering_without_token_types(models):
+    """BigBird's own tokenizer gives no token_type_ids: the model types the question 0 and the rest 1 from
+    the first [SEP], and masks the question's logits, as transformers does; rows with no [SEP] too."""
+    folder = models("full", "ForQuestionAnswering")
+    theirs = transformers.BigBirdForQuestionAnswering.from_pretrained(folder).eval()
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    batch = tok(["Where is it?", "Who?"], ["It is in the box on the table.", "Nobody at all"], padding=True, return_tensors="pt")
+    assert "token_type_ids" not in batch  # as BigBird's own tokenizer gives them
+    batch["input_ids"][1, :] = torch.where(batch["input_ids"][1] == 102, 2000, batch["input_ids"][1])  # a row without [SEP]
+    typed = {**batch, "token_type_ids": torch.zeros_like(batch["input_ids"])}  # given: used as they are
+    for inputs, what in ((batch, "without token types"), (typed, "with token types given")):
+        with torch.no_grad():
+            expected = theirs(**inputs)
+        for engine in ENGINES:
+            got = leanpipe.AutoModelForQuestionAnswering.from_pretrained(folder, engine=engine)(**{k: v.numpy() for k, v in inputs.items()})
+            for key in ("start_logits", "end_logits"):
+                assert_close(got[key], expected[key].numpy(), ATOL, f"qa {what} {engine} {key}")
 
 
 def test_multiple_choice(models, support):
@@ -116,6 +138,10 @@ def test_pipelines(models):
         ours, theirs = leanpipe.pipeline(task, model=folder), transformers.pipeline(task, model=str(folder))
         inputs = ["Hello [MASK] world.", "The quick brown [MASK] jumps over the lazy dog."] if task == "fill-mask" else texts
         same(ours(inputs, **options), theirs(inputs, **options), f"big_bird {task}")
+    ours, theirs = (leanpipe.pipeline("question-answering", model=models("sparse", "ForQuestionAnswering")),
+                    transformers.pipeline("question-answering", model=str(models("sparse", "ForQuestionAnswering"))))
+    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
+    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2), "big_bird qa")
     folder = models("sparse", "Model")
     ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
     for text in texts:

@@ -265,6 +265,8 @@ class PreTrainedModel:
             feeds["global_attention_mask"] = (
                 self.family.default_global_attention_mask(self.head, feeds["input_ids"], c) if global_attention_mask is None
                 else inputs.same_shape(global_attention_mask, "global_attention_mask", feeds["input_ids"]))
+        if hasattr(self.family, "derived_feeds"):  # inputs a head computes from the ids (BigBird QA's question mask)
+            feeds.update(self.family.derived_feeds(self.head, feeds, c, token_types_given=token_type_ids is not None))
         return feeds
 
     def forward(self, *args: Any, **kwargs: Any) -> ModelOutput | tuple:

@@ -12,7 +12,12 @@ only runs on sequences longer than (5 + 2 * num_random_blocks) * block_size toke
 a shorter batch transformers switches the model to full attention (and keeps it so; modeling_big_bird
 BigBirdModel.forward), which is what leanpipe runs. Longer inputs of a block-sparse model are refused
 with the fix (cut them to that length, or set attention_type "original_full", full attention at any
-length up to max_position_embeddings). Question answering (its own head and question mask) is not there.
+length up to max_position_embeddings).
+
+Question answering (BigBirdForQuestionAnswering) has its own head, a BERT FFN block (intermediate,
+output with LayerNorm over the residual) before `qa_outputs`, and masks the question: tokens before
+the first `config.sep_token_id` (its position + 1, the first token excepted) get 1e6 taken off their
+logits, and without token_type_ids those tokens get type 0, the rest type 1 (modeling_big_bird).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from ..weights import Weights
 from . import bert
 from .bert import INPUT_NAMES, PREFIX, layer_norm, linear  # noqa: F401  (BERT's inputs and prefix)
 from .heads import token_logits
+
+INPUT_NAMES = (*INPUT_NAMES, "question_mask")  # the QA head's, derived from the ids (derived_feeds)
 from .roberta import classification_head
 
 
@@ -44,6 +51,19 @@ def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BigBirdConfig) -> No
             f"((5 + 2 * num_random_blocks) * block_size), which leanpipe does not run; cut the texts to {limit} "
             f"tokens (truncation=True, max_length={limit}), or load the model with attention_type='original_full' "
             f"for full attention at any length up to {c.max_position_embeddings}")
+
+
+def derived_feeds(head: str, feeds: dict[str, np.ndarray], c: BigBirdConfig, *, token_types_given: bool) -> dict[str, np.ndarray]:
+    """For question answering: "question_mask" (B, T), 1 on a text's question tokens but the first (the
+    positions before its first sep_token_id, + 1), and token_type_ids from it when none were given."""
+    if head != "question-answering":
+        return {}
+    ids = feeds["input_ids"]
+    question = np.argmax(ids == c.sep_token_id, axis=1)[:, None] + 1  # (B, 1): no sep -> 1, the first token alone
+    mask = (np.arange(ids.shape[1])[None, :] < question).astype(np.int64)  # (B, T)
+    types = {} if token_types_given else {"token_type_ids": 1 - mask}
+    mask[:, 0] = 0
+    return {"question_mask": mask, **types}
 
 
 def embeddings(ops, w: Weights, c: BigBirdConfig):
@@ -95,6 +115,22 @@ def masked_lm(ops, w: Weights, c: BigBirdConfig) -> None:
     """BigBirdOnlyMLMHead: BERT's `cls.predictions` -> (B, T, V)."""
     _pooler_unread(w)
     ops.output("logits", bert.lm_logits(ops, w, c, encoder(ops, w, c)))
+
+
+def question_answering(ops, w: Weights, c: BigBirdConfig) -> None:
+    """BigBirdForQuestionAnsweringHead, then 1e6 off the question's logits -> start_logits, end_logits (B, T)."""
+    _pooler_unread(w)
+    h, n, p = c.hidden_size, c.intermediate_size, "qa_classifier"
+    x = encoder(ops, w, c)  # (B, T, H)
+    f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, head=True, activation=c.hidden_act)  # (B, T, I)
+    y = ops.dense_add_norm(f, w.get(f"{p}.output.dense.weight", (h, n), head=True), w.get(f"{p}.output.dense.bias", (h,), head=True),
+                           x, w.get(f"{p}.output.LayerNorm.weight", (h,), head=True),
+                           w.get(f"{p}.output.LayerNorm.bias", (h,), head=True), c.layer_norm_eps)
+    logits = linear(ops, w, y, f"{p}.qa_outputs", 2, h, head=True)  # (B, T, 2)
+    shifted = ops.add(logits, ops.const(np.array(-1e6, dtype=np.float32)))  # logits - 1e6, as logits - mask * 1e6
+    start, end = ops.columns(ops.select_rows(ops.input("question_mask"), shifted, logits), 2)
+    ops.output("start_logits", start)
+    ops.output("end_logits", end)
 
 
 def multiple_choice(ops, w: Weights, c: BigBirdConfig) -> None:
