@@ -193,6 +193,7 @@ def test_bigbird_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
     transformers.BigBirdTokenizer.from_pretrained(legacy).save_pretrained(saved)
     transformers.BigBirdConfig(vocab_size=200).save_pretrained(saved)
     ours, theirs = leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)
+    assert type(ours).__name__ == type(theirs).__name__ == "BigBirdTokenizer"
     options = dict(return_offsets_mapping=True, return_special_tokens_mask=True, padding=True)
     assert_same_encoding(ours(TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "], **options),
                          theirs(TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "], **options), "big_bird texts")

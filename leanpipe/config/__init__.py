@@ -28,6 +28,7 @@ from .bert_like import (  # noqa: F401
     MobileBertConfig,
     MPNetConfig,
     RobertaConfig,
+    RemBertConfig,
     RobertaPreLayerNormConfig,
     SqueezeBertConfig,
     XLMRobertaConfig,
@@ -40,7 +41,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

@@ -106,6 +106,30 @@ class BigBirdConfig(BertConfig):
                               "the released BigBird models have them")
 
 
+class RemBertConfig(BertConfig):
+    """RemBERT (google/rembert): BERT's keys with configuration_rembert's defaults: narrow input embeddings
+    (`input_embedding_size`) mapped up to `hidden_size`, an untied LM head through `output_embedding_size`,
+    no dropout, a 250,300-token vocabulary."""
+
+    model_type = "rembert"
+    defaults = {
+        **{k: v for k, v in BertConfig.defaults.items() if k != "classifier_dropout"},
+        "attention_probs_dropout_prob": 0.0,
+        "bos_token_id": 312,
+        "classifier_dropout_prob": 0.1,
+        "eos_token_id": 313,
+        "hidden_dropout_prob": 0.0,
+        "hidden_size": 1152,
+        "input_embedding_size": 256,
+        "intermediate_size": 4608,
+        "num_attention_heads": 18,
+        "num_hidden_layers": 32,
+        "output_embedding_size": 1664,
+        "tie_word_embeddings": False,
+        "vocab_size": 250300,
+    }
+
+
 class SqueezeBertConfig(BertConfig):
     """SqueezeBERT (squeezebert/squeezebert-uncased, -mnli, -mnli-headless): BERT's layout with grouped
     1x1 convolutions for Q, K, V and the FFN (configuration_squeezebert's defaults: 4 groups each, 1

@@ -23,6 +23,7 @@ from ..config import (
     MobileBertConfig,
     ModernBertConfig,
     MPNetConfig,
+    RemBertConfig,
     RobertaConfig,
     RobertaPreLayerNormConfig,
     SqueezeBertConfig,
@@ -34,7 +35,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, big_bird, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -73,6 +74,7 @@ _FAMILIES = [
     (squeezebert, SqueezeBertConfig, "SqueezeBert"),
     (megatron_bert, MegatronBertConfig, "MegatronBert"),
     (big_bird, BigBirdConfig, "BigBird"),
+    (rembert, RemBertConfig, "RemBert"),
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),
     (mt5, MT5Config, "MT5"),

@@ -23,6 +23,8 @@ from .loading import (
     ESM,
     GENERIC,
     MPNET,
+    REMBERT,
+    BIG_BIRD,
     ROBERTA,
     T5,
     XLM_ROBERTA,
@@ -112,6 +114,20 @@ class T5Tokenizer(PreTrainedTokenizerFast):
     _recipe = T5
 
 
+class RemBertTokenizer(PreTrainedTokenizerFast):
+    """RemBERT's SentencePiece tokenizer from tokenizer.json, with `[CLS] A [SEP] (B [SEP])` as
+    transformers 5.2's class sets it (its sentencepiece.model alone is refused: save tokenizer.json)."""
+
+    _recipe = REMBERT
+
+
+class BigBirdTokenizer(PreTrainedTokenizerFast):
+    """BigBird's SentencePiece tokenizer from tokenizer.json, with `[CLS] A [SEP] (B [SEP])` as
+    transformers 5.2's class sets it (its spiece.model alone is refused: save tokenizer.json)."""
+
+    _recipe = BIG_BIRD
+
+
 # transformers 5 made the "Fast" names aliases: every tokenizer is backed by `tokenizers`.
 # (transformers 5.2 still ships an older RobertaTokenizerFast class; AutoTokenizer never picks it.)
 BertTokenizerFast = BertTokenizer
@@ -128,6 +144,8 @@ MPNetTokenizerFast = MPNetTokenizer
 DebertaTokenizerFast = DebertaTokenizer
 DebertaV2TokenizerFast = DebertaV2Tokenizer
 T5TokenizerFast = T5Tokenizer
+RemBertTokenizerFast = RemBertTokenizer
+BigBirdTokenizerFast = BigBirdTokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,
@@ -141,6 +159,8 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     DEBERTA_V2: DebertaV2Tokenizer,
     ESM: EsmTokenizer,
     T5: T5Tokenizer,
+    REMBERT: RemBertTokenizer,
+    BIG_BIRD: BigBirdTokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

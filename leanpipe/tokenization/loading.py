@@ -47,6 +47,10 @@ ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "Alber
 CAMEMBERT, DEBERTA = "CamembertTokenizer", "DebertaTokenizer"
 MPNET, DEBERTA_V2, ESM = "MPNetTokenizer", "DebertaV2Tokenizer", "EsmTokenizer"
 T5 = "T5Tokenizer"
+REMBERT, BIG_BIRD = "RemBertTokenizer", "BigBirdTokenizer"
+# classes transformers 5.2 loads from tokenizer.json as it is, then gives `[CLS] A [SEP] (B [SEP])`, B typed 1,
+# in their __init__ (tokenization_rembert, tokenization_big_bird), whatever post-processor the file holds
+CLS_SEP_JSON = frozenset({REMBERT, BIG_BIRD})
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
 FAMILY_RECIPES = {
     ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
@@ -72,6 +76,8 @@ OTHER_MODEL_TYPES = {
     "esm": ESM,
     **dict.fromkeys("longt5 mt5 musicgen musicgen_melody pix2struct switch_transformers t5 umt5".split(), T5),
     "mobilebert": "MobileBertTokenizer",  # its own name in the table (an alias of BertTokenizer, CLASS_ALIASES)
+    "rembert": REMBERT,
+    "big_bird": BIG_BIRD,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
@@ -92,6 +98,8 @@ DEFAULT_INPUT_NAMES = {
     DEBERTA_V2: ("input_ids", "attention_mask", "token_type_ids"),
     ESM: ("input_ids", "attention_mask"),
     T5: ("input_ids", "attention_mask"),
+    REMBERT: ("input_ids", "attention_mask"),
+    BIG_BIRD: ("input_ids", "attention_mask"),
 }
 # tokenizer_config.json flags transformers 5.2's class keeps in init_kwargs even when the file lacks them
 # (its __init__ defaults); do_lower_case is also an attribute of exactly these classes
@@ -156,7 +164,7 @@ def choose_class(
     name = tokenizer_class or config_tokenizer_class
     name = _strip_fast(name) if name else (expected_class(model_type or "") or None)
     name = CLASS_ALIASES.get(name, name)
-    if name in (BERT, DISTILBERT) or name in FAMILY_RECIPES:
+    if name in (BERT, DISTILBERT) or name in FAMILY_RECIPES or (name in CLS_SEP_JSON and has_tokenizer_json):
         return name
     if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
         if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
@@ -295,14 +303,24 @@ def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, A
         init_kwargs = dict(init)
         backend, specials = FAMILY_RECIPES[class_name](files, init, added)
         return _finish(backend, class_name, files.name_or_path, specials, init, init_kwargs)
-    if class_name != GENERIC:
+    if class_name not in (GENERIC, *CLS_SEP_JSON):
         return bert_parts(files, init, added, class_name)
     if files.tokenizer_json is None:
         raise CheckpointError(
             f"tokenizer.json not found in {files.name_or_path}; PreTrainedTokenizerFast loads only tokenizer.json "
             f"(use AutoTokenizer or BertTokenizer for a checkpoint that has vocab.txt)"
         )
-    return generic_parts(F.load_tokenizer_json(files.tokenizer_json), init, added, files.name_or_path)
+    parts = generic_parts(F.load_tokenizer_json(files.tokenizer_json), init, added, files.name_or_path)
+    if class_name in CLS_SEP_JSON:
+        cls, sep = (str(parts.specials.named.get(name)) for name in ("cls_token", "sep_token"))
+        ids = [(token, parts.backend.token_to_id(token)) for token in (cls, sep)]
+        missing = [token for token, i in ids if i is None]
+        if missing:
+            raise CheckpointError(f"{files.name_or_path}: {class_name}'s special tokens {missing} are not in tokenizer.json's vocabulary")
+        parts.backend.post_processor = processors.TemplateProcessing(
+            single=f"{cls}:0 $A:0 {sep}:0", pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", special_tokens=ids)
+        parts.class_name = class_name
+    return parts
 
 
 def bert_parts(

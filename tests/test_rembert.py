@@ -1,0 +1,141 @@
+"""RemBERT (model_type "rembert") against transformers 5.2 on the same files.
+
+Tiny random checkpoints of every head transformers has for RemBERT (but causal LM), perturbed so a
+wrong term shows, with embeddings narrower than the hidden size and an LM head through a third
+width, under MiniLM's WordPiece tokenizer. Outputs within 1e-4 (max abs printed) on both engines;
+hidden states, attentions, num_parameters and the pipelines as transformers'; RemBERT's own
+SentencePiece tokenizer read from tokenizer.json gives transformers' ids and offsets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from corpus import PAIRS, TEXTS  # noqa: E402
+from family_checks import (ATOL, ENGINES, PARITY_MARKS, assert_same_encoding, check_attentions,  # noqa: E402
+                           check_hidden_states, check_model_helpers, same)
+from more_family_fixtures import perturb  # noqa: E402
+
+pytestmark = PARITY_MARKS
+TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, input_embedding_size=16,
+            output_embedding_size=24, max_position_embeddings=128)
+HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
+         "ForTokenClassification": ("logits",), "ForQuestionAnswering": ("start_logits", "end_logits"), "ForMaskedLM": ("logits",)}
+AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
+        "ForTokenClassification": "AutoModelForTokenClassification", "ForQuestionAnswering": "AutoModelForQuestionAnswering",
+        "ForMaskedLM": "AutoModelForMaskedLM", "ForMultipleChoice": "AutoModelForMultipleChoice"}
+HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification", "ForTokenClassification": "token-classification",
+              "ForQuestionAnswering": "question-answering", "ForMaskedLM": "masked-lm"}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """models(head) -> a tiny random RemBert<head> checkpoint folder (built once) with MiniLM's tokenizer."""
+    root, built = tmp_path_factory.mktemp("rembert"), {}
+
+    def build(head: str):
+        if head not in built:
+            labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
+            config = transformers.RemBertConfig(vocab_size=30522, **TINY, **labels)
+            torch.manual_seed(len(built))
+            model = getattr(transformers, f"RemBert{head}")(config)
+            perturb(model)
+            model.eval().save_pretrained(root / head)
+            copy_tokenizer(root / head)
+            built[head] = root / head
+        return built[head]
+
+    return build
+
+
+@pytest.mark.parametrize("head", list(HEADS))
+def test_model_parity(models, head, support):
+    folder = models(head)
+    theirs = getattr(transformers, f"RemBert{head}").from_pretrained(folder).eval()
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    references = [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
+                  dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, return_tensors="pt")),
+                  dict(tok(["one"], return_tensors="pt"))]
+    for engine in ENGINES:
+        ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
+        assert type(ours).__name__ == type(theirs).__name__
+        for i, inputs in enumerate(references):
+            with torch.no_grad():
+                expected = theirs(**inputs)
+            got = ours(**{k: v.numpy() for k, v in inputs.items()})
+            for key in HEADS[head]:
+                print(f"rembert {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - expected[key].numpy()).max():.2e}")
+                assert_close(got[key], expected[key].numpy(), ATOL, f"{head}/{engine}/input {i}/{key}")
+        check_hidden_states(ours, theirs, references[0], f"rembert/{head}/{engine}")
+        check_model_helpers(ours, theirs, f"rembert/{head}/{engine}")
+        check_attentions(ours, folder, type(theirs), references[0], f"rembert/{head}/{engine}")
+    support("rembert", "head", HEAD_NAMES[head])
+
+
+def test_multiple_choice(models, support):
+    folder = models("ForMultipleChoice")
+    theirs = transformers.RemBertForMultipleChoice.from_pretrained(folder).eval()
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    batch = tok(["The cat sat", "The cat sat", "Where is it?", "Where is it?"], ["slept.", "flew away", "here", "gone"],
+                padding=True, return_tensors="pt")
+    inputs = {k: v.view(2, 2, -1) for k, v in batch.items()}
+    with torch.no_grad():
+        expected = theirs(**inputs).logits.numpy()
+    for engine in ENGINES:
+        ours = leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine)
+        assert_close(ours(**{k: v.numpy() for k, v in inputs.items()}).logits, expected, ATOL, f"multiple choice {engine}")
+        check_model_helpers(ours, theirs, f"rembert multiple choice {engine}")
+    support("rembert", "head", "multiple-choice")
+
+
+def test_pipelines(models):
+    texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!", "short"]
+    for task, head, inputs, options in (
+            ("text-classification", "ForSequenceClassification", texts, {"top_k": None}),
+            ("token-classification", "ForTokenClassification", texts, {"aggregation_strategy": "simple"}),
+            ("fill-mask", "ForMaskedLM", ["Hello [MASK] world.", "The quick brown [MASK] jumps."], {"top_k": 3})):
+        ours, theirs = leanpipe.pipeline(task, model=models(head)), transformers.pipeline(task, model=str(models(head)))
+        same(ours(inputs, **options), theirs(inputs, **options), f"rembert {task}")
+    ours, theirs = leanpipe.pipeline("question-answering", model=models("ForQuestionAnswering")), \
+        transformers.pipeline("question-answering", model=str(models("ForQuestionAnswering")))
+    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
+    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2), "rembert qa")
+    ours, theirs = leanpipe.pipeline("feature-extraction", model=models("Model")), transformers.pipeline("feature-extraction", model=str(models("Model")))
+    for text in texts:
+        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, "rembert feature-extraction")
+
+
+def test_config_defaults():
+    ours, theirs = leanpipe.RemBertConfig().to_dict(), transformers.RemBertConfig().to_dict()
+    assert {k: v for k, v in ours.items() if k != "transformers_version"} == {k: v for k, v in theirs.items() if k != "transformers_version"}
+
+
+def test_rembert_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
+    """RemBERT's own tokenizer ([CLS] A [SEP] B [SEP] over SentencePiece) as transformers saves it: tokenizer.json,
+    read as it is, gives transformers' ids, types, masks and offsets."""
+    import family_fixtures
+
+    legacy, saved = tmp_path / "legacy", tmp_path / "json"
+    legacy.mkdir()
+    (legacy / "sentencepiece.model").write_bytes(family_fixtures._sentencepiece(
+        pad_id=0, unk_id=3, bos_id=1, eos_id=2, control_symbols=["[SEP]", "[CLS]"], user_defined_symbols=["[MASK]"]))
+    transformers.RemBertConfig(vocab_size=200).save_pretrained(legacy)
+    transformers.RemBertTokenizer.from_pretrained(legacy).save_pretrained(saved)
+    transformers.RemBertConfig(vocab_size=200).save_pretrained(saved)
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)
+    assert type(ours).__name__ == type(theirs).__name__ == "RemBertTokenizer"
+    options = dict(return_offsets_mapping=True, return_special_tokens_mask=True, padding=True)
+    texts = TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "]
+    assert_same_encoding(ours(texts, **options), theirs(texts, **options), "rembert texts")
+    firsts, seconds = [a for a, _ in PAIRS[:5]], [b for _, b in PAIRS[:5]]
+    assert_same_encoding(ours(firsts, seconds, **options), theirs(firsts, seconds, **options), "rembert pairs")
+    assert ours.decode(ours("Hello world")["input_ids"]) == theirs.decode(theirs("Hello world")["input_ids"])
+    with pytest.raises(leanpipe.CheckpointError, match="without tokenizer.json"):
+        leanpipe.AutoTokenizer.from_pretrained(legacy)
+    support("rembert", "tokenizer", "tokenizer.json")
