@@ -65,7 +65,7 @@ def paired(numerators: list[float], denominators: list[float]) -> float:
 
 
 def run_ceilings(model: dict) -> list[float]:
-    """Per leanpipe fp32 run, the fp32 ceiling in real tokens/s from numpy's SGEMM measured right
+    """Per leanpipe fp32 run, the fp32 ceiling in real tokens/s from the SGEMM measured (measure.sgemm_gflops) right
     before and right after it (the higher of the two: the strictest share)."""
     around = model["leanpipe"]["pipeline"].get("sgemm_around") or []
     return [max(pair) * 1e9 / model["flops"]["flops"] for pair in around]

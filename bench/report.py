@@ -52,7 +52,8 @@ def header(raw: dict) -> list[str]:
         f"rounds; a target's ratio is the median of the rounds' own ratios (this shared host's speed drifts by 10-20% "
         f"within minutes). Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
         f"Import: median of {s['import_repeats']}.",
-        f"- fp32 SGEMM (numpy, {s['threads']} threads, best of {s['sgemm_repeats']}, in its own process) right before "
+        f"- fp32 SGEMM (the best of numpy's BLAS and onnxruntime's MLAS over 512²-2048² squares and 768-row "
+        f"encoder-shaped products, {s['threads']} threads, best of {s['sgemm_repeats']}, in its own process) right before "
         f"and right after each leanpipe fp32 throughput run: that run's ceiling uses the higher of the two. Also "
         + ", ".join(f"{g:.0f} GFLOP/s ({when})" for when, g in raw["sgemm"].get("measurements", {}).items()) + ".",
         "",

@@ -2,7 +2,7 @@
 
     python bench/systems.py SPEC.json   ->  one JSON line of timings; outputs saved as .npy
 
-- leanpipe: `pipeline(task, model)` at batch 32 over the corpus (with numpy's SGEMM speed measured,
+- leanpipe: `pipeline(task, model)` at batch 32 over the corpus (with the machine's SGEMM speed measured,
   in another process, right before and right after: the fp32 ceiling of that very run), at batch 1,
   and with quantize="int8";
 - transformers: `pipeline(task, model, batch_size=32)` over the corpus and at batch 1, and the
