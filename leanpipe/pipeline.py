@@ -128,8 +128,9 @@ class Pipeline:
         for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size, equal_lengths=alone):
             try:
                 feeds = self.model.check_inputs(**padded)
-            except InputError as exc:
-                raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
+            except InputError as exc:  # the model's own fix first; the pipeline's where it names none
+                raise InputError(str(exc) if "truncation" in str(exc) and "tokenize with" not in str(exc)
+                                 else f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
             result = self.model.run_feeds(feeds)
             for r, i in enumerate(batch):
                 n = len(rows[i][1])

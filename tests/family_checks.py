@@ -57,6 +57,51 @@ def reference_and_ours(prefix: str, head: str, auto: str, folder, engine: str):
     return theirs, ours, transformers.AutoTokenizer.from_pretrained(folder)
 
 
+def check_head_on_engines(folder, theirs, auto: str, references: list[dict], keys, what: str) -> None:
+    """leanpipe's `auto` class (AutoModel, AutoModelForMaskedLM, ...) from `folder` on both engines against
+    transformers' model `theirs` (eval mode) on each of `references` (torch inputs): every output in `keys`
+    within ATOL (max abs printed), then the hidden states, model helpers and attentions of the first."""
+    import torch
+
+    from conftest import assert_close
+
+    expected = []
+    for inputs in references:
+        with torch.no_grad():
+            out = theirs(**inputs)
+        expected.append({key: out[key].numpy() for key in keys})
+    for engine in ENGINES:
+        ours = getattr(leanpipe, auto).from_pretrained(folder, engine=engine)
+        assert type(ours).__name__ == type(theirs).__name__
+        for i, (inputs, reference) in enumerate(zip(references, expected)):
+            got = ours(**{k: v.numpy() for k, v in inputs.items()})
+            for key, value in reference.items():
+                print(f"{what} {engine} input {i} {key}: max abs diff {np.abs(got[key] - value).max():.2e}")
+                assert_close(got[key], value, ATOL, f"{what}/{engine}/input {i}/{key}")
+        check_hidden_states(ours, theirs, references[0], f"{what}/{engine}")
+        check_model_helpers(ours, theirs, f"{what}/{engine}")
+        check_attentions(ours, folder, type(theirs), references[0], f"{what}/{engine}")
+
+
+def check_multiple_choice(folder, theirs, what: str) -> None:
+    """A (B, C, T) batch of (prompt, choice) pairs through leanpipe's AutoModelForMultipleChoice on both
+    engines against transformers' `theirs`: logits (B, C) within ATOL, and the model helpers."""
+    import torch
+
+    from conftest import assert_close
+
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    prompts, choices = ["The cat sat on the mat and then it", "Where is the milk?"], [["slept.", "flew away"], ["In the fridge.", "gone"]]
+    batch = tok([p for p, cs in zip(prompts, choices) for _ in cs], [c for cs in choices for c in cs], padding=True, return_tensors="pt")
+    inputs = {k: v.view(2, 2, -1) for k, v in batch.items()}
+    with torch.no_grad():
+        expected = theirs(**inputs).logits.numpy()
+    for engine in ENGINES:
+        ours = leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine)
+        assert_close(ours(**{k: v.numpy() for k, v in inputs.items()}).logits, expected, ATOL, f"{what} multiple choice {engine}")
+        check_model_helpers(ours, theirs, f"{what} multiple choice {engine}")
+
+
 def compare_texts_and_batch(theirs, ours, tokenizer, texts, keys, what: str, **flags):
     """Each text alone, then the texts as one padded batch (per-token outputs compared on the real
     tokens only), every output in `keys` within ATOL of transformers'. `flags` (output_hidden_states=...)

@@ -19,8 +19,8 @@ import leanpipe  # noqa: E402
 from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_attentions, check_hidden_states,  # noqa: E402
-                           check_model_helpers, same)
+from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_classification_and_features, check_fill_mask,  # noqa: E402
+                           check_head_on_engines, check_multiple_choice, check_ner_and_qa)
 from leanpipe.errors import ConfigError, InputError  # noqa: E402
 from more_family_fixtures import perturb  # noqa: E402
 
@@ -32,6 +32,8 @@ SHAPES = {"full": {"attention_type": "original_full"}, "sparse": {"attention_typ
 HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
          "ForTokenClassification": ("logits",), "ForMaskedLM": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits"),
          "ForQuestionAnswering": ("start_logits", "end_logits")}
+HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification", "ForTokenClassification": "token-classification",
+              "ForMaskedLM": "masked-lm", "ForPreTraining": "pre-training", "ForQuestionAnswering": "question-answering"}
 AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
         "ForTokenClassification": "AutoModelForTokenClassification", "ForMaskedLM": "AutoModelForMaskedLM",
         "ForPreTraining": "AutoModelForPreTraining", "ForMultipleChoice": "AutoModelForMultipleChoice",
@@ -72,25 +74,11 @@ def reference_inputs(folder) -> list[dict]:
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_model_parity(models, shape, head, support):
     folder = models(shape, head)
-    theirs = getattr(transformers, f"BigBird{head}").from_pretrained(folder).eval()
     references = reference_inputs(folder)
     assert all(r["input_ids"].shape[1] <= 56 for r in references)  # all within the block-sparse models' full-attention length
-    for engine in ENGINES:
-        ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
-        assert type(ours).__name__ == type(theirs).__name__
-        for i, inputs in enumerate(references):
-            with torch.no_grad():
-                expected = theirs(**inputs)
-            got = ours(**{k: v.numpy() for k, v in inputs.items()})
-            for key in HEADS[head]:
-                print(f"big_bird {shape} {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - expected[key].numpy()).max():.2e}")
-                assert_close(got[key], expected[key].numpy(), ATOL, f"{shape}/{head}/{engine}/input {i}/{key}")
-        check_hidden_states(ours, theirs, references[0], f"{shape}/{head}/{engine}")
-        check_model_helpers(ours, theirs, f"{shape}/{head}/{engine}")
-        check_attentions(ours, folder, type(theirs), references[0], f"{shape}/{head}/{engine}")
-    support("big_bird", "head", {"Model": "base", "ForSequenceClassification": "sequence-classification",
-                                 "ForTokenClassification": "token-classification", "ForMaskedLM": "masked-lm",
-                                 "ForPreTraining": "pre-training", "ForQuestionAnswering": "question-answering"}[head])
+    theirs = getattr(transformers, f"BigBird{head}").from_pretrained(folder).eval()
+    check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"big_bird/{shape}/{head}")
+    support("big_bird", "head", HEAD_NAMES[head])
 
 
 def test_question_answering_without_token_types(models):
@@ -114,38 +102,17 @@ def test_question_answering_without_token_types(models):
 
 def test_multiple_choice(models, support):
     folder = models("sparse", "ForMultipleChoice")
-    theirs = transformers.BigBirdForMultipleChoice.from_pretrained(folder).eval()
-    tok = transformers.AutoTokenizer.from_pretrained(folder)
-    prompts, choices = ["The cat sat on the mat and then it", "Where is the milk?"], [["slept.", "flew away"], ["In the fridge.", "gone"]]
-    batch = tok([p for p, cs in zip(prompts, choices) for _ in cs], [c for cs in choices for c in cs], padding=True, return_tensors="pt")
-    inputs = {k: v.view(2, 2, -1) for k, v in batch.items()}
-    with torch.no_grad():
-        expected = theirs(**inputs).logits.numpy()
-    for engine in ENGINES:
-        got = leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine)(**{k: v.numpy() for k, v in inputs.items()})
-        assert_close(got.logits, expected, ATOL, f"multiple choice {engine}")
-        check_model_helpers(leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine), theirs, f"multiple choice {engine}")
+    check_multiple_choice(folder, transformers.BigBirdForMultipleChoice.from_pretrained(folder).eval(), "big_bird")
     support("big_bird", "head", "multiple-choice")
 
 
 def test_pipelines(models):
-    """text-classification, feature-extraction, fill-mask and token-classification as transformers' pipelines give them."""
-    texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!", "short"]
-    for task, head, options in (("text-classification", "ForSequenceClassification", {"top_k": None}),
-                                ("token-classification", "ForTokenClassification", {"aggregation_strategy": "simple"}),
-                                ("fill-mask", "ForMaskedLM", {"top_k": 3})):
-        folder = models("sparse", head)
-        ours, theirs = leanpipe.pipeline(task, model=folder), transformers.pipeline(task, model=str(folder))
-        inputs = ["Hello [MASK] world.", "The quick brown [MASK] jumps over the lazy dog."] if task == "fill-mask" else texts
-        same(ours(inputs, **options), theirs(inputs, **options), f"big_bird {task}")
-    ours, theirs = (leanpipe.pipeline("question-answering", model=models("sparse", "ForQuestionAnswering")),
-                    transformers.pipeline("question-answering", model=str(models("sparse", "ForQuestionAnswering"))))
-    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
-    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2), "big_bird qa")
-    folder = models("sparse", "Model")
-    ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
-    for text in texts:
-        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, "big_bird feature-extraction")
+    """text-classification, feature-extraction, fill-mask, token-classification and question-answering
+    as transformers' pipelines give them (the block-sparse shape's pipeline: test_block_sparse_lengths...)."""
+    full = lambda _model_type, head: models("full", head)  # noqa: E731  (some inputs pass 56 tokens)
+    check_classification_and_features(full, "big_bird")
+    check_fill_mask(full, "big_bird")
+    check_ner_and_qa(full, "big_bird")
 
 
 def test_block_sparse_lengths_are_refused_with_the_fix(models):
@@ -164,8 +131,9 @@ def test_block_sparse_lengths_are_refused_with_the_fix(models):
         expected = theirs(input_ids=torch.from_numpy(long)).last_hidden_state.numpy()
     assert_close(full(input_ids=long).last_hidden_state, expected, ATOL, "original_full at 120 tokens")
     pipe = leanpipe.pipeline("feature-extraction", model=models("sparse", "Model"))
-    with pytest.raises(InputError, match="block-sparse"):
+    with pytest.raises(InputError, match="block-sparse") as refused:
         pipe("word " * 80)
+    assert "pass truncation=True to the pipeline call" not in str(refused.value)  # it would not help: the model's fix stands
     assert np.array(pipe("word " * 80, tokenize_kwargs={"truncation": True, "max_length": 56})).shape == (1, 56, 32)
 
 

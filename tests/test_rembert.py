@@ -8,7 +8,6 @@ SentencePiece tokenizer read from tokenizer.json gives transformers' ids and off
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -16,10 +15,9 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
-from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import (ATOL, ENGINES, PARITY_MARKS, assert_same_encoding, check_attentions,  # noqa: E402
-                           check_hidden_states, check_model_helpers, same)
+from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
+                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa)
 from more_family_fixtures import perturb  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -57,58 +55,28 @@ def models(tmp_path_factory):
 @pytest.mark.parametrize("head", list(HEADS))
 def test_model_parity(models, head, support):
     folder = models(head)
-    theirs = getattr(transformers, f"RemBert{head}").from_pretrained(folder).eval()
     tok = transformers.AutoTokenizer.from_pretrained(folder)
     references = [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
                   dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, return_tensors="pt")),
                   dict(tok(["one"], return_tensors="pt"))]
-    for engine in ENGINES:
-        ours = getattr(leanpipe, AUTO[head]).from_pretrained(folder, engine=engine)
-        assert type(ours).__name__ == type(theirs).__name__
-        for i, inputs in enumerate(references):
-            with torch.no_grad():
-                expected = theirs(**inputs)
-            got = ours(**{k: v.numpy() for k, v in inputs.items()})
-            for key in HEADS[head]:
-                print(f"rembert {head} {engine} input {i} {key}: max abs diff {np.abs(got[key] - expected[key].numpy()).max():.2e}")
-                assert_close(got[key], expected[key].numpy(), ATOL, f"{head}/{engine}/input {i}/{key}")
-        check_hidden_states(ours, theirs, references[0], f"rembert/{head}/{engine}")
-        check_model_helpers(ours, theirs, f"rembert/{head}/{engine}")
-        check_attentions(ours, folder, type(theirs), references[0], f"rembert/{head}/{engine}")
+    theirs = getattr(transformers, f"RemBert{head}").from_pretrained(folder).eval()
+    check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"rembert/{head}")
     support("rembert", "head", HEAD_NAMES[head])
 
 
 def test_multiple_choice(models, support):
     folder = models("ForMultipleChoice")
-    theirs = transformers.RemBertForMultipleChoice.from_pretrained(folder).eval()
-    tok = transformers.AutoTokenizer.from_pretrained(folder)
-    batch = tok(["The cat sat", "The cat sat", "Where is it?", "Where is it?"], ["slept.", "flew away", "here", "gone"],
-                padding=True, return_tensors="pt")
-    inputs = {k: v.view(2, 2, -1) for k, v in batch.items()}
-    with torch.no_grad():
-        expected = theirs(**inputs).logits.numpy()
-    for engine in ENGINES:
-        ours = leanpipe.AutoModelForMultipleChoice.from_pretrained(folder, engine=engine)
-        assert_close(ours(**{k: v.numpy() for k, v in inputs.items()}).logits, expected, ATOL, f"multiple choice {engine}")
-        check_model_helpers(ours, theirs, f"rembert multiple choice {engine}")
+    check_multiple_choice(folder, transformers.RemBertForMultipleChoice.from_pretrained(folder).eval(), "rembert")
     support("rembert", "head", "multiple-choice")
 
 
 def test_pipelines(models):
-    texts = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!", "short"]
-    for task, head, inputs, options in (
-            ("text-classification", "ForSequenceClassification", texts, {"top_k": None}),
-            ("token-classification", "ForTokenClassification", texts, {"aggregation_strategy": "simple"}),
-            ("fill-mask", "ForMaskedLM", ["Hello [MASK] world.", "The quick brown [MASK] jumps."], {"top_k": 3})):
-        ours, theirs = leanpipe.pipeline(task, model=models(head)), transformers.pipeline(task, model=str(models(head)))
-        same(ours(inputs, **options), theirs(inputs, **options), f"rembert {task}")
-    ours, theirs = leanpipe.pipeline("question-answering", model=models("ForQuestionAnswering")), \
-        transformers.pipeline("question-answering", model=str(models("ForQuestionAnswering")))
-    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 3
-    same(ours(question=question, context=context, top_k=2), theirs(question=question, context=context, top_k=2), "rembert qa")
-    ours, theirs = leanpipe.pipeline("feature-extraction", model=models("Model")), transformers.pipeline("feature-extraction", model=str(models("Model")))
-    for text in texts:
-        assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, "rembert feature-extraction")
+    """text-classification, feature-extraction, fill-mask, token-classification and question-answering
+    as transformers' pipelines give them."""
+    by_head = lambda _model_type, head: models(head)  # noqa: E731
+    check_classification_and_features(by_head, "rembert")
+    check_fill_mask(by_head, "rembert")
+    check_ner_and_qa(by_head, "rembert")
 
 
 def test_config_defaults():

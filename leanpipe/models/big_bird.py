@@ -28,6 +28,7 @@ from ..config import BigBirdConfig
 from ..errors import InputError
 from ..weights import Weights
 from . import bert
+from .albert import pooler  # ALBERT's pooler is BigBird's: one Linear named `pooler`, then tanh
 from .bert import INPUT_NAMES, PREFIX, layer_norm, linear  # noqa: F401  (BERT's inputs and prefix)
 from .heads import token_logits
 
@@ -80,11 +81,6 @@ def embeddings(ops, w: Weights, c: BigBirdConfig):
 
 def encoder(ops, w: Weights, c: BigBirdConfig, first_only: bool = False):
     return bert.encoder(ops, w, c, first_only=first_only, embed=embeddings)
-
-
-def pooler(ops, w: Weights, c: BigBirdConfig, x):
-    """tanh(pooler(hidden state of the first token)) -> (B, H)."""
-    return linear(ops, w, ops.first_token(x), "pooler", c.hidden_size, c.hidden_size, activation="tanh")
 
 
 def _pooler_unread(w: Weights) -> None:
