@@ -17,7 +17,7 @@ import leanpipe  # noqa: E402
 from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
 from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
-                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa)
+                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
 from more_family_fixtures import perturb  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -34,10 +34,12 @@ HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classifica
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """models(head) -> a tiny random RemBert<head> checkpoint folder (built once) with MiniLM's tokenizer."""
+    """models(head) or models("rembert", head) (the shared checks' call) -> a tiny random RemBert<head>
+    checkpoint folder (built once) with MiniLM's tokenizer."""
     root, built = tmp_path_factory.mktemp("rembert"), {}
 
-    def build(head: str):
+    def build(*key: str):
+        head = key[-1]
         if head not in built:
             labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
             config = transformers.RemBertConfig(vocab_size=30522, **TINY, **labels)
@@ -73,10 +75,9 @@ def test_multiple_choice(models, support):
 def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
     as transformers' pipelines give them."""
-    by_head = lambda _model_type, head: models(head)  # noqa: E731
-    check_classification_and_features(by_head, "rembert")
-    check_fill_mask(by_head, "rembert")
-    check_ner_and_qa(by_head, "rembert")
+    check_classification_and_features(models, "rembert")
+    check_fill_mask(models, "rembert")
+    check_ner_and_qa(models, "rembert")
 
 
 def test_config_defaults():
@@ -107,3 +108,6 @@ def test_rembert_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
     with pytest.raises(leanpipe.CheckpointError, match="without tokenizer.json"):
         leanpipe.AutoTokenizer.from_pretrained(legacy)
     support("rembert", "tokenizer", "tokenizer.json")
+
+
+test_int8_runs_near_fp32 = int8_test(["rembert"], ["Model", "ForSequenceClassification", "ForMaskedLM"])
