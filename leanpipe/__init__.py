@@ -54,6 +54,7 @@ _EXPORTS = {
     "MegatronBertConfig": "config",
     "BigBirdConfig": "config",
     "RemBertConfig": "config",
+    "ConvBertConfig": "config",
     "BartConfig": "config",
     "T5Config": "config",
     "MT5Config": "config",
@@ -110,6 +111,8 @@ _EXPORTS = {
                                                    "ForQuestionAnswering", "ForMultipleChoice", "ForPreTraining")},
     **{f"RemBert{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
                                                   "ForQuestionAnswering", "ForMultipleChoice")},
+    **{f"ConvBert{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
+                                                   "ForQuestionAnswering")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     **{f"Bart{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")},
     **{f"{family}ForMultipleChoice": "models"

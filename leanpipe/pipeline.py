@@ -205,10 +205,11 @@ class DatasetResults:
 def padding_changes_outputs(model: Any) -> bool:
     """Whether padding a row changes the model's outputs at its real tokens: MobileBERT's trigram_input
     gives each token its neighbours' embeddings, so the last real token sees the pad token's
-    (modeling_mobilebert; 5.7e-3 on a tiny model). transformers' pipelines run each text alone by
+    (modeling_mobilebert; 5.7e-3 on a tiny model), and ConvBERT's span convolutions read the padding
+    next to the last tokens (a family's PADDING_LEAKS). transformers' pipelines run each text alone by
     default; such a model's rows are batched only with rows of their own length. (SqueezeBERT's
     convolutions have kernel size 1: no neighbours.)"""
-    return bool(getattr(model.config, "trigram_input", False))
+    return bool(getattr(model.config, "trigram_input", False)) or bool(getattr(getattr(model, "family", None), "PADDING_LEAKS", False))
 
 
 def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int,

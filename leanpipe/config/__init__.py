@@ -19,6 +19,7 @@ from .bert_like import (  # noqa: F401
     BertConfig,
     BigBirdConfig,
     CamembertConfig,
+    ConvBertConfig,
     Data2VecTextConfig,
     DistilBertConfig,
     ElectraConfig,
@@ -41,7 +42,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

@@ -130,6 +130,35 @@ class RemBertConfig(BertConfig):
     }
 
 
+class ConvBertConfig(BertConfig):
+    """ConvBERT (YituTech/conv-bert-*): BERT's keys with configuration_convbert's defaults and its own:
+    `embedding_size` (projected to hidden_size when they differ), `head_ratio` (half the heads become
+    span-based dynamic convolutions), `conv_kernel_size`, `num_groups` (grouped FFN products)."""
+
+    model_type = "convbert"
+    defaults = {
+        **{k: v for k, v in BertConfig.defaults.items() if k != "use_cache"},
+        "bos_token_id": 0,
+        "conv_kernel_size": 9,
+        "embedding_size": 768,
+        "eos_token_id": 2,
+        "head_ratio": 2,
+        "num_groups": 1,
+        "pad_token_id": 1,
+    }
+
+    def validate(self) -> None:
+        super().validate()
+        for key in ("head_ratio", "conv_kernel_size", "num_groups"):
+            if not _is_int(getattr(self, key)) or getattr(self, key) < 1:
+                raise ConfigError(f"{key}={getattr(self, key)!r} must be a positive integer")
+        if self.conv_kernel_size % 2 == 0:
+            raise ConfigError(f"conv_kernel_size={self.conv_kernel_size} is even: ConvBERT's convolutions keep the "
+                              f"sequence length only with an odd kernel (the released models' is 9)")
+        if self.hidden_size % self.num_groups or self.intermediate_size % self.num_groups:
+            raise ConfigError(f"num_groups={self.num_groups} must divide hidden_size and intermediate_size")
+
+
 class SqueezeBertConfig(BertConfig):
     """SqueezeBERT (squeezebert/squeezebert-uncased, -mnli, -mnli-headless): BERT's layout with grouped
     1x1 convolutions for Q, K, V and the FFN (configuration_squeezebert's defaults: 4 groups each, 1

@@ -242,6 +242,26 @@ class NumpyOps(Recording):
     def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
 
+    # --- span convolutions (ConvBERT) ----------------------------------------------------------
+    def depthwise_conv(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """torch's Conv1d(C, C, k, groups=C, padding=k // 2, bias=False) over the tokens of x (B, T, C),
+        w (C, k): out[t, c] = sum_j w[c, j] * x[t + j - k // 2, c], zero past either end (odd k)."""
+        k, p, t = w.shape[1], w.shape[1] // 2, x.shape[1]
+        padded = np.pad(x, ((0, 0), (p, p), (0, 0)))
+        return sum(padded[:, j:j + t] * w[:, j] for j in range(k)).astype(np.float32)
+
+    def dynamic_conv(self, v: np.ndarray, logits: np.ndarray, heads: int, k: int) -> np.ndarray:
+        """ConvBERT's span-based dynamic convolution: v (B, T, A), per token and head a kernel of k
+        weights, softmax(logits (B, T, heads * k)), over the k tokens around it (zero past either end):
+        out[t, h, d] = sum_j kernel[t, h, j] * v[t + j - (k - 1) // 2, h, d] -> (B, T, A)."""
+        b, t, a = v.shape
+        kernel = logits.reshape(b, t, heads, k)
+        kernel = np.exp(kernel - kernel.max(-1, keepdims=True))
+        kernel = kernel / kernel.sum(-1, keepdims=True)  # (B, T, N, k)
+        p = (k - 1) // 2
+        padded = np.pad(v, ((0, 0), (p, k - 1 - p), (0, 0))).reshape(b, t + k - 1, heads, a // heads)
+        return sum(padded[:, j:j + t] * kernel[..., j:j + 1] for j in range(k)).reshape(b, t, a).astype(np.float32)
+
     def rotary(self, x: np.ndarray, cos: np.ndarray, sin: np.ndarray, heads: int, head_dim: int) -> np.ndarray:
         """Rotary position embedding of each head: x * cos + rotate_half(x) * sin, where rotate_half
         turns (x1, x2) into (-x2, x1) (modeling_modernbert apply_rotary_pos_emb). x (B, T, H);

@@ -548,6 +548,32 @@ class OnnxOps(Recording, WindowedAttention):
     def mul(self, a: str, b: str) -> str:
         return self._elementwise("Mul", a, b)
 
+    def depthwise_conv(self, x: str, w: np.ndarray) -> str:
+        """x (B, T, C) through ONNX Conv with one k-wide filter per channel (group=C), w (C, k), zero
+        padding k // 2 each side (see NumpyOps) -> (B, T, C)."""
+        channels, k = w.shape
+        self._alive.append(w)
+        kernel = self.const(np.ascontiguousarray(w, dtype=np.float32).reshape(channels, 1, k), key=("depthwise", id(w)))
+        y = self._node("Conv", [self._node("Transpose", [x], perm=[0, 2, 1]), kernel], "depthwise", group=channels,
+                       kernel_shape=[k], pads=[k // 2, k // 2])  # (B, C, T)
+        return self._same_lead(self._node("Transpose", [y], perm=[0, 2, 1]), x)
+
+    def dynamic_conv(self, v: str, logits: str, heads: int, k: int) -> str:
+        """ConvBERT's dynamic convolution (see NumpyOps): the softmaxed per-token kernels times k shifted
+        views of v, padded with zeros -> (B, T, A)."""
+        kernel = self._node("Softmax", [self._node("Reshape", [logits, self._ints([0, 0, heads, k])])], "conv_kernel", axis=-1)
+        p = (k - 1) // 2
+        padded = self._node("Pad", [v, self._ints([0, p, 0, 0, k - 1 - p, 0])], "conv_pad")  # (B, T + k - 1, A)
+        padded = self._node("Reshape", [padded, self._ints([0, 0, heads, -1])])  # (B, T + k - 1, N, D)
+        t = self._node("Slice", [self._node("Shape", [v]), self._ints([1]), self._ints([2])], "t")
+        out = None
+        for j in range(k):
+            view = self._node("Slice", [padded, self._ints([j]), self._node("Add", [t, self._ints([j])]), self._ints([1])], "shift")
+            weight = self._node("Slice", [kernel, self._ints([j]), self._ints([j + 1]), self._ints([3])], "kernel_j")  # (B, T, N, 1)
+            term = self._node("Mul", [view, weight])
+            out = term if out is None else self._node("Add", [out, term])
+        return self._same_lead(self._node("Reshape", [out, self._ints([0, 0, -1])], "dynamic_conv"), v)
+
     def rotary(self, x: str, cos: str, sin: str, heads: int, head_dim: int) -> str:
         """x * cos + rotate_half(x) * sin per head (see NumpyOps), as onnxruntime's RotaryEmbedding kernel
         (com.microsoft, non-interleaved): cos, sin from position_embed, (T, D) = (angles, angles); the

@@ -11,6 +11,7 @@ from ..config import (
     BertConfig,
     BigBirdConfig,
     CamembertConfig,
+    ConvBertConfig,
     Data2VecTextConfig,
     DebertaConfig,
     DebertaV2Config,
@@ -35,7 +36,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, big_bird, camembert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -75,6 +76,7 @@ _FAMILIES = [
     (megatron_bert, MegatronBertConfig, "MegatronBert"),
     (big_bird, BigBirdConfig, "BigBird"),
     (rembert, RemBertConfig, "RemBert"),
+    (convbert, ConvBertConfig, "ConvBert"),
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),
     (mt5, MT5Config, "MT5"),
