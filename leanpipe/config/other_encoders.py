@@ -208,6 +208,38 @@ class DebertaConfig(DebertaV2Config):
         super().validate()
 
 
+class FNetConfig(PretrainedConfig):
+    """FNet (google/fnet-base, google/fnet-large): BERT's layout with each layer's attention replaced by
+    the real part of a 2-D Fourier transform over tokens and hidden units, so there are no attention
+    heads; configuration_fnet's defaults (gelu_new, 4 token types, a 32,000-piece SentencePiece vocabulary)."""
+
+    model_type = "fnet"
+    defaults = {
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "hidden_act": "gelu_new",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": 768,
+        "initializer_range": 0.02,
+        "intermediate_size": 3072,
+        "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512,
+        "num_hidden_layers": 12,
+        "pad_token_id": 3,
+        "tie_word_embeddings": True,
+        "tpu_short_seq_length": 512,
+        "type_vocab_size": 4,
+        "use_tpu_fourier_optimizations": False,
+        "vocab_size": 32000,
+    }
+
+    def validate(self) -> None:
+        if self.use_tpu_fourier_optimizations:
+            raise ConfigError("use_tpu_fourier_optimizations=True is not supported: transformers then multiplies by "
+                              "a DFT matrix of tpu_short_seq_length cut to the input's length, which is not the "
+                              "Fourier transform of shorter inputs; leanpipe runs the exact transform (set it to false)")
+
+
 class EsmConfig(PretrainedConfig):
     """ESM protein language models (facebook/esm2_t6_8M_UR50D ... esm2_t48_15B, esm1b_t33_650M_UR50S):
     transformers' defaults (configuration_esm). ESM-2 rotates queries and keys (`position_embedding_type`

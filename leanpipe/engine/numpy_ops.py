@@ -242,6 +242,12 @@ class NumpyOps(Recording):
     def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
 
+    # --- Fourier mixing (FNet) -------------------------------------------------------------------
+    def fourier_mix(self, x: np.ndarray, width: int) -> np.ndarray:
+        """The real part of the 2-D discrete Fourier transform of x (B, T, H = width) over tokens and
+        hidden units, as torch.fft.fftn(x, dim=(1, 2)).real (computed here in float64)."""
+        return np.fft.fft2(x.astype(np.float64), axes=(1, 2)).real.astype(np.float32)
+
     # --- span convolutions (ConvBERT) ----------------------------------------------------------
     def depthwise_conv(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         """torch's Conv1d(C, C, k, groups=C, padding=k // 2, bias=False) over the tokens of x (B, T, C),

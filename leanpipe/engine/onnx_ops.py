@@ -548,6 +548,26 @@ class OnnxOps(Recording, WindowedAttention):
     def mul(self, a: str, b: str) -> str:
         return self._elementwise("Mul", a, b)
 
+    def fourier_mix(self, x: str, width: int) -> str:
+        """Re(F_T x F_H) for x (B, T, H), the real part of its 2-D DFT (see NumpyOps), as real products:
+        C_T (x C_H) - S_T (x S_H) with C, S the DFT's cosine and sine matrices. F_H is a constant; F_T is
+        built for the batch's T from (j * k mod T), so every angle stays below 2 pi in float32."""
+        h = width
+        jk = np.outer(np.arange(h), np.arange(h)) % h
+        cos_h, sin_h = (self.const(f(2 * np.pi * jk / h).astype(np.float32), key=(name, h))
+                        for f, name in ((np.cos, "dft_cos"), (np.sin, "dft_sin")))
+        if ("dft_t",) not in self._derived:
+            t = self._node("Squeeze", [self._node("Slice", [self._node("Shape", [x]), self._ints([1]), self._ints([2])])], "t")
+            r = self._node("Range", [self._i64(0), t, self._i64(1)], "positions")  # (T,)
+            jk_t = self._node("Mod", [self._node("Mul", [self._node("Unsqueeze", [r, self._ints([1])]),
+                                                         self._node("Unsqueeze", [r, self._ints([0])])]), t])  # (T, T)
+            angle = self._node("Div", [self._node("Mul", [self._node("Cast", [jk_t], to=proto.FLOAT), self._scalar(float(2 * np.pi))]),
+                                       self._node("Cast", [t], to=proto.FLOAT)], "dft_angle")
+            self._derived[("dft_t",)] = (self._node("Cos", [angle], "dft_cos_t"), self._node("Sin", [angle], "dft_sin_t"))
+        cos_t, sin_t = self._derived[("dft_t",)]
+        real = self._node("MatMul", [cos_t, self._node("MatMul", [x, cos_h])])
+        return self._same_lead(self._node("Sub", [real, self._node("MatMul", [sin_t, self._node("MatMul", [x, sin_h])])], "fourier"), x)
+
     def depthwise_conv(self, x: str, w: np.ndarray) -> str:
         """x (B, T, C) through ONNX Conv with one k-wide filter per channel (group=C), w (C, k), zero
         padding k // 2 each side (see NumpyOps) -> (B, T, C)."""

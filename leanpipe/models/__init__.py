@@ -18,6 +18,7 @@ from ..config import (
     DistilBertConfig,
     ElectraConfig,
     ErnieConfig,
+    FNetConfig,
     EsmConfig,
     LongformerConfig,
     MegatronBertConfig,
@@ -36,7 +37,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, fnet, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -77,6 +78,7 @@ _FAMILIES = [
     (big_bird, BigBirdConfig, "BigBird"),
     (rembert, RemBertConfig, "RemBert"),
     (convbert, ConvBertConfig, "ConvBert"),
+    (fnet, FNetConfig, "FNet"),
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),
     (mt5, MT5Config, "MT5"),

@@ -25,6 +25,7 @@ from .loading import (
     MPNET,
     REMBERT,
     BIG_BIRD,
+    FNET,
     ROBERTA,
     T5,
     XLM_ROBERTA,
@@ -114,6 +115,13 @@ class T5Tokenizer(PreTrainedTokenizerFast):
     _recipe = T5
 
 
+class FNetTokenizer(PreTrainedTokenizerFast):
+    """FNet's SentencePiece Unigram: ALBERT's recipe (from tokenizer.json or spiece.model), giving
+    input_ids and token_type_ids, no attention mask (FNet reads none)."""
+
+    _recipe = FNET
+
+
 class RemBertTokenizer(PreTrainedTokenizerFast):
     """RemBERT's SentencePiece tokenizer from tokenizer.json, with `[CLS] A [SEP] (B [SEP])` as
     transformers 5.2's class sets it (its sentencepiece.model alone is refused: save tokenizer.json)."""
@@ -145,6 +153,7 @@ DebertaTokenizerFast = DebertaTokenizer
 DebertaV2TokenizerFast = DebertaV2Tokenizer
 T5TokenizerFast = T5Tokenizer
 RemBertTokenizerFast = RemBertTokenizer
+FNetTokenizerFast = FNetTokenizer
 BigBirdTokenizerFast = BigBirdTokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
@@ -160,6 +169,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     ESM: EsmTokenizer,
     T5: T5Tokenizer,
     REMBERT: RemBertTokenizer,
+    FNET: FNetTokenizer,
     BIG_BIRD: BigBirdTokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }

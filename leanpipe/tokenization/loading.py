@@ -47,13 +47,14 @@ ROBERTA, XLM_ROBERTA, ALBERT = "RobertaTokenizer", "XLMRobertaTokenizer", "Alber
 CAMEMBERT, DEBERTA = "CamembertTokenizer", "DebertaTokenizer"
 MPNET, DEBERTA_V2, ESM = "MPNetTokenizer", "DebertaV2Tokenizer", "EsmTokenizer"
 T5 = "T5Tokenizer"
-REMBERT, BIG_BIRD = "RemBertTokenizer", "BigBirdTokenizer"
+REMBERT, BIG_BIRD, FNET = "RemBertTokenizer", "BigBirdTokenizer", "FNetTokenizer"
 # classes transformers 5.2 loads from tokenizer.json as it is, then gives `[CLS] A [SEP] (B [SEP])`, B typed 1,
 # in their __init__ (tokenization_rembert, tokenization_big_bird), whatever post-processor the file holds
 CLS_SEP_JSON = frozenset({REMBERT, BIG_BIRD})
 # class -> (files, init, added tokens) -> (backend, special tokens); each mirrors that class's __init__
 FAMILY_RECIPES = {
     ROBERTA: roberta_backend, XLM_ROBERTA: xlm_roberta_backend, ALBERT: albert_backend, MPNET: mpnet_backend,
+    FNET: albert_backend,  # tokenization_fnet: FNetTokenizer is AlbertTokenizer with token_type_ids in its outputs
     CAMEMBERT: camembert_backend, DEBERTA: deberta_backend,
     DEBERTA_V2: deberta_v2_backend, ESM: esm_backend, T5: t5_backend,
 }
@@ -78,6 +79,7 @@ OTHER_MODEL_TYPES = {
     "mobilebert": "MobileBertTokenizer",  # its own name in the table (an alias of BertTokenizer, CLASS_ALIASES)
     "rembert": REMBERT,
     "big_bird": BIG_BIRD,
+    "fnet": FNET,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
@@ -100,13 +102,15 @@ DEFAULT_INPUT_NAMES = {
     T5: ("input_ids", "attention_mask"),
     REMBERT: ("input_ids", "attention_mask"),
     BIG_BIRD: ("input_ids", "attention_mask"),
+    FNET: ("input_ids", "token_type_ids"),  # FNet reads no attention mask
 }
 # tokenizer_config.json flags transformers 5.2's class keeps in init_kwargs even when the file lacks them
 # (its __init__ defaults); do_lower_case is also an attribute of exactly these classes
 _BERT_FLAGS = {"do_lower_case": False, "strip_accents": None, "tokenize_chinese_chars": True}
 INIT_DEFAULTS = {
     BERT: _BERT_FLAGS, DISTILBERT: {**_BERT_FLAGS, "do_lower_case": True}, MPNET: {**_BERT_FLAGS, "do_lower_case": True},
-    ALBERT: {"do_lower_case": True, "keep_accents": False}, DEBERTA_V2: {"do_lower_case": False},
+    ALBERT: {"do_lower_case": True, "keep_accents": False}, FNET: {"do_lower_case": True, "keep_accents": False},
+    DEBERTA_V2: {"do_lower_case": False},
 }
 SETTING_KEYS = frozenset(
     "model_max_length max_len padding_side truncation_side model_input_names clean_up_tokenization_spaces "

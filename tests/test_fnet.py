@@ -1,0 +1,136 @@
+"""FNet (model_type "fnet") against transformers 5.2 on the same files.
+
+Tiny random checkpoints of every head transformers has for FNet, perturbed so a wrong term shows,
+under MiniLM's WordPiece tokenizer, with gelu_new (FNet's default) and with ReLU. Outputs within 1e-4
+(max abs printed) on both engines, padded batches included (the Fourier transform mixes the padding
+in, in both); hidden states, num_parameters, int8 and the pipelines as transformers' (texts batched
+only with texts of their own length); output_attentions refused (FNet has none)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import leanpipe  # noqa: E402
+from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
+from corpus import PAIRS, TEXTS  # noqa: E402
+from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
+                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
+from leanpipe.errors import InputError  # noqa: E402
+from more_family_fixtures import perturb  # noqa: E402
+
+pytestmark = PARITY_MARKS
+# "fnet": a tiny FNet (gelu_new, 4 token types); "relu": another activation and 2 token types
+TINY = dict(hidden_size=32, num_hidden_layers=2, intermediate_size=37, max_position_embeddings=128)
+SHAPES = {"fnet": TINY, "relu": dict(TINY, hidden_act="relu", type_vocab_size=2)}
+HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
+         "ForTokenClassification": ("logits",), "ForQuestionAnswering": ("start_logits", "end_logits"), "ForMaskedLM": ("logits",),
+         "ForNextSentencePrediction": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits")}
+AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
+        "ForTokenClassification": "AutoModelForTokenClassification", "ForQuestionAnswering": "AutoModelForQuestionAnswering",
+        "ForMaskedLM": "AutoModelForMaskedLM", "ForMultipleChoice": "AutoModelForMultipleChoice",
+        "ForNextSentencePrediction": "AutoModelForNextSentencePrediction", "ForPreTraining": "AutoModelForPreTraining"}
+HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification", "ForTokenClassification": "token-classification",
+              "ForQuestionAnswering": "question-answering", "ForMaskedLM": "masked-lm",
+              "ForNextSentencePrediction": "next-sentence-prediction", "ForPreTraining": "pre-training"}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """models(head) or models(shape, head) (the shared checks' call, shape "fnet") -> a tiny random
+    FNet<head> checkpoint folder (built once) with MiniLM's tokenizer."""
+    root, built = tmp_path_factory.mktemp("fnet"), {}
+
+    def build(*key: str):
+        shape, head = (key[0] if len(key) == 2 else "fnet"), key[-1]
+        if (shape, head) not in built:
+            labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
+            config = transformers.FNetConfig(vocab_size=30522, **SHAPES[shape], **labels)
+            torch.manual_seed(len(built))
+            model = getattr(transformers, f"FNet{head}")(config)
+            perturb(model)
+            folder = root / f"{shape}-{head}"
+            model.eval().save_pretrained(folder)
+            copy_tokenizer(folder)
+            built[(shape, head)] = folder
+        return built[(shape, head)]
+
+    return build
+
+
+@pytest.mark.parametrize("head", list(HEADS))
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_model_parity(models, shape, head, support):
+    folder = models(shape, head)
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    references = [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
+                  dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, return_tensors="pt")),
+                  dict(tok(["one"], return_tensors="pt"))]
+    theirs = getattr(transformers, f"FNet{head}").from_pretrained(folder).eval()
+    check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"fnet/{shape}/{head}", attentions=False)
+    with pytest.raises(InputError, match="no attention"):
+        getattr(leanpipe, AUTO[head]).from_pretrained(folder)(**{k: v.numpy() for k, v in references[0].items()}, output_attentions=True)
+    support("fnet", "head", HEAD_NAMES[head])
+
+
+def test_multiple_choice(models, support):
+    folder = models("ForMultipleChoice")
+    check_multiple_choice(folder, transformers.FNetForMultipleChoice.from_pretrained(folder).eval(), "fnet")
+    support("fnet", "head", "multiple-choice")
+
+
+def test_pipelines(models):
+    """text-classification, feature-extraction, fill-mask, token-classification and question-answering
+    as transformers' pipelines give them."""
+    check_classification_and_features(models, "fnet")
+    check_fill_mask(models, "fnet")
+    check_ner_and_qa(models, "fnet")
+
+
+def test_config_defaults_and_refusals(tmp_path):
+    ours, theirs = leanpipe.FNetConfig().to_dict(), transformers.FNetConfig().to_dict()
+    assert {k: v for k, v in ours.items() if k != "transformers_version"} == {k: v for k, v in theirs.items() if k != "transformers_version"}
+    leanpipe.FNetConfig(use_tpu_fourier_optimizations=True).save_pretrained(tmp_path)
+    with pytest.raises(leanpipe.ConfigError, match="use_tpu_fourier_optimizations=True is not supported"):
+        leanpipe.AutoConfig.from_pretrained(tmp_path)
+
+
+def test_pipelines_batch_texts_of_one_length(models):
+    """The span convolutions read the padding next to a text's last tokens (transformers' do too): a
+    batch of different lengths gives each text the answer it gets alone, as transformers' pipeline."""
+    texts = ["short", "a somewhat longer text with more words in it", "mid length text"]
+    ours = leanpipe.pipeline("feature-extraction", model=models("Model"))
+    alone = [np.array(ours(t)) for t in texts]
+    together = ours(texts, batch_size=3)
+    for a, b in zip(alone, together):
+        assert np.array_equal(a, np.array(b))
+
+
+def test_fnet_tokenizer(tmp_path, support):
+    """FNetTokenizer (ALBERT's SentencePiece recipe, input_ids and token_type_ids, no attention mask) from
+    spiece.model and from the tokenizer.json transformers saves: ids, types and offsets as transformers'."""
+    import family_fixtures
+
+    legacy, saved = tmp_path / "legacy", tmp_path / "json"
+    legacy.mkdir()
+    (legacy / "spiece.model").write_bytes(family_fixtures._sentencepiece(
+        pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"]))
+    transformers.FNetConfig(vocab_size=200).save_pretrained(legacy)
+    transformers.FNetTokenizer.from_pretrained(legacy).save_pretrained(saved)
+    transformers.FNetConfig(vocab_size=200).save_pretrained(saved)
+    for folder, files in ((legacy, "spiece.model"), (saved, "tokenizer.json")):
+        ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
+        assert type(ours).__name__ == type(theirs).__name__ == "FNetTokenizer"
+        options = dict(return_offsets_mapping=True, padding=True)
+        texts = TEXTS[:10] + ["Hello [MASK] World", "  Ångström  café "]
+        assert_same_encoding(ours(texts, **options), theirs(texts, **options), f"fnet {files}")
+        firsts, seconds = [a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]]
+        assert_same_encoding(ours(firsts, seconds, **options), theirs(firsts, seconds, **options), f"fnet pairs {files}")
+        assert list(ours("hi").keys()) == list(theirs("hi").keys()) == ["input_ids", "token_type_ids"]
+        support("fnet", "tokenizer", files)
+
+
+test_int8_runs_near_fp32 = int8_test(["fnet"], ["Model", "ForSequenceClassification", "ForMaskedLM"])
