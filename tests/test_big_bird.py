@@ -1,6 +1,6 @@
 """BigBird (model_type "big_bird") against transformers 5.2 on the same files.
 
-Tiny random checkpoints of every head leanpipe runs for BigBird (no question answering), perturbed so a
+Tiny random checkpoints of every head leanpipe runs for BigBird, perturbed so a
 wrong term shows, under MiniLM's WordPiece tokenizer, in three shapes: "full" (attention_type
 original_full), "sparse" (block_sparse, as the released models: inputs this short make transformers
 switch to full attention) and "rescaled" (rescale_embeddings). Outputs within 1e-4 (max abs printed) on
@@ -16,13 +16,12 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
-from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
 from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_classification_and_features, check_fill_mask, int8_test,  # noqa: E402
                            check_head_on_engines, check_multiple_choice, check_ner_and_qa)
 from leanpipe.errors import ConfigError, InputError  # noqa: E402
-from more_family_fixtures import perturb  # noqa: E402
+from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, reference_inputs, tiny_models)
 
 pytestmark = PARITY_MARKS
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, max_position_embeddings=128)
@@ -32,42 +31,11 @@ SHAPES = {"full": {"attention_type": "original_full"}, "sparse": {"attention_typ
 HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
          "ForTokenClassification": ("logits",), "ForMaskedLM": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits"),
          "ForQuestionAnswering": ("start_logits", "end_logits")}
-HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification", "ForTokenClassification": "token-classification",
-              "ForMaskedLM": "masked-lm", "ForPreTraining": "pre-training", "ForQuestionAnswering": "question-answering"}
-AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
-        "ForTokenClassification": "AutoModelForTokenClassification", "ForMaskedLM": "AutoModelForMaskedLM",
-        "ForPreTraining": "AutoModelForPreTraining", "ForMultipleChoice": "AutoModelForMultipleChoice",
-        "ForQuestionAnswering": "AutoModelForQuestionAnswering"}
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """models(shape, head) -> a tiny random BigBird<head> checkpoint folder (built once) with MiniLM's tokenizer."""
-    root, built = tmp_path_factory.mktemp("big-bird"), {}
-
-    def build(shape: str, head: str):
-        if (shape, head) not in built:
-            labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
-            # sep_token_id: the question's end for the QA head's mask, MiniLM's [SEP] (BigBird's own is 66)
-            config = transformers.BigBirdConfig(vocab_size=30522, sep_token_id=102, **TINY, **SHAPES[shape], **labels)
-            torch.manual_seed(len(built))
-            model = getattr(transformers, f"BigBird{head}")(config)
-            perturb(model)
-            folder = root / f"{shape}-{head}"
-            model.eval().save_pretrained(folder)
-            copy_tokenizer(folder)
-            built[(shape, head)] = folder
-        return built[(shape, head)]
-
-    return build
-
-
-def reference_inputs(folder) -> list[dict]:
-    tok = transformers.AutoTokenizer.from_pretrained(folder)
-    return [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
-            dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, truncation=True, max_length=40,
-                     return_tensors="pt")),
-            dict(tok(["one"], return_tensors="pt"))]
+    return tiny_models(tmp_path_factory, "BigBird", SHAPES, sep_token_id=102, **TINY)
 
 
 @pytest.mark.parametrize("head", list(HEADS))
@@ -143,8 +111,7 @@ def test_config_defaults_and_refusals(tmp_path):
         leanpipe.BigBirdConfig(**dict([value])).save_pretrained(tmp_path)
         with pytest.raises(ConfigError, match=match):
             leanpipe.AutoConfig.from_pretrained(tmp_path)
-    ours, theirs = leanpipe.BigBirdConfig().to_dict(), transformers.BigBirdConfig().to_dict()
-    assert {k: v for k, v in ours.items() if k != "transformers_version"} == {k: v for k, v in theirs.items() if k != "transformers_version"}
+    check_config_defaults("BigBirdConfig")
 
 
 def test_bigbird_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):

@@ -8,19 +8,18 @@ only with texts of their own length); output_attentions refused (FNet has none).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
-from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
 from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
                            check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
 from leanpipe.errors import InputError  # noqa: E402
-from more_family_fixtures import perturb  # noqa: E402
+from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, check_texts_alone_in_batches,  # noqa: E402
+                           reference_inputs, tiny_models)
 
 pytestmark = PARITY_MARKS
 # "fnet": a tiny FNet (gelu_new, 4 token types); "relu": another activation and 2 token types
@@ -29,46 +28,18 @@ SHAPES = {"fnet": TINY, "relu": dict(TINY, hidden_act="relu", type_vocab_size=2)
 HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
          "ForTokenClassification": ("logits",), "ForQuestionAnswering": ("start_logits", "end_logits"), "ForMaskedLM": ("logits",),
          "ForNextSentencePrediction": ("logits",), "ForPreTraining": ("prediction_logits", "seq_relationship_logits")}
-AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
-        "ForTokenClassification": "AutoModelForTokenClassification", "ForQuestionAnswering": "AutoModelForQuestionAnswering",
-        "ForMaskedLM": "AutoModelForMaskedLM", "ForMultipleChoice": "AutoModelForMultipleChoice",
-        "ForNextSentencePrediction": "AutoModelForNextSentencePrediction", "ForPreTraining": "AutoModelForPreTraining"}
-HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification", "ForTokenClassification": "token-classification",
-              "ForQuestionAnswering": "question-answering", "ForMaskedLM": "masked-lm",
-              "ForNextSentencePrediction": "next-sentence-prediction", "ForPreTraining": "pre-training"}
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """models(head) or models(shape, head) (the shared checks' call, shape "fnet") -> a tiny random
-    FNet<head> checkpoint folder (built once) with MiniLM's tokenizer."""
-    root, built = tmp_path_factory.mktemp("fnet"), {}
-
-    def build(*key: str):
-        shape, head = (key[0] if len(key) == 2 else "fnet"), key[-1]
-        if (shape, head) not in built:
-            labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
-            config = transformers.FNetConfig(vocab_size=30522, **SHAPES[shape], **labels)
-            torch.manual_seed(len(built))
-            model = getattr(transformers, f"FNet{head}")(config)
-            perturb(model)
-            folder = root / f"{shape}-{head}"
-            model.eval().save_pretrained(folder)
-            copy_tokenizer(folder)
-            built[(shape, head)] = folder
-        return built[(shape, head)]
-
-    return build
+    return tiny_models(tmp_path_factory, "FNet", SHAPES)
 
 
 @pytest.mark.parametrize("head", list(HEADS))
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_model_parity(models, shape, head, support):
     folder = models(shape, head)
-    tok = transformers.AutoTokenizer.from_pretrained(folder)
-    references = [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
-                  dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, return_tensors="pt")),
-                  dict(tok(["one"], return_tensors="pt"))]
+    references = reference_inputs(folder)
     theirs = getattr(transformers, f"FNet{head}").from_pretrained(folder).eval()
     check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"fnet/{shape}/{head}", attentions=False)
     with pytest.raises(InputError, match="no attention"):
@@ -91,22 +62,14 @@ def test_pipelines(models):
 
 
 def test_config_defaults_and_refusals(tmp_path):
-    ours, theirs = leanpipe.FNetConfig().to_dict(), transformers.FNetConfig().to_dict()
-    assert {k: v for k, v in ours.items() if k != "transformers_version"} == {k: v for k, v in theirs.items() if k != "transformers_version"}
+    check_config_defaults("FNetConfig")
     leanpipe.FNetConfig(use_tpu_fourier_optimizations=True).save_pretrained(tmp_path)
     with pytest.raises(leanpipe.ConfigError, match="use_tpu_fourier_optimizations=True is not supported"):
         leanpipe.AutoConfig.from_pretrained(tmp_path)
 
 
 def test_pipelines_batch_texts_of_one_length(models):
-    """The span convolutions read the padding next to a text's last tokens (transformers' do too): a
-    batch of different lengths gives each text the answer it gets alone, as transformers' pipeline."""
-    texts = ["short", "a somewhat longer text with more words in it", "mid length text"]
-    ours = leanpipe.pipeline("feature-extraction", model=models("Model"))
-    alone = [np.array(ours(t)) for t in texts]
-    together = ours(texts, batch_size=3)
-    for a, b in zip(alone, together):
-        assert np.array_equal(a, np.array(b))
+    check_texts_alone_in_batches(models("Model"))
 
 
 def test_fnet_tokenizer(tmp_path, support):

@@ -14,53 +14,27 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
-from checkpoints import LABELS3, NER_LABELS, copy_tokenizer  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
 from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
                            check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
-from more_family_fixtures import perturb  # noqa: E402
+from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, reference_inputs, tiny_models)
 
 pytestmark = PARITY_MARKS
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, input_embedding_size=16,
             output_embedding_size=24, max_position_embeddings=128)
 HEADS = {"Model": ("last_hidden_state", "pooler_output"), "ForSequenceClassification": ("logits",),
          "ForTokenClassification": ("logits",), "ForQuestionAnswering": ("start_logits", "end_logits"), "ForMaskedLM": ("logits",)}
-AUTO = {"Model": "AutoModel", "ForSequenceClassification": "AutoModelForSequenceClassification",
-        "ForTokenClassification": "AutoModelForTokenClassification", "ForQuestionAnswering": "AutoModelForQuestionAnswering",
-        "ForMaskedLM": "AutoModelForMaskedLM", "ForMultipleChoice": "AutoModelForMultipleChoice"}
-HEAD_NAMES = {"Model": "base", "ForSequenceClassification": "sequence-classification", "ForTokenClassification": "token-classification",
-              "ForQuestionAnswering": "question-answering", "ForMaskedLM": "masked-lm"}
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    """models(head) or models("rembert", head) (the shared checks' call) -> a tiny random RemBert<head>
-    checkpoint folder (built once) with MiniLM's tokenizer."""
-    root, built = tmp_path_factory.mktemp("rembert"), {}
-
-    def build(*key: str):
-        head = key[-1]
-        if head not in built:
-            labels = {"ForSequenceClassification": {"id2label": LABELS3}, "ForTokenClassification": {"id2label": NER_LABELS}}.get(head, {})
-            config = transformers.RemBertConfig(vocab_size=30522, **TINY, **labels)
-            torch.manual_seed(len(built))
-            model = getattr(transformers, f"RemBert{head}")(config)
-            perturb(model)
-            model.eval().save_pretrained(root / head)
-            copy_tokenizer(root / head)
-            built[head] = root / head
-        return built[head]
-
-    return build
+    return tiny_models(tmp_path_factory, "RemBert", {"rembert": TINY})
 
 
 @pytest.mark.parametrize("head", list(HEADS))
 def test_model_parity(models, head, support):
     folder = models(head)
-    tok = transformers.AutoTokenizer.from_pretrained(folder)
-    references = [dict(tok(TEXTS[:6], padding=True, truncation=True, max_length=48, return_tensors="pt")),
-                  dict(tok([a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]], padding=True, return_tensors="pt")),
-                  dict(tok(["one"], return_tensors="pt"))]
+    references = reference_inputs(folder)
     theirs = getattr(transformers, f"RemBert{head}").from_pretrained(folder).eval()
     check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"rembert/{head}")
     support("rembert", "head", HEAD_NAMES[head])
@@ -81,8 +55,7 @@ def test_pipelines(models):
 
 
 def test_config_defaults():
-    ours, theirs = leanpipe.RemBertConfig().to_dict(), transformers.RemBertConfig().to_dict()
-    assert {k: v for k, v in ours.items() if k != "transformers_version"} == {k: v for k, v in theirs.items() if k != "transformers_version"}
+    check_config_defaults("RemBertConfig")
 
 
 def test_rembert_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
