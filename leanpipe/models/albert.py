@@ -61,8 +61,9 @@ def pooler(ops, w: Weights, c: AlbertConfig, x):
     return linear(ops, w, ops.first_token(x), "pooler", h, h, activation="tanh")
 
 
-def base(ops, w: Weights, c: AlbertConfig) -> None:
-    x = encoder(ops, w, c)
+def base(ops, w: Weights, c: AlbertConfig, *, encode=encoder) -> None:
+    """`encode`: another family's encoder under ALBERT's one-Linear pooler (BigBird's)."""
+    x = encode(ops, w, c)
     ops.output("last_hidden_state", x)
     if w.has("pooler.weight"):  # AlbertModel(add_pooling_layer=False) checkpoints have none
         ops.output("pooler_output", pooler(ops, w, c, x))

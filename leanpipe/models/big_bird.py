@@ -27,13 +27,14 @@ import numpy as np
 from ..config import BigBirdConfig
 from ..errors import InputError
 from ..weights import Weights
-from . import bert
+from . import albert, bert
 from .albert import pooler  # ALBERT's pooler is BigBird's: one Linear named `pooler`, then tanh
 from .bert import INPUT_NAMES, PREFIX, layer_norm, linear  # noqa: F401  (BERT's inputs and prefix)
 from .heads import token_logits
 
 INPUT_NAMES = (*INPUT_NAMES, "question_mask")  # the QA head's, derived from the ids (derived_feeds)
 from .roberta import classification_head
+from .variants import pooler_unread
 
 
 def full_attention_limit(c: BigBirdConfig) -> int | None:
@@ -83,39 +84,32 @@ def encoder(ops, w: Weights, c: BigBirdConfig, first_only: bool = False):
     return bert.encoder(ops, w, c, first_only=first_only, embed=embeddings)
 
 
-def _pooler_unread(w: Weights) -> None:
-    """A task model's pooler, built by transformers and unread by its head: loaded quietly, counted as there."""
-    w.skip("pooler.")
-
-
 def base(ops, w: Weights, c: BigBirdConfig) -> None:
-    x = encoder(ops, w, c)
-    ops.output("last_hidden_state", x)
-    if w.has("pooler.weight"):  # BigBirdModel(add_pooling_layer=False) checkpoints have none
-        ops.output("pooler_output", pooler(ops, w, c, x))
+    """ALBERT's base: the pooler output where the checkpoint has `pooler` (BigBirdModel(add_pooling_layer=False) has none)."""
+    albert.base(ops, w, c, encode=encoder)
 
 
+@pooler_unread
 def sequence_classification(ops, w: Weights, c: BigBirdConfig) -> None:
     """BigBirdClassificationHead on the first token: dense, hidden_act, out_proj -> (B, L)."""
-    _pooler_unread(w)
     x = encoder(ops, w, c, first_only=True)  # (B, 1, H)
     ops.output("logits", classification_head(ops, w, x, c.hidden_size, c.num_labels, c.hidden_act))
 
 
+@pooler_unread
 def token_classification(ops, w: Weights, c: BigBirdConfig) -> None:
-    _pooler_unread(w)
     token_logits(ops, w, encoder(ops, w, c), c.num_labels, c.hidden_size)
 
 
+@pooler_unread
 def masked_lm(ops, w: Weights, c: BigBirdConfig) -> None:
     """BigBirdOnlyMLMHead: BERT's `cls.predictions` -> (B, T, V)."""
-    _pooler_unread(w)
     ops.output("logits", bert.lm_logits(ops, w, c, encoder(ops, w, c)))
 
 
+@pooler_unread
 def question_answering(ops, w: Weights, c: BigBirdConfig) -> None:
     """BigBirdForQuestionAnsweringHead, then 1e6 off the question's logits -> start_logits, end_logits (B, T)."""
-    _pooler_unread(w)
     h, n, p = c.hidden_size, c.intermediate_size, "qa_classifier"
     x = encoder(ops, w, c)  # (B, T, H)
     f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, head=True, activation=c.hidden_act)  # (B, T, I)

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..weights import Weights
 from . import bert
 from .bert import INPUT_NAMES, layer_norm, linear  # noqa: F401  (BERT's inputs; the mask is never read)
-from .variants import heads_of
+from .variants import heads_of, pooler_unread
 
 PREFIX = "fnet"
 PADDING_LEAKS = True  # pipeline.padding_changes_outputs
@@ -49,17 +49,7 @@ def encoder(ops, w: Weights, c: FNetConfig, first_only: bool = False, embed=None
     return x
 
 
-def _pooler_unread(head):
-    """A head that reads no pooler, over a model transformers builds with one: loaded quietly, counted as there."""
-    def run(ops, w: Weights, c: FNetConfig) -> None:
-        w.skip("pooler.")
-        head(ops, w, c)
-
-    run.__name__, run.__doc__ = head.__name__, head.__doc__
-    return run
-
-
 base, sequence_classification, multiple_choice, next_sentence_prediction, pre_training = heads_of(
     bert, encode=encoder, names=("base", "sequence_classification", "multiple_choice", "next_sentence_prediction", "pre_training"))
-token_classification, question_answering, masked_lm = map(_pooler_unread, heads_of(
+token_classification, question_answering, masked_lm = map(pooler_unread, heads_of(
     bert, encode=encoder, names=("token_classification", "question_answering", "masked_lm")))

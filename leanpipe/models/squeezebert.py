@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..weights import Weights
 from . import bert
 from .bert import INPUT_NAMES  # noqa: F401  (the family's inputs, as BERT's)
-from .variants import heads_of
+from .variants import heads_of, pooler_unread
 
 PREFIX = "transformer"
 
@@ -56,19 +56,6 @@ def encoder(ops, w: Weights, c: SqueezeBertConfig, first_only: bool = False, emb
 
 
 base, sequence_classification, _token_classification, _question_answering, _masked_lm = heads_of(bert, encode=encoder)
-
-
-def _holding_pooler(head):
-    """transformers' SqueezeBERT heads all build the pooler (SqueezeBertModel has no add_pooling_layer),
-    so a token-level head's checkpoint holds one that nothing reads: loaded quietly, and counted by
-    num_parameters() as transformers counts it."""
-    def run(ops, w: Weights, c: SqueezeBertConfig) -> None:
-        w.skip("pooler.")
-        head(ops, w, c)
-
-    run.__name__, run.__doc__ = head.__name__, head.__doc__
-    return run
-
-
-token_classification, question_answering, masked_lm = map(_holding_pooler, (_token_classification, _question_answering, _masked_lm))
+# SqueezeBertModel has no add_pooling_layer: the token-level heads' checkpoints hold a pooler they do not read
+token_classification, question_answering, masked_lm = map(pooler_unread, (_token_classification, _question_answering, _masked_lm))
 (multiple_choice,) = heads_of(bert, encode=encoder, names=("multiple_choice",))

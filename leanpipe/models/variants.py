@@ -20,3 +20,15 @@ def heads_of(family: Any, view: Callable[[Any], Any] | None = None, *, names: tu
         return run
 
     return tuple(variant(getattr(family, name)) for name in names)
+
+
+def pooler_unread(head: Callable) -> Callable:
+    """`head` for a family whose every task model transformers builds with a pooler (SqueezeBERT, FNet,
+    BigBird) where this head reads none: the checkpoint's `pooler.*` is marked read, so it loads quietly
+    and num_parameters() counts it as transformers does."""
+    def run(ops: Any, w: Any, c: Any) -> None:
+        w.skip("pooler.")
+        head(ops, w, c)
+
+    run.__name__, run.__doc__ = head.__name__, head.__doc__
+    return run
