@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from . import batching
-from .errors import CheckpointError, ConfigError, InputError
+from .errors import CheckpointError, ConfigError, InputError, ModelLengthError
 from .models.inputs import refuse_empty_rows
 from .placement import check_placement
 from .tasks import Task, task_class
@@ -128,9 +128,10 @@ class Pipeline:
         for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size, equal_lengths=alone):
             try:
                 feeds = self.model.check_inputs(**padded)
-            except InputError as exc:  # the model's own fix first; the pipeline's where it names none
-                raise InputError(str(exc) if "truncation" in str(exc) and "tokenize with" not in str(exc)
-                                 else f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
+            except ModelLengthError:  # names its own fix, which truncation=True alone would not be
+                raise
+            except InputError as exc:
+                raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
             result = self.model.run_feeds(feeds)
             for r, i in enumerate(batch):
                 n = len(rows[i][1])

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import BigBirdConfig
-from ..errors import InputError
+from ..errors import ModelLengthError
 from ..weights import Weights
 from . import albert, bert
 from .albert import pooler  # ALBERT's pooler is BigBird's: one Linear named `pooler`, then tanh
@@ -45,10 +45,10 @@ def full_attention_limit(c: BigBirdConfig) -> int | None:
 
 
 def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BigBirdConfig) -> None:
-    """InputError for a batch that transformers would run with block-sparse attention."""
+    """ModelLengthError (an InputError) for a batch that transformers would run with block-sparse attention."""
     limit, length = full_attention_limit(c), feeds["input_ids"].shape[1]
     if limit is not None and length > limit:
-        raise InputError(
+        raise ModelLengthError(
             f"sequence length {length} is past {limit} tokens, where BigBird's block-sparse attention takes over "
             f"((5 + 2 * num_random_blocks) * block_size), which leanpipe does not run; cut the texts to {limit} "
             f"tokens (truncation=True, max_length={limit}), or load the model with attention_type='original_full' "
