@@ -283,3 +283,15 @@ def test_fp32_runs_without_onnx_and_int8_names_the_extra(checkpoints):
     assert report["labels"] == 3 and abs(report["total"] - 1) < 1e-5 and report["hidden"] == [1, 3, 32]
     assert report["loaded"] == []
     assert report["int8_error"] and 'pip install "leanpipe[int8]"' in report["int8_error"]
+
+
+def test_if_node_with_graph_branches_equals_onnx_helper():
+    """An If node's branches (BigBird's attention) as GRAPH attributes, byte for byte as onnx.helper writes them."""
+    def branch(writer, name, op):
+        return writer.graph([writer.node(op, ["x"], [f"{name}_y"])], name, [], [writer.value_info(f"{name}_y", writer.FLOAT, None)])
+
+    ours = proto.node("If", ["c"], ["y"], name="y", attributes={"then_branch": proto.Graph(branch(proto, "then", "Identity")),
+                                                               "else_branch": proto.Graph(branch(proto, "else", "Neg"))})
+    reference = helper.make_node("If", ["c"], ["y"], name="y", then_branch=branch(HELPER, "then", "Identity"),
+                                 else_branch=branch(HELPER, "else", "Neg"))
+    assert ours == reference.SerializeToString()

@@ -29,7 +29,11 @@ DATA_TYPES = {
 }
 EXTERNAL = 1  # TensorProto.DataLocation
 # AttributeProto.AttributeType
-_ATTR_FLOAT, _ATTR_INT, _ATTR_STRING, _ATTR_FLOATS, _ATTR_INTS, _ATTR_STRINGS = 1, 2, 3, 6, 7, 8
+_ATTR_FLOAT, _ATTR_INT, _ATTR_STRING, _ATTR_GRAPH, _ATTR_FLOATS, _ATTR_INTS, _ATTR_STRINGS = 1, 2, 3, 5, 6, 7, 8
+
+
+class Graph(bytes):
+    """A serialized GraphProto (from `graph`) meant as a node attribute: an If node's branches."""
 
 AttributeValue = Union[int, float, str, bytes, Sequence[int], Sequence[float], Sequence[str]]
 Dim = Union[int, str, None]
@@ -80,8 +84,11 @@ def _string_entry(key: str, value: str) -> bytes:
 
 
 def attribute(name: str, value: AttributeValue) -> bytes:
-    """AttributeProto: name = 1, f = 2, i = 3, s = 4, floats = 7, ints = 8, strings = 9, type = 20.
-    The kind follows the Python value, as make_attribute: 0 -> INT, 1e-5 -> FLOAT, [0, 2, 1, 3] -> INTS."""
+    """AttributeProto: name = 1, f = 2, i = 3, s = 4, g = 6, floats = 7, ints = 8, strings = 9, type = 20.
+    The kind follows the Python value, as make_attribute: 0 -> INT, 1e-5 -> FLOAT, [0, 2, 1, 3] -> INTS,
+    a `Graph` -> GRAPH."""
+    if isinstance(value, Graph):
+        return _str(1, name) + _bytes(6, value) + _int(20, _ATTR_GRAPH)
     if isinstance(value, numbers.Integral):
         return _str(1, name) + _int(3, int(value)) + _int(20, _ATTR_INT)
     if isinstance(value, numbers.Real):
