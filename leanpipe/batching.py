@@ -25,7 +25,7 @@ CALL_COST = 20
 
 
 def plan_batches(lengths: Sequence[int], batch_size: int = DEFAULT_BATCH_SIZE, max_tokens: int = FORWARD_MAX_TOKENS,
-                 call_cost: int = CALL_COST, equal_lengths: bool = False) -> list[list[int]]:
+                 call_cost: int = CALL_COST, equal_lengths: bool = False, alone_past: int | None = None) -> list[list[int]]:
     """Indices grouped into batches of at most `batch_size` items and `max_tokens` padded tokens (an
     item longer than that alone), cut from the items sorted by length (stable, so equal lengths keep
     input order) where they cost least: padded tokens plus `call_cost` per batch, by dynamic
@@ -38,7 +38,11 @@ def plan_batches(lengths: Sequence[int], batch_size: int = DEFAULT_BATCH_SIZE, m
     `equal_lengths=True` batches only items of the same length, so no item is padded: for models whose
     outputs at real tokens see the padding (MobileBERT's trigram embeddings) and for rows whose pad
     positions are results (feature-extraction with the tokenizer's padding=).
-    `plan_batches([5, 7, 5, 7, 6], equal_lengths=True)` -> [[0, 2], [4], [1, 3]]"""
+    `plan_batches([5, 7, 5, 7, 6], equal_lengths=True)` -> [[0, 2], [4], [1, 3]]
+
+    `alone_past=N`: an item longer than N tokens is a batch of its own, for models whose outputs past
+    that length depend on the batch's padded length (BigBird's block-sparse attention).
+    `plan_batches([60, 5, 70, 6], alone_past=56)` -> [[1, 3], [0], [2]]"""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
@@ -50,7 +54,8 @@ def plan_batches(lengths: Sequence[int], batch_size: int = DEFAULT_BATCH_SIZE, m
         longest = sizes[j - 1]  # sorted ascending: the last item of a batch is its longest
         for i in range(j - 1, max(j - 1 - batch_size, -1), -1):  # the batch is sorted items i .. j-1
             count = j - i
-            if count > 1 and (count * longest > max_tokens or (equal_lengths and sizes[i] != longest)):
+            if count > 1 and (count * longest > max_tokens or (equal_lengths and sizes[i] != longest)
+                              or (alone_past is not None and longest > alone_past)):
                 break
             cost = best[i] + count * longest + call_cost
             if best[j] is None or cost < best[j]:

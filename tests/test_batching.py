@@ -76,3 +76,13 @@ def test_equal_lengths_batches_never_pad():
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     assert all(len({lengths[i] for i in b}) == 1 and len(b) <= 2 for b in batches)
     assert plan_batches([5, 7, 5, 7, 6], equal_lengths=True) == [[0, 2], [4], [1, 3]]
+
+
+def test_items_past_alone_past_run_alone():
+    """BigBird's block-sparse length: longer items get batches of their own, shorter ones batch as before."""
+    assert plan_batches([60, 5, 70, 6], alone_past=56) == [[1, 3], [0], [2]]
+    lengths = [57, 58, 59, 10, 12, 56, 56]
+    plan = plan_batches(lengths, batch_size=8, alone_past=56)
+    assert sorted(i for b in plan for i in b) == list(range(len(lengths)))
+    assert all(len(b) == 1 for b in plan if max(lengths[i] for i in b) > 56)
+    assert [3, 4, 5, 6] in plan or any(set(b) >= {5, 6} for b in plan)  # under the length they still share batches
