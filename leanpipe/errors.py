@@ -23,8 +23,3 @@ class TokenizerError(LeanpipeError, ValueError):
 
 class InputError(LeanpipeError, ValueError):
     """The caller passed inputs of the wrong kind or shape (e.g. 1-D ids, ids outside the vocabulary)."""
-
-
-class ModelLengthError(InputError):
-    """Inputs longer than a model can run, for a reason of its own that its message names with the fix
-    (BigBird's block-sparse length): a pipeline passes it on as it is, adding no truncation hint."""

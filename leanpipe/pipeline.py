@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from . import batching
-from .errors import CheckpointError, ConfigError, InputError, ModelLengthError
+from .errors import CheckpointError, ConfigError, InputError
 from .models.inputs import refuse_empty_rows
 from .placement import check_placement
 from .tasks import Task, task_class
@@ -125,11 +125,10 @@ class Pipeline:
         rows = [(sample, enc) for sample in samples for enc in sample.chunks]  # every model row, in order
         outputs: list[dict[str, np.ndarray] | None] = [None] * len(rows)
         alone = padding_changes_outputs(self.model) or self.runner.keeps_padding(params)
-        for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size, equal_lengths=alone):
+        for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size, equal_lengths=alone,
+                                            alone_past=runs_alone_past(self.model)):
             try:
                 feeds = self.model.check_inputs(**padded)
-            except ModelLengthError:  # names its own fix, which truncation=True alone would not be
-                raise
             except InputError as exc:
                 raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
             result = self.model.run_feeds(feeds)
@@ -213,12 +212,22 @@ def padding_changes_outputs(model: Any) -> bool:
     return bool(getattr(model.config, "trigram_input", False)) or bool(getattr(getattr(model, "family", None), "PADDING_LEAKS", False))
 
 
-def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int,
-                   equal_lengths: bool = False) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+def runs_alone_past(model: Any) -> int | None:
+    """The length past which a text's outputs depend on how far its batch is padded, so such texts run
+    alone (transformers' pipelines run each text alone by default): BigBird's block-sparse attention
+    (a family's `runs_alone_past`), whose blocks are laid over the padded length. None: no such length."""
+    rule = getattr(getattr(model, "family", None), "runs_alone_past", None)
+    return rule(model.config) if rule else None
+
+
+def padded_batches(tokenizer: Any, encodings: list[Any], batch_size: int, equal_lengths: bool = False,
+                   alone_past: int | None = None) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
     """(indices, padded arrays) for length-sorted batches of `encodings` (batching.plan_batches),
-    holding the inputs the tokenizer's model takes; `equal_lengths`: no row padded."""
+    holding the inputs the tokenizer's model takes; `equal_lengths`: no row padded; `alone_past`: rows
+    longer than that in batches of their own."""
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    for batch in batching.plan_batches([len(enc) for enc in encodings], batch_size, equal_lengths=equal_lengths):
+    for batch in batching.plan_batches([len(enc) for enc in encodings], batch_size, equal_lengths=equal_lengths,
+                                       alone_past=alone_past):
         padded = pad_encodings([encodings[i] for i in batch], pad_id)
         if "token_type_ids" not in tokenizer.model_input_names:  # transformers' tokenizer would not pass them:
             del padded["token_type_ids"]  # the model sees zeros, also for pairs (ALBERT types the 2nd text 1)

@@ -4,8 +4,8 @@ Tiny random checkpoints of every head leanpipe runs for BigBird, perturbed so a
 wrong term shows, under MiniLM's WordPiece tokenizer, in three shapes: "full" (attention_type
 original_full), "sparse" (block_sparse, as the released models: inputs this short make transformers
 switch to full attention) and "rescaled" (rescale_embeddings). Outputs within 1e-4 (max abs printed) on
-both engines; hidden states, attentions, num_parameters and the pipelines as transformers'. Past the
-block-sparse length leanpipe refuses with the fix."""
+both engines; hidden states, attentions, num_parameters and the pipelines as transformers'; past the
+block-sparse length (56 tokens here) the same again, as transformers runs its block-sparse attention."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from conftest import assert_close  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
 from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_classification_and_features, check_fill_mask, int8_test,  # noqa: E402
                            check_head_on_engines, check_multiple_choice, check_ner_and_qa)
-from leanpipe.errors import ConfigError, InputError  # noqa: E402
+from leanpipe.errors import ConfigError  # noqa: E402
 from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, reference_inputs, tiny_models)
 
 pytestmark = PARITY_MARKS
@@ -76,33 +76,89 @@ def test_multiple_choice(models, support):
 
 def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
-    as transformers' pipelines give them (the block-sparse shape's pipeline: test_block_sparse_lengths...)."""
+    as transformers' pipelines give them (the block-sparse shape's, past its length: test_block_sparse_pipelines)."""
     full = lambda _model_type, head: models("full", head)  # noqa: E731  (some inputs pass 56 tokens)
     check_classification_and_features(full, "big_bird")
     check_fill_mask(full, "big_bird")
     check_ner_and_qa(full, "big_bird")
 
 
-def test_block_sparse_lengths_are_refused_with_the_fix(models):
-    """Past (5 + 2 * num_random_blocks) * block_size = 56 tokens transformers runs block-sparse attention,
-    which leanpipe does not: refused naming the length and both ways out; at 56 tokens it runs, and an
-    original_full model runs any length up to its positions."""
-    ids = np.full((1, 57), 2000)
-    sparse = leanpipe.AutoModel.from_pretrained(models("sparse", "Model"))
-    with pytest.raises(InputError, match=r"sequence length 57 is past 56 tokens.*max_length=56.*attention_type='original_full'"):
-        sparse(input_ids=ids)
-    assert sparse(input_ids=ids[:, :56]).last_hidden_state.shape == (1, 56, 32)
+def long_inputs(folder) -> list[dict]:
+    """Torch inputs past the sparse shape's 56 tokens: one text of exactly 96 (whole blocks of 8, so
+    transformers' hidden states and attentions, which keep the block padding, line up with leanpipe's),
+    a padded batch of three texts (57-128 tokens, one under 56 alone) and a padded batch of two pairs."""
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    words = " ".join(TEXTS).split()
+    one = tok([" ".join(words)], truncation=True, max_length=96, return_tensors="pt")
+    texts = tok([" ".join(words[:n]) for n in (30, 60, 120)], padding=True, truncation=True, max_length=125, return_tensors="pt")
+    pairs = tok([" ".join(words[:25]), " ".join(words[5:12])], [" ".join(words[40:90]), " ".join(words[90:140])],
+                padding=True, truncation=True, max_length=120, return_tensors="pt")
+    return [dict(one), dict(texts), dict(pairs)]
+
+
+@pytest.mark.parametrize("head", list(HEADS))
+def test_block_sparse_parity(models, head):
+    """Past 56 tokens the sparse shape runs block-sparse attention in transformers (its random blocks all
+    block 0 in eval): every head's outputs within 1e-4 on both engines, hidden states and attentions too."""
+    folder = models("sparse", head)
+    references = long_inputs(folder)
+    assert references[0]["input_ids"].shape[1] == 96 and all(r["input_ids"].shape[1] > 56 for r in references)
+    theirs = getattr(transformers, f"BigBird{head}").from_pretrained(folder).eval()  # never sees a short batch
+    check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"big_bird/block_sparse/{head}")
+
+
+def test_block_sparse_more_random_blocks_and_odd_lengths(models):
+    """Three random blocks (as the released models), lengths that are no multiple of the block: each
+    batch as a freshly loaded transformers model runs it, both engines, int8 near fp32."""
+    folder = models("sparse", "Model")
+    config = {"num_random_blocks": 3}  # (5 + 6) * 8 = 88 tokens run with full attention
+    ours = {engine: leanpipe.AutoModel.from_pretrained(folder, engine=engine, **config) for engine in ENGINES}
+    rng = np.random.default_rng(0)
+    for lengths in ([88], [89], [127, 60, 100], [90, 90]):
+        ids = rng.integers(1000, 20000, (len(lengths), max(lengths)))
+        mask = (np.arange(max(lengths))[None] < np.array(lengths)[:, None]).astype(np.int64)
+        theirs = transformers.BigBirdModel.from_pretrained(folder, **config).eval()
+        with torch.no_grad():
+            expected = theirs(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask)).last_hidden_state.numpy()
+        for engine, model in ours.items():
+            got = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            print(f"big_bird r=3 {lengths} {engine}: max abs diff {np.abs(got - expected).max():.2e}")
+            assert_close(got, expected, ATOL, f"big_bird r=3 {lengths} {engine}")
+    int8 = leanpipe.AutoModel.from_pretrained(folder, quantize="int8", **config)(input_ids=ids, attention_mask=mask).last_hidden_state
+    fp32 = ours["onnx"](input_ids=ids, attention_mask=mask).last_hidden_state
+    assert np.abs(int8 - fp32).max() < 0.05 * np.abs(fp32).max()
+
+
+def test_original_full_at_any_length(models):
+    """attention_type='original_full' (here a block-sparse checkpoint loaded with it) is full attention
+    past 56 tokens too, as transformers runs it."""
     full = leanpipe.AutoModel.from_pretrained(models("sparse", "Model"), attention_type="original_full")
     theirs = transformers.BigBirdModel.from_pretrained(models("sparse", "Model"), attention_type="original_full").eval()
     long = np.random.default_rng(0).integers(1000, 20000, (2, 120))
     with torch.no_grad():
         expected = theirs(input_ids=torch.from_numpy(long)).last_hidden_state.numpy()
     assert_close(full(input_ids=long).last_hidden_state, expected, ATOL, "original_full at 120 tokens")
-    pipe = leanpipe.pipeline("feature-extraction", model=models("sparse", "Model"))
-    with pytest.raises(InputError, match="block-sparse") as refused:
-        pipe("word " * 80)
-    assert "pass truncation=True to the pipeline call" not in str(refused.value)  # it would not help: the model's fix stands
-    assert np.array(pipe("word " * 80, tokenize_kwargs={"truncation": True, "max_length": 56})).shape == (1, 56, 32)
+
+
+def test_block_sparse_pipelines(models):
+    """Texts past 56 tokens, several per call, each as transformers' pipeline answers it with a freshly
+    loaded model (after any shorter batch transformers keeps its model on full attention for good):
+    feature-extraction and text-classification within 1e-4."""
+    words = " ".join(TEXTS).split()
+    texts = [" ".join(words[:n]) for n in (40, 25, 65, 8, 50)]  # 77, 51, 112, 13 and 96 tokens
+    for task, head in (("feature-extraction", "Model"), ("text-classification", "ForSequenceClassification")):
+        folder = models("sparse", head)
+        call = {"truncation": True, **({"top_k": None} if task == "text-classification" else {})}
+        got = leanpipe.pipeline(task, model=folder, batch_size=4)(texts, **call)
+        for text, mine in zip(texts, got):
+            theirs = transformers.pipeline(task, model=getattr(transformers, f"BigBird{head}").from_pretrained(folder).eval(),
+                                           tokenizer=transformers.AutoTokenizer.from_pretrained(folder))
+            expected = theirs(text, **call)
+            if task == "feature-extraction":
+                assert_close(np.array(mine), np.array(expected), ATOL, f"{task} {len(text.split())} words")
+            else:
+                assert [r["label"] for r in mine] == [r["label"] for r in expected], task
+                assert_close(np.array([r["score"] for r in mine]), np.array([r["score"] for r in expected]), ATOL, task)
 
 
 def test_config_defaults_and_refusals(tmp_path):

@@ -92,6 +92,45 @@ class NumpyOps(Recording):
         probs = self._record_probs(scores / scores.sum(-1, keepdims=True))
         return (probs @ v).transpose(0, 2, 1, 3).reshape(b, s, h)  # (B, S, H)
 
+    def big_bird_attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray, heads: int, head_dim: int,
+                           block: int, random_blocks: int) -> np.ndarray:
+        """BigBird's self-attention as transformers runs it in eval mode (modeling_big_bird) -> (B, T, H).
+
+        Up to (5 + 2 * random_blocks) * block tokens: full attention. Past that, block-sparse: the
+        tokens padded to whole blocks; the first and last block of queries see every key; a query in
+        block i of the others sees key blocks 0, i - 1, i, i + 1 and the last, plus `random_blocks`
+        "random" blocks, which transformers draws only in training: in eval they are all block 0, so
+        block 0 is in that softmax 1 + random_blocks times. Computed here as attention over all keys
+        with log(how many times a key block is seen) added to the scores (minus infinity for 0), one
+        head at a time; padding queries' outputs are zero, as transformers multiplies them out."""
+        b, t, h = q.shape
+        if t <= (5 + 2 * random_blocks) * block:
+            return self.attention(q, k, v, mask, heads, head_dim)
+        tp = -(-t // block) * block
+        nb = tp // block
+        counts = np.zeros((nb, nb), dtype=np.float32)  # counts[i, j]: times query block i sees key block j
+        counts[[0, -1]] = 1
+        for i in range(1, nb - 1):
+            counts[i, [i - 1, i, i + 1, nb - 1]] = 1
+            counts[i, 0] = 1 + random_blocks
+        counts = np.repeat(np.repeat(counts, block, axis=0), block, axis=1)  # (Tp, Tp) over tokens
+        keys = np.pad(mask, ((0, 0), (0, tp - t))) > 0  # (B, Tp)
+        seen = (counts > 0)[None] & keys[:, None, :]  # (B, Tp, Tp)
+        bias = np.where(seen, np.log(np.maximum(counts, 1))[None], _NEG)  # (B, Tp, Tp)
+        qh, kh, vh = (np.pad(a, ((0, 0), (0, tp - t), (0, 0))).reshape(b, tp, heads, head_dim).transpose(0, 2, 1, 3)
+                      for a in (q, k, v))  # (B, N, Tp, D)
+        out, kept = np.empty_like(qh), []
+        for n in range(heads):  # one (B, Tp, Tp) score matrix at a time
+            scores = qh[:, n] @ kh[:, n].transpose(0, 2, 1) / np.float32(np.sqrt(head_dim)) + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            probs = scores / scores.sum(-1, keepdims=True)
+            out[:, n] = probs @ vh[:, n]
+            if self.records_attentions:  # one copy's probability, as transformers reports block 0's
+                kept.append((probs / np.maximum(counts, 1))[:, :t, :t])
+        if kept:
+            self._record_probs(np.stack(kept, axis=1))  # (B, N, T, T)
+        return self.zero_masked(out.transpose(0, 2, 1, 3).reshape(b, tp, h)[:, :t], mask)
+
     def self_attention(self, x: np.ndarray, qkv: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray, heads: int,
                        head_dim: int, *, first_only: bool = False) -> np.ndarray:
         """Q/K/V projections of `x`, then attention (one fused op in the ONNX engine) -> (B, T, H).

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..weights.safetensors import file_region
 from . import onnx_proto as proto
+from .onnx_block_sparse import BlockSparseAttention
 from .onnx_windowed import WindowedAttention
 from .recording import Recording
 
@@ -24,7 +25,7 @@ _EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
 IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by reference
 
 
-class OnnxOps(Recording, WindowedAttention):
+class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
     """Builds a graph; `model()` returns the finished ModelProto, serialized (onnx_proto writes it)."""
 
     def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False, records_attentions: bool = False) -> None:

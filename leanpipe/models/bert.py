@@ -65,21 +65,22 @@ def finish_layer(ops, w: Weights, c, p: str, a, x):
     return dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
 
 
-def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False, embed=None):
+def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False, embed=None, one_layer=None):
     """input_ids, token_type_ids, attention_mask -> last hidden state (B, T, H); `first_only`: (B, 1, H),
     the [CLS] row alone, for heads that read nothing else (the last layer skips the other rows).
-    `embed`: the embeddings function (ERNIE passes its own; default `embeddings`)."""
-    return layers(ops, w, c, (embed or embeddings)(ops, w, c), first_only)
+    `embed`: the embeddings function (ERNIE passes its own; default `embeddings`); `one_layer`: see `layers`."""
+    return layers(ops, w, c, (embed or embeddings)(ops, w, c), first_only, one_layer)
 
 
-def layers(ops, w: Weights, c, x, first_only: bool = False):
+def layers(ops, w: Weights, c, x, first_only: bool = False, one_layer=None):
     """BERT's layer stack over embedded inputs x (B, T, H) -> (B, T, H), or (B, 1, H) with
-    `first_only` (the last layer computes the first row alone); RoBERTa and ELECTRA share it."""
+    `first_only` (the last layer computes the first row alone); RoBERTa and ELECTRA share it.
+    `one_layer`: a family's own layer, called as `layer` is (BigBird's attention; default `layer`)."""
     mask = ops.input("attention_mask")
     first_only = first_only and not ops.keeps_every_row  # hidden_states / attentions hold every row of every layer
     ops.hidden(x)
     for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
+        x = (one_layer or layer)(ops, w, c, i, x, mask, first_only and i == c.num_hidden_layers - 1)
         ops.hidden(x)
     return x
 

@@ -7,12 +7,18 @@ sqrt(hidden_size) when `rescale_embeddings`, and a pooler that is one Linear (`b
 `pooler.dense`) which every task model builds, though only multiple choice and pre-training read it.
 Its sequence classifier is RoBERTa's head with hidden_act where RoBERTa has tanh.
 
-Attention. BigBird's block-sparse attention (attention_type "block_sparse", the released models')
-only runs on sequences longer than (5 + 2 * num_random_blocks) * block_size tokens, 704 for them: on
-a shorter batch transformers switches the model to full attention (and keeps it so; modeling_big_bird
-BigBirdModel.forward), which is what leanpipe runs. Longer inputs of a block-sparse model are refused
-with the fix (cut them to that length, or set attention_type "original_full", full attention at any
-length up to max_position_embeddings).
+Attention. Under attention_type "block_sparse" (the released models') transformers runs full
+attention on a batch of up to (5 + 2 * num_random_blocks) * block_size tokens (704 for them) and
+block-sparse attention past that (modeling_big_bird BigBirdModel.forward): the tokens padded to
+whole blocks, each block of queries seeing a few blocks of keys. Its "random" key blocks are drawn
+only in training; in eval mode they are all block 0. leanpipe computes exactly that, deciding per
+batch (ops.big_bird_attention). Two differences, both about transformers' state rather than its
+answers: after one short batch transformers switches the model to full attention for good (later
+long batches then run full attention), where leanpipe decides each batch afresh, as a newly loaded
+transformers model does; and its hidden_states / attentions past the length keep the block padding
+(Tp positions, where last_hidden_state has T), leanpipe's have T. Probabilities recorded for padding
+queries there differ (transformers' masks leave those rows partly unmasked; their outputs are zero
+in both).
 
 Question answering (BigBirdForQuestionAnswering) has its own head, a BERT FFN block (intermediate,
 output with LayerNorm over the residual) before `qa_outputs`, and masks the question: tokens before
@@ -25,7 +31,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import BigBirdConfig
-from ..errors import ModelLengthError
 from ..weights import Weights
 from . import albert, bert
 from .albert import pooler  # ALBERT's pooler is BigBird's: one Linear named `pooler`, then tanh
@@ -37,22 +42,12 @@ from .roberta import classification_head
 from .variants import pooler_unread
 
 
-def full_attention_limit(c: BigBirdConfig) -> int | None:
-    """The longest sequence transformers runs with full attention, None when it always does."""
+def runs_alone_past(c: BigBirdConfig) -> int | None:
+    """The longest batch transformers runs with full attention (None: always). Past it a text's blocks
+    are laid over its batch's padded length, so pipelines run such texts alone (pipeline.runs_alone_past)."""
     if c.attention_type != "block_sparse":
         return None
     return (5 + 2 * c.num_random_blocks) * c.block_size
-
-
-def check_feeds(head: str, feeds: dict[str, np.ndarray], c: BigBirdConfig) -> None:
-    """ModelLengthError (an InputError) for a batch that transformers would run with block-sparse attention."""
-    limit, length = full_attention_limit(c), feeds["input_ids"].shape[1]
-    if limit is not None and length > limit:
-        raise ModelLengthError(
-            f"sequence length {length} is past {limit} tokens, where BigBird's block-sparse attention takes over "
-            f"((5 + 2 * num_random_blocks) * block_size), which leanpipe does not run; cut the texts to {limit} "
-            f"tokens (truncation=True, max_length={limit}), or load the model with attention_type='original_full' "
-            f"for full attention at any length up to {c.max_position_embeddings}")
 
 
 def derived_feeds(head: str, feeds: dict[str, np.ndarray], c: BigBirdConfig, *, token_types_given: bool) -> dict[str, np.ndarray]:
@@ -80,8 +75,20 @@ def embeddings(ops, w: Weights, c: BigBirdConfig):
     return layer_norm(ops, w, x, "embeddings.LayerNorm", h, c.layer_norm_eps)
 
 
+def layer(ops, w: Weights, c: BigBirdConfig, i: int, x, mask, first_only: bool = False):
+    """BERT's layer with BigBird's attention (ops.big_bird_attention: full, or block-sparse past its length)
+    under attention_type "block_sparse". The first token's row alone is the same either way: transformers'
+    first block of queries sees every key."""
+    if c.attention_type != "block_sparse" or first_only:
+        return bert.layer(ops, w, c, i, x, mask, first_only)
+    p, h, n = f"encoder.layer.{i}", c.hidden_size, c.num_attention_heads
+    q, k, v = (linear(ops, w, x, f"{p}.attention.self.{m}", h, h) for m in ("query", "key", "value"))  # (B, T, H) each
+    a = ops.big_bird_attention(q, k, v, mask, n, h // n, c.block_size, c.num_random_blocks)
+    return bert.finish_layer(ops, w, c, p, a, x)
+
+
 def encoder(ops, w: Weights, c: BigBirdConfig, first_only: bool = False):
-    return bert.encoder(ops, w, c, first_only=first_only, embed=embeddings)
+    return bert.encoder(ops, w, c, first_only=first_only, embed=embeddings, one_layer=layer)
 
 
 def base(ops, w: Weights, c: BigBirdConfig) -> None:
