@@ -1,6 +1,6 @@
 """ConvBERT (model_type "convbert") against transformers 5.2 on the same files.
 
-Tiny random checkpoints of every head leanpipe runs for ConvBERT (not multiple choice), perturbed so a
+Tiny random checkpoints of every head leanpipe runs for ConvBERT, perturbed so a
 wrong term shows, with embeddings narrower than the layers, the FFN in two groups and a 5-token
 kernel, under MiniLM's WordPiece tokenizer. Outputs within 1e-4 (max abs printed) on both engines;
 hidden states, attentions, num_parameters and the pipelines as transformers'; BertTokenizer as there."""
@@ -15,7 +15,7 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from corpus import TEXTS  # noqa: E402
 from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
-                           check_fill_mask, check_head_on_engines, check_ner_and_qa, int8_test)
+                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
 from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, check_texts_alone_in_batches,  # noqa: E402
                            reference_inputs, tiny_models)
 
@@ -43,6 +43,25 @@ def test_model_parity(models, shape, head, support):
     theirs = getattr(transformers, f"ConvBert{head}").from_pretrained(folder).eval()
     check_head_on_engines(folder, theirs, AUTO[head], references, HEADS[head], f"convbert/{shape}/{head}")
     support("convbert", "head", HEAD_NAMES[head])
+
+
+def test_multiple_choice(models, tmp_path, support):
+    """Its sequence summary reads each (text, choice) row's last position, padding included, as transformers
+    does (summary_type "last", its default); summary_type "first" with a tanh projection too."""
+    folder = models("convbert", "ForMultipleChoice")
+    check_multiple_choice(folder, transformers.ConvBertForMultipleChoice.from_pretrained(folder).eval(), "convbert")
+    config = transformers.ConvBertConfig.from_pretrained(folder)
+    config.update({"summary_type": "first", "summary_use_proj": True, "summary_activation": "tanh"})
+    torch.manual_seed(0)
+    projected = transformers.ConvBertForMultipleChoice(config).eval()
+    projected.save_pretrained(tmp_path)
+    transformers.AutoTokenizer.from_pretrained(folder).save_pretrained(tmp_path)
+    check_multiple_choice(tmp_path, projected, "convbert summary first + tanh projection")
+    config.update({"summary_type": "attn"})
+    config.save_pretrained(tmp_path)
+    with pytest.raises(leanpipe.ConfigError, match="summary_type 'attn'"):
+        leanpipe.AutoModelForMultipleChoice.from_pretrained(tmp_path)
+    support("convbert", "head", "multiple-choice")
 
 
 def test_pipelines(models):

@@ -176,6 +176,10 @@ class NumpyOps(Recording):
     def first_token(self, x: np.ndarray) -> np.ndarray:
         return x[:, 0]  # (B, H)
 
+    def last_token(self, x: np.ndarray) -> np.ndarray:
+        """(B, T, H) -> (B, H): the last position of each row, padding or not."""
+        return x[:, -1]
+
     def output(self, name: str, x: np.ndarray) -> None:
         self.outputs[name] = x
 

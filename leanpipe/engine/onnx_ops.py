@@ -423,6 +423,10 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
     def first_token(self, x: str) -> str:
         return self._per_text(self._node("Gather", [x, self.const(np.array(0, dtype=np.int64), key=("i0",))], "cls", axis=1))
 
+    def last_token(self, x: str) -> str:
+        """(B, T, H) -> (B, H): the last position of each row, padding or not (see NumpyOps)."""
+        return self._per_text(self._node("Gather", [x, self._i64(-1)], "last", axis=1))
+
     def output(self, name: str, x: str) -> None:
         self.nodes.append(proto.node("Identity", [x], [name]))
         self.outputs.append(proto.value_info(name, proto.FLOAT, None))  # any shape

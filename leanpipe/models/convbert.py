@@ -14,7 +14,8 @@ the FFN's two products are grouped (GroupedLinearLayer).
 The convolutions read the padding around a text's last tokens as transformers' do, so a padded row's
 real tokens depend on its padding: the pipelines batch such a model's texts only with texts of their
 own length (pipeline.padding_changes_outputs), which gives transformers' answer for each text alone.
-Multiple choice (its sequence summary takes the last position) is not there.
+Multiple choice reads its sequence summary (ConvBertSequenceSummary) at the last position of each
+padded row, as transformers does: ConvBertConfig sets no summary_type, and "last" is the default there.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import ConvBertConfig
+from ..errors import ConfigError
 from ..weights import Weights
-from . import electra
+from . import bert, electra
 from .bert import INPUT_NAMES, layer_norm, linear  # noqa: F401  (the family's inputs, as BERT's)
+from .heads import choice_logits
 from .roberta import classification_head
 
 PREFIX = "convbert"
@@ -69,7 +72,8 @@ def ffn_linear(ops, w: Weights, c: ConvBertConfig, x, name: str, out: int, inp: 
     return ops.grouped_linear(x, conv_layout, w.get(f"{name}.bias", (out,)), g, activation)
 
 
-def layer(ops, w: Weights, c: ConvBertConfig, i: int, x, mask):
+def layer(ops, w: Weights, c: ConvBertConfig, i: int, x, mask, first_only: bool = False):
+    """One layer over every row (its convolutions need them all; `first_only` is never asked, see encoder)."""
     p, h, n, eps = f"encoder.layer.{i}", c.hidden_size, c.intermediate_size, c.layer_norm_eps
     x = self_attention(ops, w, c, p, x, mask)
     f = ffn_linear(ops, w, c, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
@@ -83,12 +87,7 @@ def encoder(ops, w: Weights, c: ConvBertConfig, first_only: bool = False):
     x = electra.embeddings(ops, w, c)
     if c.embedding_size != c.hidden_size:  # ConvBertModel creates embeddings_project only then
         x = linear(ops, w, x, "embeddings_project", c.hidden_size, c.embedding_size)
-    mask = ops.input("attention_mask")
-    ops.hidden(x)
-    for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask)
-        ops.hidden(x)
-    return x
+    return bert.layers(ops, w, c, x, one_layer=layer)
 
 
 def base(ops, w: Weights, c: ConvBertConfig) -> None:
@@ -111,3 +110,24 @@ def question_answering(ops, w: Weights, c: ConvBertConfig) -> None:
 def masked_lm(ops, w: Weights, c: ConvBertConfig) -> None:
     """ConvBertGeneratorPredictions (dense H -> E, GELU, LayerNorm) and generator_lm_head, as ELECTRA's."""
     electra.masked_lm(ops, w, c, encode=encoder)
+
+
+SUMMARIES = {"last": "last_token", "cls_index": "last_token", "first": "first_token"}  # cls_index: none given -> the last
+
+
+def multiple_choice(ops, w: Weights, c: ConvBertConfig) -> None:
+    """ConvBertForMultipleChoice: the sequence summary (config summary_type, "last" by default: each (text,
+    choice) row's last position, padding or not; `sequence_summary.summary` (H, H or num_labels) when
+    summary_use_proj, then summary_activation), then `classifier` (1, H) -> (B * C, 1)."""
+    kind = getattr(c, "summary_type", "last")
+    if kind not in SUMMARIES:
+        raise ConfigError(f"ConvBERT's multiple-choice summary_type {kind!r}: leanpipe runs {sorted(SUMMARIES)} "
+                          f"(\"last\" is transformers' default)")
+    x = getattr(ops, SUMMARIES[kind])(encoder(ops, w, c))  # (B * C, H)
+    h, activation = c.hidden_size, getattr(c, "summary_activation", None) or None
+    if getattr(c, "summary_use_proj", False):
+        out = c.num_labels if getattr(c, "summary_proj_to_labels", False) and c.num_labels > 0 else h
+        x = linear(ops, w, x, "sequence_summary.summary", out, h, head=True, activation=activation)
+    elif activation:
+        x = ops.activation(x, activation)
+    choice_logits(ops, w, x, h)

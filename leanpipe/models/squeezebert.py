@@ -27,8 +27,9 @@ def conv(ops, w: Weights, x, name: str, out: int, inp: int, groups: int, activat
                               activation)
 
 
-def layer(ops, w: Weights, c: SqueezeBertConfig, i: int, x, mask):
-    """One layer: grouped Q/K/V and attention, LayerNorm(conv(a) + x), then the grouped FFN -> (B, T, H)."""
+def layer(ops, w: Weights, c: SqueezeBertConfig, i: int, x, mask, first_only: bool = False):
+    """One layer: grouped Q/K/V and attention, LayerNorm(conv(a) + x), then the grouped FFN -> (B, T, H)
+    (every row; `first_only` is never asked, see encoder)."""
     p, h, n, eps = f"encoder.layers.{i}", c.hidden_size, c.intermediate_size, c.layer_norm_eps
     q, k, v = (conv(ops, w, x, f"{p}.attention.{m}", h, h, groups)
                for m, groups in (("query", c.q_groups), ("key", c.k_groups), ("value", c.v_groups)))
@@ -46,13 +47,7 @@ def encoder(ops, w: Weights, c: SqueezeBertConfig, first_only: bool = False, emb
     if ops.records_attentions:
         raise InputError("output_attentions=True is not supported for SqueezeBERT (transformers returns its "
                          "pre-softmax attention scores there, not probabilities); leave it unset")
-    mask = ops.input("attention_mask")
-    x = bert.embeddings(ops, w, c)
-    ops.hidden(x)
-    for i in range(c.num_hidden_layers):
-        x = layer(ops, w, c, i, x, mask)
-        ops.hidden(x)
-    return x
+    return bert.layers(ops, w, c, bert.embeddings(ops, w, c), one_layer=layer)
 
 
 base, sequence_classification, _token_classification, _question_answering, _masked_lm = heads_of(bert, encode=encoder)
