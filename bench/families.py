@@ -2,10 +2,11 @@
 on base-sized random-weight classifiers, one per family (text-classification, batch 32; T5, whose
 encoder heads are all leanpipe runs, token-classification), and batch-1.
 
-    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~16 minutes
+    HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~25 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
 
-Writes bench/results/families.md and families.json (or --out). Each checkpoint is built once into
+Writes bench/results/families.md and families.json (or --out); a run of some families replaces their
+rows and keeps the others' (each row says when it was measured). Each checkpoint is built once into
 bench/.cache/families/<name>/ with transformers (torch.manual_seed(0)) and MiniLM's tokenizer files
 beside it (its uncased BERT vocabulary, within every family's vocabulary size), so every family reads
 the same real tokens. Per family, leanpipe and then transformers run in their own child processes with
@@ -49,7 +50,18 @@ FAMILIES = {
     # t5-base's encoder (12 layers, ReLU FFN, 32 buckets) with a token classifier: leanpipe runs T5's encoder
     # heads only, so this family is timed as token-classification (per-token answers) in both libraries
     "t5": ("T5Config", dict(vocab_size=32128, d_model=768, d_kv=64, d_ff=3072, num_layers=12, num_heads=12)),
+    # bigbird-roberta-base's shape (block-sparse, which corpus sentences are far too short for: full attention)
+    "bigbird": ("BigBirdConfig", dict(vocab_size=30522, pad_token_id=0, sep_token_id=102)),
+    # rembert's layout (narrow input embeddings, wide untied output ones) at base size; rembert itself is 32 x 1152
+    "rembert": ("RemBertConfig", dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                                      intermediate_size=3072, input_embedding_size=256, output_embedding_size=768,
+                                      pad_token_id=0)),
+    "convbert": ("ConvBertConfig", dict(vocab_size=30522, pad_token_id=0)),  # conv-bert-base's shape
+    "fnet": ("FNetConfig", dict(vocab_size=30522, pad_token_id=0)),  # fnet-base's shape
 }
+# tokenizer_config.json's model_input_names where the family's own tokenizer gives other inputs than
+# BERT's (FNet takes no attention_mask: FNetTokenizer gives input_ids and token_type_ids)
+MODEL_INPUT_NAMES = {"fnet": ["input_ids", "token_type_ids"]}
 # the task and model head a family is timed with, where not text-classification / a sequence classifier
 TASKS = {"t5": ("token-classification", "AutoModelForTokenClassification")}
 DEFAULT_TASK = ("text-classification", "AutoModelForSequenceClassification")
@@ -72,6 +84,9 @@ def build(name: str) -> None:
     model.save_pretrained(out)
     for file in TOKENIZER_FILES:
         shutil.copy(Path(minilm_path()) / file, out / file)
+    if name in MODEL_INPUT_NAMES:
+        settings = json.loads((out / "tokenizer_config.json").read_text())
+        (out / "tokenizer_config.json").write_text(json.dumps({**settings, "model_input_names": MODEL_INPUT_NAMES[name]}))
 
 
 def latency_ms(call, texts: list[str]) -> float:
@@ -143,7 +158,7 @@ def row(name: str, lp: dict, tf: dict) -> dict:
         raise RuntimeError(f"{name}: leanpipe read {tokens} real tokens, transformers {tf['real_tokens']}")
     speeds = {"leanpipe": tokens / lp["pipeline_s"], "torch loop": tokens / tf["loop_s"],
               "transformers pipeline": tokens / tf["pipeline_s"]}
-    return {"family": name, "real_tokens": tokens, "tokens_per_s": speeds,
+    return {"family": name, "measured": time.strftime("%Y-%m-%d %H:%M"), "real_tokens": tokens, "tokens_per_s": speeds,
             "vs_loop": speeds["leanpipe"] / speeds["torch loop"],
             "vs_pipeline": speeds["leanpipe"] / speeds["transformers pipeline"],
             "latency_ms": {"leanpipe": lp["latency_ms"], "transformers": tf["latency_ms"]}}
@@ -151,20 +166,29 @@ def row(name: str, lp: dict, tf: dict) -> dict:
 
 def markdown(rows: list[dict], args: argparse.Namespace) -> str:
     lines = ["# Other families: leanpipe vs transformers", "",
-             f"{time.strftime('%Y-%m-%d %H:%M')}. `python bench/families.py --sentences {args.sentences} "
+             f"`python bench/families.py --sentences {args.sentences} "
              f"--threads {args.threads}`: random-weight base-sized classifiers, text-classification (t5: "
              f"token-classification) at batch "
              f"{BATCH} over the first {args.sentences} corpus sentences (MiniLM's tokenizer for all), median of "
              f"{PASSES} passes (transformers' pipeline: 1); batch-1: median of {CALLS} calls.", "",
              "| family | real tokens | leanpipe tok/s | sorted torch loop tok/s | transformers pipeline tok/s "
-             "| vs loop | vs pipeline | batch-1 ms (leanpipe / transformers) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| vs loop | vs pipeline | batch-1 ms (leanpipe / transformers) | measured |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s, lat = r["tokens_per_s"], r["latency_ms"]
         lines.append(f"| {r['family']} | {r['real_tokens']:,} | {s['leanpipe']:,.0f} | {s['torch loop']:,.0f} | "
                      f"{s['transformers pipeline']:,.0f} | {r['vs_loop']:.2f}x | {r['vs_pipeline']:.2f}x | "
-                     f"{lat['leanpipe']:.1f} / {lat['transformers']:.1f} |")
+                     f"{lat['leanpipe']:.1f} / {lat['transformers']:.1f} | {r['measured']} |")
     return "\n".join(lines) + "\n"
+
+
+def merged(path: Path, rows: list[dict]) -> list[dict]:
+    """This run's rows over the earlier ones in `path` (kept for the families not run), in FAMILIES' order.
+    Rows written before rows carried their time are the full run of 2026-12-05 10:27."""
+    earlier = json.loads(path.read_text()) if path.exists() else []
+    by_name = {r["family"]: {"measured": "2026-12-05 10:27", **r} for r in earlier}
+    by_name.update({r["family"]: r for r in rows})
+    return sorted(by_name.values(), key=lambda r: list(FAMILIES).index(r["family"]) if r["family"] in FAMILIES else len(FAMILIES))
 
 
 def main(argv: list[str]) -> None:
@@ -195,6 +219,7 @@ def main(argv: list[str]) -> None:
         rows.append(row(name, lp, tf))
         print(f"{name}: {rows[-1]['vs_loop']:.2f}x the torch loop, {rows[-1]['vs_pipeline']:.2f}x the pipeline", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    rows = merged(args.out / "families.json", rows)
     (args.out / "families.json").write_text(json.dumps(rows, indent=1))
     (args.out / "families.md").write_text(markdown(rows, args))
     print(f"wrote {args.out / 'families.md'}")

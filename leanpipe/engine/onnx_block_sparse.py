@@ -26,14 +26,21 @@ class BlockSparseAttention:
         """q, k, v (B, T, H), mask (B, T) -> (B, T, H): full attention up to (5 + 2 * random_blocks) * block
         tokens, block-sparse past that (see NumpyOps). Recording the probabilities, one unfused graph
         computes both as attention over every key with the block pattern as a bias."""
-        t = self._node("Squeeze", [self._node("Gather", [self._node("Shape", [q]), self._ints([1])]), self._ints([0])], "t")
-        sparse = self._node("Greater", [t, self._i64((5 + 2 * random_blocks) * block)], "block_sparse")
+        t, sparse = self._longer_than((5 + 2 * random_blocks) * block)
         if self.records_attentions:
             return self._same_lead(self._big_bird_dense(q, k, v, mask, t, sparse, heads, head_dim, block, random_blocks), q)
         bias = self._bias_for_queries(self._mask_to_bias(mask), q, square=True)  # made out here: later layers reuse it
         full = self._branch(lambda: self._attend(q, k, v, bias, heads))
         blocks = self._branch(lambda: self._block_sparse(q, k, v, mask, t, heads, head_dim, block, random_blocks))
         return self._same_lead(self._node("If", [sparse], "big_bird_attn", then_branch=blocks, else_branch=full), q)
+
+    def _longer_than(self, limit: int) -> tuple[str, str]:
+        """(T, T > limit) from the batch's input_ids, made once for every layer."""
+        if ("longer_than", limit) not in self._mask_bias:
+            ids = self.input("input_ids")
+            t = self._node("Squeeze", [self._node("Gather", [self._node("Shape", [ids]), self._ints([1])]), self._ints([0])], "t")
+            self._mask_bias[("longer_than", limit)] = (t, self._node("Greater", [t, self._i64(limit)], "block_sparse"))
+        return self._mask_bias[("longer_than", limit)]
 
     def _branch(self, build: Callable[[], str]) -> proto.Graph:
         """The nodes `build` emits, as a subgraph whose one output is what it returns (an If branch)."""

@@ -82,7 +82,10 @@ def layer(ops, w: Weights, c: BigBirdConfig, i: int, x, mask, first_only: bool =
     if c.attention_type != "block_sparse" or first_only:
         return bert.layer(ops, w, c, i, x, mask, first_only)
     p, h, n = f"encoder.layer.{i}", c.hidden_size, c.num_attention_heads
-    q, k, v = (linear(ops, w, x, f"{p}.attention.self.{m}", h, h) for m in ("query", "key", "value"))  # (B, T, H) each
+    q, v = (linear(ops, w, x, f"{p}.attention.self.{m}", h, h) for m in ("query", "value"))  # (B, T, H) each
+    # K's bias adds the same q . b_k to every score of a query, which its softmax takes out (as self_attention)
+    k = ops.linear(x, w.get(f"{p}.attention.self.key.weight", (h, h)), None)
+    w.get(f"{p}.attention.self.key.bias", (h,))  # held and counted all the same
     a = ops.big_bird_attention(q, k, v, mask, n, h // n, c.block_size, c.num_random_blocks)
     return bert.finish_layer(ops, w, c, p, a, x)
 
