@@ -287,6 +287,15 @@ def pipeline(
     trust = {} if trust_remote_code is None else {"trust_remote_code": trust_remote_code}
     with hub_options(options):
         task = task if task is not None else _task_of(model, revision)
+        folders = _router_folders(task, model, revision, options)
+        if folders is not None:  # inference-free SPLADE: the Router's default route, a masked LM in its folders
+            from .sparse_router import route_pipeline
+
+            return route_pipeline(model, dict(
+                config=config, tokenizer=tokenizer, revision=revision, batch_size=batch_size, engine=engine,
+                num_threads=num_threads, quantize=quantize, device=device, token=token, use_fast=use_fast,
+                device_map=device_map, dtype=dtype, trust_remote_code=trust_remote_code, **params,
+                model_kwargs={**model_kwargs, **{k: v for k, v in options.items() if k != "token"}}), folders)
         return _build(task, model, tokenizer, config=config, revision=revision, batch_size=batch_size, engine=engine,
                       num_threads=num_threads, quantize=quantize, options=options, model_kwargs=model_kwargs,
                       trust=trust, params=params)
@@ -376,9 +385,19 @@ def _check_config(config: Any, revision: str | None) -> None:
                          f"got {type(config).__name__}")
 
 
+def _router_folders(task: str, model: Any, revision: str | None, options: dict[str, Any]) -> tuple[str, ...] | None:
+    """For pipeline("sparse-embeddings") over an inference-free SPLADE checkpoint (a sentence-transformers
+    Router, its modules in subfolders): the folders of its default route (sparse_router); else None."""
+    if task != "sparse-embeddings" or not isinstance(model, (str, os.PathLike)) or options.get("subfolder"):
+        return None
+    from .sparse_router import default_splade_folders
+
+    return default_splade_folders(model, revision)
+
+
 def _refuse_router(model: str | os.PathLike, revision: str | None) -> None:
     """An inference-free SPLADE checkpoint (a sentence-transformers Router, its models in subfolders) has
-    no model at its root for a pipeline: say what runs it."""
+    no model at its root for other tasks: say what runs it."""
     from .sparse_router import is_router
 
     try:
@@ -387,7 +406,8 @@ def _refuse_router(model: str | os.PathLike, revision: str | None) -> None:
         return
     if routed:
         raise InputError(f"{model} is a sentence-transformers SparseEncoder with a Router (query and document routes "
-                         f"in subfolders); load it with leanpipe.SparseEncoder({str(model)!r})") from None
+                         f"in subfolders): pipeline('sparse-embeddings', model=...) runs its default route, "
+                         f"leanpipe.SparseEncoder({str(model)!r}) every route") from None
 
 
 def _check_static(model: Any, task: str, quantize: str | None) -> None:

@@ -236,16 +236,10 @@ def _splade_pipeline(name_or_path: str | os.PathLike, options: dict[str, Any], f
     """pipeline("sparse-embeddings") over the checkpoint, or over a Router route's MLMTransformer folder
     with that route's SpladePooling settings."""
     from .pipeline import pipeline
-    from .splade import splade_modules
 
     if folders is None:
         return pipeline("sparse-embeddings", name_or_path, **options)
-    routed = {**options, "model_kwargs": {**(options.get("model_kwargs") or {}), "subfolder": folders[0]}}
-    pipe = pipeline("sparse-embeddings", name_or_path, **routed)
-    root = {k: v for k, v in pipe.model.hub_options.items() if k != "subfolder"}
-    with hub_options(root):  # the route's two folders, from the repo's root
-        pipe.runner.splade_config = splade_modules(name_or_path, folders[0], folders[1], options.get("revision"))
-    return pipe
+    return sparse_router.route_pipeline(name_or_path, options, folders)
 
 
 def _check_dims(dims: Any) -> int | None:

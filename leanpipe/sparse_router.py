@@ -52,6 +52,43 @@ def read_router(name_or_path: str | os.PathLike, revision: str | None = None) ->
     return Router(routes=routes, default_route=default)
 
 
+def default_splade_folders(name_or_path: str | os.PathLike, revision: str | None = None) -> tuple[str, ...] | None:
+    """The module folders of the route a Router checkpoint takes when no task is named (its default
+    route), which pipeline("sparse-embeddings") runs; None for a checkpoint that is no Router. A default
+    route that runs no model (the query weights) or none at all is refused naming what runs it."""
+    try:
+        if not is_router(name_or_path, revision):
+            return None
+    except CheckpointError:
+        return None
+    router = read_router(name_or_path, revision)
+    route = router.default_route
+    encoder = f"leanpipe.SparseEncoder({str(name_or_path)!r})"
+    if route not in router.routes:
+        raise InputError(f"{name_or_path} is an inference-free SparseEncoder whose Router has no default route "
+                         f"(routes {sorted(router.routes)}); the sparse-embeddings pipeline runs the default one: load it "
+                         f"with {encoder} and call encode_query / encode_document")
+    kind, folders = router.routes[route]
+    if kind != "splade":
+        raise InputError(f"{name_or_path}: its Router's default route {route!r} is a SparseStaticEmbedding (a weight per "
+                         f"token, no model), which the pipeline does not run; {encoder}.encode_query does")
+    return folders
+
+
+def route_pipeline(name_or_path: str | os.PathLike, options: dict[str, Any], folders: tuple[str, ...]) -> Any:
+    """pipeline("sparse-embeddings") over a Router route's MLMTransformer folder (`options`: pipeline()'s
+    keyword arguments), with that route's SpladePooling settings."""
+    from .pipeline import pipeline
+    from .splade import splade_modules
+
+    routed = {**options, "model_kwargs": {**(options.get("model_kwargs") or {}), "subfolder": folders[0]}}
+    pipe = pipeline("sparse-embeddings", name_or_path, **routed)
+    root = {k: v for k, v in pipe.model.hub_options.items() if k != "subfolder"}
+    with hub.hub_options(root):  # the route's two folders, from the repo's root
+        pipe.runner.splade_config = splade_modules(name_or_path, folders[0], folders[1], options.get("revision"))
+    return pipe
+
+
 class StaticSparse:
     """SparseStaticEmbedding: each distinct token of a text (no special tokens, cut at the tokenizer's
     model_max_length) gets its entry of `weight` (V,); the rest of the vector is zero."""

@@ -382,7 +382,7 @@ def test_models_lists_the_hugging_face_cache(checkpoints, tmp_path, capsys):
     rows = {r["repo_id"]: r for r in json_lines(out)}
     assert rows["test/static"]["loadable"] and rows["test/static"]["task"] == "sentence-embeddings", rows["test/static"]
     assert rows["test/splade"]["loadable"] and rows["test/splade"]["task"] == "sparse-embeddings", rows["test/splade"]
-    assert not rows["test/router"]["loadable"] and "leanpipe.SparseEncoder" in rows["test/router"]["reason"]
+    assert not rows["test/router"]["loadable"] and "router_config.json is missing" in rows["test/router"]["reason"]
     assert rows["test/tiny-bert-cls"]["loadable"] and rows["test/tiny-bert-cls"]["task"] == "text-classification"
     assert rows["test/tiny-bert"]["task"] == "feature-extraction" and rows["test/tiny-bert"]["refs"] == ["main"]
     assert not rows["test/gpt"]["loadable"] and "gpt2" in rows["test/gpt"]["reason"]

@@ -130,7 +130,7 @@ def test_refusals(saved, tmp_path):
         "structure": {"query": ["query_0_Csr"]}, "parameters": {"default_route": "query"}}))
     with pytest.raises(CheckpointError, match="route runs \\['SparseAutoEncoder'\\]"):
         leanpipe.SparseEncoder(routed)
-    with pytest.raises(CheckpointError, match="runs in leanpipe.SparseEncoder"):  # a masked LM at its root too
+    with pytest.raises(CheckpointError, match="route runs \\['SparseAutoEncoder'\\]"):  # the Router, not the masked LM at its root
         leanpipe.pipeline("sparse-embeddings", model=routed)
     (routed / "modules.json").write_text(json.dumps(modules))
     pooling = routed / modules[1]["path"] / "config.json"
@@ -177,6 +177,8 @@ def test_router_routes_match_sentence_transformers(routed, tmp_path, monkeypatch
         assert ours.decode(ours.encode_query("hello world")) == theirs.decode(theirs.encode_query("hello world"))
         assert_close(ours.encode(CORPUS[:2], task="query"), ours.encode_query(CORPUS[:2]), 0, "task=query")
         assert ours.max_seq_length == 32
+        pipe = leanpipe.pipeline("sparse-embeddings", model=source)  # the default route, from its folders
+        assert_close(np.stack(pipe(CORPUS, return_tensors=True)), dense(theirs.encode(CORPUS)), ATOL, f"{source} pipeline")
     with pytest.raises(InputError, match="not one of this SparseEncoder's routes"):
         ours.encode("x", task="passage")
     ours.save_pretrained(tmp_path / "copy")  # by repo id: the files come out of the cache's subfolders
@@ -185,8 +187,46 @@ def test_router_routes_match_sentence_transformers(routed, tmp_path, monkeypatch
         assert_close(dense(getattr(copied, how)(CORPUS[:3])), getattr(ours, how)(CORPUS[:3]), ATOL, f"saved copy {how}")
     assert_close(leanpipe.SparseEncoder(tmp_path / "copy").encode_document(CORPUS[:3]), ours.encode_document(CORPUS[:3]), 0,
                  "the copy in leanpipe")
-    with pytest.raises(InputError, match="load it with leanpipe.SparseEncoder"):  # nothing at its root
-        leanpipe.pipeline("sparse-embeddings", model=routed)
+
+
+def test_router_default_route_in_the_pipeline_cli_and_server(routed, tmp_path, capsys):
+    """pipeline("sparse-embeddings") (and a pipeline with no task: no config.json at the root, a Router)
+    runs the Router's default route, the masked LM that encode runs there (documents: an index's work),
+    as sentence-transformers' encode gives it; so do `leanpipe run` and the server's /embed_sparse. A
+    default route of query weights, or none, is refused naming what runs it; other tasks name both."""
+    import httpx
+
+    from test_cli import cli
+    from test_server import Running
+    from leanpipe.server.app import create_app
+
+    expected = dense(reference(routed).encode(CORPUS))
+    for pipe in (leanpipe.pipeline("sparse-embeddings", model=routed), leanpipe.pipeline(model=str(routed))):
+        got = np.stack(pipe(CORPUS, return_tensors=True, batch_size=4))
+        assert_close(got, expected, ATOL, "pipeline over the Router's default route")
+    code, out, err = cli("run", "sparse-embeddings", "-m", routed, CORPUS[0], capsys=capsys)
+    assert code == 0, err
+    weights = {d["index"]: d["value"] for d in json.loads(out)}
+    assert sorted(weights) == list(np.flatnonzero(expected[0])), "leanpipe run: the text's active dimensions"
+    assert_close(np.array(list(weights.values())), expected[0][sorted(weights)], ATOL, "leanpipe run")
+    running = Running(create_app(str(routed), "sparse-embeddings"))
+    try:
+        served = httpx.post(running.url + "/embed_sparse", json={"inputs": CORPUS[:2]}, timeout=60).json()
+    finally:
+        running.stop()
+    for row, vector in zip(served, expected[:2]):
+        assert [d["index"] for d in row] == list(np.flatnonzero(vector)), "/embed_sparse"
+    with pytest.raises(InputError, match=r"pipeline\('sparse-embeddings', model=...\) runs its default route"):
+        leanpipe.pipeline("feature-extraction", model=routed)
+    for default, match in (("query", "default route 'query' is a SparseStaticEmbedding.*encode_query"),
+                           (None, "has no default route")):
+        copy = tmp_path / f"default-{default}"
+        shutil.copytree(routed, copy)
+        settings = json.loads((copy / "router_config.json").read_text())
+        settings["parameters"]["default_route"] = default
+        (copy / "router_config.json").write_text(json.dumps(settings))
+        with pytest.raises(InputError, match=match):
+            leanpipe.pipeline("sparse-embeddings", model=copy)
 
 
 def test_saved_max_active_dims(checkpoints, tmp_path):

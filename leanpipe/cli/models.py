@@ -64,10 +64,18 @@ def describe(folder: Path) -> dict[str, Any]:
     static = _static(folder)
     if static is not None:
         return static
-    if _module_kinds(folder) == ["Router"]:
-        return {"model_type": "sparse-router", "task": "sparse-embeddings", "loadable": False,
-                "reason": "an inference-free SparseEncoder (a Router): load it with leanpipe.SparseEncoder"}
-    config_path = folder / _transformer_folder(folder) / "config.json"  # an older sentence-transformers repo: 0_Transformer/
+    routed = _module_kinds(folder) == ["Router"]
+    if routed:  # inference-free SPLADE: the pipeline runs its default route's masked LM, from its folder
+        from ..errors import LeanpipeError
+        from ..sparse_router import default_splade_folders
+
+        try:
+            model_folder = default_splade_folders(folder)[0]
+        except LeanpipeError as exc:
+            return {"model_type": "sparse-router", "task": "sparse-embeddings", "loadable": False, "reason": str(exc)}
+    else:
+        model_folder = _transformer_folder(folder)  # an older sentence-transformers repo: 0_Transformer/
+    config_path = folder / model_folder / "config.json"
     if not config_path.is_file():
         return {"model_type": None, "task": None, "loadable": False, "reason": "no config.json"}
     try:
@@ -75,7 +83,7 @@ def describe(folder: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {"model_type": None, "task": None, "loadable": False, "reason": "config.json is not valid JSON"}
     model_type, task = config.get("model_type"), infer_task(config)
-    if task == "fill-mask" and "SpladePooling" in _module_kinds(folder):  # a SparseEncoder (SPLADE) checkpoint
+    if routed or (task == "fill-mask" and "SpladePooling" in _module_kinds(folder)):  # a SparseEncoder (SPLADE) checkpoint
         task = "sparse-embeddings"
     reason = None
     if model_type not in supported_model_types():

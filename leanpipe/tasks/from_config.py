@@ -49,6 +49,8 @@ def checkpoint_task(model: str | os.PathLike, revision: str | None, *, fix: str)
     except CheckpointError:
         if _static(model, revision):  # sentence-transformers' StaticEmbedding checkpoints have no config.json
             return "sentence-embeddings"
+        if _router(model, revision):  # nor do inference-free SPLADE ones (a Router, its models in subfolders)
+            return "sparse-embeddings"
         raise
     task = infer_task(config)
     if task is None:
@@ -56,6 +58,15 @@ def checkpoint_task(model: str | os.PathLike, revision: str | None, *, fix: str)
             return "sentence-embeddings"
         raise InputError(f"cannot tell the task of {model} from config.json's architectures {config.get('architectures')}; {fix}")
     return task
+
+
+def _router(model: str | os.PathLike, revision: str | None) -> bool:
+    from ..sparse_router import is_router
+
+    try:
+        return is_router(model, revision)
+    except CheckpointError:
+        return False
 
 
 def _static(model: str | os.PathLike, revision: str | None) -> bool:
