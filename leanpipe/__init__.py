@@ -114,7 +114,7 @@ _EXPORTS = {
     **{f"RemBert{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
                                                   "ForQuestionAnswering", "ForMultipleChoice")},
     **{f"ConvBert{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
-                                                   "ForQuestionAnswering")},
+                                                   "ForQuestionAnswering", "ForMultipleChoice")},
     **{f"FNet{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
                                                "ForQuestionAnswering", "ForMultipleChoice", "ForNextSentencePrediction",
                                                "ForPreTraining")},
