@@ -250,6 +250,10 @@ class NumpyOps(Recording):
         near = np.arange(mask.shape[1])[None] <= window
         return ((mask > 0) & (near | (also > 0))).astype(np.int64)
 
+    def concat_last(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Arrays side by side along their last axis: (B, T, A) and (B, T, C) -> (B, T, A + C)."""
+        return np.concatenate(parts, axis=-1)
+
     def trigram(self, x: np.ndarray) -> np.ndarray:
         """Each token's vector beside its neighbours': (B, T, E) -> (B, T, 3E) = [next, this, previous],
         zeros past either end (MobileBERT's trigram_input)."""

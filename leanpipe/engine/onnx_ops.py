@@ -249,6 +249,10 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         quantized per token (_int8_rows)."""
         return self._int8_rows(x, w, b) if self.for_quantization and x not in self.per_text else self._gemm(x, w, b)
 
+    def concat_last(self, parts: list[str]) -> str:
+        """Tensors side by side along their last axis (see NumpyOps), with the first one's leading dims."""
+        return self._same_lead(self._node("Concat", list(parts), "joined", axis=-1), parts[0])
+
     def dense_add_norm(self, x: str, w: np.ndarray, b: np.ndarray, residual: str, gamma: np.ndarray, beta: np.ndarray, eps: float) -> str:
         """LayerNorm(x @ w.T + b + residual): a post-LN block's output, as FusedMatMul, Add, Add, LayerNormalization.
 

@@ -8,7 +8,7 @@ heads of D = H / N / 2): ordinary attention, and a span-based dynamic convolutio
 and head gets its own softmaxed kernel of `conv_kernel_size` (k) weights over the k tokens around it,
 computed from the query times a separable convolution of the input (`key_conv_attn_layer`:
 depthwise, then pointwise). The two halves are joined ([attention | convolution], (B, T, 2A) = H)
-before the output dense, which leanpipe applies as two products, one per half. With `num_groups` > 1
+before the output dense (one product over the joined halves, the checkpoint's matrix as it is). With `num_groups` > 1
 the FFN's two products are grouped (GroupedLinearLayer).
 
 The convolutions read the padding around a text's last tokens as transformers' do, so a padded row's
@@ -55,10 +55,9 @@ def self_attention(ops, w: Weights, c: ConvBertConfig, p: str, x, mask):
     kernel_logits = linear(ops, w, ops.mul(kc, q), f"{s}.conv_kernel_layer", heads * k, a)  # (B, T, N * k)
     conv = ops.dynamic_conv(linear(ops, w, x, f"{s}.conv_out_layer", a, h), kernel_logits, heads, k)  # (B, T, A)
     context = ops.attention(q, key, value, mask, heads, d, queries_match_mask=True)  # (B, T, A)
-    dense = w.get(f"{p}.attention.output.dense.weight", (h, 2 * a))
-    y = ops.add(ops.linear(context, np.ascontiguousarray(dense[:, :a]), None),
-                ops.linear(conv, np.ascontiguousarray(dense[:, a:]), w.get(f"{p}.attention.output.dense.bias", (h,))))
-    return layer_norm(ops, w, ops.add(y, x), f"{p}.attention.output.LayerNorm", h, c.layer_norm_eps)
+    joined = ops.concat_last([context, conv])  # (B, T, 2A), as transformers joins the halves
+    return bert.dense_add_norm(ops, w, joined, x, f"{p}.attention.output.dense", f"{p}.attention.output.LayerNorm",
+                               h, 2 * a, c.layer_norm_eps)
 
 
 def ffn_linear(ops, w: Weights, c: ConvBertConfig, x, name: str, out: int, inp: int, activation: str | None = None):
