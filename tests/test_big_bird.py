@@ -161,6 +161,24 @@ def test_block_sparse_pipelines(models):
                 assert_close(np.array([r["score"] for r in mine]), np.array([r["score"] for r in expected]), ATOL, task)
 
 
+def test_block_sparse_question_answering_windows(models):
+    """The question-answering pipeline over a long context in windows of 100 tokens (past the sparse shape's
+    56: block-sparse), the answers as transformers' pipeline gives them with a freshly loaded model."""
+    from family_checks import same
+
+    folder = models("sparse", "ForQuestionAnswering")
+    question, context = "Where is the café?", "The café naïve is in New York, close to the lazy dog. " * 12
+    call = dict(question=question, context=context, top_k=3, max_seq_len=100, doc_stride=30)
+    expected = transformers.pipeline("question-answering", model=str(folder))(**call)
+    got = leanpipe.pipeline("question-answering", model=folder)(**call)
+    same(got, expected, "big_bird block-sparse qa")
+    scores = [a["score"] for a in expected]  # a random model's: small, so compared relatively too
+    assert [a["score"] for a in got] == pytest.approx(scores, rel=1e-4)
+    full = leanpipe.AutoModelForQuestionAnswering.from_pretrained(folder, attention_type="original_full")
+    answers = leanpipe.pipeline("question-answering", model=full, tokenizer=str(folder))(**call)
+    assert [a["score"] for a in answers] != pytest.approx(scores, rel=1e-3)  # full attention answers otherwise: the windows ran sparse
+
+
 def test_config_defaults_and_refusals(tmp_path):
     """transformers' defaults; config.json values leanpipe cannot run are refused at load, naming them."""
     for value, match in ((("attention_type", "sliding"), "attention_type='sliding' must be"), (("use_bias", False), "use_bias=False")):
