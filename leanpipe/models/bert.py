@@ -72,11 +72,12 @@ def encoder(ops, w: Weights, c: BertConfig, first_only: bool = False, embed=None
     return layers(ops, w, c, (embed or embeddings)(ops, w, c), first_only, one_layer)
 
 
-def layers(ops, w: Weights, c, x, first_only: bool = False, one_layer=None):
+def layers(ops, w: Weights, c, x, first_only: bool = False, one_layer=None, masked: bool = True):
     """BERT's layer stack over embedded inputs x (B, T, H) -> (B, T, H), or (B, 1, H) with
     `first_only` (the last layer computes the first row alone); RoBERTa and ELECTRA share it.
-    `one_layer`: a family's own layer, called as `layer` is (BigBird's attention; default `layer`)."""
-    mask = ops.input("attention_mask")
+    `one_layer`: a family's own layer, called as `layer` is (BigBird's attention; default `layer`);
+    `masked=False`: layers that read no attention mask get None (FNet's Fourier mixing)."""
+    mask = ops.input("attention_mask") if masked else None
     first_only = first_only and not ops.keeps_every_row  # hidden_states / attentions hold every row of every layer
     ops.hidden(x)
     for i in range(c.num_hidden_layers):

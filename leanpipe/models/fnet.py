@@ -37,16 +37,15 @@ def encoder(ops, w: Weights, c: FNetConfig, first_only: bool = False, embed=None
     if ops.records_attentions:
         raise InputError("output_attentions=True is not supported for FNet: it has no attention (a Fourier "
                          "transform mixes the tokens); leave it unset")
-    h, n, eps = c.hidden_size, c.intermediate_size, c.layer_norm_eps
-    x = embeddings(ops, w, c)
-    ops.hidden(x)
-    for i in range(c.num_hidden_layers):
-        p = f"encoder.layer.{i}"
-        x = layer_norm(ops, w, ops.add(ops.fourier_mix(x, h), x), f"{p}.fourier.output.LayerNorm", h, eps)
-        f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
-        x = bert.dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
-        ops.hidden(x)
-    return x
+    return bert.layers(ops, w, c, embeddings(ops, w, c), one_layer=layer, masked=False)
+
+
+def layer(ops, w: Weights, c: FNetConfig, i: int, x, _mask=None, first_only: bool = False):
+    """LayerNorm(Fourier mix + x), then BERT's FFN block -> (B, T, H), every row (`first_only` is never asked)."""
+    p, h, n, eps = f"encoder.layer.{i}", c.hidden_size, c.intermediate_size, c.layer_norm_eps
+    x = layer_norm(ops, w, ops.add(ops.fourier_mix(x, h), x), f"{p}.fourier.output.LayerNorm", h, eps)
+    f = linear(ops, w, x, f"{p}.intermediate.dense", n, h, activation=c.hidden_act)  # (B, T, I)
+    return bert.dense_add_norm(ops, w, f, x, f"{p}.output.dense", f"{p}.output.LayerNorm", h, n, eps)
 
 
 base, sequence_classification, multiple_choice, next_sentence_prediction, pre_training = heads_of(
