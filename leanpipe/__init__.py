@@ -52,6 +52,7 @@ _EXPORTS = {
     "XLMRobertaXLConfig": "config",
     "SqueezeBertConfig": "config",
     "MegatronBertConfig": "config",
+    "DPRConfig": "config",
     "BigBirdConfig": "config",
     "RemBertConfig": "config",
     "ConvBertConfig": "config",
@@ -78,6 +79,7 @@ _EXPORTS = {
     "ElectraTokenizerFast": "tokenization",
     "MobileBertTokenizer": "tokenization",
     "MobileBertTokenizerFast": "tokenization",
+    **{f"DPR{part}EncoderTokenizer{fast}": "tokenization" for part in ("Question", "Context") for fast in ("", "Fast")},
     "SqueezeBertTokenizer": "tokenization",
     "SqueezeBertTokenizerFast": "tokenization",
     "RobertaTokenizer": "tokenization",
@@ -119,6 +121,7 @@ _EXPORTS = {
                                                "ForQuestionAnswering", "ForMultipleChoice", "ForNextSentencePrediction",
                                                "ForPreTraining")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
+    "DPRQuestionEncoder": "models", "DPRContextEncoder": "models",
     **{f"Bart{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")},
     **{f"{family}ForMultipleChoice": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet",

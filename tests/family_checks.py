@@ -58,7 +58,7 @@ def reference_and_ours(prefix: str, head: str, auto: str, folder, engine: str):
 
 
 def check_head_on_engines(folder, theirs, auto: str, references: list[dict], keys, what: str, *,
-                          attentions: bool = True) -> None:
+                          attentions: bool = True, tuple_like_theirs: bool = True) -> None:
     """leanpipe's `auto` class (AutoModel, AutoModelForMaskedLM, ...) from `folder` on both engines against
     transformers' model `theirs` (eval mode) on each of `references` (torch inputs): every output in `keys`
     within ATOL (max abs printed), then the hidden states, model helpers and (`attentions`) attentions of the first."""
@@ -79,7 +79,7 @@ def check_head_on_engines(folder, theirs, auto: str, references: list[dict], key
             for key, value in reference.items():
                 print(f"{what} {engine} input {i} {key}: max abs diff {np.abs(got[key] - value).max():.2e}")
                 assert_close(got[key], value, ATOL, f"{what}/{engine}/input {i}/{key}")
-        check_hidden_states(ours, theirs, references[0], f"{what}/{engine}")
+        check_hidden_states(ours, theirs, references[0], f"{what}/{engine}", tuple_like_theirs)
         check_model_helpers(ours, theirs, f"{what}/{engine}")
         if attentions:
             check_attentions(ours, folder, type(theirs), references[0], f"{what}/{engine}")
@@ -196,10 +196,11 @@ def check_ner_and_qa(models, model_type):
 
 # --- output_hidden_states and return_dict, for every family's parity test
 
-def check_hidden_states(ours, theirs, inputs, what):
+def check_hidden_states(ours, theirs, inputs, what, tuple_like_theirs: bool = True):
     """`ours(**inputs, output_hidden_states=True)` against transformers (torch `inputs`): the embeddings'
     output then every layer's, each within ATOL (max abs printed), the head's outputs unchanged; a plain
-    call afterwards has no hidden_states, and return_dict=False gives transformers' tuple."""
+    call afterwards has no hidden_states, and return_dict=False gives transformers' tuple (unless
+    `tuple_like_theirs` is False: DPR's encoders, whose tuple in transformers 5.2 loses the hidden states)."""
     import torch
     from conftest import assert_close
 
@@ -226,6 +227,9 @@ def check_hidden_states(ours, theirs, inputs, what):
     assert isinstance(as_tuple, tuple) and len(as_tuple) == len(keys) + 1, f"{what}: return_dict=False"
     for value, key in zip(as_tuple, keys):  # the dict's values in its order, then the hidden states
         assert_close(value, got[key], 0.0, f"{what}: return_dict=False, {key}")
+    if not tuple_like_theirs:
+        assert isinstance(as_tuple[-1], tuple) and len(as_tuple[-1]) == len(reference), f"{what}: tuple's hidden states"
+        return
     if set(keys) == set(expected.keys()) - {"hidden_states"}:
         assert len(as_tuple) == len(their_tuple), f"{what}: return_dict=False gives {len(as_tuple)} items, transformers {len(their_tuple)}"
     assert isinstance(as_tuple[-1], tuple) and len(as_tuple[-1]) == len(their_tuple[-1]), f"{what}: tuple's hidden states"

@@ -56,6 +56,15 @@ class ErnieConfig(BertConfig):
     defaults = {**BertConfig.defaults, "task_type_vocab_size": 3, "use_task_id": False}
 
 
+class DPRConfig(BertConfig):
+    """DPR (facebook/dpr-question_encoder-*, dpr-ctx_encoder-*): BERT's keys and configuration_dpr's
+    defaults (bert-base's shape) plus `projection_dim` (0: no projection after the [CLS] vector)."""
+
+    model_type = "dpr"
+    defaults = {**{k: v for k, v in BertConfig.defaults.items() if k not in ("classifier_dropout", "tie_word_embeddings", "use_cache")},
+                "projection_dim": 0}
+
+
 class MegatronBertConfig(BertConfig):
     """MegatronBERT (Megatron-LM BERTs converted to transformers): BERT's keys with
     configuration_megatron_bert's defaults (the 345M model's shape, its 29,056-token vocabulary)."""

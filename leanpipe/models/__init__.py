@@ -16,6 +16,7 @@ from ..config import (
     DebertaConfig,
     DebertaV2Config,
     DistilBertConfig,
+    DPRConfig,
     ElectraConfig,
     ErnieConfig,
     FNetConfig,
@@ -37,7 +38,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, electra, ernie, esm, fnet, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, dpr, electra, ernie, esm, fnet, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -79,6 +80,7 @@ _FAMILIES = [
     (rembert, RemBertConfig, "RemBert"),
     (convbert, ConvBertConfig, "ConvBert"),
     (fnet, FNetConfig, "FNet"),
+    (dpr, DPRConfig, "DPR"),  # AutoModel: DPRQuestionEncoder; DPRContextEncoder below
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),
     (mt5, MT5Config, "MT5"),
@@ -102,6 +104,9 @@ MODEL_CLASSES: dict[tuple[str, str], type[PreTrainedModel]] = {
     if hasattr(family, HEADS[head].function)
 }
 globals().update({cls.__name__: cls for cls in MODEL_CLASSES.values()})
+# the same network as DPRQuestionEncoder under another prefix; not an Auto choice (transformers' AutoModel
+# gives the question encoder for model_type "dpr")
+DPRContextEncoder = _model_class("DPRContextEncoder", dpr.CONTEXT, DPRConfig, "base")
 
 
 def model_class(model_type: str, head: str) -> type[PreTrainedModel]:
@@ -202,4 +207,4 @@ __all__ = [
     "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "AutoModelForMultipleChoice",
     "AutoModelForNextSentencePrediction", "AutoModelForPreTraining", "PreTrainedModel", "ModelOutput",
     "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
-] + [cls.__name__ for cls in MODEL_CLASSES.values()]
+] + [cls.__name__ for cls in MODEL_CLASSES.values()] + ["DPRContextEncoder"]

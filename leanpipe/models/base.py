@@ -328,7 +328,7 @@ class PreTrainedModel:
     @property
     def base_model_prefix(self) -> str:
         """The base model's name inside a task checkpoint ("bert", "roberta", "model", ...), as transformers'."""
-        return self.family.PREFIX
+        return getattr(self.family, "BASE_MODEL_PREFIX", self.family.PREFIX)
 
     def get_input_embeddings(self) -> "Embedding":
         """The word-embedding table, read-only from the memory-mapped checkpoint: `.weight` (vocab, width)

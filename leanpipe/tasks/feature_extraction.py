@@ -48,7 +48,10 @@ class FeatureExtraction(Task):
         return not (padding is None or padding is False)
 
     def postprocess(self, sample: Sample, params: dict[str, Any]) -> Any:
-        hidden = sample.outputs[0]["last_hidden_state"][None]  # (1, T, H), this text's tokens only
+        """(1, T, H): this text's tokens only. A model with no last_hidden_state (DPR's encoders) gives its
+        first output, one vector per text, (1, H), as transformers' pipeline returns model_outputs[0]."""
+        outputs = sample.outputs[0]
+        hidden = (outputs["last_hidden_state"] if "last_hidden_state" in outputs else outputs["pooler_output"])[None]
         return hidden if params["return_tensors"] else hidden.tolist()
 
 

@@ -142,6 +142,8 @@ BertTokenizerFast = BertTokenizer
 DistilBertTokenizerFast = DistilBertTokenizer
 ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
 MobileBertTokenizer = MobileBertTokenizerFast = BertTokenizer  # as tokenization_mobilebert does
+# tokenization_dpr: BertTokenizer under each DPR encoder's name
+DPRQuestionEncoderTokenizer = DPRQuestionEncoderTokenizerFast = DPRContextEncoderTokenizer = DPRContextEncoderTokenizerFast = BertTokenizer
 SqueezeBertTokenizer = SqueezeBertTokenizerFast = BertTokenizer  # as tokenization_squeezebert does
 RobertaTokenizerFast = RobertaTokenizer
 BartTokenizer = BartTokenizerFast = RobertaTokenizer  # as tokenization_bart does: BART's BPE is RoBERTa's

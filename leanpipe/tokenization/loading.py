@@ -77,13 +77,15 @@ OTHER_MODEL_TYPES = {
     "esm": ESM,
     **dict.fromkeys("longt5 mt5 musicgen musicgen_melody pix2struct switch_transformers t5 umt5".split(), T5),
     "mobilebert": "MobileBertTokenizer",  # its own name in the table (an alias of BertTokenizer, CLASS_ALIASES)
+    "dpr": "DPRQuestionEncoderTokenizer",  # BertTokenizer under DPR's names (tokenization_dpr)
     "rembert": REMBERT,
     "big_bird": BIG_BIRD,
     "fnet": FNET,
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
-    **dict.fromkeys("ElectraTokenizer LayoutLMTokenizer LxmertTokenizer MobileBertTokenizer SqueezeBertTokenizer".split(), BERT),
+    **dict.fromkeys("ElectraTokenizer LayoutLMTokenizer LxmertTokenizer MobileBertTokenizer SqueezeBertTokenizer "
+                    "DPRQuestionEncoderTokenizer DPRContextEncoderTokenizer".split(), BERT),
     **dict.fromkeys("BartTokenizer LEDTokenizer LongformerTokenizer MvpTokenizer".split(), ROBERTA),
 }
 
