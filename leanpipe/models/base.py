@@ -21,7 +21,7 @@ from .. import hub
 from ..config import PretrainedConfig
 from ..engine import build_engine
 from ..placement import cpu_device, take_loader_options
-from ..errors import ConfigError, InputError
+from ..errors import CheckpointError, ConfigError, InputError
 from ..weights import Weights, load_weights_from
 from ..weights.store import canonical_name
 from ..weights.safetensors import save_safetensors
@@ -112,7 +112,14 @@ class PreTrainedModel:
     @classmethod
     def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None, left_out: tuple[str, ...] = ()) -> Weights:
         tensors, source = load_weights_from(name_or_path, revision=revision)
-        weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
+        try:
+            weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
+        except CheckpointError as exc:  # a family's sibling class under another prefix (DPR's context encoder)
+            sibling = next((name for prefix, name in getattr(cls.family, "SIBLINGS", {}).items()
+                            if any(key.startswith(f"{prefix}.") for key in tensors)), None)
+            if sibling is None:
+                raise
+            raise CheckpointError(f"{exc} It holds a {sibling}'s weights: load it with leanpipe.{sibling}.from_pretrained(...)") from None
         for prefix in left_out:
             weights.drop(prefix)
         return weights

@@ -23,6 +23,7 @@ from .outputs import ModelOutput
 PREFIX = "question_encoder.bert_model"  # where the BERT weights sit (Weights finds them under it)
 BASE_MODEL_PREFIX = "question_encoder"  # transformers' base_model_prefix for the class
 CLASS_NAMES = {"base": "DPRQuestionEncoder"}
+SIBLINGS = {"ctx_encoder": "DPRContextEncoder"}  # a checkpoint under this prefix is the other class's (base.py says so)
 
 
 class DPREncoderOutput(ModelOutput):
@@ -52,4 +53,5 @@ base = encoder_output(BASE_MODEL_PREFIX)
 # DPRContextEncoder: the same network under "ctx_encoder" (models/__init__.py builds its class from this)
 CONTEXT = SimpleNamespace(
     __name__=f"{__name__}.context", PREFIX="ctx_encoder.bert_model", BASE_MODEL_PREFIX="ctx_encoder",
-    INPUT_NAMES=INPUT_NAMES, OUTPUTS=OUTPUTS, base=encoder_output("ctx_encoder"))
+    INPUT_NAMES=INPUT_NAMES, OUTPUTS=OUTPUTS, SIBLINGS={"question_encoder": "DPRQuestionEncoder"},
+    base=encoder_output("ctx_encoder"))
