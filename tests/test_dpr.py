@@ -68,6 +68,8 @@ def test_feature_extraction_pipeline(models):
         got, expected = np.array(ours(text)), np.array(theirs(text))
         assert got.shape == expected.shape == (1, 24)
         assert_close(got, expected, ATOL, "dpr feature-extraction")
+    untasked = leanpipe.pipeline(model=str(folder))  # config.json's architectures: DPRQuestionEncoder
+    assert untasked.task == "feature-extraction" and np.array_equal(np.array(untasked(TEXTS[0])), np.array(ours(TEXTS[0])))
 
 
 def test_tokenizer_under_dpr_names(models, tmp_path, support):

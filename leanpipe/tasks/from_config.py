@@ -17,6 +17,7 @@ SUFFIX_TASKS = (
     ("ForQuestionAnswering", "question-answering"),
     ("ForMaskedLM", "fill-mask"),
     ("Model", "feature-extraction"),
+    ("DPRQuestionEncoder", "feature-extraction"),  # one vector per text (AutoModel gives this class for dpr)
 )
 
 
