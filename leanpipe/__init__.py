@@ -53,6 +53,7 @@ _EXPORTS = {
     "SqueezeBertConfig": "config",
     "MegatronBertConfig": "config",
     "DPRConfig": "config",
+    "IBertConfig": "config",
     "BigBirdConfig": "config",
     "RemBertConfig": "config",
     "ConvBertConfig": "config",
@@ -122,6 +123,8 @@ _EXPORTS = {
                                                "ForPreTraining")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     "DPRQuestionEncoder": "models", "DPRContextEncoder": "models",
+    **{f"IBert{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
+                                                "ForQuestionAnswering", "ForMultipleChoice")},
     **{f"Bart{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForQuestionAnswering", "ForConditionalGeneration")},
     **{f"{family}ForMultipleChoice": "models"
        for family in ("Bert", "Ernie", "DistilBert", "Roberta", "XLMRoberta", "Camembert", "Electra", "Albert", "MPNet",

@@ -25,6 +25,7 @@ from .bert_like import (  # noqa: F401
     DPRConfig,
     ElectraConfig,
     ErnieConfig,
+    IBertConfig,
     LongformerConfig,
     MegatronBertConfig,
     MobileBertConfig,
@@ -43,7 +44,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

@@ -241,6 +241,24 @@ class RobertaConfig(BertConfig):
     defaults = {**BertConfig.defaults, "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "vocab_size": 50265}
 
 
+class IBertConfig(BertConfig):
+    """I-BERT (kssteven/ibert-roberta-base / -large): configuration_ibert's keys and defaults (RoBERTa's
+    special ids, BERT's 30,522-token vocabulary), `quant_mode` (false: the float path, which leanpipe
+    runs; true, integer-only arithmetic, is refused) and `force_dequant` (read only in quant mode)."""
+
+    model_type = "ibert"
+    defaults = {**{k: v for k, v in BertConfig.defaults.items() if k not in ("classifier_dropout", "tie_word_embeddings", "use_cache",
+                                                                             "add_cross_attention", "is_decoder")},
+                "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "quant_mode": False, "force_dequant": "none"}
+
+    def validate(self) -> None:
+        super().validate()
+        if self.quant_mode:
+            raise ConfigError("quant_mode=True (I-BERT's integer-only arithmetic) is not supported; leanpipe runs its float "
+                              "path: set \"quant_mode\": false in config.json (the released checkpoints' setting), which "
+                              "transformers then runs as RoBERTa")
+
+
 class XLMRobertaConfig(RobertaConfig):
     """XLM-RoBERTa: RoBERTa's architecture and defaults, except vocab_size 30522 (configuration_xlm_roberta)."""
 

@@ -19,6 +19,7 @@ from ..config import (
     DPRConfig,
     ElectraConfig,
     ErnieConfig,
+    IBertConfig,
     FNetConfig,
     EsmConfig,
     LongformerConfig,
@@ -38,7 +39,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, dpr, electra, ernie, esm, fnet, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, dpr, electra, ernie, esm, fnet, ibert, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -80,6 +81,7 @@ _FAMILIES = [
     (rembert, RemBertConfig, "RemBert"),
     (convbert, ConvBertConfig, "ConvBert"),
     (fnet, FNetConfig, "FNet"),
+    (ibert, IBertConfig, "IBert"),
     (dpr, DPRConfig, "DPR"),  # AutoModel: DPRQuestionEncoder; DPRContextEncoder below
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),

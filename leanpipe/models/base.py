@@ -122,6 +122,7 @@ class PreTrainedModel:
             raise CheckpointError(f"{exc} It holds a {sibling}'s weights: load it with leanpipe.{sibling}.from_pretrained(...)") from None
         for prefix in left_out:
             weights.drop(prefix)
+        weights.forget(getattr(cls.family, "UNREAD_BUFFERS", ()))
         return weights
 
     @classmethod
@@ -324,8 +325,9 @@ class PreTrainedModel:
         table once; `exclude_embeddings` leaves out the lookup tables (its nn.Embedding weights: words,
         positions, token types, relative-position tables). `only_trainable` counts the same: a loaded
         transformers model trains all of its parameters."""
+        tables = getattr(self.family, "EMBEDDING_TABLES", EMBEDDING_TABLES)
         return sum(size for name, size in self._parameter_sizes.items()
-                   if not (exclude_embeddings and name.rsplit(".", 2)[-2] in EMBEDDING_TABLES))
+                   if not (exclude_embeddings and name.rsplit(".", 2)[-2] in tables))
 
     @classmethod
     def can_generate(cls) -> bool:

@@ -104,6 +104,12 @@ class Weights:
         return {self.counted_as.get(name, name): int(self.tensors[name].size) for name in sorted(self.used)
                 if not name.endswith(BUFFERS)}
 
+    def forget(self, suffixes: tuple[str, ...]) -> None:
+        """Forget the tensors whose names end with `suffixes`, as if the checkpoint had none: buffers only
+        another mode of the model reads (I-BERT's integer weights and scaling factors)."""
+        for name in [n for n in self.tensors if n.endswith(suffixes)]:
+            del self.tensors[name]
+
     def drop(self, prefix: str) -> None:
         """Forget the base-model tensors under `prefix`, as if the checkpoint had none: the parts a
         from_pretrained argument leaves out (`add_pooling_layer=False`: `pooler.`)."""
