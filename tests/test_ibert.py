@@ -66,3 +66,32 @@ def test_config_defaults_and_quant_mode(tmp_path):
     leanpipe.IBertConfig(quant_mode=True).save_pretrained(tmp_path)
     with pytest.raises(leanpipe.ConfigError, match="quant_mode=True .* set \"quant_mode\": false"):
         leanpipe.AutoConfig.from_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["legacy", "json"])
+def test_tokenizer_is_robertas(tmp_path, kind, support):
+    """model_type ibert gives RoBERTa's byte-level BPE in transformers 5.2 (tokenization_auto): from
+    vocab.json + merges.txt, and from the tokenizer.json transformers saves, ids and offsets as there."""
+    import shutil
+
+    from tokenizers import ByteLevelBPETokenizer
+
+    from corpus import PAIRS, TEXTS
+    from family_checks import assert_same_encoding
+
+    legacy, saved = tmp_path / "legacy", tmp_path / "json"
+    legacy.mkdir()
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(TEXTS * 3, vocab_size=400, min_frequency=1, show_progress=False,
+                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe.save_model(str(legacy))
+    transformers.IBertConfig(vocab_size=bpe.get_vocab_size()).save_pretrained(legacy)
+    transformers.AutoTokenizer.from_pretrained(legacy).save_pretrained(saved)
+    shutil.copy(legacy / "config.json", saved / "config.json")
+    folder = legacy if kind == "legacy" else saved
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
+    options = dict(return_offsets_mapping=True, padding=True)
+    assert_same_encoding(ours(TEXTS[:10], **options), theirs(TEXTS[:10], **options), f"ibert {kind}")
+    firsts, seconds = [a for a, _ in PAIRS[:4]], [b for _, b in PAIRS[:4]]
+    assert_same_encoding(ours(firsts, seconds, padding=True), theirs(firsts, seconds, padding=True), f"ibert {kind} pairs")
+    support("ibert", "tokenizer", "tokenizer.json" if kind == "json" else "vocab.json + merges.txt")
