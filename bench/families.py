@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkpoints import CACHE, TOKENIZER_FILES, minilm_path  # noqa: E402
 from corpus import make_corpus  # noqa: E402
-from measure import median, run_json, timed_passes  # noqa: E402
+from measure import family_arguments, median, run_json, timed_passes  # noqa: E402
 
 BATCH, PASSES, CALLS = 32, 3, 50
 # name -> (transformers config class, its keyword arguments): base-sized shapes of each family's best-known checkpoint
@@ -192,23 +192,13 @@ def merged(path: Path, rows: list[dict]) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated, of {list(FAMILIES)}")
-    parser.add_argument("--sentences", type=int, default=384)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
-    parser.add_argument("--child", nargs=2, metavar=("ROLE", "FAMILY"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args, names = family_arguments(__doc__, FAMILIES, argv, sentences=(int, 384))
     if args.child:
         role, name = args.child
         work = {"build": lambda: build(name) or {}, "leanpipe": lambda: measure_leanpipe(name, args.sentences),
                 "transformers": lambda: measure_transformers(name, args.sentences)}[role]
         print(json.dumps(work()))
         return
-    names = [n.strip() for n in args.families.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(FAMILIES))
-    if unknown:
-        parser.error(f"unknown families {unknown}; choose from {list(FAMILIES)}")
     rows = []
     for name in names:
         child = [sys.executable, __file__, "--sentences", str(args.sentences), "--child"]

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkpoints import CACHE  # noqa: E402
-from measure import run_json  # noqa: E402
+from measure import family_arguments, run_json  # noqa: E402
 
 # name -> (transformers config class, keyword arguments, its base model class)
 FAMILIES = {
@@ -100,22 +100,12 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--families", default=",".join(FAMILIES), help=f"comma-separated, of {list(FAMILIES)}")
-    parser.add_argument("--tokens", type=int, default=4096)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
-    parser.add_argument("--child", nargs=2, metavar=("ROLE", "FAMILY"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args, names = family_arguments(__doc__, FAMILIES, argv, tokens=(int, 4096))
     if args.child:
         role, name = args.child
         work = build(name) if role == "build" else measure(role, name, args.tokens, args.out)
         print(json.dumps(work))
         return
-    names = [n.strip() for n in args.families.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(FAMILIES))
-    if unknown:
-        parser.error(f"unknown families {unknown}; choose from {list(FAMILIES)}")
     args.out.mkdir(parents=True, exist_ok=True)
     rows = []
     for name in names:

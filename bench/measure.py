@@ -71,6 +71,27 @@ def run_json(args: list[str], threads: int, timeout: float = 1800) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def family_arguments(doc: str, families: dict, argv: list[str], **options: tuple[type, object]):
+    """The command line of the per-family benchmarks (families.py, long_inputs.py): --families (checked
+    against `families`), --threads, --out, the hidden --child ROLE FAMILY, and `options` (name -> (type,
+    default)). Returns (args, the chosen family names)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--families", default=",".join(families), help=f"comma-separated, of {list(families)}")
+    for name, (kind, default) in options.items():
+        parser.add_argument(f"--{name}", type=kind, default=default)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--child", nargs=2, metavar=("ROLE", "FAMILY"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.families.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(families))
+    if unknown:
+        parser.error(f"unknown families {unknown}; choose from {list(families)}")
+    return args, names
+
+
 def cold_start_once(code: str, threads: int) -> dict[str, float]:
     """Spawn `python -c code`; the time from before spawning until it prints READY (its first
     result), and its peak RSS (ru_maxrss, which the child prints after READY)."""
