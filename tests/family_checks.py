@@ -163,6 +163,14 @@ def pipeline_tests(families):
     return test_text_classification_and_feature_extraction, test_fill_mask, test_token_classification_and_question_answering
 
 
+def check_pipelines(models, model_type):
+    """text-classification, feature-extraction, fill-mask, token-classification and question-answering
+    as transformers' pipelines give them (a family test file's whole pipeline check)."""
+    check_classification_and_features(models, model_type)
+    check_fill_mask(models, model_type)
+    check_ner_and_qa(models, model_type)
+
+
 def check_classification_and_features(models, model_type):
     from conftest import assert_close
     from corpus import PAIRS

@@ -17,11 +17,12 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
-from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_classification_and_features, check_fill_mask, int8_test,  # noqa: E402
-                           check_head_on_engines, check_multiple_choice, check_ner_and_qa)
+from corpus import TEXTS  # noqa: E402
+from family_checks import (ATOL, ENGINES, PARITY_MARKS, check_pipelines, int8_test,  # noqa: E402
+                           check_head_on_engines, check_multiple_choice)
 from leanpipe.errors import ConfigError  # noqa: E402
-from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, reference_inputs, tiny_models)
+from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, check_tokenizer_json_only, reference_inputs,  # noqa: E402
+                           sentencepiece_folders, tiny_models)
 
 pytestmark = PARITY_MARKS
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, max_position_embeddings=128)
@@ -78,9 +79,7 @@ def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
     as transformers' pipelines give them (the block-sparse shape's, past its length: test_block_sparse_pipelines)."""
     full = lambda _model_type, head: models("full", head)  # noqa: E731  (some inputs pass 56 tokens)
-    check_classification_and_features(full, "big_bird")
-    check_fill_mask(full, "big_bird")
-    check_ner_and_qa(full, "big_bird")
+    check_pipelines(full, "big_bird")
 
 
 def long_inputs(folder) -> list[dict]:
@@ -191,26 +190,8 @@ def test_config_defaults_and_refusals(tmp_path):
 def test_bigbird_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
     """BigBird's own tokenizer (SentencePiece, [CLS] A [SEP] B [SEP]) as transformers saves it: tokenizer.json,
     read as it is, gives transformers' ids, masks and offsets; spiece.model alone is refused with the fix."""
-    import family_fixtures
-    from family_checks import assert_same_encoding
-
-    legacy, saved = tmp_path / "legacy", tmp_path / "json"
-    legacy.mkdir()
-    (legacy / "spiece.model").write_bytes(family_fixtures._sentencepiece(
-        pad_id=0, unk_id=3, bos_id=1, eos_id=2, control_symbols=["[SEP]", "[CLS]"], user_defined_symbols=["[MASK]"]))
-    transformers.BigBirdConfig(vocab_size=200).save_pretrained(legacy)
-    transformers.BigBirdTokenizer.from_pretrained(legacy).save_pretrained(saved)
-    transformers.BigBirdConfig(vocab_size=200).save_pretrained(saved)
-    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)
-    assert type(ours).__name__ == type(theirs).__name__ == "BigBirdTokenizer"
-    options = dict(return_offsets_mapping=True, return_special_tokens_mask=True, padding=True)
-    assert_same_encoding(ours(TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "], **options),
-                         theirs(TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "], **options), "big_bird texts")
-    firsts, seconds = [a for a, _ in PAIRS[:5]], [b for _, b in PAIRS[:5]]
-    assert_same_encoding(ours(firsts, seconds, **options), theirs(firsts, seconds, **options), "big_bird pairs")
-    assert ours.decode(ours("Hello world")["input_ids"]) == theirs.decode(theirs("Hello world")["input_ids"])
-    with pytest.raises(leanpipe.CheckpointError, match="without tokenizer.json"):
-        leanpipe.AutoTokenizer.from_pretrained(legacy)
+    legacy, saved = sentencepiece_folders(tmp_path, "BigBird", "spiece.model", pad_id=0, unk_id=3, bos_id=1, eos_id=2, control_symbols=["[SEP]", "[CLS]"], user_defined_symbols=["[MASK]"])
+    check_tokenizer_json_only(legacy, saved, "BigBirdTokenizer", "big_bird")
     support("big_bird", "tokenizer", "tokenizer.json")
 
 

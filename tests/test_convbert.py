@@ -14,8 +14,8 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from corpus import TEXTS  # noqa: E402
-from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
-                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
+from family_checks import (PARITY_MARKS, assert_same_encoding, check_pipelines,  # noqa: E402
+                           check_head_on_engines, check_multiple_choice, int8_test)
 from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, check_texts_alone_in_batches,  # noqa: E402
                            reference_inputs, tiny_models)
 
@@ -67,9 +67,7 @@ def test_multiple_choice(models, tmp_path, support):
 def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
     as transformers' pipelines give them."""
-    check_classification_and_features(models, "convbert")
-    check_fill_mask(models, "convbert")
-    check_ner_and_qa(models, "convbert")
+    check_pipelines(models, "convbert")
 
 
 def test_config_defaults_and_refusals(tmp_path):

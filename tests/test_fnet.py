@@ -15,11 +15,11 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
-                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
+from family_checks import (PARITY_MARKS, assert_same_encoding, check_pipelines,  # noqa: E402
+                           check_head_on_engines, check_multiple_choice, int8_test)
 from leanpipe.errors import InputError  # noqa: E402
 from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, check_texts_alone_in_batches,  # noqa: E402
-                           reference_inputs, tiny_models)
+                           reference_inputs, sentencepiece_folders, tiny_models)
 
 pytestmark = PARITY_MARKS
 # "fnet": a tiny FNet (gelu_new, 4 token types); "relu": another activation and 2 token types
@@ -56,9 +56,7 @@ def test_multiple_choice(models, support):
 def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
     as transformers' pipelines give them."""
-    check_classification_and_features(models, "fnet")
-    check_fill_mask(models, "fnet")
-    check_ner_and_qa(models, "fnet")
+    check_pipelines(models, "fnet")
 
 
 def test_config_defaults_and_refusals(tmp_path):
@@ -75,15 +73,8 @@ def test_pipelines_batch_texts_of_one_length(models):
 def test_fnet_tokenizer(tmp_path, support):
     """FNetTokenizer (ALBERT's SentencePiece recipe, input_ids and token_type_ids, no attention mask) from
     spiece.model and from the tokenizer.json transformers saves: ids, types and offsets as transformers'."""
-    import family_fixtures
-
-    legacy, saved = tmp_path / "legacy", tmp_path / "json"
-    legacy.mkdir()
-    (legacy / "spiece.model").write_bytes(family_fixtures._sentencepiece(
-        pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"]))
-    transformers.FNetConfig(vocab_size=200).save_pretrained(legacy)
-    transformers.FNetTokenizer.from_pretrained(legacy).save_pretrained(saved)
-    transformers.FNetConfig(vocab_size=200).save_pretrained(saved)
+    legacy, saved = sentencepiece_folders(tmp_path, "FNet", "spiece.model", pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
+                                          control_symbols=["[CLS]", "[SEP]"], user_defined_symbols=["[MASK]"])
     for folder, files in ((legacy, "spiece.model"), (saved, "tokenizer.json")):
         ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
         assert type(ours).__name__ == type(theirs).__name__ == "FNetTokenizer"

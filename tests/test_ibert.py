@@ -13,8 +13,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
-from family_checks import (PARITY_MARKS, check_classification_and_features, check_fill_mask,  # noqa: E402
-                           check_head_on_engines, check_multiple_choice, check_ner_and_qa)
+from family_checks import PARITY_MARKS, check_head_on_engines, check_multiple_choice, check_pipelines  # noqa: E402
 from tiny_families import AUTO, HEAD_NAMES, check_config_defaults, reference_inputs, tiny_models  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -56,9 +55,7 @@ def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
     as transformers' pipelines give them."""
     every = lambda _model_type, head: models(head)  # noqa: E731
-    check_classification_and_features(every, "ibert")
-    check_fill_mask(every, "ibert")
-    check_ner_and_qa(every, "ibert")
+    check_pipelines(every, "ibert")
 
 
 def test_config_defaults_and_quant_mode(tmp_path):

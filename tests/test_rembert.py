@@ -13,11 +13,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import leanpipe  # noqa: E402
-from corpus import PAIRS, TEXTS  # noqa: E402
-from family_checks import (PARITY_MARKS, assert_same_encoding, check_classification_and_features,  # noqa: E402
-                           check_fill_mask, check_head_on_engines, check_multiple_choice, check_ner_and_qa, int8_test)
-from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, reference_inputs, tiny_models)
+from family_checks import (PARITY_MARKS, check_pipelines,  # noqa: E402
+                           check_head_on_engines, check_multiple_choice, int8_test)
+from tiny_families import (AUTO, HEAD_NAMES, check_config_defaults, check_tokenizer_json_only, reference_inputs,  # noqa: E402
+                           sentencepiece_folders, tiny_models)
 
 pytestmark = PARITY_MARKS
 TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, input_embedding_size=16,
@@ -49,9 +48,7 @@ def test_multiple_choice(models, support):
 def test_pipelines(models):
     """text-classification, feature-extraction, fill-mask, token-classification and question-answering
     as transformers' pipelines give them."""
-    check_classification_and_features(models, "rembert")
-    check_fill_mask(models, "rembert")
-    check_ner_and_qa(models, "rembert")
+    check_pipelines(models, "rembert")
 
 
 def test_config_defaults():
@@ -61,25 +58,8 @@ def test_config_defaults():
 def test_rembert_sentencepiece_tokenizer_from_tokenizer_json(tmp_path, support):
     """RemBERT's own tokenizer ([CLS] A [SEP] B [SEP] over SentencePiece) as transformers saves it: tokenizer.json,
     read as it is, gives transformers' ids, types, masks and offsets."""
-    import family_fixtures
-
-    legacy, saved = tmp_path / "legacy", tmp_path / "json"
-    legacy.mkdir()
-    (legacy / "sentencepiece.model").write_bytes(family_fixtures._sentencepiece(
-        pad_id=0, unk_id=3, bos_id=1, eos_id=2, control_symbols=["[SEP]", "[CLS]"], user_defined_symbols=["[MASK]"]))
-    transformers.RemBertConfig(vocab_size=200).save_pretrained(legacy)
-    transformers.RemBertTokenizer.from_pretrained(legacy).save_pretrained(saved)
-    transformers.RemBertConfig(vocab_size=200).save_pretrained(saved)
-    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)
-    assert type(ours).__name__ == type(theirs).__name__ == "RemBertTokenizer"
-    options = dict(return_offsets_mapping=True, return_special_tokens_mask=True, padding=True)
-    texts = TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "]
-    assert_same_encoding(ours(texts, **options), theirs(texts, **options), "rembert texts")
-    firsts, seconds = [a for a, _ in PAIRS[:5]], [b for _, b in PAIRS[:5]]
-    assert_same_encoding(ours(firsts, seconds, **options), theirs(firsts, seconds, **options), "rembert pairs")
-    assert ours.decode(ours("Hello world")["input_ids"]) == theirs.decode(theirs("Hello world")["input_ids"])
-    with pytest.raises(leanpipe.CheckpointError, match="without tokenizer.json"):
-        leanpipe.AutoTokenizer.from_pretrained(legacy)
+    legacy, saved = sentencepiece_folders(tmp_path, "RemBert", "sentencepiece.model", pad_id=0, unk_id=3, bos_id=1, eos_id=2, control_symbols=["[SEP]", "[CLS]"], user_defined_symbols=["[MASK]"])
+    check_tokenizer_json_only(legacy, saved, "RemBertTokenizer", "rembert")
     support("rembert", "tokenizer", "tokenizer.json")
 
 

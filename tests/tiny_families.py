@@ -75,3 +75,44 @@ def check_texts_alone_in_batches(folder) -> None:
     ours = leanpipe.pipeline("feature-extraction", model=folder)
     for alone, batched in zip([np.array(ours(t)) for t in texts], ours(texts, batch_size=3)):
         assert np.array_equal(alone, np.array(batched))
+
+
+def sentencepiece_folders(tmp_path, prefix: str, model_file: str, **pieces):
+    """(legacy, saved): a SentencePiece model (family_fixtures._sentencepiece(**pieces)) as `model_file`
+    beside transformers' `{prefix}Config`, and what transformers' `{prefix}Tokenizer` saves from it
+    (tokenizer.json), with the config too."""
+    import transformers
+
+    import family_fixtures
+
+    legacy, saved = tmp_path / "legacy", tmp_path / "json"
+    legacy.mkdir()
+    (legacy / model_file).write_bytes(family_fixtures._sentencepiece(**pieces))
+    config = getattr(transformers, f"{prefix}Config")(vocab_size=200)
+    config.save_pretrained(legacy)
+    getattr(transformers, f"{prefix}Tokenizer").from_pretrained(legacy).save_pretrained(saved)
+    config.save_pretrained(saved)
+    return legacy, saved
+
+
+def check_tokenizer_json_only(legacy, saved, name: str, what: str) -> None:
+    """leanpipe's AutoTokenizer on `saved` (tokenizer.json) against transformers': class `name`, ids,
+    types, masks, special-token masks and offsets of texts ([MASK], accents) and pairs, decode; `legacy`
+    (the SentencePiece file alone) refused naming tokenizer.json."""
+    import pytest
+    import transformers
+
+    import leanpipe
+    from corpus import PAIRS, TEXTS
+    from family_checks import assert_same_encoding
+
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(saved), transformers.AutoTokenizer.from_pretrained(saved)
+    assert type(ours).__name__ == type(theirs).__name__ == name
+    options = dict(return_offsets_mapping=True, return_special_tokens_mask=True, padding=True)
+    texts = TEXTS[:12] + ["Hello [MASK] world", "  Ångström  café "]
+    assert_same_encoding(ours(texts, **options), theirs(texts, **options), f"{what} texts")
+    firsts, seconds = [a for a, _ in PAIRS[:5]], [b for _, b in PAIRS[:5]]
+    assert_same_encoding(ours(firsts, seconds, **options), theirs(firsts, seconds, **options), f"{what} pairs")
+    assert ours.decode(ours("Hello world")["input_ids"]) == theirs.decode(theirs("Hello world")["input_ids"])
+    with pytest.raises(leanpipe.CheckpointError, match="without tokenizer.json"):
+        leanpipe.AutoTokenizer.from_pretrained(legacy)
