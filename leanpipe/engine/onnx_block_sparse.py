@@ -62,6 +62,18 @@ class BlockSparseAttention:
             for name, value in saved[1].items():
                 setattr(self, name, value)
 
+    def _to_whole_blocks(self, t: str, size: str) -> str:
+        """The tokens T needs to become a multiple of the block size: (size - T % size) % size."""
+        return self._node("Mod", [self._node("Sub", [size, self._node("Mod", [t, size])]), size], "pad")
+
+    def _padded(self, q: str, k: str, v: str, mask: str, pad: str) -> tuple[str, str, str, str]:
+        """q, k, v (B, T, H) and mask (B, T) with `pad` more tokens at the end: zeros, masked out."""
+        after = self._node("Unsqueeze", [pad, self._ints([0])])
+        tokens = self._node("Concat", [self._ints([0, 0, 0, 0]), after, self._ints([0])], axis=0)
+        qp, kp, vp = (self._node("Pad", [x, tokens], "padded") for x in (q, k, v))  # (B, Tp, H)
+        keys = self._node("Pad", [mask, self._node("Concat", [self._ints([0, 0, 0]), after], axis=0)], "keys")  # (B, Tp)
+        return qp, kp, vp, keys
+
     def _block_sparse(self, q: str, k: str, v: str, mask: str, t: str, heads: int, head_dim: int, block: int,
                       random_blocks: int) -> str:
         """The block-sparse branch by blocks, as modeling_big_bird computes it in eval mode: tokens padded
@@ -72,12 +84,10 @@ class BlockSparseAttention:
         one_d = lambda x: self._node("Unsqueeze", [x, self._ints([0])])  # noqa: E731  (scalar -> (1,))
         column = lambda x: self._node("Unsqueeze", [x, self._ints([1])])  # noqa: E731  (m,) -> (m, 1)
         zero, one, size = self._i64(0), self._i64(1), self._i64(bs)
-        pad = self._node("Mod", [self._node("Sub", [size, self._node("Mod", [t, size])]), size], "pad")
+        pad = self._to_whole_blocks(t, size)
         nb = self._node("Div", [self._node("Add", [t, pad]), size], "blocks")
         last = self._node("Sub", [nb, one], "last_block")
-        tokens = self._node("Concat", [self._ints([0, 0, 0, 0]), one_d(pad), self._ints([0])], axis=0)
-        qp, kp, vp = (self._node("Pad", [x, tokens], "padded") for x in (q, k, v))  # (B, Tp, H)
-        keys = self._node("Pad", [mask, self._node("Concat", [self._ints([0, 0, 0]), one_d(pad)], axis=0)], "keys")  # (B, Tp)
+        qp, kp, vp, keys = self._padded(q, k, v, mask, pad)
         blocked = self._node("Concat", [self._ints([0]), one_d(nb), self._ints([bs, n, d])], axis=0)
         qb, kb, vb = (self._node("Transpose", [self._node("Reshape", [x, blocked])], perm=[0, 3, 1, 2, 4])
                       for x in (qp, kp, vp))  # (B, N, nb, bs, D)
@@ -135,11 +145,9 @@ class BlockSparseAttention:
         n, d, h = heads, head_dim, heads * head_dim
         one_d = lambda x: self._node("Unsqueeze", [x, self._ints([0])])  # noqa: E731
         zero, one, size = self._i64(0), self._i64(1), self._i64(block)
-        pad = self._node("Where", [sparse, self._node("Mod", [self._node("Sub", [size, self._node("Mod", [t, size])]), size]), zero])
+        pad = self._node("Where", [sparse, self._to_whole_blocks(t, size), zero])
         tp = self._node("Add", [t, pad])
-        tokens = self._node("Concat", [self._ints([0, 0, 0, 0]), one_d(pad), self._ints([0])], axis=0)
-        qp, kp, vp = (self._node("Pad", [x, tokens], "padded") for x in (q, k, v))  # (B, Tp, H)
-        keys = self._node("Pad", [mask, self._node("Concat", [self._ints([0, 0, 0]), one_d(pad)], axis=0)], "keys")  # (B, Tp)
+        qp, kp, vp, keys = self._padded(q, k, v, mask, pad)
         of_block = self._node("Div", [self._node("Range", [zero, tp, one]), size])  # (Tp,) each token's block
         last = self._node("Sub", [self._node("Div", [tp, size]), one])
         qblk, kblk = (self._node("Unsqueeze", [of_block, self._ints([axis])]) for axis in (1, 0))  # (Tp, 1), (1, Tp)
