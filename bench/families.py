@@ -6,7 +6,7 @@ encoder heads are all leanpipe runs, token-classification), and batch-1.
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
 
 Writes bench/results/families.md and families.json (or --out); a run of some families replaces their
-rows and keeps the others' (each row says when it was measured). Each checkpoint is built once into
+rows and keeps the others' (each row says when and on which CPU it was measured). Each checkpoint is built once into
 bench/.cache/families/<name>/ with transformers (torch.manual_seed(0)) and MiniLM's tokenizer files
 beside it (its uncased BERT vocabulary, within every family's vocabulary size), so every family reads
 the same real tokens. Per family, leanpipe and then transformers run in their own child processes with
@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkpoints import CACHE, TOKENIZER_FILES, minilm_path  # noqa: E402
 from corpus import make_corpus  # noqa: E402
-from measure import family_arguments, median, run_json, timed_passes  # noqa: E402
+from measure import cpu_model, family_arguments, median, run_json, timed_passes  # noqa: E402
 
 BATCH, PASSES, CALLS = 32, 3, 50
 # name -> (transformers config class, its keyword arguments): base-sized shapes of each family's best-known checkpoint
@@ -158,7 +158,8 @@ def row(name: str, lp: dict, tf: dict) -> dict:
         raise RuntimeError(f"{name}: leanpipe read {tokens} real tokens, transformers {tf['real_tokens']}")
     speeds = {"leanpipe": tokens / lp["pipeline_s"], "torch loop": tokens / tf["loop_s"],
               "transformers pipeline": tokens / tf["pipeline_s"]}
-    return {"family": name, "measured": time.strftime("%Y-%m-%d %H:%M"), "real_tokens": tokens, "tokens_per_s": speeds,
+    return {"family": name, "measured": time.strftime("%Y-%m-%d %H:%M"), "host": cpu_model(), "real_tokens": tokens,
+            "tokens_per_s": speeds,
             "vs_loop": speeds["leanpipe"] / speeds["torch loop"],
             "vs_pipeline": speeds["leanpipe"] / speeds["transformers pipeline"],
             "latency_ms": {"leanpipe": lp["latency_ms"], "transformers": tf["latency_ms"]}}
@@ -172,14 +173,20 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
              f"{BATCH} over the first {args.sentences} corpus sentences (MiniLM's tokenizer for all), median of "
              f"{PASSES} passes (transformers' pipeline: 1); batch-1: median of {CALLS} calls.", "",
              "| family | real tokens | leanpipe tok/s | sorted torch loop tok/s | transformers pipeline tok/s "
-             "| vs loop | vs pipeline | batch-1 ms (leanpipe / transformers) | measured |",
+             "| vs loop | vs pipeline | batch-1 ms (leanpipe / transformers) | measured (host) |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         s, lat = r["tokens_per_s"], r["latency_ms"]
         lines.append(f"| {r['family']} | {r['real_tokens']:,} | {s['leanpipe']:,.0f} | {s['torch loop']:,.0f} | "
                      f"{s['transformers pipeline']:,.0f} | {r['vs_loop']:.2f}x | {r['vs_pipeline']:.2f}x | "
-                     f"{lat['leanpipe']:.1f} / {lat['transformers']:.1f} | {r['measured']} |")
+                     f"{lat['leanpipe']:.1f} / {lat['transformers']:.1f} | {r['measured']} ({host(r)}) |")
     return "\n".join(lines) + "\n"
+
+
+def host(row: dict) -> str:
+    """The CPU a row ran on, short: this workplace's host changes between hours (an Intel Xeon with AMX,
+    an AMD EPYC), which moves every library's speed, so rows measured on different hosts compare by ratio."""
+    return row.get("host", "unknown").replace("(R)", "").replace(" Processor", "")
 
 
 def merged(path: Path, rows: list[dict]) -> list[dict]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import sgemm_gflops  # noqa: E402
+from measure import cpu_model, sgemm_gflops  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CALLS, THREADS = 300, 2
@@ -115,11 +115,12 @@ def main() -> None:
 
 def write(rows: list[dict], gflops: float, bandwidth: float) -> None:
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "floor.json").write_text(json.dumps(dict(sgemm_gflops=gflops, read_gbs=bandwidth, rows=rows), indent=1))
+    cpu = cpu_model()  # the host changes between hours here (an Intel Xeon with AMX, an AMD EPYC)
+    (RESULTS / "floor.json").write_text(json.dumps(dict(cpu=cpu, sgemm_gflops=gflops, read_gbs=bandwidth, rows=rows), indent=1))
     lines = [
         "# Batch-1 floor: the linear layers alone",
         "",
-        f"{time.strftime('%Y-%m-%d %H:%M')}. `python bench/floor.py`: one text of {rows[0]['tokens']} tokens, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {cpu}. `python bench/floor.py`: one text of {rows[0]['tokens']} tokens, "
         f"{THREADS} threads, median of {CALLS} onnxruntime calls. SGEMM {gflops:.0f} GFLOP/s, "
         f"two-thread read bandwidth {bandwidth:.1f} GB/s (both measured now).",
         "",
