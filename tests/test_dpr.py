@@ -3,7 +3,8 @@
 Tiny random DPRQuestionEncoder and DPRContextEncoder checkpoints, perturbed so a wrong term shows, under
 MiniLM's WordPiece tokenizer, without and with a projection (projection_dim). pooler_output within 1e-4
 (max abs printed) on both engines; hidden states, attentions, num_parameters, AutoModel, the tokenizer
-and the feature-extraction pipeline as transformers'."""
+and the feature-extraction pipeline as transformers'. A tiny DPRReader: span and relevance logits on both
+engines, DPRReaderTokenizer's rows and decode_best_spans' spans as transformers'."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ transformers = pytest.importorskip("transformers")
 import leanpipe  # noqa: E402
 from conftest import assert_close  # noqa: E402
 from corpus import TEXTS  # noqa: E402
-from family_checks import ATOL, PARITY_MARKS, assert_same_encoding, check_head_on_engines  # noqa: E402
+from family_checks import ATOL, PARITY_MARKS, assert_same_encoding, check_head_on_engines, plain  # noqa: E402
 from tiny_families import check_config_defaults, reference_inputs, tiny_models  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -98,3 +99,109 @@ def test_tokenizer_under_dpr_names(models, tmp_path, support):
 
 def test_config_defaults():
     check_config_defaults("DPRConfig")
+
+
+# DPRReader: question + passages in, span and relevance logits out; transformers' DPRReaderTokenizer builds
+# the rows and reads the spans back. Lowercase texts: transformers 5.2's DPR tokenizer classes do not
+# lowercase (see test_tokenizer_under_dpr_names), leanpipe's do, as the files say.
+QUESTION = "what is love ?"
+TITLES = ["haddaway", "the cat", "baby don't hurt me"]
+PASSAGES = ["'what is love' is a song recorded by the artist haddaway in 1993, a hit across europe.",
+            "the cat sat on the mat and then it slept all afternoon.",
+            "a dance track built on a four-chord progression, played in clubs for decades."]
+SPAN_FIELDS = ("start_logits", "end_logits", "relevance_logits")
+
+
+def reader_inputs(tok, **options):
+    return tok(questions=QUESTION, titles=TITLES, texts=PASSAGES, **options)
+
+
+@pytest.fixture(scope="module")
+def reader(models):
+    return models("plain", "Reader")
+
+
+def test_reader_parity(reader):
+    """span and relevance logits within 1e-4 on both engines, on the reader tokenizer's rows and on padded
+    texts and pairs (whose token_type_ids DPRReader ignores: its forward takes none), with hidden states
+    and attentions."""
+    theirs = transformers.DPRReader.from_pretrained(reader).eval()
+    rows = dict(transformers.DPRReaderTokenizer.from_pretrained(reader)(
+        questions=QUESTION, titles=TITLES, texts=PASSAGES, padding=True, return_tensors="pt"))
+    check_head_on_engines(reader, theirs, "DPRReader", [rows, *reference_inputs(reader)], SPAN_FIELDS, "dpr/reader",
+                          tuple_like_theirs=False)
+
+
+def test_reader_tokenizer(reader, tmp_path):
+    """DPRReaderTokenizer's rows as transformers': [CLS] question [SEP] title [SEP] text, padded or not, cut
+    at max_length, the question repeated or one per passage; only questions (or one of titles / texts) as
+    BertTokenizer; no token_type_ids."""
+    ours, theirs = leanpipe.DPRReaderTokenizer.from_pretrained(reader), transformers.DPRReaderTokenizer.from_pretrained(reader)
+    calls = [dict(), dict(padding=True), dict(padding="max_length", max_length=40), dict(truncation=True, max_length=20),
+             dict(truncation=True, max_length=20, padding=True, return_tensors="np"), dict(padding=True, return_attention_mask=False)]
+    for options in calls:
+        got, expected = reader_inputs(ours, **options), reader_inputs(theirs, **options)
+        assert list(got.keys()) == list(expected.keys()) == ["input_ids", "attention_mask"], options
+        for key in expected:
+            assert plain(got[key]) == plain(expected[key]), (options, key)
+    questions = [QUESTION, "who sang it ?", "what did the cat do ?"]
+    both = [t(questions=questions, titles=TITLES, texts=PASSAGES, padding=True)["input_ids"] for t in (ours, theirs)]
+    assert both[0] == both[1]
+    assert ours(QUESTION)["input_ids"] == theirs(QUESTION)["input_ids"]
+    assert ours(questions=QUESTION, texts=PASSAGES[0])["input_ids"] == theirs(questions=QUESTION, texts=PASSAGES[0])["input_ids"]
+    named = tmp_path / "named"
+    shutil.copytree(reader, named)
+    settings = json.loads((named / "tokenizer_config.json").read_text())
+    (named / "tokenizer_config.json").write_text(json.dumps({**settings, "tokenizer_class": "DPRReaderTokenizer"}))
+    # tokenizer_config.json naming the class: with tokenizer.json both libraries load that file as it is (its class
+    # is not model_type dpr's), from vocab.txt alone both build a DPRReaderTokenizer
+    assert type(leanpipe.AutoTokenizer.from_pretrained(named)).__name__ == "PreTrainedTokenizerFast"
+    assert type(transformers.AutoTokenizer.from_pretrained(named)).__name__ == "TokenizersBackend"
+    (named / "tokenizer.json").unlink()
+    auto, their_auto = leanpipe.AutoTokenizer.from_pretrained(named), transformers.AutoTokenizer.from_pretrained(named)
+    assert type(auto).__name__ == type(their_auto).__name__ == "DPRReaderTokenizer"
+    assert plain(reader_inputs(auto, padding=True)["input_ids"]) == plain(reader_inputs(their_auto, padding=True)["input_ids"])
+    # transformers 5.2's class drops do_lower_case: "Who" is [UNK] there under the uncased vocabulary
+    assert their_auto(questions="Who?", titles=["a"], texts=["b"])["input_ids"][0][1] == their_auto.unk_token_id
+    assert auto(questions="Who?", titles=["a"], texts=["b"])["input_ids"][0][1] == auto.convert_tokens_to_ids("who")
+    with pytest.raises(leanpipe.InputError, match="one title per text"):
+        ours(questions=QUESTION, titles=TITLES[:2], texts=PASSAGES)
+    with pytest.raises(leanpipe.InputError, match="one question per passage"):
+        ours(questions=questions[:2], titles=TITLES, texts=PASSAGES)
+
+
+def test_decode_best_spans(reader):
+    """The same spans (passage, start, end, text) as transformers' decode_best_spans on each library's own
+    inputs and outputs, scores within 1e-4, under its options; from a ModelOutput, a return_dict=False
+    tuple, torch tensors or Python lists."""
+    ours_tok, their_tok = leanpipe.DPRReaderTokenizer.from_pretrained(reader), transformers.DPRReaderTokenizer.from_pretrained(reader)
+    ours_in, their_in = reader_inputs(ours_tok, padding=True, return_tensors="np"), reader_inputs(their_tok, padding=True, return_tensors="pt")
+    model = leanpipe.DPRReader.from_pretrained(reader)
+    ours_out = model(**ours_in)
+    with torch.no_grad():
+        their_out = transformers.DPRReader.from_pretrained(reader).eval()(**their_in)
+    for options in (dict(), dict(num_spans=3), dict(max_answer_length=2, num_spans_per_passage=6), dict(num_spans_per_passage=1)):
+        got, expected = ours_tok.decode_best_spans(ours_in, ours_out, **options), their_tok.decode_best_spans(their_in, their_out, **options)
+        assert [(s.doc_id, s.start_index, s.end_index, s.text) for s in got] == \
+               [(s.doc_id, s.start_index, s.end_index, s.text) for s in expected], options
+        for mine, ref in zip(got, expected):
+            assert abs(mine.span_score - float(ref.span_score)) < ATOL and abs(mine.relevance_score - float(ref.relevance_score)) < ATOL
+        assert len(got) > 1
+    spans = ours_tok.decode_best_spans(ours_in, ours_out)
+    as_lists = {k: v.tolist() for k, v in ours_in.items()}
+    assert ours_tok.decode_best_spans(as_lists, model(**ours_in, return_dict=False)) == spans
+    assert ours_tok.decode_best_spans(their_in, model(**their_in)) == spans  # torch in, torch out
+
+
+def test_reader_refusals(reader, models, tmp_path):
+    """A reader checkpoint under AutoModel names DPRReader; a question encoder's under DPRReader names its class;
+    a projection other than the hidden size is refused at load (transformers fails on it at the first call);
+    the pipeline, with no task it can run, says what to use."""
+    with pytest.raises(leanpipe.CheckpointError, match=r"span_predictor.*load it with leanpipe.DPRReader.from_pretrained"):
+        leanpipe.AutoModel.from_pretrained(reader)
+    with pytest.raises(leanpipe.CheckpointError, match=r"load it with leanpipe.DPRQuestionEncoder.from_pretrained"):
+        leanpipe.DPRReader.from_pretrained(models("plain", "QuestionEncoder"))
+    with pytest.raises(leanpipe.ConfigError, match="projection_dim"):
+        leanpipe.DPRReader.from_pretrained(reader, projection_dim=24)
+    with pytest.raises(leanpipe.InputError, match="is a DPRReader.*decode_best_spans"):
+        leanpipe.pipeline(model=str(reader))

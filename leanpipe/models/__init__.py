@@ -109,6 +109,8 @@ globals().update({cls.__name__: cls for cls in MODEL_CLASSES.values()})
 # the same network as DPRQuestionEncoder under another prefix; not an Auto choice (transformers' AutoModel
 # gives the question encoder for model_type "dpr")
 DPRContextEncoder = _model_class("DPRContextEncoder", dpr.CONTEXT, DPRConfig, "base")
+# DPR's span reader: not an Auto choice either (transformers has no Auto class for it)
+DPRReader = _model_class("DPRReader", dpr.READER, DPRConfig, "base")
 
 
 def model_class(model_type: str, head: str) -> type[PreTrainedModel]:
@@ -209,4 +211,4 @@ __all__ = [
     "AutoModelForQuestionAnswering", "AutoModelForMaskedLM", "AutoModelForMultipleChoice",
     "AutoModelForNextSentencePrediction", "AutoModelForPreTraining", "PreTrainedModel", "ModelOutput",
     "BaseModelOutput", "SequenceClassifierOutput", "HEADS", "MODEL_CLASSES", "load_model", "model_class",
-] + [cls.__name__ for cls in MODEL_CLASSES.values()] + ["DPRContextEncoder"]
+] + [cls.__name__ for cls in MODEL_CLASSES.values()] + ["DPRContextEncoder", "DPRReader"]

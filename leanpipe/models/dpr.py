@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
+
 from ..config import DPRConfig
+from ..errors import ConfigError
 from ..weights import Weights
 from . import bert
 from .bert import INPUT_NAMES, linear  # noqa: F401  (BERT's inputs)
@@ -55,3 +58,45 @@ CONTEXT = SimpleNamespace(
     __name__=f"{__name__}.context", PREFIX="ctx_encoder.bert_model", BASE_MODEL_PREFIX="ctx_encoder",
     INPUT_NAMES=INPUT_NAMES, OUTPUTS=OUTPUTS, SIBLINGS={"question_encoder": "DPRQuestionEncoder"},
     base=encoder_output("ctx_encoder"))
+
+
+class DPRReaderOutput(ModelOutput):
+    """`start_logits`, `end_logits` (n_passages, T) and `relevance_logits` (n_passages,): transformers'
+    DPRReaderOutput (its tokenizer's decode_best_spans reads them)."""
+
+    fields = ("start_logits", "end_logits", "relevance_logits", "hidden_states", "attentions")
+
+
+def reader(ops, w: Weights, c: DPRConfig) -> None:
+    """DPRSpanPredictor: BERT's last hidden state x (B, T, H) -> span logits from `qa_outputs` (H -> 2) at
+    every token, a passage's relevance from `qa_classifier` (H -> 1) at [CLS]. transformers sizes both to
+    encode_proj's width but applies them to x, so a reader runs only where that is H (its encode_proj then
+    unused); other widths are refused as the model loads."""
+    if c.projection_dim not in (0, c.hidden_size):
+        raise ConfigError(f"a DPRReader with projection_dim={c.projection_dim} and hidden_size={c.hidden_size} cannot run: "
+                          f"transformers sizes its qa_outputs / qa_classifier to projection_dim but applies them to the "
+                          f"hidden states (a shape error there too); set projection_dim to 0 in config.json")
+    x, h = bert.encoder(ops, w, c), c.hidden_size
+    span = ops.linear(x, w.get("span_predictor.qa_outputs.weight", (2, h), head=True),
+                      w.get("span_predictor.qa_outputs.bias", (2,), head=True))
+    start, end = ops.columns(span, 2)  # (B, T, 2) -> (B, T) each
+    ops.output("start_logits", start)
+    ops.output("end_logits", end)
+    relevance = ops.linear(ops.first_token(x), w.get("span_predictor.qa_classifier.weight", (1, h), head=True),
+                           w.get("span_predictor.qa_classifier.bias", (1,), head=True))
+    ops.output("relevance_logits", ops.columns(relevance, 1)[0])  # (B, 1) -> (B,)
+
+
+def reader_feeds(head: str, feeds: dict[str, np.ndarray], c: DPRConfig, *, token_types_given: bool) -> dict[str, np.ndarray]:
+    """DPRReader.forward takes no token_type_ids (a BertTokenizer's pair types are swallowed by its **kwargs):
+    its BERT sees type 0 everywhere, and so does leanpipe's, whatever the caller passes."""
+    return {"token_type_ids": np.zeros_like(feeds["input_ids"])}
+
+
+# DPRReader: the span reader, BERT under "span_predictor.encoder.bert_model" (models/__init__.py builds its class)
+READER = SimpleNamespace(
+    __name__=f"{__name__}.reader", PREFIX="span_predictor.encoder.bert_model", BASE_MODEL_PREFIX="span_predictor",
+    INPUT_NAMES=INPUT_NAMES, OUTPUTS={"base": DPRReaderOutput}, derived_feeds=reader_feeds,
+    SIBLINGS={"question_encoder": "DPRQuestionEncoder", "ctx_encoder": "DPRContextEncoder"}, base=reader)
+CONTEXT.SIBLINGS = {**CONTEXT.SIBLINGS, "span_predictor": "DPRReader"}
+SIBLINGS["span_predictor"] = "DPRReader"

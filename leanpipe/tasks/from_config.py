@@ -57,6 +57,10 @@ def checkpoint_task(model: str | os.PathLike, revision: str | None, *, fix: str)
     if task is None:
         if _static(model, revision):  # or model2vec's own config.json
             return "sentence-embeddings"
+        if "DPRReader" in (config.get("architectures") or []):  # no pipeline task in transformers either
+            raise InputError(f"{model} is a DPRReader, which no pipeline task runs (transformers has none): load it with "
+                             f"leanpipe.DPRReader.from_pretrained and read its spans with "
+                             f"DPRReaderTokenizer.from_pretrained(...).decode_best_spans(inputs, outputs)")
         raise InputError(f"cannot tell the task of {model} from config.json's architectures {config.get('architectures')}; {fix}")
     return task
 

@@ -20,6 +20,7 @@ from .loading import (
     DEBERTA,
     DEBERTA_V2,
     DISTILBERT,
+    DPR_READER,
     ESM,
     GENERIC,
     MPNET,
@@ -33,6 +34,7 @@ from .loading import (
     choose_class,
     load_parts,
 )
+from .dpr_reader import DPRReaderMixin
 from .tokenizer import PreTrainedTokenizerFast
 
 
@@ -46,6 +48,13 @@ class DistilBertTokenizer(BertTokenizer):
     """BertTokenizer with do_lower_case defaulting to True and no token_type_ids in its outputs."""
 
     _recipe = DISTILBERT
+
+
+class DPRReaderTokenizer(DPRReaderMixin, BertTokenizer):
+    """BertTokenizer whose call takes a question with passage titles and texts, one row per passage
+    (input_ids, attention_mask), and whose decode_best_spans reads a DPRReader's output."""
+
+    _recipe = DPR_READER
 
 
 class RobertaTokenizer(PreTrainedTokenizerFast):
@@ -144,6 +153,7 @@ ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 reso
 MobileBertTokenizer = MobileBertTokenizerFast = BertTokenizer  # as tokenization_mobilebert does
 # tokenization_dpr: BertTokenizer under each DPR encoder's name
 DPRQuestionEncoderTokenizer = DPRQuestionEncoderTokenizerFast = DPRContextEncoderTokenizer = DPRContextEncoderTokenizerFast = BertTokenizer
+DPRReaderTokenizerFast = DPRReaderTokenizer
 SqueezeBertTokenizer = SqueezeBertTokenizerFast = BertTokenizer  # as tokenization_squeezebert does
 RobertaTokenizerFast = RobertaTokenizer
 BartTokenizer = BartTokenizerFast = RobertaTokenizer  # as tokenization_bart does: BART's BPE is RoBERTa's
@@ -161,6 +171,7 @@ BigBirdTokenizerFast = BigBirdTokenizer
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,
     DISTILBERT: DistilBertTokenizer,
+    DPR_READER: DPRReaderTokenizer,
     ROBERTA: RobertaTokenizer,
     XLM_ROBERTA: XLMRobertaTokenizer,
     CAMEMBERT: CamembertTokenizer,

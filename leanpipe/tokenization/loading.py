@@ -48,6 +48,7 @@ CAMEMBERT, DEBERTA = "CamembertTokenizer", "DebertaTokenizer"
 MPNET, DEBERTA_V2, ESM = "MPNetTokenizer", "DebertaV2Tokenizer", "EsmTokenizer"
 T5 = "T5Tokenizer"
 REMBERT, BIG_BIRD, FNET = "RemBertTokenizer", "BigBirdTokenizer", "FNetTokenizer"
+DPR_READER = "DPRReaderTokenizer"  # BERT's recipe, no token_type_ids among its outputs (tokenization_dpr)
 # classes transformers 5.2 loads from tokenizer.json as it is, then gives `[CLS] A [SEP] (B [SEP])`, B typed 1,
 # in their __init__ (tokenization_rembert, tokenization_big_bird), whatever post-processor the file holds
 CLS_SEP_JSON = frozenset({REMBERT, BIG_BIRD})
@@ -92,6 +93,7 @@ CLASS_ALIASES = {
 DEFAULT_INPUT_NAMES = {
     BERT: ("input_ids", "token_type_ids", "attention_mask"),
     DISTILBERT: ("input_ids", "attention_mask"),
+    DPR_READER: ("input_ids", "attention_mask"),
     GENERIC: ("input_ids", "attention_mask"),
     ROBERTA: ("input_ids", "attention_mask"),
     XLM_ROBERTA: ("input_ids", "attention_mask"),
@@ -110,7 +112,7 @@ DEFAULT_INPUT_NAMES = {
 # (its __init__ defaults); do_lower_case is also an attribute of exactly these classes
 _BERT_FLAGS = {"do_lower_case": False, "strip_accents": None, "tokenize_chinese_chars": True}
 INIT_DEFAULTS = {
-    BERT: _BERT_FLAGS, DISTILBERT: {**_BERT_FLAGS, "do_lower_case": True}, MPNET: {**_BERT_FLAGS, "do_lower_case": True},
+    BERT: _BERT_FLAGS, DPR_READER: _BERT_FLAGS, DISTILBERT: {**_BERT_FLAGS, "do_lower_case": True}, MPNET: {**_BERT_FLAGS, "do_lower_case": True},
     ALBERT: {"do_lower_case": True, "keep_accents": False}, FNET: {"do_lower_case": True, "keep_accents": False},
     DEBERTA_V2: {"do_lower_case": False},
 }
@@ -170,7 +172,7 @@ def choose_class(
     name = tokenizer_class or config_tokenizer_class
     name = _strip_fast(name) if name else (expected_class(model_type or "") or None)
     name = CLASS_ALIASES.get(name, name)
-    if name in (BERT, DISTILBERT) or name in FAMILY_RECIPES or (name in CLS_SEP_JSON and has_tokenizer_json):
+    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in CLS_SEP_JSON and has_tokenizer_json):
         return name
     if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
         if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
