@@ -26,6 +26,7 @@ from .bert_like import (  # noqa: F401
     ElectraConfig,
     ErnieConfig,
     IBertConfig,
+    LayoutLMConfig,
     LongformerConfig,
     MegatronBertConfig,
     MobileBertConfig,
@@ -44,7 +45,7 @@ CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, LayoutLMConfig, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

@@ -65,6 +65,16 @@ class DPRConfig(BertConfig):
                 "projection_dim": 0}
 
 
+class LayoutLMConfig(BertConfig):
+    """LayoutLM (microsoft/layoutlm-base-uncased, -large-uncased and fine-tunes): BERT's keys and
+    configuration_layoutlm's defaults plus `max_2d_position_embeddings`, the size of the tables its
+    bounding-box coordinates (x0, y0, x1, y1), heights and widths index."""
+
+    model_type = "layoutlm"
+    defaults = {**{k: v for k, v in BertConfig.defaults.items() if k not in ("add_cross_attention", "classifier_dropout", "is_decoder")},
+                "max_2d_position_embeddings": 1024}
+
+
 class MegatronBertConfig(BertConfig):
     """MegatronBERT (Megatron-LM BERTs converted to transformers): BERT's keys with
     configuration_megatron_bert's defaults (the 345M model's shape, its 29,056-token vocabulary)."""

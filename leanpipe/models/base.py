@@ -64,7 +64,8 @@ HEADS = {
 
 # the last module name of transformers' nn.Embedding weights, in every family leanpipe runs
 EMBEDDING_TABLES = frozenset({"word_embeddings", "position_embeddings", "token_type_embeddings", "task_type_embeddings", "tok_embeddings",
-                              "relative_attention_bias", "rel_embeddings", "shared", "embed_tokens", "embed_positions"})
+                              "relative_attention_bias", "rel_embeddings", "shared", "embed_tokens", "embed_positions",
+                              "x_position_embeddings", "y_position_embeddings", "h_position_embeddings", "w_position_embeddings"})
 
 
 class PreTrainedModel:
@@ -85,7 +86,7 @@ class PreTrainedModel:
         self._engine_lock = threading.Lock()
         self.engine = self._build_engine(weights, records=_records(config.output_hidden_states, config.output_attentions))
         if engine == "numpy":  # it reads the weights as it runs: run one token now, so load-time checks see them
-            self.engine.run(self._feeds([[0]], **{k: [[0]] for k in EXTRA_INPUTS if k in self.family.INPUT_NAMES}))
+            self.engine.run(self._feeds([[0]], **{k: [[0]] for k in PROBE_INPUTS if k in self.family.INPUT_NAMES}))
         weights.check_unused()
         self._parameter_sizes = weights.parameter_sizes()
 
@@ -248,17 +249,18 @@ class PreTrainedModel:
         return result if (c.return_dict if return_dict is None else return_dict) else result.to_tuple()
 
     def check_inputs(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None,
-                     global_attention_mask: Any = None) -> dict[str, np.ndarray]:
+                     global_attention_mask: Any = None, bbox: Any = None) -> dict[str, np.ndarray]:
         """Any supported input kind -> int64 feeds, refused with the fix when they cannot fit this model
         (a family's own rules too: BART's classifier needs a </s> in every text).
-        `global_attention_mask` (Longformer's) defaults to what transformers sets for the head."""
-        feeds = self._feeds(input_ids, attention_mask, token_type_ids, global_attention_mask)
+        `global_attention_mask` (Longformer's) defaults to what transformers sets for the head; `bbox`
+        (LayoutLM's token boxes, (B, T, 4)) to zeros."""
+        feeds = self._feeds(input_ids, attention_mask, token_type_ids, global_attention_mask, bbox)
         if hasattr(self.family, "check_feeds"):
             self.family.check_feeds(self.head, feeds, self.config)
         return feeds
 
     def _feeds(self, input_ids: Any, attention_mask: Any = None, token_type_ids: Any = None,
-               global_attention_mask: Any = None) -> dict[str, np.ndarray]:
+               global_attention_mask: Any = None, bbox: Any = None) -> dict[str, np.ndarray]:
         """check_inputs without the family's own rules: what the engine can run (the load-time probe)."""
         c = self.config
         feeds = inputs.prepare(
@@ -273,6 +275,8 @@ class PreTrainedModel:
             feeds["global_attention_mask"] = (
                 self.family.default_global_attention_mask(self.head, feeds["input_ids"], c) if global_attention_mask is None
                 else inputs.same_shape(global_attention_mask, "global_attention_mask", feeds["input_ids"]))
+        if "bbox" in self.family.INPUT_NAMES:
+            feeds["bbox"] = inputs.boxes(bbox, feeds["input_ids"])
         if hasattr(self.family, "derived_feeds"):  # inputs a head computes from the ids (BigBird QA's question mask)
             feeds.update(self.family.derived_feeds(self.head, feeds, c, token_types_given=token_type_ids is not None))
         return feeds
@@ -384,7 +388,8 @@ class Embedding:
 
 
 LOSS_INPUTS = ("labels", "start_positions", "end_positions")
-EXTRA_INPUTS = ("global_attention_mask",)  # inputs only some families take (in their INPUT_NAMES)
+EXTRA_INPUTS = ("global_attention_mask", "bbox")  # inputs only some families take (in their INPUT_NAMES)
+PROBE_INPUTS = ("global_attention_mask",)  # given to the load-time probe as [[0]] (bbox: its default, zeros)
 
 
 def _records(hidden_states: Any, attentions: Any) -> frozenset[str]:

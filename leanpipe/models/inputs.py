@@ -106,6 +106,23 @@ def prepare(
     return feeds
 
 
+def boxes(bbox: Any, ids: np.ndarray) -> np.ndarray:
+    """LayoutLM's bbox: one (x0, y0, x1, y1) integer box per token, (B, T, 4) int64; zeros when None."""
+    if bbox is None:
+        return np.zeros((*ids.shape, 4), np.int64)
+    if is_torch(bbox):
+        bbox = bbox.detach().cpu().numpy()
+    try:
+        array = np.asarray(bbox)
+    except ValueError:
+        array = np.asarray(None)
+    if array.shape != (*ids.shape, 4) or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
+        raise InputError(f"bbox must hold one integer box (x0, y0, x1, y1) per token, shape {(*ids.shape, 4)} for these "
+                         f"input_ids; got shape {getattr(array, 'shape', None)} and dtype {array.dtype}: give the boxes of "
+                         f"each token, padded like the ids (e.g. [0, 0, 0, 0] for [CLS] / [PAD], [1000, 1000, 1000, 1000] for [SEP])")
+    return array.astype(np.int64, copy=False)
+
+
 def same_shape(x: Any, name: str, ids: np.ndarray) -> np.ndarray:
     array = to_ids(x, name)
     if array.shape != ids.shape:
