@@ -209,6 +209,12 @@ class NumpyOps(Recording):
         """x / sqrt(mean(x^2) + eps) * gamma over the last axis: no mean taken out, no bias (T5LayerNorm)."""
         return x / np.sqrt((x * x).mean(-1, keepdims=True) + np.float32(eps)) * gamma
 
+    def head_rms_norm(self, x: np.ndarray, gamma: np.ndarray, eps: float, heads: int, head_dim: int) -> np.ndarray:
+        """rms_norm over each head's head_dim values of x (B, T, heads * head_dim), gamma (head_dim,):
+        Gemma 3's q_norm / k_norm."""
+        b, t, _ = x.shape
+        return self.rms_norm(x.reshape(b, t, heads, head_dim), gamma, eps).reshape(b, t, heads * head_dim)
+
     def transpose(self, x: np.ndarray, perm: tuple[int, ...]) -> np.ndarray:
         return x.transpose(perm)
 

@@ -477,6 +477,12 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         y = self._node("SimplifiedLayerNormalization", [x, self.const(gamma)], "rms", axis=-1, epsilon=float(eps))
         return self._same_lead(y, x)
 
+    def head_rms_norm(self, x: str, gamma: np.ndarray, eps: float, heads: int, head_dim: int) -> str:
+        """rms_norm over each head's values (see NumpyOps): SimplifiedLayerNormalization on (B, T, N, D)."""
+        split = self._node("Reshape", [x, self._ints([0, 0, heads, head_dim])], "heads")
+        y = self._node("SimplifiedLayerNormalization", [split, self.const(gamma)], "rms", axis=-1, epsilon=float(eps))
+        return self._same_lead(self._node("Reshape", [y, self._ints([0, 0, heads * head_dim])], "rms"), x)
+
     def transpose(self, x: str, perm: tuple[int, ...]) -> str:
         return self._node("Transpose", [x], perm=list(perm))
 

@@ -354,6 +354,8 @@ class PreTrainedModel:
         held = next((name for name in names if weights.has(name)), names[0])  # none held: get() names what is missing
         # BART with scale_embedding: transformers' table is a BartScaledWordEmbedding (rows x sqrt(d_model))
         scale = float(np.sqrt(self.config.d_model)) if getattr(self.config, "scale_embedding", False) else 1.0
+        if hasattr(self.family, "embed_scale"):  # Gemma 3's scaled word embedding
+            scale = self.family.embed_scale(self.config)
         padding_idx = getattr(self.config, "pad_token_id", None) if getattr(self.family, "EMBEDDING_PADDING_IDX", True) else None
         return Embedding(weights.get(held), padding_idx, scale)
 

@@ -27,6 +27,7 @@ from .loading import (
     REMBERT,
     BIG_BIRD,
     FNET,
+    GEMMA,
     ROBERTA,
     T5,
     XLM_ROBERTA,
@@ -55,6 +56,14 @@ class DPRReaderTokenizer(DPRReaderMixin, BertTokenizer):
     (input_ids, attention_mask), and whose decode_best_spans reads a DPRReader's output."""
 
     _recipe = DPR_READER
+
+
+class GemmaTokenizer(PreTrainedTokenizerFast):
+    """Gemma's byte-fallback BPE from tokenizer.json as it is (its post-processor adds <bos> / <eos> as
+    the file says), padded on the left unless tokenizer_config.json or the file set a side, as
+    transformers 5.2's GemmaTokenizer (google/embeddinggemma-300m)."""
+
+    _recipe = GEMMA
 
 
 class RobertaTokenizer(PreTrainedTokenizerFast):
@@ -167,6 +176,7 @@ T5TokenizerFast = T5Tokenizer
 RemBertTokenizerFast = RemBertTokenizer
 FNetTokenizerFast = FNetTokenizer
 BigBirdTokenizerFast = BigBirdTokenizer
+GemmaTokenizerFast = GemmaTokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,
@@ -184,6 +194,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     REMBERT: RemBertTokenizer,
     FNET: FNetTokenizer,
     BIG_BIRD: BigBirdTokenizer,
+    GEMMA: GemmaTokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

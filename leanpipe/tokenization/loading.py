@@ -49,6 +49,7 @@ MPNET, DEBERTA_V2, ESM = "MPNetTokenizer", "DebertaV2Tokenizer", "EsmTokenizer"
 T5 = "T5Tokenizer"
 REMBERT, BIG_BIRD, FNET = "RemBertTokenizer", "BigBirdTokenizer", "FNetTokenizer"
 DPR_READER = "DPRReaderTokenizer"  # BERT's recipe, no token_type_ids among its outputs (tokenization_dpr)
+GEMMA = "GemmaTokenizer"  # tokenizer.json as it is, padded on the left unless the files say otherwise (tokenization_gemma)
 # classes transformers 5.2 loads from tokenizer.json as it is, then gives `[CLS] A [SEP] (B [SEP])`, B typed 1,
 # in their __init__ (tokenization_rembert, tokenization_big_bird), whatever post-processor the file holds
 CLS_SEP_JSON = frozenset({REMBERT, BIG_BIRD})
@@ -82,6 +83,7 @@ OTHER_MODEL_TYPES = {
     "rembert": REMBERT,
     "big_bird": BIG_BIRD,
     "fnet": FNET,
+    **dict.fromkeys("gemma gemma2 gemma3 gemma3_text".split(), GEMMA),
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
@@ -172,7 +174,7 @@ def choose_class(
     name = tokenizer_class or config_tokenizer_class
     name = _strip_fast(name) if name else (expected_class(model_type or "") or None)
     name = CLASS_ALIASES.get(name, name)
-    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in CLS_SEP_JSON and has_tokenizer_json):
+    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in (*CLS_SEP_JSON, GEMMA) and has_tokenizer_json):
         return name
     if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
         if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
@@ -311,14 +313,19 @@ def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, A
         init_kwargs = dict(init)
         backend, specials = FAMILY_RECIPES[class_name](files, init, added)
         return _finish(backend, class_name, files.name_or_path, specials, init, init_kwargs)
-    if class_name not in (GENERIC, *CLS_SEP_JSON):
+    if class_name not in (GENERIC, GEMMA, *CLS_SEP_JSON):
         return bert_parts(files, init, added, class_name)
     if files.tokenizer_json is None:
         raise CheckpointError(
             f"tokenizer.json not found in {files.name_or_path}; PreTrainedTokenizerFast loads only tokenizer.json "
             f"(use AutoTokenizer or BertTokenizer for a checkpoint that has vocab.txt)"
         )
-    parts = generic_parts(F.load_tokenizer_json(files.tokenizer_json), init, added, files.name_or_path)
+    backend = F.load_tokenizer_json(files.tokenizer_json)
+    if class_name == GEMMA and backend.padding is None:
+        init.setdefault("padding_side", "left")  # GemmaTokenizer.padding_side, the class's default
+    parts = generic_parts(backend, init, added, files.name_or_path)
+    if class_name == GEMMA:
+        parts.class_name = class_name
     if class_name in CLS_SEP_JSON:
         cls, sep = (str(parts.specials.named.get(name)) for name in ("cls_token", "sep_token"))
         ids = [(token, parts.backend.token_to_id(token)) for token in (cls, sep)]

@@ -1,0 +1,113 @@
+"""Gemma 3's text config (model_type "gemma3_text"), for its bidirectional encoders: google/embeddinggemma-300m
+and fine-tunes (sentence-transformers checkpoints whose Transformer module is a Gemma3TextModel)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..errors import ConfigError
+from .base import PretrainedConfig, _is_int
+
+ROPE_KINDS = ("full_attention", "sliding_attention")
+
+
+class Gemma3TextConfig(PretrainedConfig):
+    """configuration_gemma3's Gemma3TextConfig with transformers 5.2's defaults (gemma-3-2b's shape).
+
+    Layers are "sliding_attention" or "full_attention" (`layer_types`, else every `sliding_window_pattern`-th
+    layer full); each kind has its rotary theta (`rope_parameters`, or config.json's older `rope_theta` /
+    `rope_local_base_freq`). With `use_bidirectional_attention` every query sees keys on both sides, a
+    sliding layer those fewer than (sliding_window // 2) + 1 positions away (`window()`), as transformers
+    computes it; `sliding_window` itself stays the value config.json gives (transformers 5.2 stores the
+    computed one, so its save / load round trip halves the window again; leanpipe's does not).
+    leanpipe runs the bidirectional encoders only: a causal config (Gemma 3 as a language model) is refused.
+    """
+
+    model_type = "gemma3_text"
+    defaults = {
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "attn_logit_softcapping": None,
+        "bos_token_id": 2,
+        "eos_token_id": 1,
+        "final_logit_softcapping": None,
+        "head_dim": 256,
+        "hidden_activation": "gelu_pytorch_tanh",
+        "hidden_size": 2304,
+        "initializer_range": 0.02,
+        "intermediate_size": 9216,
+        "layer_types": None,
+        "max_position_embeddings": 131_072,
+        "num_attention_heads": 8,
+        "num_hidden_layers": 26,
+        "num_key_value_heads": 4,
+        "pad_token_id": 0,
+        "query_pre_attn_scalar": 256,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": None,
+        "sliding_window": 4096,
+        "tie_word_embeddings": True,
+        "use_bidirectional_attention": False,
+        "use_cache": True,
+        "vocab_size": 262_208,
+    }
+    DEFAULT_THETA = {"full_attention": 1_000_000.0, "sliding_attention": 10_000.0}
+
+    def __init__(self, **kwargs: Any) -> None:
+        thetas = {"full_attention": kwargs.pop("rope_theta", None), "sliding_attention": kwargs.pop("rope_local_base_freq", None)}
+        scaling = kwargs.pop("rope_scaling", None)
+        pattern = kwargs.pop("sliding_window_pattern", kwargs.pop("_sliding_window_pattern", 6))
+        super().__init__(**kwargs)
+        self._sliding_window_pattern = pattern
+        layers = self.num_hidden_layers
+        if self.layer_types is None and _is_int(pattern) and pattern >= 1 and _is_int(layers):  # else validate() refuses
+            self.layer_types = ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(layers)]
+        rope = copy.deepcopy(self.rope_parameters) or {kind: {"rope_type": "default"} for kind in ROPE_KINDS}
+        if isinstance(rope, dict) and all(isinstance(v, dict) for v in rope.values()):
+            if isinstance(scaling, dict):  # the older key: it scales the global layers' rotary only
+                rope.setdefault("full_attention", {"rope_type": "default"}).update(scaling)
+            for kind in ROPE_KINDS:
+                params = rope.setdefault(kind, {"rope_type": "default"})
+                params.setdefault("rope_theta", thetas[kind] if thetas[kind] is not None else self.DEFAULT_THETA[kind])
+                params.setdefault("rope_type", params.get("type", "default"))
+        self.rope_parameters = rope
+
+    def window(self) -> int:
+        """How far apart a sliding layer's query and key may be, exclusive: (sliding_window // 2) + 1 for a
+        bidirectional model, as transformers' config sets it at load."""
+        return self.sliding_window // 2 + 1 if self.use_bidirectional_attention else self.sliding_window
+
+    def validate(self) -> None:
+        where = f"({self._name_or_path or 'config'}/config.json)"
+        if self.use_bidirectional_attention is not True:
+            raise ConfigError(f"this Gemma 3 config is a causal language model (use_bidirectional_attention is not true) "
+                              f"{where}; leanpipe runs encoders: Gemma 3's bidirectional ones, such as "
+                              f"google/embeddinggemma-300m, whose config.json sets \"use_bidirectional_attention\": true")
+        for key in ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size", "sliding_window"):
+            value = getattr(self, key)
+            if not (_is_int(value) and value >= 1):
+                raise ConfigError(f"{key}={value!r} must be a positive integer {where}")
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ConfigError(f"num_attention_heads={self.num_attention_heads} must be a multiple of num_key_value_heads="
+                              f"{self.num_key_value_heads} {where}")
+        for key in ("attn_logit_softcapping", "final_logit_softcapping"):
+            if getattr(self, key) is not None:
+                raise ConfigError(f"{key}={getattr(self, key)!r} is not supported (Gemma 3 sets null) {where}")
+        if not isinstance(self.query_pre_attn_scalar, (int, float)) or self.query_pre_attn_scalar <= 0:
+            raise ConfigError(f"query_pre_attn_scalar={self.query_pre_attn_scalar!r} must be a positive number {where}")
+        eps = self.rms_norm_eps
+        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
+            raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
+        types = self.layer_types
+        if not isinstance(types, list) or len(types) != self.num_hidden_layers or not set(types) <= set(ROPE_KINDS):
+            raise ConfigError(f"layer_types must list {self.num_hidden_layers} of {list(ROPE_KINDS)} (or give "
+                              f"sliding_window_pattern, a positive integer) {where}")
+        for kind in set(types):
+            params = self.rope_parameters.get(kind) if isinstance(self.rope_parameters, dict) else None
+            if not isinstance(params, dict) or params.get("rope_type") != "default":
+                found = params.get("rope_type") if isinstance(params, dict) else params
+                raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r}; only 'default' is supported {where}")
+            theta = params.get("rope_theta")
+            if not (isinstance(theta, (int, float)) and not isinstance(theta, bool) and 0 < theta < float("inf")):
+                raise ConfigError(f"rope_theta={theta!r} for {kind} must be a positive number such as 10000.0 {where}")

@@ -1,0 +1,106 @@
+"""Gemma 3's bidirectional encoder (model_type "gemma3_text" with use_bidirectional_attention: google/
+embeddinggemma-300m and its fine-tunes) against the ops of leanpipe.engine (modeling_gemma3's Gemma3TextModel).
+
+Token embeddings times sqrt(H), then pre- and post-normed layers: RMSNorm -> attention -> RMSNorm, added;
+RMSNorm -> gated MLP (down(gelu_tanh(gate x) * up x)) -> RMSNorm, added; a final RMSNorm. Every RMSNorm
+scales by (1 + weight). Attention projects N query heads and num_key_value_heads key / value heads of
+head_dim, normalises each head's queries and keys (q_norm, k_norm), rotates them (RoPE, one theta for
+full layers, one for sliding ones, positions 0..T-1 whatever the padding) and scales scores by
+query_pre_attn_scalar^-1/2; a sliding layer's query sees keys fewer than config.window() positions away,
+on both sides. Key / value heads shared by several query heads (grouped-query attention) are repeated
+once at load, so each query head has its own rows (the same values; for embeddinggemma-300m's one
+key / value head, its k_proj and v_proj grow 256 -> 768 rows per layer). Names are the checkpoint's own,
+`layers.0.self_attn.q_proj.weight`, bare or under `model.`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Gemma3TextConfig
+from ..weights import Weights
+from .modernbert import rotary_tables
+
+PREFIX = "model"
+PROBE = "embed_tokens.weight"
+WORD_EMBEDDINGS = ("embed_tokens.weight",)
+INPUT_NAMES = ("input_ids", "attention_mask")
+TABLE_LIMIT = 8192  # rotary rows built per kind: max_position_embeddings (2,048 for embeddinggemma-300m), at most this
+
+
+def max_positions(c: Gemma3TextConfig) -> int:
+    """Longest input: the rotary tables' rows (transformers computes any position; real checkpoints'
+    tokenizers stop at max_position_embeddings, and the default config's 131,072 rows would take 1 GB)."""
+    return min(c.max_position_embeddings, TABLE_LIMIT)
+
+
+def embed_scale(c: Gemma3TextConfig) -> float:
+    """Gemma3TextScaledWordEmbedding's factor on every looked-up row: sqrt(H), as a float32."""
+    return float(np.float32(c.hidden_size ** 0.5))
+
+
+def norm(ops, w: Weights, c: Gemma3TextConfig, x, name: str, width: int | None = None):
+    """Gemma3RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + weight)."""
+    width = width or c.hidden_size
+    return ops.rms_norm(x, np.float32(1) + w.get(f"{name}.weight", (width,)), c.rms_norm_eps)
+
+
+def projection(ops, w: Weights, c: Gemma3TextConfig, x, name: str, heads: int, inp: int):
+    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim, each key / value head's rows
+    repeated for the query heads that share it -> (B, T, N * D)."""
+    d, n = c.head_dim, c.num_attention_heads
+    weight = w.get(f"{name}.weight", (heads * d, inp))
+    bias = w.get(f"{name}.bias", (heads * d,)) if c.attention_bias else None
+    if heads != n:
+        weight = np.repeat(weight.reshape(heads, d, inp), n // heads, axis=0).reshape(n * d, inp)
+        bias = None if bias is None else np.repeat(bias.reshape(heads, d), n // heads, axis=0).reshape(n * d)
+    return ops.linear(x, weight, bias)
+
+
+def attention(ops, w: Weights, c: Gemma3TextConfig, p: str, x, rope, bias, seen):
+    """Gemma3Attention -> o_proj output (B, T, H); `seen` (B, T, 1) zeroes queries that see no key (see modernbert)."""
+    n, kv, d, h, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.hidden_size, c.rms_norm_eps
+    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n, h)
+    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv, h)
+    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv, h)
+    q = ops.head_rms_norm(q, np.float32(1) + w.get(f"{p}.self_attn.q_norm.weight", (d,)), eps, n, d)
+    k = ops.head_rms_norm(k, np.float32(1) + w.get(f"{p}.self_attn.k_norm.weight", (d,)), eps, n, d)
+    cos, sin = rope
+    q, k = (ops.rotary(a, cos, sin, n, d) for a in (q, k))
+    a = ops.attention_with_bias(q, k, v, bias, n, d, float(c.query_pre_attn_scalar) ** -0.5, queries_match_keys=True)
+    out = w.get(f"{p}.self_attn.o_proj.weight", (h, n * d))
+    return ops.linear(a if seen is None else ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (h,)) if c.attention_bias else None)
+
+
+def mlp(ops, w: Weights, c: Gemma3TextConfig, p: str, x):
+    """Gemma3MLP: down(act(gate(x)) * up(x))."""
+    h, i = c.hidden_size, c.intermediate_size
+    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), None, c.hidden_activation)
+    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), None)
+    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), None)
+
+
+def encoder(ops, w: Weights, c: Gemma3TextConfig):
+    """input_ids, attention_mask -> final-normed hidden state (B, T, H)."""
+    ids, mask, h = ops.input("input_ids"), ops.input("attention_mask"), c.hidden_size
+    x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, h)), ids)
+    x = ops.mul(x, ops.const(np.array(embed_scale(c), dtype=np.float32)))  # Gemma3TextScaledWordEmbedding
+    kinds = sorted(set(c.layer_types))
+    tables = {kind: rotary_tables(float(c.rope_parameters[kind]["rope_theta"]), c.head_dim, max_positions(c)) for kind in kinds}
+    rope = {kind: tuple(ops.position_embed(t, ids) for t in tables[kind]) for kind in kinds}  # (T, D) each
+    bias = {kind: ops.mask_bias(mask, window=c.window() - 1 if kind == "sliding_attention" else None) for kind in kinds}
+    seen = {kind: ops.queries_with_keys(bias[kind]) if kind == "sliding_attention" else None for kind in kinds}
+    for i, kind in enumerate(c.layer_types):
+        ops.hidden(x)
+        p = f"layers.{i}"
+        a = attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope[kind], bias[kind], seen[kind])
+        x = ops.add(x, norm(ops, w, c, a, f"{p}.post_attention_layernorm"))
+        f = mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.pre_feedforward_layernorm"))
+        x = ops.add(x, norm(ops, w, c, f, f"{p}.post_feedforward_layernorm"))
+    x = norm(ops, w, c, x, "norm")
+    ops.hidden(x)
+    return x
+
+
+def base(ops, w: Weights, c: Gemma3TextConfig) -> None:
+    ops.output("last_hidden_state", encoder(ops, w, c))
