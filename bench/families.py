@@ -1,6 +1,7 @@
 """Other families side by side: leanpipe against a length-sorted torch loop and transformers' pipeline
 on base-sized random-weight classifiers, one per family (text-classification, batch 32; T5, whose
-encoder heads are all leanpipe runs, token-classification), and batch-1.
+encoder heads are all leanpipe runs, token-classification; EmbeddingGemma, an embedding model,
+feature-extraction as arrays), and batch-1.
 
     HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~25 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
@@ -58,12 +59,19 @@ FAMILIES = {
                                       pad_token_id=0)),
     "convbert": ("ConvBertConfig", dict(vocab_size=30522, pad_token_id=0)),  # conv-bert-base's shape
     "fnet": ("FNetConfig", dict(vocab_size=30522, pad_token_id=0)),  # fnet-base's shape
+    "layoutlm": ("LayoutLMConfig", dict(vocab_size=30522, pad_token_id=0)),  # layoutlm-base's shape, no boxes (zeros)
+    # embeddinggemma-300m's shape (24 layers, 3 query heads and 1 key / value head of 256, 4 full layers in 24) on
+    # the shared BERT vocabulary; timed as feature-extraction, what it is for (arrays on both sides)
+    "embeddinggemma": ("Gemma3TextConfig", dict(vocab_size=30522, hidden_size=768, intermediate_size=1152, num_hidden_layers=24,
+                                                num_attention_heads=3, num_key_value_heads=1, head_dim=256,
+                                                max_position_embeddings=2048, sliding_window=512, query_pre_attn_scalar=256,
+                                                use_bidirectional_attention=True, pad_token_id=0)),
 }
 # tokenizer_config.json's model_input_names where the family's own tokenizer gives other inputs than
 # BERT's (FNet takes no attention_mask: FNetTokenizer gives input_ids and token_type_ids)
 MODEL_INPUT_NAMES = {"fnet": ["input_ids", "token_type_ids"]}
 # the task and model head a family is timed with, where not text-classification / a sequence classifier
-TASKS = {"t5": ("token-classification", "AutoModelForTokenClassification")}
+TASKS = {"t5": ("token-classification", "AutoModelForTokenClassification"), "embeddinggemma": ("feature-extraction", "AutoModel")}
 DEFAULT_TASK = ("text-classification", "AutoModelForSequenceClassification")
 
 
@@ -120,8 +128,8 @@ def measure_leanpipe(name: str, sentences: int) -> dict:
 
 def call_options(task: str) -> dict:
     """truncation=True where the task takes it (token-classification has no such parameter; the
-    corpus' sentences are far below every model's limit anyway)."""
-    return {"truncation": True} if task == "text-classification" else {}
+    corpus' sentences are far below every model's limit anyway); features as arrays, as bench/run.py times them."""
+    return {"truncation": True} if task == "text-classification" else {"return_tensors": True} if task == "feature-extraction" else {}
 
 
 def measure_transformers(name: str, sentences: int) -> dict:
@@ -169,7 +177,7 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
     lines = ["# Other families: leanpipe vs transformers", "",
              f"`python bench/families.py --sentences {args.sentences} "
              f"--threads {args.threads}`: random-weight base-sized classifiers, text-classification (t5: "
-             f"token-classification) at batch "
+             f"token-classification; embeddinggemma: feature-extraction, arrays) at batch "
              f"{BATCH} over the first {args.sentences} corpus sentences (MiniLM's tokenizer for all), median of "
              f"{PASSES} passes (transformers' pipeline: 1); batch-1: median of {CALLS} calls.", "",
              "| family | real tokens | leanpipe tok/s | sorted torch loop tok/s | transformers pipeline tok/s "

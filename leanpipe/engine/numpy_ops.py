@@ -272,12 +272,15 @@ class NumpyOps(Recording):
 
     def attention_with_bias(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray, heads: int,
                             head_dim: int, scale: float | None = None, *, every_query_sees_a_key: bool = True,
-                            queries_match_keys: bool = False) -> np.ndarray:
+                            queries_match_keys: bool = False, kv_heads: int | None = None) -> np.ndarray:
         """softmax(q k^T * scale + bias) v per head; `bias` (B or 1, N or 1, T, T) carries the mask too
-        (see mask_bias). `scale` defaults to 1/sqrt(head_dim). `every_query_sees_a_key` and
-        `queries_match_keys` only steer the ONNX graph's kernel and mask shaping: the result here is the same."""
+        (see mask_bias). `scale` defaults to 1/sqrt(head_dim). `kv_heads`: k and v hold that many heads,
+        each shared by heads / kv_heads consecutive query heads (grouped-query attention). `every_query_sees_a_key`
+        and `queries_match_keys` only steer the ONNX graph's kernel and mask shaping: the result here is the same."""
         b, t, _ = q.shape
-        q, k, v = (a.reshape(b, t, heads, head_dim).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, N, T, D)
+        q = q.reshape(b, t, heads, head_dim).transpose(0, 2, 1, 3)  # (B, N, T, D)
+        group = heads // (kv_heads or heads)
+        k, v = (np.repeat(a.reshape(b, t, -1, head_dim).transpose(0, 2, 1, 3), group, axis=1) for a in (k, v))  # (B, N, T, D)
         scale = 1 / np.sqrt(head_dim) if scale is None else scale
         scores = q @ k.transpose(0, 1, 3, 2) * np.float32(scale) + bias  # (B, N, T, T)
         scores = np.exp(scores - scores.max(-1, keepdims=True))

@@ -347,12 +347,12 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         bias = bias if first_only else self._bias_for_queries(bias, q, square=True)  # (B, 1, 1 or T, T)
         return self._same_lead(self._attend(q, k, v, bias, heads), q)
 
-    def _attend(self, q: str, k: str, v: str, bias: str, heads: int, scale: float | None = None) -> str:
+    def _attend(self, q: str, k: str, v: str, bias: str, heads: int, scale: float | None = None, kv_heads: int | None = None) -> str:
         """softmax(q k^T / sqrt(head_dim) + bias) v per head, as ONNX's Attention (opset 23): q (B, Tq, H),
-        k and v (B, Tk, H), the additive float `bias` broadcast to (B, heads, Tq, Tk) with its Tq axis
-        present (onnxruntime 1.32 requires it), -> (B, Tq, H)."""
+        k and v (B, Tk, H, or kv_heads heads shared by groups of query heads), the additive float `bias`
+        broadcast to (B, heads, Tq, Tk) with its Tq axis present (onnxruntime 1.32 requires it), -> (B, Tq, H)."""
         scaled = {} if scale is None else {"scale": float(scale)}  # default 1 / sqrt(head_dim)
-        y = self._node("Attention", [q, k, v, bias], "attn", q_num_heads=heads, kv_num_heads=heads, **scaled)
+        y = self._node("Attention", [q, k, v, bias], "attn", q_num_heads=heads, kv_num_heads=kv_heads or heads, **scaled)
         if self.for_quantization:  # onnxruntime's quantizer takes any node named Attention for its own kernel's
             self.fp32_nodes.append(y)
         return y
@@ -506,7 +506,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
 
     def attention_with_bias(self, q: str, k: str, v: str, bias: str, heads: int, head_dim: int,
                             scale: float | None = None, *, every_query_sees_a_key: bool = True,
-                            queries_match_keys: bool = False) -> str:
+                            queries_match_keys: bool = False, kv_heads: int | None = None) -> str:
         """softmax(q k^T * scale + bias) v per head; `bias` carries the mask too (see NumpyOps): ONNX's
         Attention (opset 23) with `bias` as its float mask, or unfused MatMul / Softmax / MatMul when
         recording the probabilities, or when some query row may have every key masked (DeBERTa's
@@ -518,16 +518,26 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         MultiHeadAttention with this bias as `attention_bias` measured no faster for DeBERTa-v3-base and
         3-10% slower for ModernBERT-base than the unfused graph.)"""
         if not self.records_attentions and every_query_sees_a_key:
-            return self._same_lead(self._attend(q, k, v, self._bias_for_queries(bias, q, queries_match_keys), heads, scale), q)
+            return self._same_lead(self._attend(q, k, v, self._bias_for_queries(bias, q, queries_match_keys), heads, scale,
+                                                kv_heads), q)
         split = self._ints([0, 0, heads, head_dim])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
-        kt = self._node("Transpose", [self._node("Reshape", [k, split])], perm=[0, 2, 3, 1])  # (B, N, D, T)
-        vh = self._node("Transpose", [self._node("Reshape", [v, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
+        kh, vh = (self._heads_for_queries(a, heads, kv_heads or heads, head_dim) for a in (k, v))  # (B, N, T, D)
+        kt = self._node("Transpose", [kh], perm=[0, 1, 3, 2])  # (B, N, D, T)
         scale = float(1 / np.sqrt(head_dim)) if scale is None else float(scale)
         scores = self._node("Mul", [self._node("MatMul", [qh, kt]), self._scalar(scale)])
         probs = self._record_probs(self._node("Softmax", [self._node("Add", [scores, bias])], axis=-1))  # (B, N, T, T)
         ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
         return self._node("Reshape", [ctx, self._ints([0, 0, heads * head_dim])], "attn")  # (B, T, H)
+
+    def _heads_for_queries(self, x: str, heads: int, kv_heads: int, head_dim: int) -> str:
+        """k or v (B, T, kv_heads * D) -> (B, heads, T, D), each of its heads repeated for the heads / kv_heads
+        query heads that share it (consecutive, as transformers' repeat_kv)."""
+        y = self._node("Transpose", [self._node("Reshape", [x, self._ints([0, 0, kv_heads, head_dim])])], perm=[0, 2, 1, 3])
+        if kv_heads == heads:
+            return y  # (B, N, T, D)
+        grouped = self._node("Expand", [self._node("Unsqueeze", [y, self._ints([2])]), self._ints([1, 1, heads // kv_heads, 1, 1])])
+        return self._node("Reshape", [grouped, self._ints([0, heads, -1, head_dim])], "kv_heads")  # (B, N, T, D)
 
     def _bias_for_queries(self, bias: str, q: str, square: bool) -> str:
         """An additive score bias (B or 1, N or 1, Tq or 1, Tk) -- a padding mask's (mask_bias), or one

@@ -7,9 +7,8 @@ scales by (1 + weight). Attention projects N query heads and num_key_value_heads
 head_dim, normalises each head's queries and keys (q_norm, k_norm), rotates them (RoPE, one theta for
 full layers, one for sliding ones, positions 0..T-1 whatever the padding) and scales scores by
 query_pre_attn_scalar^-1/2; a sliding layer's query sees keys fewer than config.window() positions away,
-on both sides. Key / value heads shared by several query heads (grouped-query attention) are repeated
-once at load, so each query head has its own rows (the same values; for embeddinggemma-300m's one
-key / value head, its k_proj and v_proj grow 256 -> 768 rows per layer). Names are the checkpoint's own,
+on both sides. Key / value heads shared by several query heads (grouped-query attention: embeddinggemma-300m
+has one for its three) are projected once and shared inside the attention. Names are the checkpoint's own,
 `layers.0.self_attn.q_proj.weight`, bare or under `model.`.
 """
 
@@ -46,28 +45,24 @@ def norm(ops, w: Weights, c: Gemma3TextConfig, x, name: str, width: int | None =
 
 
 def projection(ops, w: Weights, c: Gemma3TextConfig, x, name: str, heads: int, inp: int):
-    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim, each key / value head's rows
-    repeated for the query heads that share it -> (B, T, N * D)."""
-    d, n = c.head_dim, c.num_attention_heads
-    weight = w.get(f"{name}.weight", (heads * d, inp))
-    bias = w.get(f"{name}.bias", (heads * d,)) if c.attention_bias else None
-    if heads != n:
-        weight = np.repeat(weight.reshape(heads, d, inp), n // heads, axis=0).reshape(n * d, inp)
-        bias = None if bias is None else np.repeat(bias.reshape(heads, d), n // heads, axis=0).reshape(n * d)
-    return ops.linear(x, weight, bias)
+    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
+    weight = w.get(f"{name}.weight", (heads * c.head_dim, inp))
+    return ops.linear(x, weight, w.get(f"{name}.bias", (heads * c.head_dim,)) if c.attention_bias else None)
 
 
 def attention(ops, w: Weights, c: Gemma3TextConfig, p: str, x, rope, bias, seen):
-    """Gemma3Attention -> o_proj output (B, T, H); `seen` (B, T, 1) zeroes queries that see no key (see modernbert)."""
+    """Gemma3Attention -> o_proj output (B, T, H); `seen` (B, T, 1) zeroes queries that see no key (see modernbert).
+    Keys and values keep their num_key_value_heads heads; the attention shares each among its query heads."""
     n, kv, d, h, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.hidden_size, c.rms_norm_eps
     q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n, h)
     k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv, h)
     v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv, h)
     q = ops.head_rms_norm(q, np.float32(1) + w.get(f"{p}.self_attn.q_norm.weight", (d,)), eps, n, d)
-    k = ops.head_rms_norm(k, np.float32(1) + w.get(f"{p}.self_attn.k_norm.weight", (d,)), eps, n, d)
+    k = ops.head_rms_norm(k, np.float32(1) + w.get(f"{p}.self_attn.k_norm.weight", (d,)), eps, kv, d)
     cos, sin = rope
-    q, k = (ops.rotary(a, cos, sin, n, d) for a in (q, k))
-    a = ops.attention_with_bias(q, k, v, bias, n, d, float(c.query_pre_attn_scalar) ** -0.5, queries_match_keys=True)
+    q, k = ops.rotary(q, cos, sin, n, d), ops.rotary(k, cos, sin, kv, d)
+    a = ops.attention_with_bias(q, k, v, bias, n, d, float(c.query_pre_attn_scalar) ** -0.5, queries_match_keys=True,
+                                kv_heads=kv)
     out = w.get(f"{p}.self_attn.o_proj.weight", (h, n * d))
     return ops.linear(a if seen is None else ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (h,)) if c.attention_bias else None)
 
