@@ -281,6 +281,22 @@ def dtype_name(value: Any) -> Any:
     return value  # strings, None, and whatever else config.json holds, unchanged
 
 
+def check_rotary_layers(types: Any, layers: int, rope: Any, kinds: tuple[str, ...], hint: str, where: str) -> None:
+    """A rotary encoder's `layer_types` (a list of `layers` names from `kinds`; `hint` names the key that
+    derives it) and its `rope_parameters` per kind used (rope_type "default", a positive rope_theta), or
+    ConfigError naming the key (ModernBERT's, Gemma 3's)."""
+    if not isinstance(types, list) or len(types) != layers or not set(types) <= set(kinds):
+        raise ConfigError(f"layer_types must list {layers} of {list(kinds)} (or give {hint}) {where}")
+    for kind in set(types):
+        params = rope.get(kind) if isinstance(rope, dict) else None
+        if not isinstance(params, dict) or params.get("rope_type") != "default":
+            found = params.get("rope_type") if isinstance(params, dict) else params
+            raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r}; only 'default' is supported {where}")
+        theta = params.get("rope_theta")
+        if not (isinstance(theta, (int, float)) and not isinstance(theta, bool) and 0 < theta < float("inf")):
+            raise ConfigError(f"rope_theta={theta!r} for {kind} must be a positive number such as 10000.0 {where}")
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from ..errors import ConfigError
-from .base import PretrainedConfig, _is_int
+from .base import PretrainedConfig, _is_int, check_rotary_layers
 
 ROPE_KINDS = ("full_attention", "sliding_attention")
 
@@ -99,15 +99,5 @@ class Gemma3TextConfig(PretrainedConfig):
         eps = self.rms_norm_eps
         if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
             raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
-        types = self.layer_types
-        if not isinstance(types, list) or len(types) != self.num_hidden_layers or not set(types) <= set(ROPE_KINDS):
-            raise ConfigError(f"layer_types must list {self.num_hidden_layers} of {list(ROPE_KINDS)} (or give "
-                              f"sliding_window_pattern, a positive integer) {where}")
-        for kind in set(types):
-            params = self.rope_parameters.get(kind) if isinstance(self.rope_parameters, dict) else None
-            if not isinstance(params, dict) or params.get("rope_type") != "default":
-                found = params.get("rope_type") if isinstance(params, dict) else params
-                raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r}; only 'default' is supported {where}")
-            theta = params.get("rope_theta")
-            if not (isinstance(theta, (int, float)) and not isinstance(theta, bool) and 0 < theta < float("inf")):
-                raise ConfigError(f"rope_theta={theta!r} for {kind} must be a positive number such as 10000.0 {where}")
+        check_rotary_layers(self.layer_types, self.num_hidden_layers, self.rope_parameters, ROPE_KINDS,
+                            "sliding_window_pattern, a positive integer", where)

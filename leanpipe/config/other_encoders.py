@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from ..errors import ConfigError
-from .base import PretrainedConfig, _is_int
+from .base import PretrainedConfig, _is_int, check_rotary_layers
 
 
 class ModernBertConfig(PretrainedConfig):
@@ -96,19 +96,8 @@ class ModernBertConfig(PretrainedConfig):
         eps = self.norm_eps
         if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
             raise ConfigError(f"norm_eps={self.norm_eps!r} must be a small non-negative number such as 1e-05 {where}")
-        types = self.layer_types
-        if not isinstance(types, list) or len(types) != self.num_hidden_layers or not set(types) <= set(self.LAYER_TYPES):
-            raise ConfigError(f"layer_types must list {self.num_hidden_layers} of {list(self.LAYER_TYPES)} (or give "
-                              f"global_attn_every_n_layers, a positive integer) {where}")
-        rope = self.rope_parameters
-        for kind in set(types):
-            params = rope.get(kind) if isinstance(rope, dict) else None
-            if not isinstance(params, dict) or params.get("rope_type") != "default":
-                found = params.get("rope_type") if isinstance(params, dict) else params
-                raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r}; only 'default' is supported {where}")
-            theta = params.get("rope_theta")
-            if not (isinstance(theta, (int, float)) and not isinstance(theta, bool) and 0 < theta < float("inf")):
-                raise ConfigError(f"rope_theta={theta!r} for {kind} must be a positive number such as 10000.0 {where}")
+        check_rotary_layers(self.layer_types, self.num_hidden_layers, self.rope_parameters, self.LAYER_TYPES,
+                            "global_attn_every_n_layers, a positive integer", where)
 
 
 class DebertaV2Config(PretrainedConfig):
