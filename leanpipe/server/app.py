@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import LeanpipeError
-from . import openai_api, openapi, tei
+from . import heap, openai_api, openapi, tei
 from .dimensions import cut
 from .hf_api import refuse_empty, request_format, task_for
 from .http import HTTPError, as_http_error, error_response, json_response, read_json
@@ -85,6 +85,9 @@ def endpoint(handler: Handler, errors: Callable[[int, str], Response] | None = N
             return json_response(await handler(service, body))
         except (HTTPError, LeanpipeError, ValueError, TypeError, LookupError) as exc:
             return as_http_error(exc).response(errors)
+        finally:
+            if getattr(request.state, "body_bytes", 0) >= heap.LARGE_BODY_BYTES:
+                await run_in_threadpool(heap.trim)  # its freed pages back to the system (heap.py)
     return run
 
 

@@ -106,21 +106,26 @@ class Batcher:
     # --- the worker thread ------------------------------------------------------------------------
 
     def _loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is _STOP:
-                return
-            jobs, stop = self._collect(first)
-            groups: dict[str, list[Job]] = {}
-            for job in jobs:
-                groups.setdefault(job.key, []).append(job)
-            for group in groups.values():
-                try:
-                    self._run_group(group)
-                except Exception:  # a bug here must not end the worker and hang every later request
-                    log.exception("batcher failed on a group of %d requests", len(group))
-            if stop:
-                return
+        while not self._serve_next():
+            pass
+
+    def _serve_next(self) -> bool:
+        """Wait for a request, run it with those collected after it; True when a stop came. Its own
+        frame, so that nothing of a served group (its inputs, answers, a failure and the encodings its
+        traceback held: ~50 MB for a 1.5 MB text refused as too long) outlives it until the next request."""
+        first = self._queue.get()
+        if first is _STOP:
+            return True
+        jobs, stop = self._collect(first)
+        groups: dict[str, list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(job.key, []).append(job)
+        for group in groups.values():
+            try:
+                self._run_group(group)
+            except Exception:  # a bug here must not end the worker and hang every later request
+                log.exception("batcher failed on a group of %d requests", len(group))
+        return stop
 
     def _collect(self, first: Job) -> tuple[list[Job], bool]:
         """`first` and the requests that follow it within max_wait, up to the token budget."""
@@ -167,7 +172,7 @@ class Batcher:
         if exc is not None:
             if not isinstance(exc, (ValueError, TypeError, LookupError)):
                 log.error("pipeline call failed", exc_info=exc)
-            job.future.set_exception(exc)
+            job.future.set_exception(exc.with_traceback(None))  # logged above if a bug; its frames hold the batch
         else:
             job.future.set_result(result)
         self._release(1)

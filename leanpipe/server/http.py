@@ -65,6 +65,7 @@ async def read_json(request: Request, limit: int, timeout: float = 30.0) -> dict
         raise HTTPError(408, f"the request body did not arrive within {timeout:g} seconds") from None
     except ClientDisconnect:
         raise HTTPError(400, "the client closed the connection before sending the whole body") from None
+    request.state.body_bytes = len(body)  # app.endpoint trims the heap after a large one (heap.py)
     # checked once the body is read, so the connection stays usable: answering first and closing
     # with the body unread resets it, and a keep-alive client (httpx) then loses its next request
     if kind != "application/json" and not kind.endswith("+json"):
