@@ -168,6 +168,8 @@ def test_reader_tokenizer(reader, tmp_path):
         ours(questions=QUESTION, titles=TITLES[:2], texts=PASSAGES)
     with pytest.raises(leanpipe.InputError, match="one question per passage"):
         ours(questions=questions[:2], titles=TITLES, texts=PASSAGES)
+    with pytest.raises(leanpipe.InputError, match="give the question"):
+        ours(titles=TITLES, texts=PASSAGES)
 
 
 def test_decode_best_spans(reader):

@@ -42,6 +42,8 @@ class DPRReaderMixin:
         texts = [texts] if isinstance(texts, str) else list(texts)
         if len(titles) != len(texts):
             raise InputError(f"DPRReaderTokenizer needs one title per text: got {len(titles)} titles and {len(texts)} texts")
+        if not isinstance(questions, (str, list, tuple)):
+            raise InputError(f"give the question: tok(questions=\"...\", titles=[...], texts=[...]); got questions={questions!r:.80}")
         questions = [questions] * len(titles) if isinstance(questions, str) else list(questions)
         if len(questions) != len(titles):
             raise InputError(f"give one question string for all {len(titles)} passages, or one question per passage: "
