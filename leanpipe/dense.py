@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import hub
+from .blas_threads import single_threaded
 from .errors import CheckpointError
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ class Dense:
         return int(self.weight.shape[0])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        with single_threaded():  # between two engine calls: NumPy's BLAS threads would spin on their cores
+            return self._apply(x)
+
+    def _apply(self, x: np.ndarray) -> np.ndarray:
         y = x @ self.weight.T  # (B, out)
         if self.bias is not None:
             y = y + self.bias
