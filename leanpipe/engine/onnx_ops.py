@@ -522,22 +522,25 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
                                                 kv_heads), q)
         split = self._ints([0, 0, heads, head_dim])
         qh = self._node("Transpose", [self._node("Reshape", [q, split])], perm=[0, 2, 1, 3])  # (B, N, T, D)
-        kh, vh = (self._heads_for_queries(a, heads, kv_heads or heads, head_dim) for a in (k, v))  # (B, N, T, D)
-        kt = self._node("Transpose", [kh], perm=[0, 1, 3, 2])  # (B, N, D, T)
+        kt = self._heads_for_queries(k, heads, kv_heads or heads, head_dim, keys=True)  # (B, N, D, T)
+        vh = self._heads_for_queries(v, heads, kv_heads or heads, head_dim)  # (B, N, T, D)
         scale = float(1 / np.sqrt(head_dim)) if scale is None else float(scale)
         scores = self._node("Mul", [self._node("MatMul", [qh, kt]), self._scalar(scale)])
         probs = self._record_probs(self._node("Softmax", [self._node("Add", [scores, bias])], axis=-1))  # (B, N, T, T)
         ctx = self._node("Transpose", [self._node("MatMul", [probs, vh])], perm=[0, 2, 1, 3])  # (B, T, N, D)
         return self._node("Reshape", [ctx, self._ints([0, 0, heads * head_dim])], "attn")  # (B, T, H)
 
-    def _heads_for_queries(self, x: str, heads: int, kv_heads: int, head_dim: int) -> str:
-        """k or v (B, T, kv_heads * D) -> (B, heads, T, D), each of its heads repeated for the heads / kv_heads
-        query heads that share it (consecutive, as transformers' repeat_kv)."""
-        y = self._node("Transpose", [self._node("Reshape", [x, self._ints([0, 0, kv_heads, head_dim])])], perm=[0, 2, 1, 3])
+    def _heads_for_queries(self, x: str, heads: int, kv_heads: int, head_dim: int, *, keys: bool = False) -> str:
+        """v (B, T, kv_heads * D) -> (B, heads, T, D), or k -> (B, heads, D, T) with `keys`, each of its heads
+        repeated for the heads / kv_heads query heads that share it (consecutive, as transformers' repeat_kv);
+        without sharing, one Reshape and one Transpose."""
+        split = self._node("Reshape", [x, self._ints([0, 0, kv_heads, head_dim])])
         if kv_heads == heads:
-            return y  # (B, N, T, D)
+            return self._node("Transpose", [split], perm=[0, 2, 3, 1] if keys else [0, 2, 1, 3])
+        y = self._node("Transpose", [split], perm=[0, 2, 1, 3])  # (B, KV, T, D)
         grouped = self._node("Expand", [self._node("Unsqueeze", [y, self._ints([2])]), self._ints([1, 1, heads // kv_heads, 1, 1])])
-        return self._node("Reshape", [grouped, self._ints([0, heads, -1, head_dim])], "kv_heads")  # (B, N, T, D)
+        y = self._node("Reshape", [grouped, self._ints([0, heads, -1, head_dim])], "kv_heads")  # (B, N, T, D)
+        return self._node("Transpose", [y], perm=[0, 1, 3, 2]) if keys else y
 
     def _bias_for_queries(self, bias: str, q: str, square: bool) -> str:
         """An additive score bias (B or 1, N or 1, Tq or 1, Tk) -- a padding mask's (mask_bias), or one
