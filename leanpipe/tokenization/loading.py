@@ -324,8 +324,7 @@ def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, A
     if class_name == GEMMA and backend.padding is None:
         init.setdefault("padding_side", "left")  # GemmaTokenizer.padding_side, the class's default
     parts = generic_parts(backend, init, added, files.name_or_path)
-    if class_name == GEMMA:
-        parts.class_name = class_name
+    parts.class_name = class_name  # GENERIC, GEMMA or a CLS_SEP_JSON class, built from tokenizer.json alike
     if class_name in CLS_SEP_JSON:
         cls, sep = (str(parts.specials.named.get(name)) for name in ("cls_token", "sep_token"))
         ids = [(token, parts.backend.token_to_id(token)) for token in (cls, sep)]
@@ -334,7 +333,6 @@ def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, A
             raise CheckpointError(f"{files.name_or_path}: {class_name}'s special tokens {missing} are not in tokenizer.json's vocabulary")
         parts.backend.post_processor = processors.TemplateProcessing(
             single=f"{cls}:0 $A:0 {sep}:0", pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1", special_tokens=ids)
-        parts.class_name = class_name
     return parts
 
 
