@@ -18,7 +18,7 @@ import numpy as np
 
 from ..config import Gemma3TextConfig
 from ..weights import Weights
-from .modernbert import rotary_tables
+from .modernbert import layer_kind_inputs
 
 PREFIX = "model"
 PROBE = "embed_tokens.weight"
@@ -80,11 +80,7 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
     ids, mask, h = ops.input("input_ids"), ops.input("attention_mask"), c.hidden_size
     x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, h)), ids)
     x = ops.mul(x, ops.const(np.array(embed_scale(c), dtype=np.float32)))  # Gemma3TextScaledWordEmbedding
-    kinds = sorted(set(c.layer_types))
-    tables = {kind: rotary_tables(float(c.rope_parameters[kind]["rope_theta"]), c.head_dim, max_positions(c)) for kind in kinds}
-    rope = {kind: tuple(ops.position_embed(t, ids) for t in tables[kind]) for kind in kinds}  # (T, D) each
-    bias = {kind: ops.mask_bias(mask, window=c.window() - 1 if kind == "sliding_attention" else None) for kind in kinds}
-    seen = {kind: ops.queries_with_keys(bias[kind]) if kind == "sliding_attention" else None for kind in kinds}
+    rope, bias, seen = layer_kind_inputs(ops, c, ids, mask, c.head_dim, max_positions(c), c.window() - 1)  # window() is exclusive
     for i, kind in enumerate(c.layer_types):
         ops.hidden(x)
         p = f"layers.{i}"

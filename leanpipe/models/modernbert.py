@@ -70,6 +70,20 @@ def rotary_tables(theta: float, head_dim: int, positions: int) -> tuple[np.ndarr
     return np.cos(emb), np.sin(emb)
 
 
+def layer_kind_inputs(ops, c, ids, mask, head_dim: int, positions: int, window: int):
+    """Per kind of layer in c.layer_types ("full_attention", "sliding_attention"): its rotary (cos, sin)
+    rows for the batch's positions, (T, D) each, from rope_parameters[kind]'s theta over `positions`
+    table rows; its mask bias (sliding: keys at most `window` tokens away); and `seen`, (B, T, 1), 1
+    where a sliding layer's query sees some key (None for full layers: every query sees its own).
+    ModernBERT's and Gemma 3's encoders."""
+    kinds = sorted(set(c.layer_types))
+    rope = {kind: tuple(ops.position_embed(t, ids) for t in rotary_tables(float(c.rope_parameters[kind]["rope_theta"]),
+                                                                          head_dim, positions)) for kind in kinds}
+    bias = {kind: ops.mask_bias(mask, window=window if kind == "sliding_attention" else None) for kind in kinds}
+    seen = {kind: ops.queries_with_keys(bias[kind]) if kind == "sliding_attention" else None for kind in kinds}
+    return rope, bias, seen
+
+
 def attention(ops, w: Weights, c: ModernBertConfig, p: str, x, rope, bias, seen):
     """Fused QKV projection, rotary q/k, attention under `bias` (mask and window) -> Wo: (B, T, H).
 
@@ -98,14 +112,8 @@ def encoder(ops, w: Weights, c: ModernBertConfig):
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = ops.embed(w.get("embeddings.tok_embeddings.weight", (c.vocab_size, c.hidden_size)), ids)  # (B, T, H)
     x = norm(ops, w, c, x, "embeddings.norm")
-    kinds = sorted(set(c.layer_types))
-    d, positions = c.hidden_size // c.num_attention_heads, c.max_position_embeddings
-    tables = {kind: rotary_tables(float(c.rope_parameters[kind]["rope_theta"]), d, positions) for kind in kinds}
-    rope = {kind: tuple(ops.position_embed(t, ids) for t in tables[kind]) for kind in kinds}  # (T, D) each
-    bias = {kind: ops.mask_bias(mask, window=c.sliding_window if kind == "sliding_attention" else None) for kind in kinds}
-    seen = {"full_attention": None}  # every query sees its own key; in sliding layers padding may see none
-    if "sliding_attention" in bias:
-        seen["sliding_attention"] = ops.queries_with_keys(bias["sliding_attention"])  # (B, T, 1)
+    rope, bias, seen = layer_kind_inputs(ops, c, ids, mask, c.hidden_size // c.num_attention_heads,
+                                         c.max_position_embeddings, c.sliding_window)
     for i, kind in enumerate(c.layer_types):
         ops.hidden(x)  # each layer's input; the last of hidden_states is the final-normed output, as transformers ties it
         p = f"layers.{i}"
