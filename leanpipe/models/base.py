@@ -116,8 +116,9 @@ class PreTrainedModel:
         try:
             weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
         except CheckpointError as exc:  # a family's sibling class under another prefix (DPR's context encoder)
+            own = getattr(cls.family, "BASE_MODEL_PREFIX", None)
             sibling = next((name for prefix, name in getattr(cls.family, "SIBLINGS", {}).items()
-                            if any(key.startswith(f"{prefix}.") for key in tensors)), None)
+                            if prefix != own and any(key.startswith(f"{prefix}.") for key in tensors)), None)
             if sibling is None:
                 raise
             raise CheckpointError(f"{exc} It holds a {sibling}'s weights: load it with leanpipe.{sibling}.from_pretrained(...)") from None

@@ -26,7 +26,8 @@ from .outputs import ModelOutput
 PREFIX = "question_encoder.bert_model"  # where the BERT weights sit (Weights finds them under it)
 BASE_MODEL_PREFIX = "question_encoder"  # transformers' base_model_prefix for the class
 CLASS_NAMES = {"base": "DPRQuestionEncoder"}
-SIBLINGS = {"ctx_encoder": "DPRContextEncoder"}  # a checkpoint under this prefix is the other class's (base.py says so)
+# a checkpoint under one of these prefixes is that class's: base.py names it when another class loads it
+SIBLINGS = {"question_encoder": "DPRQuestionEncoder", "ctx_encoder": "DPRContextEncoder", "span_predictor": "DPRReader"}
 
 
 class DPREncoderOutput(ModelOutput):
@@ -56,7 +57,7 @@ base = encoder_output(BASE_MODEL_PREFIX)
 # DPRContextEncoder: the same network under "ctx_encoder" (models/__init__.py builds its class from this)
 CONTEXT = SimpleNamespace(
     __name__=f"{__name__}.context", PREFIX="ctx_encoder.bert_model", BASE_MODEL_PREFIX="ctx_encoder",
-    INPUT_NAMES=INPUT_NAMES, OUTPUTS=OUTPUTS, SIBLINGS={"question_encoder": "DPRQuestionEncoder"},
+    INPUT_NAMES=INPUT_NAMES, OUTPUTS=OUTPUTS, SIBLINGS=SIBLINGS,
     base=encoder_output("ctx_encoder"))
 
 
@@ -97,6 +98,4 @@ def reader_feeds(head: str, feeds: dict[str, np.ndarray], c: DPRConfig, *, token
 READER = SimpleNamespace(
     __name__=f"{__name__}.reader", PREFIX="span_predictor.encoder.bert_model", BASE_MODEL_PREFIX="span_predictor",
     INPUT_NAMES=INPUT_NAMES, OUTPUTS={"base": DPRReaderOutput}, derived_feeds=reader_feeds,
-    SIBLINGS={"question_encoder": "DPRQuestionEncoder", "ctx_encoder": "DPRContextEncoder"}, base=reader)
-CONTEXT.SIBLINGS = {**CONTEXT.SIBLINGS, "span_predictor": "DPRReader"}
-SIBLINGS["span_predictor"] = "DPRReader"
+    SIBLINGS=SIBLINGS, base=reader)
