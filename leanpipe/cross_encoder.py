@@ -177,13 +177,14 @@ class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
         """(N, L) logits, computed in length-sorted batches and returned in input order."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
-        from .pipeline import padded_batches
+        from .pipeline import padded_batches, run_batches
 
         encodings = self.tokenizer.encode_batch_raw([a for a, _ in pairs], [b for _, b in pairs],
                                                     max_length=self.max_seq_length)
         out = np.zeros((len(pairs), self.num_labels), np.float32)
-        for batch, padded in padded_batches(self.tokenizer, encodings, batch_size):
-            out[batch] = self.model.run_feeds(self.model.check_inputs(**padded))["logits"]
+        batches = [(batch, self.model.check_inputs(**padded)) for batch, padded in padded_batches(self.tokenizer, encodings, batch_size)]
+        for (batch, _), result in zip(batches, run_batches(self.model, [feeds for _, feeds in batches])):
+            out[batch] = result["logits"]
         return out
 
     def save_pretrained(self, path: str | os.PathLike) -> None:

@@ -125,13 +125,14 @@ class Pipeline:
         rows = [(sample, enc) for sample in samples for enc in sample.chunks]  # every model row, in order
         outputs: list[dict[str, np.ndarray] | None] = [None] * len(rows)
         alone = padding_changes_outputs(self.model) or self.runner.keeps_padding(params)
+        batches = []
         for batch, padded in padded_batches(self.tokenizer, [enc for _, enc in rows], batch_size, equal_lengths=alone,
                                             alone_past=runs_alone_past(self.model)):
             try:
-                feeds = self.model.check_inputs(**padded)
+                batches.append((batch, self.model.check_inputs(**padded)))
             except InputError as exc:
                 raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
-            result = self.model.run_feeds(feeds)
+        for (batch, _), result in zip(batches, run_batches(self.model, [feeds for _, feeds in batches])):
             for r, i in enumerate(batch):
                 n = len(rows[i][1])
                 outputs[i] = self.runner.keep({k: v[r, :n] if k in self.runner.token_outputs else v[r]
@@ -210,6 +211,13 @@ def padding_changes_outputs(model: Any) -> bool:
     default; such a model's rows are batched only with rows of their own length. (SqueezeBERT's
     convolutions have kernel size 1: no neighbours.)"""
     return bool(getattr(model.config, "trigram_input", False)) or bool(getattr(getattr(model, "family", None), "PADDING_LEAKS", False))
+
+
+def run_batches(model: Any, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    """The model's outputs for each batch of checked feeds, in order: side by side on one core each
+    where the engine can (model.run_many, leanpipe.engine.lanes), else one after another."""
+    many = getattr(model, "run_many", None)
+    return many(feeds) if many is not None else [model.run_feeds(f) for f in feeds]
 
 
 def runs_alone_past(model: Any) -> int | None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..weights.safetensors import drop_resident_pages
+from .lanes import Lanes, lanes_enabled, padded_tokens, worth_lanes
 from .onnx_ops import OnnxOps
 
 QUANTIZATIONS = (None, "int8")
@@ -32,52 +33,102 @@ class OnnxEngine:
             raise InputError(f"quantize={quantize!r} is not one of {list(QUANTIZATIONS)}")
         if quantize:
             _require_onnx()  # before tracing the graph, so a missing package fails fast
-        ops = OnnxOps(for_quantization=quantize is not None, records_hidden="hidden_states" in records,
-                      records_attentions="attentions" in records)
-        forward(ops)
-        model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
-        keep_fp32 = ops.fp32_nodes
-        del ops  # its serialized nodes and initializers are in model_bytes now
-        if quantize:
-            model_bytes = _quantize_int8(model_bytes, keep_fp32)
+        graph = _traced(forward, quantize, records)
         # what onnxruntime was handed ("copied", "in_place" arrays, their OrtValues); kept for the session's life
         self._weights: dict[str, dict] = {}
-        mapped = [*shared.values(), *external.values()]
-        with _pages_dropped_while_loading(mapped):
-            try:
-                self.session = self._session(ort, model_bytes, num_threads, external, shared, folder, in_place=True)
-            except ort.capi.onnxruntime_pybind11_state.Fail:
-                if not shared:
-                    raise
-                # an onnxruntime that cannot find the checkpoint file the graph names: hand it every array to copy
-                self.session = self._session(ort, model_bytes, num_threads, external, shared, folder, in_place=False)
-        # onnxruntime holds packed copies of the matrices now, and reads the rest (embedding rows) on
-        # demand: the checkpoint's pages need not stay resident
-        drop_resident_pages(mapped)
+        self.session = _open_session(ort, graph, num_threads, self._weights)
         used = {i.name for i in self.session.get_inputs()}
         self.input_names = tuple(n for n in input_names if n in used)
         self.output_names = [o.name for o in self.session.get_outputs()]
         self.records = records
         self._head_outputs = [n for n in self.output_names if not n.startswith(("hidden_states.", "attentions.", "extras."))]
-
-    def _session(self, ort, model_bytes: bytes, num_threads: int, external: dict, shared: dict, folder: str | None,
-                 *, in_place: bool):
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if in_place:
-            _feed_weights(ort, options, external, shared, folder, self._weights)
-        else:
-            _feed_weights(ort, options, {**external, **shared}, {}, None, self._weights)
-        return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
-                                    disabled_optimizers=DISABLED_OPTIMIZERS)
+        self.num_threads = num_threads
+        # the lanes' session is made at the first call that needs it: from the same graph (fp32: 95 kB for
+        # all-MiniLM-L6-v2, the weights by reference), or traced again (int8: its graph holds the weights)
+        self._lane_graph = (lambda: _traced(forward, quantize, records)) if quantize else (lambda: graph)
+        self._lanes: Lanes | None = None
+        self._lanes_lock = threading.Lock()
 
     def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]:
         """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* / extras.* too."""
         names = self.output_names if extras else self._head_outputs
         values = self.session.run(names, {n: feeds[n] for n in self.input_names})
         return dict(zip(names, values))
+
+    def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """`[run(f) for f in feeds]`, sooner: with several threads and enough batches, on lanes (one
+        core per batch, leanpipe.engine.lanes); otherwise one batch at a time on every core."""
+        costs = [padded_tokens(f) for f in feeds]
+        if not (worth_lanes(costs, self.num_threads) and lanes_enabled()):
+            return [self.run(f) for f in feeds]
+        return self._lanes_for_run().run_all(feeds, costs)
+
+    def _lanes_for_run(self) -> Lanes:
+        with self._lanes_lock:
+            if self._lanes is None:
+                import onnxruntime as ort
+
+                keep: dict[str, dict] = {}
+                session = _open_session(ort, self._lane_graph(), 1, keep)
+                names, inputs = self._head_outputs, self.input_names
+
+                def run(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+                    return dict(zip(names, session.run(names, {n: feeds[n] for n in inputs})))
+
+                run.weights = keep  # the OrtValues the session was handed live as long as it does
+                self._lanes = Lanes(run, self.num_threads)
+            return self._lanes
+
+    def __del__(self) -> None:
+        if getattr(self, "_lanes", None) is not None:
+            self._lanes.close()
+
+
+def _traced(forward, quantize: str | None, records: frozenset[str]) -> tuple[bytes, dict, dict, str | None]:
+    """The model definition traced into ONNX: (graph bytes, arrays onnxruntime copies, arrays of the
+    memory-mapped checkpoint it uses in place, their folder); int8: quantized, every weight inside."""
+    ops = OnnxOps(for_quantization=quantize is not None, records_hidden="hidden_states" in records,
+                  records_attentions="attentions" in records)
+    forward(ops)
+    model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
+    keep_fp32 = ops.fp32_nodes
+    del ops  # its serialized nodes and initializers are in model_bytes now
+    if quantize:
+        model_bytes = _quantize_int8(model_bytes, keep_fp32)
+    return model_bytes, external, shared, folder
+
+
+def _open_session(ort, graph: tuple[bytes, dict, dict, str | None], num_threads: int, keep: dict):
+    """An onnxruntime session of `graph` on `num_threads` intra-op threads, the checkpoint's pages
+    dropped while it packs the weights and after."""
+    model_bytes, external, shared, folder = graph
+    mapped = [*shared.values(), *external.values()]
+    with _pages_dropped_while_loading(mapped):
+        try:
+            session = _session(ort, model_bytes, num_threads, external, shared, folder, keep, in_place=True)
+        except ort.capi.onnxruntime_pybind11_state.Fail:
+            if not shared:
+                raise
+            # an onnxruntime that cannot find the checkpoint file the graph names: hand it every array to copy
+            session = _session(ort, model_bytes, num_threads, external, shared, folder, keep, in_place=False)
+    # onnxruntime holds packed copies of the matrices now, and reads the rest (embedding rows) on
+    # demand: the checkpoint's pages need not stay resident
+    drop_resident_pages(mapped)
+    return session
+
+
+def _session(ort, model_bytes: bytes, num_threads: int, external: dict, shared: dict, folder: str | None, keep: dict,
+             *, in_place: bool):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = num_threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if in_place:
+        _feed_weights(ort, options, external, shared, folder, keep)
+    else:
+        _feed_weights(ort, options, {**external, **shared}, {}, None, keep)
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=DISABLED_OPTIMIZERS)
 
 
 @contextlib.contextmanager

@@ -291,6 +291,12 @@ class PreTrainedModel:
         the pipelines call this directly."""
         return self.engine.run(feeds)
 
+    def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """run_feeds of each batch, in order; the ONNX engine runs enough of them side by side, one
+        core each (leanpipe.engine.lanes)."""
+        many = getattr(self.engine, "run_many", None)
+        return many(feeds) if many is not None else [self.engine.run(f) for f in feeds]
+
     # transformers habits that mean nothing at inference: keep user code running.
     training = False  # always in eval mode
     main_input_name = "input_ids"

@@ -1,0 +1,104 @@
+"""Lanes (leanpipe.engine.lanes): a call's batches run side by side on a session with one intra-op
+thread, one core each, with the same outputs as one after another on the multi-threaded session."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from leanpipe import AutoModel, pipeline
+from leanpipe.engine.lanes import Lanes, padded_tokens, worth_lanes
+
+SENTENCES = [("the cat sat on the mat " * (1 + i % 9)).strip() for i in range(40)]
+
+
+@pytest.mark.parametrize("costs,lanes,expected", [
+    ([768, 700, 650, 90], 2, True),
+    ([768, 90, 80, 70], 2, False),  # the long batch alone would keep one core busy after the other is done
+    ([500, 500, 500], 2, False),  # fewer than two batches per lane
+    ([100] * 8, 1, False),  # one thread: nothing to run side by side
+    ([100] * 8, 4, True),
+])
+def test_worth_lanes(costs, lanes, expected):
+    assert worth_lanes(costs, lanes) is expected
+
+
+def test_padded_tokens_counts_rows_times_length():
+    assert padded_tokens({"input_ids": np.zeros((32, 20), np.int64), "bbox": np.zeros((32, 20, 4), np.int64)}) == 640
+
+
+def test_lanes_keep_the_order_and_run_longest_first():
+    started: list[int] = []
+    lock = threading.Lock()
+
+    def run(feeds):
+        with lock:
+            started.append(int(feeds["x"][0, 0]))
+        time.sleep(0.01)
+        return {"y": feeds["x"] * 2}
+
+    lanes = Lanes(run, 2)
+    feeds = [{"x": np.full((1, n), n)} for n in (3, 9, 1, 7, 5)]
+    out = lanes.run_all(feeds, [n for n in (3, 9, 1, 7, 5)])
+    assert [int(o["y"][0, 0]) for o in out] == [6, 18, 2, 14, 10]
+    assert started[:2] == [9, 7] and sorted(started) == [1, 3, 5, 7, 9]
+    lanes.close()
+
+
+def test_a_failing_batch_raises_its_own_error():
+    def run(feeds):
+        if feeds["x"][0, 0] == 2:
+            raise ValueError("batch 2 failed")
+        return {"y": feeds["x"]}
+
+    lanes = Lanes(run, 2)
+    with pytest.raises(ValueError, match="batch 2 failed"):
+        lanes.run_all([{"x": np.full((1, 1), i)} for i in range(6)], [1] * 6)
+    assert [int(o["y"][0, 0]) for o in lanes.run_all([{"x": np.full((1, 1), 7)}] * 4, [1] * 4)] == [7] * 4  # still usable
+    lanes.close()
+
+
+def _feeds(model, texts):
+    from leanpipe import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model.name_or_path)
+    return [model.check_inputs(**tok(texts[i:i + 4], padding=True, return_tensors="np")) for i in range(0, len(texts), 4)]
+
+
+@pytest.mark.parametrize("quantize", [None, "int8"])
+def test_run_many_on_lanes_equals_one_batch_at_a_time(checkpoints, quantize):
+    model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=2, quantize=quantize)
+    feeds = _feeds(model, SENTENCES)
+    alone = [model.run_feeds(f) for f in feeds]
+    side_by_side = model.run_many(feeds)
+    assert model.engine._lanes is not None, "10 batches on 2 threads should run on lanes"
+    for a, b in zip(alone, side_by_side):
+        assert a.keys() == b.keys()
+        for name in a:
+            diff = float(np.abs(a[name] - b[name]).max())
+            assert diff <= 1e-6, f"{quantize or 'fp32'} {name}: lanes differ from the 2-thread session by {diff:.3g}"
+
+
+def test_no_lanes_when_turned_off_or_one_thread(checkpoints, monkeypatch):
+    monkeypatch.setenv("LEANPIPE_LANES", "0")
+    model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=2)
+    model.run_many(_feeds(model, SENTENCES))
+    assert model.engine._lanes is None
+    monkeypatch.delenv("LEANPIPE_LANES")
+    single = AutoModel.from_pretrained(checkpoints["bert"], num_threads=1)
+    single.run_many(_feeds(single, SENTENCES))
+    assert single.engine._lanes is None
+
+
+def test_pipeline_on_lanes_gives_the_answers_of_single_calls(minilm):
+    """all-MiniLM-L6-v2 over 40 sentences at batch_size=4 (10 batches, lanes) and one by one (no lanes)."""
+    pipe = pipeline("feature-extraction", model=minilm, num_threads=2)
+    together = pipe(SENTENCES, batch_size=4, return_tensors=True)
+    assert pipe.model.engine._lanes is not None
+    for text, vectors in zip(SENTENCES, together):
+        alone = pipe(text, return_tensors=True)
+        diff = float(np.abs(np.asarray(alone) - np.asarray(vectors)).max())
+        assert diff <= 1e-5, f"{text!r}: {diff:.3g}"
