@@ -239,6 +239,7 @@ def machine_info(threads: int) -> dict:
         "cpu_flags": cpu_flags(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "threads": threads,
+        "lanes": os.environ.get("LEANPIPE_LANES", "") or "on",  # leanpipe.engine.lanes; LEANPIPE_LANES=0: off
         "versions": run_json([sys.executable, "-c", VERSIONS_CODE], threads),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }

@@ -40,7 +40,8 @@ def header(raw: dict) -> list[str]:
         "",
         f"- Machine: {m['cpu']}, {m['usable_cores']} usable cores ({m['logical_cores']} logical, "
         f"{m['physical_cores']} physical), {m['memory_gb']} GB RAM, flags {' '.join(m['cpu_flags']) or '—'}",
-        f"- Threads: {s['threads']} for every system (onnxruntime intra-op, torch.set_num_threads, OMP/MKL/OpenBLAS env)",
+        f"- Threads: {s['threads']} for every system (onnxruntime intra-op, torch.set_num_threads, OMP/MKL/OpenBLAS env); "
+        f"leanpipe's lanes (a call's batches side by side, one core each): LEANPIPE_LANES={m.get('lanes', 'not recorded')}",
         f"- Versions: leanpipe {v['leanpipe']}, onnxruntime {v['onnxruntime']}, onnx {v['onnx']}, torch {v['torch']}, "
         f"transformers {v['transformers']}, tokenizers {v['tokenizers']}, numpy {v['numpy']}, Python {v['python']}",
         f"- Corpus (`bench/corpus.py`, seeded): {corpus['sentences']} sentences, words min/median/p90/max "
