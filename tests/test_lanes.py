@@ -102,3 +102,16 @@ def test_pipeline_on_lanes_gives_the_answers_of_single_calls(minilm):
         alone = pipe(text, return_tensors=True)
         diff = float(np.abs(np.asarray(alone) - np.asarray(vectors)).max())
         assert diff <= 1e-5, f"{text!r}: {diff:.3g}"
+
+
+def test_int8_lanes_only_from_the_same_graph(checkpoints):
+    """int8 lanes trace the model again (its graph holds the weights); a config edited since gives another
+    graph, so the calls run one batch at a time, on the session that was built, with its answers."""
+    model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=2, quantize="int8")
+    feeds = _feeds(model, SENTENCES)
+    alone = [model.run_feeds(f) for f in feeds]
+    model.config.layer_norm_eps = 0.5  # traced into the graph's LayerNormalization nodes
+    side_by_side = model.run_many(feeds)
+    assert model.engine._lanes is False
+    for a, b in zip(alone, side_by_side):
+        assert all(np.array_equal(a[name], b[name]) for name in a)

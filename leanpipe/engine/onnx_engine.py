@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import tempfile
@@ -44,9 +45,15 @@ class OnnxEngine:
         self._head_outputs = [n for n in self.output_names if not n.startswith(("hidden_states.", "attentions.", "extras."))]
         self.num_threads = num_threads
         # the lanes' session is made at the first call that needs it: from the same graph (fp32: 95 kB for
-        # all-MiniLM-L6-v2, the weights by reference), or traced again (int8: its graph holds the weights)
-        self._lane_graph = (lambda: _traced(forward, quantize, records)) if quantize else (lambda: graph)
-        self._lanes: Lanes | None = None
+        # all-MiniLM-L6-v2, the weights by reference), or traced again (int8: its graph holds the weights,
+        # 59 MB for all-MiniLM-L6-v2), then used only if it is this very graph (a config edited since
+        # would trace another one: the calls then run one batch at a time, as without lanes)
+        if quantize:
+            digest = hashlib.sha256(graph[0]).digest()
+            self._lane_graph = lambda: _if_same(_traced(forward, quantize, records), digest)
+        else:
+            self._lane_graph = lambda: graph
+        self._lanes: Lanes | None | bool = None  # False: the lane graph differed, no lanes
         self._lanes_lock = threading.Lock()
 
     def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]:
@@ -59,28 +66,33 @@ class OnnxEngine:
         """`[run(f) for f in feeds]`, sooner: with several threads and enough batches, on lanes (one
         core per batch, leanpipe.engine.lanes); otherwise one batch at a time on every core."""
         costs = [padded_tokens(f) for f in feeds]
-        if not (worth_lanes(costs, self.num_threads) and lanes_enabled()):
-            return [self.run(f) for f in feeds]
-        return self._lanes_for_run().run_all(feeds, costs)
+        lanes = self._lanes_for_run() if worth_lanes(costs, self.num_threads) and lanes_enabled() else None
+        return lanes.run_all(feeds, costs) if lanes else [self.run(f) for f in feeds]
 
-    def _lanes_for_run(self) -> Lanes:
+    def _lanes_for_run(self) -> Lanes | None:
         with self._lanes_lock:
             if self._lanes is None:
-                import onnxruntime as ort
+                self._lanes = self._new_lanes() or False
+            return self._lanes or None
 
-                keep: dict[str, dict] = {}
-                session = _open_session(ort, self._lane_graph(), 1, keep)
-                names, inputs = self._head_outputs, self.input_names
+    def _new_lanes(self) -> Lanes | None:
+        import onnxruntime as ort
 
-                def run(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-                    return dict(zip(names, session.run(names, {n: feeds[n] for n in inputs})))
+        graph = self._lane_graph()
+        if graph is None:
+            return None
+        keep: dict[str, dict] = {}
+        session = _open_session(ort, graph, 1, keep)
+        names, inputs = self._head_outputs, self.input_names
 
-                run.weights = keep  # the OrtValues the session was handed live as long as it does
-                self._lanes = Lanes(run, self.num_threads)
-            return self._lanes
+        def run(feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return dict(zip(names, session.run(names, {n: feeds[n] for n in inputs})))
+
+        run.weights = keep  # the OrtValues the session was handed live as long as it does
+        return Lanes(run, self.num_threads)
 
     def __del__(self) -> None:
-        if getattr(self, "_lanes", None) is not None:
+        if getattr(self, "_lanes", None):
             self._lanes.close()
 
 
@@ -96,6 +108,11 @@ def _traced(forward, quantize: str | None, records: frozenset[str]) -> tuple[byt
     if quantize:
         model_bytes = _quantize_int8(model_bytes, keep_fp32)
     return model_bytes, external, shared, folder
+
+
+def _if_same(graph: tuple[bytes, dict, dict, str | None], digest: bytes) -> tuple[bytes, dict, dict, str | None] | None:
+    """`graph` if its bytes hash to `digest`, else None."""
+    return graph if hashlib.sha256(graph[0]).digest() == digest else None
 
 
 def _open_session(ort, graph: tuple[bytes, dict, dict, str | None], num_threads: int, keep: dict):

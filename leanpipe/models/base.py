@@ -91,8 +91,8 @@ class PreTrainedModel:
         self._parameter_sizes = weights.parameter_sizes()
 
     def _build_engine(self, weights: Weights, *, records: frozenset[str]):
-        definition = getattr(self.family, HEADS[self.head].function)
-        return build_engine(lambda ops: definition(ops, weights, self.config), self.family.INPUT_NAMES,
+        definition, config = getattr(self.family, HEADS[self.head].function), self.config  # not self: no cycle via the engine
+        return build_engine(lambda ops: definition(ops, weights, config), self.family.INPUT_NAMES,
                             records=records, **self._engine_options)
 
     def _with_records(self, needed: frozenset[str]) -> None:
