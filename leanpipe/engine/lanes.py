@@ -3,7 +3,7 @@ all cores.
 
 onnxruntime splits each op of a batch evenly over its intra-op threads and waits for the last one
 at every op, so a batch runs at the pace of the slowest core. On a shared host the cores are not
-equal: on this 2-core VM (AMD EPYC) the same all-MiniLM-L6-v2 pass over the bench's 2,000
+always equal: on this 2-core VM (AMD EPYC) the same all-MiniLM-L6-v2 pass over the bench's 2,000
 sentences (sorted batches of 32, engine only) took 5.6 s in some minutes and 6.3-6.8 s in others
 with 2 intra-op threads, while a session with 1 intra-op thread driven by 2 threads, each taking
 the next batch, took 5.45-5.7 s throughout; int8 3.6-3.9 s against 2.5 s; a DistilBERT-base
