@@ -183,7 +183,7 @@ class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
                                                     max_length=self.max_seq_length)
         out = np.zeros((len(pairs), self.num_labels), np.float32)
         batches = [(batch, self.model.check_inputs(**padded)) for batch, padded in padded_batches(self.tokenizer, encodings, batch_size)]
-        for (batch, _), result in zip(batches, run_batches(self.model, [feeds for _, feeds in batches])):
+        for batch, result in run_batches(self.model, batches):
             out[batch] = result["logits"]
         return out
 

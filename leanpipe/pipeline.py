@@ -132,7 +132,7 @@ class Pipeline:
                 batches.append((batch, self.model.check_inputs(**padded)))
             except InputError as exc:
                 raise InputError(f"{exc} (pipeline: pass truncation=True to the pipeline call)") from None
-        for (batch, _), result in zip(batches, run_batches(self.model, [feeds for _, feeds in batches])):
+        for batch, result in run_batches(self.model, batches):
             for r, i in enumerate(batch):
                 n = len(rows[i][1])
                 outputs[i] = self.runner.keep({k: v[r, :n] if k in self.runner.token_outputs else v[r]
@@ -213,11 +213,13 @@ def padding_changes_outputs(model: Any) -> bool:
     return bool(getattr(model.config, "trigram_input", False)) or bool(getattr(getattr(model, "family", None), "PADDING_LEAKS", False))
 
 
-def run_batches(model: Any, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-    """The model's outputs for each batch of checked feeds, in order: side by side on one core each
-    where the engine can (model.run_many, leanpipe.engine.lanes), else one after another."""
+def run_batches(model: Any, batches: list[tuple[list[int], dict[str, np.ndarray]]]) -> list[tuple[list[int], dict[str, np.ndarray]]]:
+    """(indices, checked feeds) -> (indices, the model's outputs), in order: side by side on one core
+    each where the model can (model.run_many, leanpipe.engine.lanes), else one after another."""
+    feeds = [f for _, f in batches]
     many = getattr(model, "run_many", None)
-    return many(feeds) if many is not None else [model.run_feeds(f) for f in feeds]
+    results = many(feeds) if many is not None else [model.run_feeds(f) for f in feeds]
+    return [(indices, result) for (indices, _), result in zip(batches, results)]
 
 
 def runs_alone_past(model: Any) -> int | None:

@@ -45,7 +45,6 @@ def test_lanes_keep_the_order_and_run_longest_first():
     out = lanes.run_all(feeds, [n for n in (3, 9, 1, 7, 5)])
     assert [int(o["y"][0, 0]) for o in out] == [6, 18, 2, 14, 10]
     assert started[:2] == [9, 7] and sorted(started) == [1, 3, 5, 7, 9]
-    lanes.close()
 
 
 def test_a_failing_batch_raises_its_own_error():
@@ -58,7 +57,6 @@ def test_a_failing_batch_raises_its_own_error():
     with pytest.raises(ValueError, match="batch 2 failed"):
         lanes.run_all([{"x": np.full((1, 1), i)} for i in range(6)], [1] * 6)
     assert [int(o["y"][0, 0]) for o in lanes.run_all([{"x": np.full((1, 1), 7)}] * 4, [1] * 4)] == [7] * 4  # still usable
-    lanes.close()
 
 
 def _feeds(model, texts):

@@ -29,6 +29,8 @@ class Engine(Protocol):
 
     def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]: ...
 
+    def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]: ...  # run(f) of each, in order
+
 
 def default_threads() -> int:
     """LEANPIPE_NUM_THREADS, else OMP_NUM_THREADS, else the cores this process may use."""

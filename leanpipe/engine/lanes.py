@@ -48,7 +48,8 @@ def padded_tokens(feeds: Feeds) -> int:
 
 
 class Lanes:
-    """`lanes` threads that each run whole batches through `run` (a session with one intra-op thread)."""
+    """`lanes` threads that each run whole batches through `run` (a session with one intra-op thread);
+    idle, they exit when the Lanes object is collected (ThreadPoolExecutor's workers hold it weakly)."""
 
     def __init__(self, run: Callable[[Feeds], Outputs], lanes: int) -> None:
         self._run = run
@@ -64,6 +65,3 @@ class Lanes:
         finally:  # a failed batch: the ones not started yet are dropped
             for future in futures.values():
                 future.cancel()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)

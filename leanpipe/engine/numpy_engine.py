@@ -17,3 +17,7 @@ class NumpyEngine:
                        records_attentions=extras and "attentions" in self.records)
         self.forward(ops)
         return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in ops.outputs.items()}
+
+    def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """The head's outputs of each batch, one after another."""
+        return [self.run(f) for f in feeds]

@@ -91,10 +91,6 @@ class OnnxEngine:
         run.weights = keep  # the OrtValues the session was handed live as long as it does
         return Lanes(run, self.num_threads)
 
-    def __del__(self) -> None:
-        if getattr(self, "_lanes", None):
-            self._lanes.close()
-
 
 def _traced(forward, quantize: str | None, records: frozenset[str]) -> tuple[bytes, dict, dict, str | None]:
     """The model definition traced into ONNX: (graph bytes, arrays onnxruntime copies, arrays of the

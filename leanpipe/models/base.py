@@ -294,8 +294,7 @@ class PreTrainedModel:
     def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
         """run_feeds of each batch, in order; the ONNX engine runs enough of them side by side, one
         core each (leanpipe.engine.lanes)."""
-        many = getattr(self.engine, "run_many", None)
-        return many(feeds) if many is not None else [self.engine.run(f) for f in feeds]
+        return self.engine.run_many(feeds)
 
     # transformers habits that mean nothing at inference: keep user code running.
     training = False  # always in eval mode
