@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from leanpipe import AutoModel, pipeline
-from leanpipe.engine.lanes import Lanes, padded_tokens, worth_lanes
+from leanpipe.engine.lanes import Lanes, joined_rows, padded_tokens, row_pieces, worth_lanes
 
 SENTENCES = [("the cat sat on the mat " * (1 + i % 9)).strip() for i in range(40)]
 
@@ -24,6 +24,34 @@ SENTENCES = [("the cat sat on the mat " * (1 + i % 9)).strip() for i in range(40
 ])
 def test_worth_lanes(costs, lanes, expected):
     assert worth_lanes(costs, lanes) is expected
+
+
+@pytest.mark.parametrize("rows,tokens,lanes,expected", [
+    (8, 8 * 128, 2, [(0, 2), (2, 4), (4, 6), (6, 8)]),  # one piece per 512 tokens, but two per lane at least
+    (10, 10 * 512, 2, [(i, i + 1) for i in range(10)]),
+    (7, 7 * 300, 2, [(0, 1), (1, 3), (3, 5), (5, 7)]),  # uneven: whole rows, sizes differ by one at most
+    (64, 64 * 100, 4, None),  # 12 pieces of 5 or 6 rows
+    (32, 800, 2, []),  # less than a piece per lane: runs whole on every core
+    (3, 3 * 512, 2, []),  # fewer than two rows per lane
+    (64, 64 * 128, 1, []),  # one thread
+])
+def test_row_pieces_cut_a_large_batch_into_whole_rows(rows, tokens, lanes, expected):
+    pieces = row_pieces(rows, tokens, lanes)
+    if expected is not None:
+        assert [(p.start, p.stop) for p in pieces] == expected
+    if pieces:
+        assert pieces[0].start == 0 and pieces[-1].stop == rows
+        assert all(a.stop == b.start for a, b in zip(pieces, pieces[1:]))
+        assert len(pieces) >= 2 * lanes and max(p.stop - p.start for p in pieces) - min(p.stop - p.start for p in pieces) <= 1
+
+
+def test_joined_rows_puts_the_pieces_back_in_order():
+    pieces = [slice(0, 2), slice(2, 3)]
+    parts = [{"h": np.arange(4).reshape(2, 2), "p": np.array([0.0, 1.0])}, {"h": np.array([[4, 5]]), "p": np.array([2.0])}]
+    joined = joined_rows(parts, pieces)
+    assert joined["h"].tolist() == [[0, 1], [2, 3], [4, 5]] and joined["p"].tolist() == [0.0, 1.0, 2.0]
+    assert joined_rows([{"n": np.float32(3)}, {"n": np.float32(4)}], pieces) is None  # no row axis
+    assert joined_rows([{"h": np.zeros((1, 2))}, {"h": np.zeros((1, 2))}], pieces) is None  # not a row per input row
 
 
 def test_padded_tokens_counts_rows_times_length():
@@ -113,3 +141,40 @@ def test_int8_lanes_only_from_the_same_graph(checkpoints):
     assert model.engine._lanes is False
     for a, b in zip(alone, side_by_side):
         assert all(np.array_equal(a[name], b[name]) for name in a)
+
+
+LONG = [(" ".join(["the cat sat on the mat"] * 10) + f" {i}") for i in range(24)]  # 24 rows of ~65 tokens
+
+
+@pytest.mark.parametrize("name", ["bert", "bert-qa", "distilbert-cls"])
+def test_a_large_batch_runs_in_row_pieces_with_the_same_outputs(checkpoints, monkeypatch, name):
+    """One padded batch of 24 x ~65 tokens given to the model directly: cut into pieces of rows on the
+    lanes, joined back, the same outputs as the whole batch on the 2-thread session."""
+    from leanpipe import AutoModelForQuestionAnswering, AutoModelForSequenceClassification, AutoTokenizer
+
+    loader = {"bert": AutoModel, "bert-qa": AutoModelForQuestionAnswering, "distilbert-cls": AutoModelForSequenceClassification}[name]
+    model = loader.from_pretrained(checkpoints[name], num_threads=2)
+    inputs = dict(AutoTokenizer.from_pretrained(checkpoints[name])(LONG, padding=True, return_tensors="np"))
+    assert inputs["input_ids"].size >= 1024, "the batch should be large enough to cut"
+    monkeypatch.setenv("LEANPIPE_LANES", "0")
+    whole = model(**inputs)
+    assert model.engine._lanes is None
+    monkeypatch.delenv("LEANPIPE_LANES")
+    pieces = model(**inputs)
+    assert model.engine._lanes, "the batch should have run on lanes"
+    assert whole.keys() == pieces.keys()
+    for key in whole.keys():
+        a, b = np.asarray(whole[key]), np.asarray(pieces[key])
+        assert a.shape == b.shape, f"{name} {key}: {b.shape} in pieces, {a.shape} whole"
+        diff = float(np.abs(a - b).max())
+        assert diff <= 1e-6, f"{name} {key}: pieces differ from the whole batch by {diff:.3g}"
+
+
+def test_small_batches_and_recorded_calls_run_whole(checkpoints):
+    model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=2)
+    from leanpipe import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(checkpoints["bert"])
+    model(**tok(SENTENCES[:8], padding=True, return_tensors="np"))  # 8 short rows: under a piece per lane
+    model(**tok(LONG, padding=True, return_tensors="np"), output_hidden_states=True)  # hidden_states: whole
+    assert model.engine._lanes is None

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..weights.safetensors import drop_resident_pages
-from .lanes import Lanes, lanes_enabled, padded_tokens, worth_lanes
+from .lanes import Lanes, joined_rows, lanes_enabled, padded_tokens, row_pieces, worth_lanes
 from .onnx_ops import OnnxOps
 
 QUANTIZATIONS = (None, "int8")
@@ -55,19 +55,45 @@ class OnnxEngine:
             self._lane_graph = lambda: graph
         self._lanes: Lanes | None | bool = None  # False: the lane graph differed, no lanes
         self._lanes_lock = threading.Lock()
+        self._cut_rows = True  # False once an output came without a row per input row
 
     def run(self, feeds: dict[str, np.ndarray], *, extras: bool = False) -> dict[str, np.ndarray]:
-        """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* / extras.* too."""
+        """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* / extras.* too.
+        A large batch runs as pieces of rows side by side, one core each (leanpipe.engine.lanes.row_pieces)."""
+        feeds = {n: feeds[n] for n in self.input_names}
+        if not extras and self._cut_rows and self.num_threads >= 2:
+            joined = self._run_in_pieces(feeds)
+            if joined is not None:
+                return joined
         names = self.output_names if extras else self._head_outputs
-        values = self.session.run(names, {n: feeds[n] for n in self.input_names})
-        return dict(zip(names, values))
+        return dict(zip(names, self.session.run(names, feeds)))
+
+    def _run_in_pieces(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+        """The head's outputs of a batch large enough to cut into row pieces, run on the lanes; None to
+        run it whole (too small, lanes off or unavailable, inputs or outputs without a row axis)."""
+        rows = {a.shape[0] for a in feeds.values() if a.ndim}
+        if len(rows) != 1:
+            return None
+        pieces = row_pieces(rows.pop(), padded_tokens(feeds), self.num_threads)
+        lanes = self._lanes_for_run() if pieces and lanes_enabled() else None
+        if lanes is None:
+            return None
+        joined = joined_rows(lanes.run_all([{n: a[p] for n, a in feeds.items()} for p in pieces],
+                                           [p.stop - p.start for p in pieces]), pieces)
+        if joined is None:
+            self._cut_rows = False
+            logging.getLogger(__name__).debug("an output has no row axis: batches of this model run whole")
+        return joined
 
     def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
         """`[run(f) for f in feeds]`, sooner: with several threads and enough batches, on lanes (one
-        core per batch, leanpipe.engine.lanes); otherwise one batch at a time on every core."""
-        costs = [padded_tokens(f) for f in feeds]
-        lanes = self._lanes_for_run() if worth_lanes(costs, self.num_threads) and lanes_enabled() else None
-        return lanes.run_all(feeds, costs) if lanes else [self.run(f) for f in feeds]
+        core per batch, leanpipe.engine.lanes); otherwise one batch at a time (`run`)."""
+        if len(feeds) >= 2 * self.num_threads and lanes_enabled():
+            costs = [padded_tokens(f) for f in feeds]
+            lanes = self._lanes_for_run() if worth_lanes(costs, self.num_threads) else None
+            if lanes:
+                return lanes.run_all(feeds, costs)
+        return [self.run(f) for f in feeds]
 
     def _lanes_for_run(self) -> Lanes | None:
         with self._lanes_lock:
