@@ -47,11 +47,12 @@ def header(raw: dict) -> list[str]:
         f"- Corpus (`bench/corpus.py`, seeded): {corpus['sentences']} sentences, words min/median/p90/max "
         f"{corpus['words_min']}/{corpus['words_median']}/{corpus['words_p90']}/{corpus['words_max']}, "
         f"{corpus['real_tokens']:,} real tokens (mean {corpus['mean_tokens']:.1f} per sentence)",
-        f"- Throughput runs use: {subsets}. {s['reps']} round(s), the libraries taking turns (leanpipe, transformers, "
-        f"leanpipe, ...), each a fresh process with one timed run of every throughput measurement after warming up on "
-        f"the first and the longest batch, and {s['latency_calls']} single calls for batch-1 latency. Tables give each system's median over the "
-        f"rounds; a target's ratio is the median of the rounds' own ratios (this shared host's speed drifts by 10-20% "
-        f"within minutes). Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
+        f"- Throughput runs use: {subsets}. {s['reps']} round(s) in two long-lived processes, one per library, "
+        f"taking turns step by step: leanpipe's pass over a model's sentences, then transformers' (transformers "
+        f"first in even-numbered rounds), each after warming up on the first and the longest batch; then "
+        f"{s['latency_calls']} single calls each for batch-1 latency; then leanpipe int8 and the torch loop. Tables give each system's median over the "
+        f"rounds; a target's ratio is the median of the rounds' own ratios, each between runs seconds apart (this "
+        f"shared host's speed drifts by 10-20% within minutes). Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
         f"Import: median of {s['import_repeats']}.",
         f"- fp32 SGEMM (the best of numpy's BLAS and onnxruntime's MLAS over 512²-2048² squares and 768-row "
         f"encoder-shaped products, {s['threads']} threads, best of {s['sgemm_repeats']}, in its own process) right before "

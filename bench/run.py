@@ -6,9 +6,10 @@
 
 Writes bench/results/{results.md, results.png, results.json} (a --quick run writes
 bench/results/quick/ instead, so it never overwrites a full result). Phases run one after the
-other, each library in its own child processes: never two measurements at the same time. The
-throughput and latency repetitions run as rounds, the libraries taking turns (leanpipe, transformers,
-leanpipe, ...), so each ratio is taken round by round between runs minutes apart.
+other, never two measurements at the same time. Each library's systems live in one long-lived child
+process for the throughput and latency rounds; the two children take turns step by step (leanpipe's
+pass, then transformers' pass of the same corpus, ...), so each ratio is taken between runs seconds
+apart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +39,7 @@ FULL = {"corpus_size": 2000, "distilbert_sentences": 500, "reps": 3, "latency_ca
         "cold_repeats": 3, "import_repeats": 5, "sgemm_repeats": 20}
 QUICK = {"corpus_size": 64, "distilbert_sentences": 64, "reps": 1, "latency_calls": 16,
          "cold_repeats": 1, "import_repeats": 1, "sgemm_repeats": 5}
+LIBRARIES = ("leanpipe", "transformers")
 IMPORTS = ("import leanpipe", "from leanpipe import pipeline", "from transformers import pipeline")
 COLD_SENTENCE = "I've been waiting for a HuggingFace course my whole life."
 
@@ -86,20 +89,80 @@ def describe_models(s: dict, corpus: list[str]) -> dict:
     return out
 
 
-def run_phase(library: str, models: dict, s: dict, out_dir: Path, *, first_round: bool) -> dict:
-    """One round of one library in a fresh child: one timed run of each throughput measurement
-    (after warming up on its first and its longest batch) and the batch-1 latency calls; the nested-list
-    runs in the first round only."""
-    spec = {"library": library, "threads": s["threads"], "corpus_size": s["corpus_size"], "reps": 1,
-            "latency_calls": s["latency_calls"], "sgemm_repeats": s["sgemm_repeats"], "lists": first_round,
-            "out_dir": str(out_dir),
-            "models": [{k: m[k] for k in ("key", "path", "task", "kind", "sentences")} for m in models.values()]}
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(spec, f)
+class Worker:
+    """One library's long-lived child (systems.py): loads every model's systems once, then runs the
+    steps it is asked for, one at a time, while the other library's child waits."""
+
+    def __init__(self, library: str, models: dict, s: dict, out_dir: Path) -> None:
+        spec = {"library": library, "threads": s["threads"], "corpus_size": s["corpus_size"], "reps": 1,
+                "latency_calls": s["latency_calls"], "sgemm_repeats": s["sgemm_repeats"], "out_dir": str(out_dir),
+                "models": [{k: m[k] for k in ("key", "path", "task", "kind", "sentences")} for m in models.values()]}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(spec, f)
+        self.library, self.spec_path = library, f.name
+        self.stderr = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "systems.py"), f.name], env=measure.child_env(s["threads"]),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        self.load_seconds = self._answer()["load_seconds"]
+
+    def run(self, model: str, step: str) -> dict:
+        self.proc.stdin.write(json.dumps({"model": model, "step": step}) + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            self.stderr.seek(0)
+            raise RuntimeError(f"{self.library}'s child stopped ({self.proc.returncode}):\n{self.stderr.read()[-3000:]}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        """End the child (its stdin closed, it exits; killed if it does not within a minute)."""
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        finally:
+            self.stderr.close()
+            os.unlink(self.spec_path)
+
+
+# the steps of a round, in order: (leanpipe's, transformers'), paired so each ratio's two runs are seconds apart
+PAIRED_STEPS = [("pipeline", "pipeline"), ("latency", "latency"), ("int8", "torch_loop")]
+
+
+def run_rounds(models: dict, s: dict, out_dir: Path) -> dict[str, dict[str, list]]:
+    """Both libraries' children alive at once, taking turns step by step: round r runs, per model,
+    leanpipe's pipeline pass then transformers' (transformers first in odd rounds, so a drift of the
+    host's speed favours neither), the two batch-1 latency runs, leanpipe int8 and the torch loop;
+    the nested-list runs in the first round only. -> per model and library, one result per round."""
+    workers = {}
     try:
-        return measure.run_json([sys.executable, str(HERE / "systems.py"), f.name], s["threads"], timeout=3600)
+        for lib in LIBRARIES:  # one loads while the other waits
+            log(f"loading {lib}'s systems in a long-lived child")
+            workers[lib] = Worker(lib, models, s, out_dir)
+        rounds = {key: {lib: [] for lib in LIBRARIES} for key in models}
+        for r in range(s["reps"]):
+            order = LIBRARIES if r % 2 == 0 else LIBRARIES[::-1]
+            for key in models:
+                results: dict[str, dict] = {lib: {"load_seconds": workers[lib].load_seconds[key]} for lib in LIBRARIES}
+                steps = PAIRED_STEPS + ([("lists", "lists")] if r == 0 and s.get("lists", True) else [])
+                for pair in steps:
+                    for lib in order:
+                        step = pair[LIBRARIES.index(lib)]
+                        log(f"round {r + 1}/{s['reps']}: {key} {lib} {step}")
+                        results[lib]["pipeline_lists" if step == "lists" else step] = workers[lib].run(key, step)
+                results["transformers"]["torch_threads"] = results["transformers"]["torch_loop"].get("torch_threads")
+                for lib in LIBRARIES:
+                    rounds[key][lib].append(results[lib])
+        return rounds
     finally:
-        os.unlink(f.name)
+        for worker in workers.values():
+            worker.close()
 
 
 def merge_rounds(rounds: list[dict]) -> dict:
@@ -177,15 +240,8 @@ def main(argv: list[str]) -> None:
             code = measure.cold_start_code(lib, m["task"], m["path"], COLD_SENTENCE)
             m.setdefault("cold_start", {})[lib] = measure.cold_start(code, threads, s["cold_repeats"])
     outputs = HERE / ".cache" / "outputs"
-    # The host's speed drifts by 10-20% within minutes: the libraries take turns, one round each, so
-    # every ratio can be taken between runs minutes apart rather than a whole phase apart
-    rounds: dict[str, dict[str, list]] = {key: {"leanpipe": [], "transformers": []} for key in models}
-    for r in range(s["reps"]):
-        for lib in ("leanpipe", "transformers"):
-            log(f"round {r + 1}/{s['reps']}: throughput and latency, {lib}")
-            phase = run_phase(lib, models, s, outputs, first_round=r == 0)
-            for key in models:
-                rounds[key][lib].append(phase[key])
+    # The host's speed drifts by 10-20% within minutes: the libraries take turns step by step
+    rounds = run_rounds(models, s, outputs)
     for key in models:
         for lib in ("leanpipe", "transformers"):
             models[key][lib] = merge_rounds(rounds[key][lib])

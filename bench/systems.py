@@ -1,6 +1,7 @@
-"""The systems under test, each run in its own child process (one library per process):
+"""The systems under test, one library per child process, loaded once and kept for the whole run:
 
-    python bench/systems.py SPEC.json   ->  one JSON line of timings; outputs saved as .npy
+    python bench/systems.py SPEC.json   # then, on stdin, {"model": "minilm", "step": "pipeline"} per line
+                                        # -> one JSON line of timings per step; outputs saved as .npy
 
 - leanpipe: `pipeline(task, model)` at batch 32 over the corpus (with the machine's SGEMM speed measured,
   in another process, right before and right after: the fp32 ceiling of that very run), at batch 1,
@@ -16,6 +17,7 @@ times the pipelines' default nested-list output as well. For the two-label class
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -120,31 +122,48 @@ def save(spec: dict, name: str, outputs: np.ndarray) -> str:
     return str(path)
 
 
-def run_leanpipe(model: dict, spec: dict) -> dict:
-    from leanpipe import pipeline
+class Leanpipe:
+    """leanpipe's systems for one model, loaded once: each step one timed measurement."""
 
-    threads = spec["threads"]
-    start = time.perf_counter()
-    pipe = pipeline(model["task"], model=model["path"], num_threads=threads)
-    result: dict[str, Any] = {"load_seconds": time.perf_counter() - start}
-    before = sgemm_gflops(spec["threads"], spec["sgemm_repeats"])["gflops"]  # the machine's speed right now
-    result["pipeline"], outputs = measure_pipeline(pipe, model, spec, batch_size=BATCH, **array_output(model))
-    result["pipeline"]["sgemm_around"] = [before, sgemm_gflops(spec["threads"], spec["sgemm_repeats"])["gflops"]]
-    result["pipeline"]["outputs"] = save(spec, f"leanpipe-{model['key']}-fp32", outputs)
-    result["pipeline_lists"] = measure_lists(pipe, model, spec, batch_size=BATCH)
-    result["latency"] = measure_latency(pipe, model, spec)
-    del pipe
-    try:
-        int8 = pipeline(model["task"], model=model["path"], num_threads=threads, quantize="int8")
-    except TypeError as exc:
-        result["int8"] = {"available": False, "reason": f"not available: {exc}"}
+    steps = ("pipeline", "lists", "latency", "int8")
+
+    def __init__(self, model: dict, spec: dict) -> None:
+        from leanpipe import pipeline
+
+        self.model, self.spec = model, spec
+        start = time.perf_counter()
+        self.pipe = pipeline(model["task"], model=model["path"], num_threads=spec["threads"])
+        self.load_seconds = time.perf_counter() - start
+        self.int8_pipe: Any = None
+
+    def pipeline(self) -> dict:
+        spec, model = self.spec, self.model
+        before = sgemm_gflops(spec["threads"], spec["sgemm_repeats"])["gflops"]  # the machine's speed right now
+        result, outputs = measure_pipeline(self.pipe, model, spec, batch_size=BATCH, **array_output(model))
+        result["sgemm_around"] = [before, sgemm_gflops(spec["threads"], spec["sgemm_repeats"])["gflops"]]
+        result["outputs"] = save(spec, f"leanpipe-{model['key']}-fp32", outputs)
         return result
-    except Exception as exc:  # a failure of the new option must not sink the whole benchmark
-        result["int8"] = {"available": False, "reason": f"failed: {type(exc).__name__}: {exc}"}
+
+    def lists(self) -> dict:
+        return measure_lists(self.pipe, self.model, self.spec, batch_size=BATCH)
+
+    def latency(self) -> dict:
+        return measure_latency(self.pipe, self.model, self.spec)
+
+    def int8(self) -> dict:
+        from leanpipe import pipeline
+
+        if self.int8_pipe is None:
+            try:
+                self.int8_pipe = pipeline(self.model["task"], model=self.model["path"], num_threads=self.spec["threads"],
+                                          quantize="int8")
+            except TypeError as exc:
+                return {"available": False, "reason": f"not available: {exc}"}
+            except Exception as exc:  # a failure of the new option must not sink the whole benchmark
+                return {"available": False, "reason": f"failed: {type(exc).__name__}: {exc}"}
+        result, outputs = measure_pipeline(self.int8_pipe, self.model, self.spec, batch_size=BATCH, **array_output(self.model))
+        result.update(available=True, outputs=save(self.spec, f"leanpipe-{self.model['key']}-int8", outputs))
         return result
-    result["int8"], outputs = measure_pipeline(int8, model, spec, batch_size=BATCH, **array_output(model))
-    result["int8"].update(available=True, outputs=save(spec, f"leanpipe-{model['key']}-int8", outputs))
-    return result
 
 
 def torch_loop(tokenizer: Any, model: Any, texts: list[str], kind: str) -> np.ndarray:
@@ -170,39 +189,69 @@ def torch_loop(tokenizer: Any, model: Any, texts: list[str], kind: str) -> np.nd
         return torch.stack(out).numpy()
 
 
-def run_transformers(model: dict, spec: dict) -> dict:
-    import torch
-    from transformers import pipeline
+class Transformers:
+    """transformers' pipeline and the sorted torch loop for one model, loaded once."""
 
-    torch.set_num_threads(spec["threads"])
-    start = time.perf_counter()
-    pipe = pipeline(model["task"], model=model["path"], batch_size=BATCH, device="cpu")
-    result: dict[str, Any] = {"load_seconds": time.perf_counter() - start}
-    result["pipeline"], outputs = measure_pipeline(pipe, model, spec, **array_output(model))
-    result["pipeline"]["outputs"] = save(spec, f"transformers-{model['key']}", outputs)
-    result["pipeline_lists"] = measure_lists(pipe, model, spec)
-    result["latency"] = measure_latency(pipe, model, spec)
-    texts = make_corpus(spec["corpus_size"])[: model["sentences"]]
-    counts = token_counts(model["path"], texts)
-    pipe.model.eval()
-    result["torch_loop"], outputs = throughput(lambda: torch_loop(pipe.tokenizer, pipe.model, texts, model["kind"]),
-                                               lambda: torch_loop(pipe.tokenizer, pipe.model, warmup(texts, counts)[0], model["kind"]),
-                                               spec["reps"])
-    result["torch_loop"]["outputs"] = save(spec, f"torchloop-{model['key']}", outputs)
-    result["torch_threads"] = torch.get_num_threads()
-    return result
+    steps = ("pipeline", "lists", "latency", "torch_loop")
+
+    def __init__(self, model: dict, spec: dict) -> None:
+        import torch
+        from transformers import pipeline
+
+        torch.set_num_threads(spec["threads"])
+        self.model, self.spec = model, spec
+        start = time.perf_counter()
+        self.pipe = pipeline(model["task"], model=model["path"], batch_size=BATCH, device="cpu")
+        self.load_seconds = time.perf_counter() - start
+        self.pipe.model.eval()
+
+    def pipeline(self) -> dict:
+        result, outputs = measure_pipeline(self.pipe, self.model, self.spec, **array_output(self.model))
+        result["outputs"] = save(self.spec, f"transformers-{self.model['key']}", outputs)
+        return result
+
+    def lists(self) -> dict:
+        return measure_lists(self.pipe, self.model, self.spec)
+
+    def latency(self) -> dict:
+        return measure_latency(self.pipe, self.model, self.spec)
+
+    def torch_loop(self) -> dict:
+        import torch
+
+        texts = make_corpus(self.spec["corpus_size"])[: self.model["sentences"]]
+        counts = token_counts(self.model["path"], texts)
+        tok, net, kind = self.pipe.tokenizer, self.pipe.model, self.model["kind"]
+        result, outputs = throughput(lambda: torch_loop(tok, net, texts, kind),
+                                     lambda: torch_loop(tok, net, warmup(texts, counts)[0], kind), self.spec["reps"])
+        result["outputs"] = save(self.spec, f"torchloop-{self.model['key']}", outputs)
+        result["torch_threads"] = torch.get_num_threads()
+        return result
 
 
-RUNNERS = {"leanpipe": run_leanpipe, "transformers": run_transformers}
+SYSTEMS = {"leanpipe": Leanpipe, "transformers": Transformers}
 
 
-def main(spec_path: str) -> None:
+def serve(spec_path: str) -> None:
+    """Load one library's systems for every model in the spec, say so, then run the steps asked for on
+    stdin, one JSON line each ({"model": key, "step": name}), answering each with one JSON line.
+    Whatever else writes to stdout (a library's print, C code) goes to stderr, so it cannot garble them."""
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     spec = json.loads(Path(spec_path).read_text())
     Path(spec["out_dir"]).mkdir(parents=True, exist_ok=True)
-    runner = RUNNERS[spec["library"]]
-    results = {m["key"]: runner(m, spec) for m in spec["models"]}
-    print(json.dumps(results))
+    systems = {m["key"]: SYSTEMS[spec["library"]](m, spec) for m in spec["models"]}
+    answers.write(json.dumps({"load_seconds": {k: s.load_seconds for k, s in systems.items()}}) + "\n")
+    answers.flush()
+    for line in sys.stdin:
+        ask = json.loads(line)
+        system = systems[ask["model"]]
+        if ask["step"] not in system.steps:
+            raise ValueError(f"{spec['library']} has no step {ask['step']!r}; it has {system.steps}")
+        answers.write(json.dumps(getattr(system, ask["step"])()) + "\n")
+        answers.flush()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    serve(sys.argv[1])
