@@ -72,7 +72,7 @@ class OnnxEngine:
         """The head's outputs of a batch large enough to cut into row pieces, run on the lanes; None to
         run it whole (too small, lanes off or unavailable, inputs or outputs without a row axis)."""
         rows = {a.shape[0] for a in feeds.values() if a.ndim}
-        if len(rows) != 1:
+        if len(rows) != 1 or min(rows) < 2 * self.num_threads:  # one text's call returns here
             return None
         pieces = row_pieces(rows.pop(), padded_tokens(feeds), self.num_threads)
         lanes = self._lanes_for_run() if pieces and lanes_enabled() else None
