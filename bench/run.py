@@ -137,8 +137,8 @@ PAIRED_STEPS = [("pipeline", "pipeline"), ("latency", "latency"), ("int8", "torc
 
 def run_rounds(models: dict, s: dict, out_dir: Path) -> dict[str, dict[str, list]]:
     """Both libraries' children alive at once, taking turns step by step: round r runs, per model,
-    leanpipe's pipeline pass then transformers' (transformers first in odd rounds, so a drift of the
-    host's speed favours neither), the two batch-1 latency runs, leanpipe int8 and the torch loop;
+    leanpipe's pipeline pass then transformers' (transformers first in rounds 2, 4, ..., so a drift of
+    the host's speed favours neither), the two batch-1 latency runs, leanpipe int8 and the torch loop;
     the nested-list runs in the first round only. -> per model and library, one result per round."""
     workers = {}
     try:

@@ -11,8 +11,8 @@ classifier 4.7-5.0 against 4.7-4.9 s. A batch of one call at a time (one sentenc
 still uses every core.
 
 `worth_lanes([768, 700, 650, 90], lanes=2)` -> True: every lane gets about the same work when the
-longest batches go first. One large batch (a direct `model(**inputs)` call, a pipeline call of one
-or two long batches) is cut into pieces of rows that run side by side the same way (`row_pieces`).
+longest batches go first. One large batch (a direct `model(**inputs)` call; a pipeline call of too
+few batches for lanes) is cut into pieces of rows that run side by side the same way (`row_pieces`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def worth_lanes(costs: Sequence[int], lanes: int) -> bool:
 # all-MiniLM-L6-v2, engine only, one padded batch against its rows cut into pieces on 2 lanes:
 # 64 x 107 tokens 939 -> 822 ms, 128 x 131 2371 -> 1999 ms, 256 x 17 518 -> 473 ms, 4 x 384
 # 222 -> 205 ms, 8 x 128 122 -> 115 ms; 32 x 25 (800 tokens) 90 -> 89 ms; smaller batches ran
-# slower in pieces (8 x 20: 25 -> 35 ms with 4 pieces), so they stay whole
+# slower in pieces (8 x 20: 25 -> 35 ms with 4 pieces), so they stay whole. Those gains are the lanes'
+# own, measured in minutes when the cores ran unequal; when they ran equal: 64 x 82 705 vs 703 ms
 PIECE_TOKENS = 512
 
 
