@@ -178,3 +178,15 @@ def test_small_batches_and_recorded_calls_run_whole(checkpoints):
     model(**tok(SENTENCES[:8], padding=True, return_tensors="np"))  # 8 short rows: under a piece per lane
     model(**tok(LONG, padding=True, return_tensors="np"), output_hidden_states=True)  # hidden_states: whole
     assert model.engine._lanes is None
+
+
+def test_idle_workers_stop_spinning_soon(checkpoints):
+    """Both sessions (the lanes' too) bound how long their intra-op workers spin once idle, so a second
+    model's session in the same process does not share its cores with a spinning idle one."""
+    from leanpipe.engine.onnx_engine import SPIN_MICROSECONDS
+
+    model = AutoModel.from_pretrained(checkpoints["bert"], num_threads=2)
+    model.run_many(_feeds(model, SENTENCES))
+    for session in (model.engine.session, model.engine._lanes._run.session):
+        value = session.get_session_options().get_session_config_entry("session.intra_op.spin_duration_us")
+        assert value == str(SPIN_MICROSECONDS)
