@@ -68,7 +68,7 @@ class OnnxEngine:
         """The outputs by name; with `extras`, the recorded hidden_states.* / attentions.* / extras.* too.
         A large batch runs as pieces of rows side by side, one core each (leanpipe.engine.lanes.row_pieces)."""
         feeds = {n: feeds[n] for n in self.input_names}
-        if not extras and self._cut_rows and self.num_threads >= 2:
+        if not extras and self._cut_rows:
             joined = self._run_in_pieces(feeds)
             if joined is not None:
                 return joined
@@ -79,7 +79,7 @@ class OnnxEngine:
         """The head's outputs of a batch large enough to cut into row pieces, run on the lanes; None to
         run it whole (too small, lanes off or unavailable, inputs or outputs without a row axis)."""
         rows = {a.shape[0] for a in feeds.values() if a.ndim}
-        if len(rows) != 1 or min(rows) < 2 * self.num_threads:  # one text's call returns here
+        if len(rows) != 1:
             return None
         pieces = row_pieces(rows.pop(), padded_tokens(feeds), self.num_threads)
         lanes = self._lanes_for_run() if pieces and lanes_enabled() else None
@@ -95,12 +95,9 @@ class OnnxEngine:
     def run_many(self, feeds: list[dict[str, np.ndarray]]) -> list[dict[str, np.ndarray]]:
         """`[run(f) for f in feeds]`, sooner: with several threads and enough batches, on lanes (one
         core per batch, leanpipe.engine.lanes); otherwise one batch at a time (`run`)."""
-        if len(feeds) >= 2 * self.num_threads and lanes_enabled():
-            costs = [padded_tokens(f) for f in feeds]
-            lanes = self._lanes_for_run() if worth_lanes(costs, self.num_threads) else None
-            if lanes:
-                return lanes.run_all(feeds, costs)
-        return [self.run(f) for f in feeds]
+        costs = [padded_tokens(f) for f in feeds]
+        lanes = self._lanes_for_run() if worth_lanes(costs, self.num_threads) and lanes_enabled() else None
+        return lanes.run_all(feeds, costs) if lanes else [self.run(f) for f in feeds]
 
     def _lanes_for_run(self) -> Lanes | None:
         with self._lanes_lock:
