@@ -1,7 +1,7 @@
 """Other families side by side: leanpipe against a length-sorted torch loop and transformers' pipeline
 on base-sized random-weight classifiers, one per family (text-classification, batch 32; T5, whose
-encoder heads are all leanpipe runs, token-classification; EmbeddingGemma, an embedding model,
-feature-extraction as arrays), and batch-1.
+encoder heads are all leanpipe runs, token-classification; EmbeddingGemma and Qwen3-Embedding, embedding
+models, feature-extraction as arrays), and batch-1.
 
     HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~25 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
@@ -66,12 +66,19 @@ FAMILIES = {
                                                 num_attention_heads=3, num_key_value_heads=1, head_dim=256,
                                                 max_position_embeddings=2048, sliding_window=512, query_pre_attn_scalar=256,
                                                 use_bidirectional_attention=True, pad_token_id=0)),
+    # Qwen3-Embedding-0.6B's shape (28 causal layers, 16 query heads and 8 key / value heads of 128, gated silu MLP)
+    # on the shared BERT vocabulary; timed as feature-extraction, what it is for (arrays on both sides)
+    "qwen3-embedding": ("Qwen3Config", dict(vocab_size=30522, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
+                                            num_attention_heads=16, num_key_value_heads=8, head_dim=128,
+                                            max_position_embeddings=32768, rope_theta=1_000_000.0, tie_word_embeddings=True,
+                                            pad_token_id=0)),
 }
 # tokenizer_config.json's model_input_names where the family's own tokenizer gives other inputs than
 # BERT's (FNet takes no attention_mask: FNetTokenizer gives input_ids and token_type_ids)
 MODEL_INPUT_NAMES = {"fnet": ["input_ids", "token_type_ids"]}
 # the task and model head a family is timed with, where not text-classification / a sequence classifier
-TASKS = {"t5": ("token-classification", "AutoModelForTokenClassification"), "embeddinggemma": ("feature-extraction", "AutoModel")}
+TASKS = {"t5": ("token-classification", "AutoModelForTokenClassification"), "embeddinggemma": ("feature-extraction", "AutoModel"),
+         "qwen3-embedding": ("feature-extraction", "AutoModel")}
 DEFAULT_TASK = ("text-classification", "AutoModelForSequenceClassification")
 
 
@@ -177,7 +184,7 @@ def markdown(rows: list[dict], args: argparse.Namespace) -> str:
     lines = ["# Other families: leanpipe vs transformers", "",
              f"`python bench/families.py --sentences {args.sentences} "
              f"--threads {args.threads}`: random-weight base-sized classifiers, text-classification (t5: "
-             f"token-classification; embeddinggemma: feature-extraction, arrays) at batch "
+             f"token-classification; embeddinggemma, qwen3-embedding: feature-extraction, arrays) at batch "
              f"{BATCH} over the first {args.sentences} corpus sentences (MiniLM's tokenizer for all), median of "
              f"{PASSES} passes (transformers' pipeline: 1); batch-1: median of {CALLS} calls.", "",
              "| family | real tokens | leanpipe tok/s | sorted torch loop tok/s | transformers pipeline tok/s "

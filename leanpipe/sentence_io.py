@@ -90,7 +90,8 @@ def config_overrides_checked(config_kwargs: dict[str, Any] | None) -> Iterator[N
 def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revision: str | None) -> None:
     """The pipeline's tokenizer read again from the model's files with sentence-transformers 6.3's
     processor_kwargs (tokenizer_kwargs) as from_pretrained overrides: model_max_length, do_lower_case,
-    truncation_side, special tokens, ... (padding_side "left" is refused). Nothing to do for {} or None."""
+    truncation_side, special tokens, ... (padding_side "left" only for a family whose vectors do not depend
+    on the side: PADDING_SIDE_FREE). Nothing to do for {} or None."""
     if not processor_kwargs:
         return
     from .errors import TokenizerError
@@ -98,12 +99,14 @@ def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revisio
     from .tokenization import AutoTokenizer
 
     overrides = _same_revision(processor_kwargs, "processor_kwargs", revision)
-    if overrides.get("padding_side", "right") != "right":
+    model = pipe.model
+    side_free = getattr(getattr(model, "family", None), "PADDING_SIDE_FREE", False)
+    if overrides.get("padding_side", "right") != "right" and not side_free:
         raise InputError(f"processor_kwargs={{'padding_side': {overrides['padding_side']!r}}}: leanpipe pads each batch "
                          f"on the right, which gives every text the vectors it has alone; left padding shifts the "
                          f"positions of a BERT-style model's shorter texts (sentence-transformers' vectors then depend on "
-                         f"the batch), which leanpipe does not reproduce. Leave padding_side unset")
-    model = pipe.model
+                         f"the batch), which leanpipe does not reproduce. Leave padding_side unset (models with rotary "
+                         f"positions, Qwen 3 and Gemma 3, take either side)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(model.name_or_path, revision=model.revision,
                                                   **{**model.hub_options, **overrides})

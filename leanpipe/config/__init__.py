@@ -3,8 +3,8 @@
 `BertConfig()` has hidden_size 768, 12 layers and vocab_size 30522, as in transformers;
 `AutoConfig.from_pretrained(path)` picks the class from config.json's `model_type`.
 Unknown keys are kept as attributes and printed; `id2label` has int keys.
-The base class is in base.py, the architectures' classes in bert_like.py, other_encoders.py and
-encoder_decoder.py.
+The base class is in base.py, the architectures' classes in bert_like.py, other_encoders.py,
+encoder_decoder.py, gemma.py and qwen.py (the decoder families whose embedding models leanpipe runs).
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ from .bert_like import (  # noqa: F401
 )
 from .encoder_decoder import BartConfig, MT5Config, T5Config, UMT5Config  # noqa: F401
 from .gemma import Gemma3TextConfig  # noqa: F401
+from .qwen import Qwen3Config  # noqa: F401
 from .other_encoders import CONV_ACTIVATIONS, DebertaConfig, DebertaV2Config, EsmConfig, FNetConfig, ModernBertConfig  # noqa: F401
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, LayoutLMConfig, Gemma3TextConfig, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, LayoutLMConfig, Gemma3TextConfig, Qwen3Config, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

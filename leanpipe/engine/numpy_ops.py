@@ -76,8 +76,10 @@ class NumpyOps(Recording):
             return np.maximum(x, 0)
         if name == "tanh":
             return np.tanh(x)
+        if name in ("silu", "swish"):  # x * sigmoid(x), as torch's SiLU (Qwen 3's MLP gate)
+            return x / (np.float32(1) + np.exp(-x))
         raise ConfigError(f"activation {name!r} (config.json's hidden_act / activation) has no NumPy implementation; "
-                          f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
+                          f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu, tanh and silu")
 
     def attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray, heads: int, head_dim: int, *,
                   queries_match_mask: bool = False) -> np.ndarray:
@@ -161,6 +163,13 @@ class NumpyOps(Recording):
         (BART's classifier reads the last </s>); callers check that every text has one."""
         return x[np.arange(x.shape[0]), _last_position(ids, token_id)][:, None]
 
+    def last_unmatched(self, x: np.ndarray, ids: np.ndarray, token_id: int) -> np.ndarray:
+        """(B, T, H) -> (B, H): each text's row at the last position where `ids` is not `token_id` (the
+        pad id), position 0 when every id is it: transformers' GenericForSequenceClassification, which
+        takes the rightmost non-pad token whichever side the padding is on."""
+        last = np.where(ids != token_id, np.arange(ids.shape[1]), 0).max(axis=1)  # (B,)
+        return x[np.arange(x.shape[0]), last]
+
     def through_last_match(self, ids: np.ndarray, token_id: int) -> np.ndarray:
         """(B, T) int64: 1 at the positions up to and including each text's last `token_id`, the keys
         a causal query at that position sees."""
@@ -219,17 +228,20 @@ class NumpyOps(Recording):
         return x.transpose(perm)
 
     def mask_bias(self, mask: np.ndarray, *, pairwise: bool = False, window: int | None = None,
-                  also: np.ndarray | None = None) -> np.ndarray:
+                  also: np.ndarray | None = None, causal: bool = False) -> np.ndarray:
         """Additive attention mask: 0 where query i may see key j, float32 min elsewhere.
 
         Keys where `mask` (B, T) is 0 are hidden -> (B, 1, 1, T). `pairwise`: padded queries see
         nothing either (DeBERTa's mask_i * mask_j); `window`: only keys with |i - j| <= window
         (ModernBERT's local layers), or, with `also` (B, T), keys where it is 1 at any distance
-        (Longformer's global tokens); both give (B, 1, T, T).
+        (Longformer's global tokens); `causal`: only keys j <= i (a decoder's: Qwen 3); each of
+        the last three gives (B, 1, T, T).
         """
         keep = mask[:, None, None, :] > 0  # (B, 1, 1, T)
         if pairwise:
             keep = keep & (mask[:, None, :, None] > 0)  # (B, 1, T, T)
+        if causal:
+            keep = keep & np.tri(mask.shape[1], dtype=bool)  # key j <= query i
         if window is not None:
             pos = np.arange(mask.shape[1])
             near = np.abs(pos[None, :] - pos[:, None]) <= window  # (T, T)

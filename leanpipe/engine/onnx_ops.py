@@ -279,8 +279,10 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
             return self._node("Mul", [half, self._node("Add", [self._node("Tanh", [inner]), self._scalar(1.0)])])
         if name in ("relu", "tanh"):
             return self._node(name.capitalize(), [x])
+        if name in ("silu", "swish"):  # x * sigmoid(x), as torch's SiLU (Qwen 3's MLP gate)
+            return self._node("Mul", [x, self._node("Sigmoid", [x])], "silu")
         raise ConfigError(f"activation {name!r} (config.json's hidden_act / activation) has no ONNX implementation; "
-                          f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu and tanh")
+                          f"leanpipe runs gelu, gelu_new, gelu_pytorch_tanh, relu, tanh and silu")
 
     def attention(self, q: str, k: str, v: str, mask: str, heads: int, head_dim: int, *,
                   queries_match_mask: bool = False) -> str:
@@ -387,6 +389,14 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         at = self._node("Unsqueeze", [self._last_position(ids, token_id), self._ints([2])], "last")  # (B, 1, 1)
         return self._per_text(self._node("GatherND", [x, at], "last_row", batch_dims=1))  # (B, 1, H)
 
+    def last_unmatched(self, x: str, ids: str, token_id: int) -> str:
+        """(B, T, H) -> (B, H): each text's row at the last position where `ids` is not `token_id`, 0
+        when every id is it (see NumpyOps)."""
+        other = self._node("Not", [self._node("Equal", [ids, self._i64(token_id)])], "not_pad")  # (B, T)
+        where = self._node("Where", [other, self._positions(), self._i64(0)], "real_at")  # (B, T)
+        last = self._node("ReduceMax", [where, self._ints([1])], "last_real", keepdims=1)  # (B, 1)
+        return self._per_text(self._node("GatherND", [x, last], "last_real_row", batch_dims=1))  # (B, H)
+
     def through_last_match(self, ids: str, token_id: int) -> str:
         """(B, T) int64: 1 up to and including each text's last `token_id` (see NumpyOps)."""
         seen = self._node("LessOrEqual", [self._positions(), self._last_position(ids, token_id)], "through")  # (B, T)
@@ -486,14 +496,18 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
     def transpose(self, x: str, perm: tuple[int, ...]) -> str:
         return self._node("Transpose", [x], perm=list(perm))
 
-    def mask_bias(self, mask: str, *, pairwise: bool = False, window: int | None = None, also: str | None = None) -> str:
+    def mask_bias(self, mask: str, *, pairwise: bool = False, window: int | None = None, also: str | None = None,
+                  causal: bool = False) -> str:
         """Additive attention mask: 0 where query i may see key j, float32 min elsewhere (see NumpyOps)."""
-        key = ("bias", mask, pairwise, window, also)
+        key = ("bias", mask, pairwise, window, also, causal)
         if key not in self._mask_bias:
             seen = self._node("Cast", [mask], "mask_bool", to=proto.BOOL)  # (B, T)
             keep = self._node("Unsqueeze", [seen, self._ints([1, 2])], "keep")  # (B, 1, 1, T)
             if pairwise:
                 keep = self._node("And", [keep, self._node("Unsqueeze", [seen, self._ints([1, 3])])], "keep")  # (B, 1, T, T)
+            if causal:
+                before = self._node("LessOrEqual", [self._offsets(), self._i64(0)], "causal")  # (T, T): key j <= query i
+                keep = self._node("And", [keep, before], "keep")  # (B, 1, T, T)
             if window is not None:
                 near = self._i64(window)
                 inside = self._node("LessOrEqual", [self._node("Abs", [self._offsets()]), near], "window")  # (T, T)

@@ -24,6 +24,9 @@ PREFIX = "model"
 PROBE = "embed_tokens.weight"
 WORD_EMBEDDINGS = ("embed_tokens.weight",)
 INPUT_NAMES = ("input_ids", "attention_mask")
+# rotary positions and masked padded keys: a text's vectors are the same padded on either side (up to
+# rounding), so sentence-transformers' processor_kwargs={"padding_side": "left"} is taken (sentence_io)
+PADDING_SIDE_FREE = True
 TABLE_LIMIT = 8192  # rotary rows built per kind: max_position_embeddings (2,048 for embeddinggemma-300m), at most this
 
 

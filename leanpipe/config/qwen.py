@@ -1,0 +1,101 @@
+"""Qwen 3's config (model_type "qwen3"), for its embedding models and classifiers: Qwen/Qwen3-Embedding-0.6B
+and its fine-tunes (sentence-transformers checkpoints whose Transformer module is a Qwen3Model), and
+Qwen3ForSequenceClassification / TokenClassification / QuestionAnswering checkpoints."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ..errors import ConfigError
+from .base import PretrainedConfig, _is_int, check_rotary_layers
+
+KINDS = ("full_attention", "sliding_attention")
+
+
+class Qwen3Config(PretrainedConfig):
+    """configuration_qwen3's Qwen3Config with transformers 5.2's defaults (Qwen3-8B's shape).
+
+    A causal decoder: each token sees itself and the real tokens before it; a "sliding_attention" layer
+    (`layer_types`, else layers from `max_window_layers` on when `use_sliding_window`) only the last
+    `sliding_window` of them. The rotary theta is `rope_parameters["rope_theta"]`, or config.json's older
+    `rope_theta` (Qwen3-Embedding-0.6B's: 1,000,000); only rope_type "default" runs. `sliding_window`
+    reads null unless `use_sliding_window`, as transformers sets it.
+    """
+
+    model_type = "qwen3"
+    defaults = {
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "bos_token_id": None,
+        "eos_token_id": None,
+        "head_dim": 128,
+        "hidden_act": "silu",
+        "hidden_size": 4096,
+        "initializer_range": 0.02,
+        "intermediate_size": 22016,
+        "layer_types": None,
+        "max_position_embeddings": 32768,
+        "max_window_layers": 28,
+        "num_attention_heads": 32,
+        "num_hidden_layers": 32,
+        "num_key_value_heads": 32,
+        "pad_token_id": None,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": None,
+        "sliding_window": 4096,
+        "tie_word_embeddings": False,
+        "use_cache": True,
+        "use_sliding_window": False,
+        "vocab_size": 151_936,
+    }
+    DEFAULT_THETA = 10_000.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        theta = kwargs.pop("rope_theta", None)
+        scaling = kwargs.pop("rope_scaling", None)
+        super().__init__(**kwargs)
+        if self.num_key_value_heads is None:  # transformers: "for backward compatibility"
+            self.num_key_value_heads = self.num_attention_heads
+        if not self.use_sliding_window:
+            self.sliding_window = None
+        layers = self.num_hidden_layers
+        if self.layer_types is None and _is_int(layers) and _is_int(self.max_window_layers):  # else validate() refuses
+            self.layer_types = ["sliding_attention" if self.sliding_window is not None and i >= self.max_window_layers
+                                else "full_attention" for i in range(layers)]
+        rope = copy.deepcopy(self.rope_parameters)
+        if rope is None:
+            rope = dict(scaling) if isinstance(scaling, dict) else {}
+            rope.setdefault("rope_theta", theta if theta is not None else self.DEFAULT_THETA)
+        if isinstance(rope, dict):
+            rope.setdefault("rope_type", rope.get("type", "default"))
+        self.rope_parameters = rope
+
+    def validate(self) -> None:
+        where = f"({self._name_or_path or 'config'}/config.json)"
+        for key in ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size"):
+            value = getattr(self, key)
+            if not (_is_int(value) and value >= 1):
+                raise ConfigError(f"{key}={value!r} must be a positive integer {where}")
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ConfigError(f"num_attention_heads={self.num_attention_heads} must be a multiple of num_key_value_heads="
+                              f"{self.num_key_value_heads} {where}")
+        if self.sliding_window is not None and not (_is_int(self.sliding_window) and self.sliding_window >= 1):
+            raise ConfigError(f"sliding_window={self.sliding_window!r} must be a positive integer or null {where}")
+        if "sliding_attention" in (self.layer_types or ()) and self.sliding_window is None:
+            raise ConfigError(f"layer_types has sliding_attention layers but sliding_window is null (use_sliding_window="
+                              f"{self.use_sliding_window!r}); set use_sliding_window true and a sliding_window {where}")
+        eps = self.rms_norm_eps
+        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
+            raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
+        rope = self.rope_parameters
+        if isinstance(rope, dict) and rope.get("rope_type") != "default":
+            raise ConfigError(f"rope_parameters has rope_type {rope.get('rope_type')!r} (rope_scaling in older config.json files); "
+                              f"leanpipe runs rope_type 'default' only (Qwen3-Embedding's); other rotary scalings are not supported {where}")
+        per_kind = {kind: rope for kind in KINDS} if isinstance(rope, dict) else rope
+        check_rotary_layers(self.layer_types, self.num_hidden_layers, per_kind, KINDS,
+                            "use_sliding_window and max_window_layers", where)
+
+    def window(self) -> int:
+        """How many keys a sliding layer's query sees: itself and the sliding_window - 1 before it."""
+        return self.sliding_window

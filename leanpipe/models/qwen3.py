@@ -1,0 +1,127 @@
+"""Qwen 3's decoder as an encoder (model_type "qwen3": Qwen/Qwen3-Embedding-0.6B and its fine-tunes, and
+Qwen3ForSequenceClassification / Qwen3ForTokenClassification checkpoints) against the ops of
+leanpipe.engine (modeling_qwen3's Qwen3Model).
+
+Token embeddings, then pre-normed layers: RMSNorm -> attention, added; RMSNorm -> gated MLP
+(down(silu(gate x) * up x)), added; a final RMSNorm. Every RMSNorm scales by its weight (not 1 + weight,
+as Gemma's). Attention projects N query heads and num_key_value_heads key / value heads of head_dim,
+normalises each head's queries and keys (q_norm, k_norm), rotates them (RoPE, positions 0..T-1 whatever
+the padding, as transformers numbers them without position_ids) and scales scores by head_dim^-1/2.
+It is causal: a query sees its own key and the real ones before it (a sliding layer the last
+sliding_window of them); a padded query that sees no key (left padding) gets zeros, as torch's SDPA
+gives it. The classifier reads the last token that is not the pad id (either padding side), as
+transformers' GenericForSequenceClassification. Names are the checkpoint's own, `layers.0.self_attn.q_proj.weight`,
+bare or under `model.`; `score.weight` for the heads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Qwen3Config
+from ..errors import InputError
+from ..weights import Weights
+from .gemma3 import TABLE_LIMIT
+from .modernbert import rotary_tables
+
+PREFIX = "model"
+PROBE = "embed_tokens.weight"
+WORD_EMBEDDINGS = ("embed_tokens.weight",)
+INPUT_NAMES = ("input_ids", "attention_mask")
+# rotary positions and masked padded keys: a text's vectors are the same padded on either side (up to
+# rounding), so sentence-transformers' processor_kwargs={"padding_side": "left"} is taken (sentence_io)
+PADDING_SIDE_FREE = True
+
+
+def max_positions(c: Qwen3Config) -> int:
+    """Longest input: the rotary table's rows, max_position_embeddings (32,768 for Qwen3-Embedding), at most
+    TABLE_LIMIT (8,192 rows of head_dim 128 take 8 MB; the full 32,768 would take 34 MB)."""
+    return min(c.max_position_embeddings, TABLE_LIMIT)
+
+
+def norm(ops, w: Weights, c: Qwen3Config, x, name: str):
+    """Qwen3RMSNorm: x / sqrt(mean(x^2) + eps) * weight."""
+    return ops.rms_norm(x, w.get(f"{name}.weight", (c.hidden_size,)), c.rms_norm_eps)
+
+
+def projection(ops, w: Weights, c: Qwen3Config, x, name: str, heads: int):
+    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
+    out = heads * c.head_dim
+    return ops.linear(x, w.get(f"{name}.weight", (out, c.hidden_size)),
+                      w.get(f"{name}.bias", (out,)) if c.attention_bias else None)
+
+
+def layer_inputs(ops, c: Qwen3Config, ids, mask):
+    """The rotary (cos, sin) rows for positions 0..T-1, and per kind of layer its causal mask bias and
+    `seen` (B, T, 1): 1 where a query sees some key (a left-padded query sees none)."""
+    theta = float(c.rope_parameters["rope_theta"])
+    rope = tuple(ops.position_embed(t, ids) for t in rotary_tables(theta, c.head_dim, max_positions(c)))
+    bias = {kind: ops.mask_bias(mask, causal=True, window=c.window() - 1 if kind == "sliding_attention" else None)
+            for kind in set(c.layer_types)}
+    return rope, bias, {kind: ops.queries_with_keys(b) for kind, b in bias.items()}
+
+
+def attention(ops, w: Weights, c: Qwen3Config, p: str, x, rope, bias, seen):
+    """Qwen3Attention -> o_proj output (B, T, H). Key / value heads shared by several query heads
+    (grouped-query attention: Qwen3-Embedding-0.6B has 8 for its 16) are projected once."""
+    n, kv, d, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.rms_norm_eps
+    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n)
+    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv)
+    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv)
+    q = ops.head_rms_norm(q, w.get(f"{p}.self_attn.q_norm.weight", (d,)), eps, n, d)
+    k = ops.head_rms_norm(k, w.get(f"{p}.self_attn.k_norm.weight", (d,)), eps, kv, d)
+    cos, sin = rope
+    q, k = ops.rotary(q, cos, sin, n, d), ops.rotary(k, cos, sin, kv, d)
+    a = ops.attention_with_bias(q, k, v, bias, n, d, d ** -0.5, queries_match_keys=True, kv_heads=kv)
+    out = w.get(f"{p}.self_attn.o_proj.weight", (c.hidden_size, n * d))
+    return ops.linear(ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (c.hidden_size,)) if c.attention_bias else None)
+
+
+def mlp(ops, w: Weights, c: Qwen3Config, p: str, x):
+    """Qwen3MLP: down(act(gate(x)) * up(x)), no biases."""
+    h, i = c.hidden_size, c.intermediate_size
+    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), None, c.hidden_act)
+    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), None)
+    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), None)
+
+
+def encoder(ops, w: Weights, c: Qwen3Config):
+    """input_ids, attention_mask -> final-normed hidden state (B, T, H)."""
+    ids, mask = ops.input("input_ids"), ops.input("attention_mask")
+    x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, c.hidden_size)), ids)
+    rope, bias, seen = layer_inputs(ops, c, ids, mask)
+    for i, kind in enumerate(c.layer_types):
+        ops.hidden(x)
+        p = f"layers.{i}"
+        x = ops.add(x, attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope, bias[kind], seen[kind]))
+        x = ops.add(x, mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.post_attention_layernorm")))
+    x = norm(ops, w, c, x, "norm")
+    ops.hidden(x)
+    return x
+
+
+def base(ops, w: Weights, c: Qwen3Config) -> None:
+    ops.output("last_hidden_state", encoder(ops, w, c))
+
+
+def sequence_classification(ops, w: Weights, c: Qwen3Config) -> None:
+    """`score` (no bias) on the last token that is not pad_token_id, or on the last position when the
+    config has no pad id (then one text a call: check_feeds)."""
+    x = encoder(ops, w, c)  # (B, T, H)
+    pooled = ops.last_token(x) if c.pad_token_id is None else ops.last_unmatched(x, ops.input("input_ids"), c.pad_token_id)
+    ops.output("logits", ops.linear(pooled, w.get("score.weight", (c.num_labels, c.hidden_size), head=True), None))
+
+
+def token_classification(ops, w: Weights, c: Qwen3Config) -> None:
+    """`score` (with bias) on every token; dropout is identity at inference."""
+    x = encoder(ops, w, c)  # (B, T, H)
+    h, labels = c.hidden_size, c.num_labels
+    ops.output("logits", ops.linear(x, w.get("score.weight", (labels, h), head=True), w.get("score.bias", (labels,), head=True)))
+
+
+def check_feeds(head: str, feeds: dict[str, np.ndarray], c: Qwen3Config) -> None:
+    """A classifier without a pad id cannot tell padding from text, so it takes one text a call, as transformers refuses."""
+    if head == "sequence-classification" and c.pad_token_id is None and len(feeds["input_ids"]) > 1:
+        raise InputError(f"this Qwen 3 classifier's config.json has no pad_token_id, so it cannot find each text's last "
+                         f"token in a padded batch of {len(feeds['input_ids'])}: pass one text a call, or set pad_token_id "
+                         f"(the tokenizer's pad id) in config.json or from_pretrained(..., pad_token_id=...)")
