@@ -82,6 +82,10 @@ def test_sentence_transformer(models, tmp_path):
     assert got.shape == expected.shape == (len(texts), 48)
     assert_close(got, expected, ATOL, "gemma3 sentence-transformers")
     assert_close(leanpipe.pipeline("sentence-embeddings", model=tmp_path / "st").encode(texts), expected, ATOL, "pipeline")
+    # padded on the left (as GemmaTokenizer pads): rotary positions leave the vectors as they are, so leanpipe takes it
+    left = {"tokenizer_kwargs": {"padding_side": "left"}}
+    expected = st.SentenceTransformer(str(tmp_path / "st"), device="cpu", **left).encode(texts, batch_size=4)
+    assert_close(leanpipe.SentenceTransformer(str(tmp_path / "st"), **left).encode(texts, batch_size=4), expected, ATOL, "left")
 
 
 def test_causal_config_refused(tmp_path):

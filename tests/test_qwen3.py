@@ -188,3 +188,30 @@ def test_tokenizer(qwen_tokenizer, kind, support):
     ids = ours(TEXTS[0])["input_ids"]
     assert (ids[-1] == ours.eos_token_id) == (kind == "eos-left")  # the file's post-processor decides
     support("qwen3", "tokenizer", "tokenizer.json")
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_cross_encoder(tmp_path_factory, side):
+    """A Qwen3-Reranker converted to a one-label Qwen3ForSequenceClassification (as tomaarsen/Qwen3-Reranker-0.6B-seq-cls,
+    its tokenizer padding on the left): leanpipe's CrossEncoder and rerank pipeline score (query, document) pairs
+    as sentence-transformers' CrossEncoder does (sigmoid of the last real token's logit), on either padding side."""
+    st = pytest.importorskip("sentence_transformers")
+    from checkpoints import copy_tokenizer
+    from more_family_fixtures import perturb
+
+    folder = tmp_path_factory.mktemp("qwen3_rerank")
+    torch.manual_seed(7)
+    model = transformers.Qwen3ForSequenceClassification(transformers.Qwen3Config(vocab_size=30522, num_labels=1, **TINY, **SHAPES["gqa"]))
+    perturb(model)
+    model.eval().save_pretrained(folder)
+    copy_tokenizer(folder)
+    settings = json.loads((folder / "tokenizer_config.json").read_text())
+    (folder / "tokenizer_config.json").write_text(json.dumps({**settings, "padding_side": side}))
+    query = "<Instruct>: Given a web search query, retrieve relevant passages that answer the query\n<Query>: what is a cat?\n"
+    docs = [f"<Document>: {text}" for text in [LONG, *TEXTS[:6]]]
+    expected = st.CrossEncoder(str(folder), device="cpu").predict([(query, d) for d in docs], batch_size=4)
+    got = leanpipe.CrossEncoder(str(folder)).predict([(query, d) for d in docs], batch_size=4)
+    assert_close(got, expected, ATOL, f"qwen3 cross-encoder {side}")
+    ranked = leanpipe.pipeline("rerank", model=folder)(query=query, texts=docs)
+    assert [r["index"] for r in ranked] == list(np.argsort(-expected, kind="stable"))
+    assert_close([r["score"] for r in ranked], np.sort(expected)[::-1], ATOL, f"qwen3 rerank {side}")
