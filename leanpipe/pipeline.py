@@ -293,6 +293,7 @@ def pipeline(
     _check_framework(params.pop("framework", None))
     check_placement(device, device_map)
     model_kwargs = dict(model_kwargs or {})
+    engine, num_threads, quantize = _engine_options(model_kwargs, engine=engine, num_threads=num_threads, quantize=quantize)
     options = {**take_hub_options(model_kwargs), **({"token": token} if token is not None else {})}
     trust = {} if trust_remote_code is None else {"trust_remote_code": trust_remote_code}
     with hub_options(options):
@@ -317,6 +318,20 @@ def _check_framework(framework: Any) -> None:
     if framework not in (None, "pt"):
         raise InputError(f"framework={framework!r}: transformers 5 and leanpipe run no TensorFlow or Flax models; "
                          f"leave framework out (\"pt\" is accepted and ignored)")
+
+
+def _engine_options(model_kwargs: dict[str, Any], **given: Any) -> tuple[Any, ...]:
+    """(engine, num_threads, quantize): pipeline()'s own arguments, or the same keys in model_kwargs
+    (from_pretrained's, where transformers users put loading options), taken out of it. Both, different:
+    InputError."""
+    defaults = {"engine": "onnx", "num_threads": None, "quantize": None}
+    for key, default in defaults.items():
+        if key in model_kwargs:
+            value = model_kwargs.pop(key)
+            if given[key] != default and given[key] != value:
+                raise InputError(f"{key}={given[key]!r} and model_kwargs={{{key!r}: {value!r}}} disagree; give it once")
+            given[key] = value
+    return given["engine"], given["num_threads"], given["quantize"]
 
 
 def _build(task: str, model: Any, tokenizer: Any, *, config: Any, revision: str | None, batch_size: int | None, engine: str,

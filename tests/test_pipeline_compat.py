@@ -213,6 +213,19 @@ def test_config_argument_errors(checkpoints, tmp_path):
         pipeline("text-classification", model=folder, config={"model_type": "bert"})  # transformers: AttributeError
 
 
+def test_engine_options_in_model_kwargs(checkpoints):
+    """leanpipe's loading options (engine, num_threads, quantize) given in model_kwargs, where a transformers
+    user puts from_pretrained's arguments, act as pipeline()'s own; the two disagreeing is an InputError."""
+    folder = checkpoints["bert-cls"]
+    plain = pipeline("text-classification", model=folder)
+    for options in ({"engine": "numpy"}, {"num_threads": 1}):
+        same(pipeline("text-classification", model=folder, model_kwargs=options)(TEXTS, top_k=None),
+             plain(TEXTS, top_k=None), f"model_kwargs={options}")
+    assert type(pipeline("text-classification", model=folder, model_kwargs={"engine": "numpy"}).model.engine).__name__ == "NumpyEngine"
+    with pytest.raises(InputError, match="disagree"):
+        pipeline("text-classification", model=folder, num_threads=2, model_kwargs={"num_threads": 1})
+
+
 # --- class names ------------------------------------------------------------------------------------
 
 
