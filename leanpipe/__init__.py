@@ -86,6 +86,7 @@ _EXPORTS = {
     **{f"DPR{part}EncoderTokenizer{fast}": "tokenization" for part in ("Question", "Context") for fast in ("", "Fast")},
     "DPRReaderTokenizer": "tokenization", "DPRReaderTokenizerFast": "tokenization",
     "GemmaTokenizer": "tokenization", "GemmaTokenizerFast": "tokenization",
+    "Qwen2Tokenizer": "tokenization", "Qwen2TokenizerFast": "tokenization",
     "SqueezeBertTokenizer": "tokenization",
     "SqueezeBertTokenizerFast": "tokenization",
     "RobertaTokenizer": "tokenization",

@@ -179,7 +179,8 @@ def test_tokenizer(qwen_tokenizer, kind, support):
 
     folder = qwen_tokenizer[kind == "eos-left"]
     ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
-    assert type(theirs).__name__ == "Qwen2Tokenizer"
+    assert type(ours).__name__ == type(theirs).__name__ == "Qwen2Tokenizer"
+    assert type(leanpipe.Qwen2Tokenizer.from_pretrained(folder)).__name__ == "Qwen2Tokenizer"
     assert ours.padding_side == theirs.padding_side == ("left" if kind == "eos-left" else "right")
     options = dict(return_offsets_mapping=True, padding=True)
     texts = [*TEXTS[:8], "Ünïcödé   spaces\tand\nnew lines, émojis 🙂 and digits 12345"]

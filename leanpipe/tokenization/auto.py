@@ -28,6 +28,7 @@ from .loading import (
     BIG_BIRD,
     FNET,
     GEMMA,
+    QWEN2,
     ROBERTA,
     T5,
     XLM_ROBERTA,
@@ -64,6 +65,14 @@ class GemmaTokenizer(PreTrainedTokenizerFast):
     transformers 5.2's GemmaTokenizer (google/embeddinggemma-300m)."""
 
     _recipe = GEMMA
+
+
+class Qwen2Tokenizer(PreTrainedTokenizerFast):
+    """Qwen 2 / Qwen 3's byte-level BPE from tokenizer.json as it is (its post-processor, if any, appends
+    <|endoftext|> as the file says), padded on the side the files name, else the right, as transformers
+    5.2's Qwen2Tokenizer (Qwen/Qwen3-Embedding-0.6B)."""
+
+    _recipe = QWEN2
 
 
 class RobertaTokenizer(PreTrainedTokenizerFast):
@@ -177,6 +186,7 @@ RemBertTokenizerFast = RemBertTokenizer
 FNetTokenizerFast = FNetTokenizer
 BigBirdTokenizerFast = BigBirdTokenizer
 GemmaTokenizerFast = GemmaTokenizer
+Qwen2TokenizerFast = Qwen2Tokenizer
 
 CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     BERT: BertTokenizer,
@@ -195,6 +205,7 @@ CLASSES: dict[str, type[PreTrainedTokenizerFast]] = {
     FNET: FNetTokenizer,
     BIG_BIRD: BigBirdTokenizer,
     GEMMA: GemmaTokenizer,
+    QWEN2: Qwen2Tokenizer,
     GENERIC: PreTrainedTokenizerFast,
 }
 

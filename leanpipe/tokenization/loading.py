@@ -50,6 +50,9 @@ T5 = "T5Tokenizer"
 REMBERT, BIG_BIRD, FNET = "RemBertTokenizer", "BigBirdTokenizer", "FNetTokenizer"
 DPR_READER = "DPRReaderTokenizer"  # BERT's recipe, no token_type_ids among its outputs (tokenization_dpr)
 GEMMA = "GemmaTokenizer"  # tokenizer.json as it is, padded on the left unless the files say otherwise (tokenization_gemma)
+QWEN2 = "Qwen2Tokenizer"  # tokenizer.json as it is (tokenization_qwen2: Qwen 2 / 3's byte-level BPE)
+# the classes built from tokenizer.json as it is, under their own name
+JSON_AS_IS = frozenset({GENERIC, GEMMA, QWEN2})
 # classes transformers 5.2 loads from tokenizer.json as it is, then gives `[CLS] A [SEP] (B [SEP])`, B typed 1,
 # in their __init__ (tokenization_rembert, tokenization_big_bird), whatever post-processor the file holds
 CLS_SEP_JSON = frozenset({REMBERT, BIG_BIRD})
@@ -84,6 +87,7 @@ OTHER_MODEL_TYPES = {
     "big_bird": BIG_BIRD,
     "fnet": FNET,
     **dict.fromkeys("gemma gemma2 gemma3 gemma3_text".split(), GEMMA),
+    **dict.fromkeys("qwen2 qwen2_moe qwen3 qwen3_moe".split(), QWEN2),
 }
 # Class names transformers 5.2 resolves to one of the classes above (tokenizer_class_from_name).
 CLASS_ALIASES = {
@@ -174,7 +178,7 @@ def choose_class(
     name = tokenizer_class or config_tokenizer_class
     name = _strip_fast(name) if name else (expected_class(model_type or "") or None)
     name = CLASS_ALIASES.get(name, name)
-    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in (*CLS_SEP_JSON, GEMMA) and has_tokenizer_json):
+    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in (*CLS_SEP_JSON, GEMMA, QWEN2) and has_tokenizer_json):
         return name
     if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
         if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
@@ -313,7 +317,7 @@ def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, A
         init_kwargs = dict(init)
         backend, specials = FAMILY_RECIPES[class_name](files, init, added)
         return _finish(backend, class_name, files.name_or_path, specials, init, init_kwargs)
-    if class_name not in (GENERIC, GEMMA, *CLS_SEP_JSON):
+    if class_name not in (*JSON_AS_IS, *CLS_SEP_JSON):
         return bert_parts(files, init, added, class_name)
     if files.tokenizer_json is None:
         raise CheckpointError(
@@ -324,7 +328,7 @@ def _load_parts(files: F.TokenizerFiles, class_name: str, overrides: dict[str, A
     if class_name == GEMMA and backend.padding is None:
         init.setdefault("padding_side", "left")  # GemmaTokenizer.padding_side, the class's default
     parts = generic_parts(backend, init, added, files.name_or_path)
-    parts.class_name = class_name  # GENERIC, GEMMA or a CLS_SEP_JSON class, built from tokenizer.json alike
+    parts.class_name = class_name  # a JSON_AS_IS or CLS_SEP_JSON class, built from tokenizer.json alike
     if class_name in CLS_SEP_JSON:
         cls, sep = (str(parts.specials.named.get(name)) for name in ("cls_token", "sep_token"))
         ids = [(token, parts.backend.token_to_id(token)) for token in (cls, sep)]
