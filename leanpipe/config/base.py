@@ -281,6 +281,21 @@ def dtype_name(value: Any) -> Any:
     return value  # strings, None, and whatever else config.json holds, unchanged
 
 
+def check_decoder_sizes(c: Any, keys: tuple[str, ...], where: str) -> None:
+    """A decoder family's sizes `keys` (positive integers), its query heads a multiple of its key / value
+    heads, and rms_norm_eps, or ConfigError naming the key (Gemma 3's, Qwen 3's)."""
+    for key in keys:
+        value = getattr(c, key)
+        if not (_is_int(value) and value >= 1):
+            raise ConfigError(f"{key}={value!r} must be a positive integer {where}")
+    if c.num_attention_heads % c.num_key_value_heads:
+        raise ConfigError(f"num_attention_heads={c.num_attention_heads} must be a multiple of num_key_value_heads="
+                          f"{c.num_key_value_heads} {where}")
+    eps = c.rms_norm_eps
+    if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
+        raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
+
+
 def check_rotary_layers(types: Any, layers: int, rope: Any, kinds: tuple[str, ...], hint: str, where: str) -> None:
     """A rotary encoder's `layer_types` (a list of `layers` names from `kinds`; `hint` names the key that
     derives it) and its `rope_parameters` per kind used (rope_type "default", a positive rope_theta), or

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from ..errors import ConfigError
-from .base import PretrainedConfig, _is_int, check_rotary_layers
+from .base import PretrainedConfig, _is_int, check_decoder_sizes, check_rotary_layers
 
 ROPE_KINDS = ("full_attention", "sliding_attention")
 
@@ -84,20 +84,12 @@ class Gemma3TextConfig(PretrainedConfig):
             raise ConfigError(f"this Gemma 3 config is a causal language model (use_bidirectional_attention is not true) "
                               f"{where}; leanpipe runs encoders: Gemma 3's bidirectional ones, such as "
                               f"google/embeddinggemma-300m, whose config.json sets \"use_bidirectional_attention\": true")
-        for key in ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size", "sliding_window"):
-            value = getattr(self, key)
-            if not (_is_int(value) and value >= 1):
-                raise ConfigError(f"{key}={value!r} must be a positive integer {where}")
-        if self.num_attention_heads % self.num_key_value_heads:
-            raise ConfigError(f"num_attention_heads={self.num_attention_heads} must be a multiple of num_key_value_heads="
-                              f"{self.num_key_value_heads} {where}")
+        check_decoder_sizes(self, ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
+                                   "sliding_window"), where)
         for key in ("attn_logit_softcapping", "final_logit_softcapping"):
             if getattr(self, key) is not None:
                 raise ConfigError(f"{key}={getattr(self, key)!r} is not supported (Gemma 3 sets null) {where}")
         if not isinstance(self.query_pre_attn_scalar, (int, float)) or self.query_pre_attn_scalar <= 0:
             raise ConfigError(f"query_pre_attn_scalar={self.query_pre_attn_scalar!r} must be a positive number {where}")
-        eps = self.rms_norm_eps
-        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
-            raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
         check_rotary_layers(self.layer_types, self.num_hidden_layers, self.rope_parameters, ROPE_KINDS,
                             "sliding_window_pattern, a positive integer", where)

@@ -8,7 +8,7 @@ import copy
 from typing import Any
 
 from ..errors import ConfigError
-from .base import PretrainedConfig, _is_int, check_rotary_layers
+from .base import PretrainedConfig, _is_int, check_decoder_sizes, check_rotary_layers
 
 KINDS = ("full_attention", "sliding_attention")
 
@@ -73,21 +73,12 @@ class Qwen3Config(PretrainedConfig):
 
     def validate(self) -> None:
         where = f"({self._name_or_path or 'config'}/config.json)"
-        for key in ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size"):
-            value = getattr(self, key)
-            if not (_is_int(value) and value >= 1):
-                raise ConfigError(f"{key}={value!r} must be a positive integer {where}")
-        if self.num_attention_heads % self.num_key_value_heads:
-            raise ConfigError(f"num_attention_heads={self.num_attention_heads} must be a multiple of num_key_value_heads="
-                              f"{self.num_key_value_heads} {where}")
+        check_decoder_sizes(self, ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size"), where)
         if self.sliding_window is not None and not (_is_int(self.sliding_window) and self.sliding_window >= 1):
             raise ConfigError(f"sliding_window={self.sliding_window!r} must be a positive integer or null {where}")
         if "sliding_attention" in (self.layer_types or ()) and self.sliding_window is None:
             raise ConfigError(f"layer_types has sliding_attention layers but sliding_window is null (use_sliding_window="
                               f"{self.use_sliding_window!r}); set use_sliding_window true and a sliding_window {where}")
-        eps = self.rms_norm_eps
-        if not (isinstance(eps, (int, float)) and not isinstance(eps, bool) and 0 <= eps < float("inf")):
-            raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
         rope = self.rope_parameters
         if isinstance(rope, dict) and rope.get("rope_type") != "default":
             raise ConfigError(f"rope_parameters has rope_type {rope.get('rope_type')!r} (rope_scaling in older config.json files); "

@@ -18,7 +18,9 @@ import numpy as np
 
 from ..config import Gemma3TextConfig
 from ..weights import Weights
+from . import rotary_decoder
 from .modernbert import layer_kind_inputs
+from .rotary_decoder import norm_weight
 
 PREFIX = "model"
 PROBE = "embed_tokens.weight"
@@ -41,41 +43,16 @@ def embed_scale(c: Gemma3TextConfig) -> float:
     return float(np.float32(c.hidden_size ** 0.5))
 
 
-def norm(ops, w: Weights, c: Gemma3TextConfig, x, name: str, width: int | None = None):
+def norm(ops, w: Weights, c: Gemma3TextConfig, x, name: str):
     """Gemma3RMSNorm: x / sqrt(mean(x^2) + eps) * (1 + weight)."""
-    width = width or c.hidden_size
-    return ops.rms_norm(x, np.float32(1) + w.get(f"{name}.weight", (width,)), c.rms_norm_eps)
-
-
-def projection(ops, w: Weights, c: Gemma3TextConfig, x, name: str, heads: int, inp: int):
-    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
-    weight = w.get(f"{name}.weight", (heads * c.head_dim, inp))
-    return ops.linear(x, weight, w.get(f"{name}.bias", (heads * c.head_dim,)) if c.attention_bias else None)
+    return ops.rms_norm(x, norm_weight(w, name, c.hidden_size, 1.0), c.rms_norm_eps)
 
 
 def attention(ops, w: Weights, c: Gemma3TextConfig, p: str, x, rope, bias, seen):
-    """Gemma3Attention -> o_proj output (B, T, H); `seen` (B, T, 1) zeroes queries that see no key (see modernbert).
-    Keys and values keep their num_key_value_heads heads; the attention shares each among its query heads."""
-    n, kv, d, h, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.hidden_size, c.rms_norm_eps
-    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n, h)
-    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv, h)
-    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv, h)
-    q = ops.head_rms_norm(q, np.float32(1) + w.get(f"{p}.self_attn.q_norm.weight", (d,)), eps, n, d)
-    k = ops.head_rms_norm(k, np.float32(1) + w.get(f"{p}.self_attn.k_norm.weight", (d,)), eps, kv, d)
-    cos, sin = rope
-    q, k = ops.rotary(q, cos, sin, n, d), ops.rotary(k, cos, sin, kv, d)
-    a = ops.attention_with_bias(q, k, v, bias, n, d, float(c.query_pre_attn_scalar) ** -0.5, queries_match_keys=True,
-                                kv_heads=kv)
-    out = w.get(f"{p}.self_attn.o_proj.weight", (h, n * d))
-    return ops.linear(a if seen is None else ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (h,)) if c.attention_bias else None)
-
-
-def mlp(ops, w: Weights, c: Gemma3TextConfig, p: str, x):
-    """Gemma3MLP: down(act(gate(x)) * up(x))."""
-    h, i = c.hidden_size, c.intermediate_size
-    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), None, c.hidden_activation)
-    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), None)
-    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), None)
+    """Gemma3Attention -> o_proj output (B, T, H): q / k norms scaled by 1 + weight, scores by
+    query_pre_attn_scalar^-1/2 (rotary_decoder)."""
+    return rotary_decoder.attention(ops, w, c, p, x, rope, bias, seen, scale=float(c.query_pre_attn_scalar) ** -0.5,
+                                    norm_shift=1.0)
 
 
 def encoder(ops, w: Weights, c: Gemma3TextConfig):
@@ -89,7 +66,7 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
         p = f"layers.{i}"
         a = attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope[kind], bias[kind], seen[kind])
         x = ops.add(x, norm(ops, w, c, a, f"{p}.post_attention_layernorm"))
-        f = mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.pre_feedforward_layernorm"))
+        f = rotary_decoder.mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.pre_feedforward_layernorm"), c.hidden_activation)
         x = ops.add(x, norm(ops, w, c, f, f"{p}.post_feedforward_layernorm"))
     x = norm(ops, w, c, x, "norm")
     ops.hidden(x)

@@ -21,6 +21,7 @@ import numpy as np
 from ..config import Qwen3Config
 from ..errors import InputError
 from ..weights import Weights
+from . import rotary_decoder
 from .gemma3 import TABLE_LIMIT
 from .modernbert import rotary_tables
 
@@ -44,13 +45,6 @@ def norm(ops, w: Weights, c: Qwen3Config, x, name: str):
     return ops.rms_norm(x, w.get(f"{name}.weight", (c.hidden_size,)), c.rms_norm_eps)
 
 
-def projection(ops, w: Weights, c: Qwen3Config, x, name: str, heads: int):
-    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
-    out = heads * c.head_dim
-    return ops.linear(x, w.get(f"{name}.weight", (out, c.hidden_size)),
-                      w.get(f"{name}.bias", (out,)) if c.attention_bias else None)
-
-
 def layer_inputs(ops, c: Qwen3Config, ids, mask):
     """The rotary (cos, sin) rows for positions 0..T-1, and per kind of layer its causal mask bias and
     `seen` (B, T, 1): 1 where a query sees some key (a left-padded query sees none)."""
@@ -62,27 +56,9 @@ def layer_inputs(ops, c: Qwen3Config, ids, mask):
 
 
 def attention(ops, w: Weights, c: Qwen3Config, p: str, x, rope, bias, seen):
-    """Qwen3Attention -> o_proj output (B, T, H). Key / value heads shared by several query heads
-    (grouped-query attention: Qwen3-Embedding-0.6B has 8 for its 16) are projected once."""
-    n, kv, d, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.rms_norm_eps
-    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n)
-    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv)
-    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv)
-    q = ops.head_rms_norm(q, w.get(f"{p}.self_attn.q_norm.weight", (d,)), eps, n, d)
-    k = ops.head_rms_norm(k, w.get(f"{p}.self_attn.k_norm.weight", (d,)), eps, kv, d)
-    cos, sin = rope
-    q, k = ops.rotary(q, cos, sin, n, d), ops.rotary(k, cos, sin, kv, d)
-    a = ops.attention_with_bias(q, k, v, bias, n, d, d ** -0.5, queries_match_keys=True, kv_heads=kv)
-    out = w.get(f"{p}.self_attn.o_proj.weight", (c.hidden_size, n * d))
-    return ops.linear(ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (c.hidden_size,)) if c.attention_bias else None)
-
-
-def mlp(ops, w: Weights, c: Qwen3Config, p: str, x):
-    """Qwen3MLP: down(act(gate(x)) * up(x)), no biases."""
-    h, i = c.hidden_size, c.intermediate_size
-    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), None, c.hidden_act)
-    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), None)
-    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), None)
+    """Qwen3Attention -> o_proj output (B, T, H): q / k norms scaled by their weight, scores by head_dim^-1/2
+    (rotary_decoder; Qwen3-Embedding-0.6B shares each of its 8 key / value heads between 2 query heads)."""
+    return rotary_decoder.attention(ops, w, c, p, x, rope, bias, seen, scale=c.head_dim ** -0.5, norm_shift=0.0)
 
 
 def encoder(ops, w: Weights, c: Qwen3Config):
@@ -94,7 +70,7 @@ def encoder(ops, w: Weights, c: Qwen3Config):
         ops.hidden(x)
         p = f"layers.{i}"
         x = ops.add(x, attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope, bias[kind], seen[kind]))
-        x = ops.add(x, mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.post_attention_layernorm")))
+        x = ops.add(x, rotary_decoder.mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.post_attention_layernorm"), c.hidden_act))
     x = norm(ops, w, c, x, "norm")
     ops.hidden(x)
     return x

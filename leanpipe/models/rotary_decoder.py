@@ -1,0 +1,49 @@
+"""The attention and gated MLP that Gemma 3's and Qwen 3's layers share (modeling_gemma3, modeling_qwen3):
+grouped-query attention with per-head RMS-normed, rotated queries and keys, and down(act(gate x) * up x).
+The config gives hidden_size, num_attention_heads, num_key_value_heads, head_dim, rms_norm_eps and
+attention_bias under these names in both families."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..weights import Weights
+
+
+def projection(ops, w: Weights, c, x, name: str, heads: int):
+    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
+    out = heads * c.head_dim
+    return ops.linear(x, w.get(f"{name}.weight", (out, c.hidden_size)), w.get(f"{name}.bias", (out,)) if c.attention_bias else None)
+
+
+def norm_weight(w: Weights, name: str, width: int, shift: float) -> np.ndarray:
+    """An RMSNorm's scale: shift + weight (Gemma's 1 + w), or the weight itself for shift 0 (Qwen's)."""
+    weight = w.get(f"{name}.weight", (width,))
+    return np.float32(shift) + weight if shift else weight
+
+
+def attention(ops, w: Weights, c, p: str, x, rope, bias, seen, *, scale: float, norm_shift: float):
+    """Self-attention under the mask `bias` -> o_proj output (B, T, H). Queries and keys are normed per head
+    (q_norm, k_norm, scaled by norm_shift + weight: Gemma's 1 + w, Qwen's w) and rotated; key / value heads
+    shared by several query heads are projected once and shared inside the attention. `seen` (B, T, 1),
+    when given, zeroes queries that see no key, as torch's SDPA gives them."""
+    n, kv, d, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.rms_norm_eps
+    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n)
+    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv)
+    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv)
+    q = ops.head_rms_norm(q, norm_weight(w, f"{p}.self_attn.q_norm", d, norm_shift), eps, n, d)
+    k = ops.head_rms_norm(k, norm_weight(w, f"{p}.self_attn.k_norm", d, norm_shift), eps, kv, d)
+    cos, sin = rope
+    q, k = ops.rotary(q, cos, sin, n, d), ops.rotary(k, cos, sin, kv, d)
+    a = ops.attention_with_bias(q, k, v, bias, n, d, scale, queries_match_keys=True, kv_heads=kv)
+    h = c.hidden_size
+    out = w.get(f"{p}.self_attn.o_proj.weight", (h, n * d))
+    return ops.linear(a if seen is None else ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (h,)) if c.attention_bias else None)
+
+
+def mlp(ops, w: Weights, c, p: str, x, activation: str):
+    """down(act(gate(x)) * up(x)), no biases."""
+    h, i = c.hidden_size, c.intermediate_size
+    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), None, activation)
+    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), None)
+    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), None)
