@@ -1,12 +1,13 @@
-"""Qwen 3 (model_type "qwen3": Qwen/Qwen3-Embedding-0.6B, Qwen3ForSequenceClassification / TokenClassification)
+"""Qwen 3 (model_type "qwen3": Qwen/Qwen3-Embedding-0.6B, Qwen3ForSequenceClassification / TokenClassification /
+QuestionAnswering)
 against transformers 5.2 and sentence-transformers 6.3 on the same files.
 
 Tiny random checkpoints, perturbed so a wrong term shows, under MiniLM's WordPiece tokenizer: grouped-query
 attention (two query heads per key / value head, as Qwen3-Embedding-0.6B), plain multi-head attention with
 attention biases, and sliding-window layers; batches padded on the right and on the left (a left-padded
 query sees no key: zeros, as torch's SDPA). last_hidden_state and logits within 1e-4 (max abs printed)
-on both engines, padding included; hidden states, attentions, the feature-extraction and
-text-classification pipelines, a sentence-transformers model built as Qwen3-Embedding's (last-token
+on both engines, padding included; hidden states, attentions, the feature-extraction,
+text-classification and question-answering pipelines, a sentence-transformers model built as Qwen3-Embedding's (last-token
 pooling, Normalize, its query prompt), and Qwen's byte-level BPE tokenizer."""
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ SHAPES = {"gqa": {"num_key_value_heads": 2, "head_dim": 16, "rope_theta": 5000.0
           "bias": {"num_key_value_heads": 4, "head_dim": 8, "attention_bias": True},
           "sliding": {"num_key_value_heads": 1, "head_dim": 16, "use_sliding_window": True, "sliding_window": 6, "max_window_layers": 1}}
 LONG = "a page of text that runs on past the sliding window so that its far tokens cannot see each other " * 2
-HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification")
+HEADS = ("Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")
 AUTO = {"Model": ("AutoModel", "base", ("last_hidden_state",)),
         "ForSequenceClassification": ("AutoModelForSequenceClassification", "sequence-classification", ("logits",)),
-        "ForTokenClassification": ("AutoModelForTokenClassification", "token-classification", ("logits",))}
+        "ForTokenClassification": ("AutoModelForTokenClassification", "token-classification", ("logits",)),
+        "ForQuestionAnswering": ("AutoModelForQuestionAnswering", "question-answering", ("start_logits", "end_logits"))}
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_classifier_without_pad_id(models, tmp_path):
 
 
 def test_pipelines(models):
-    """feature-extraction and text-classification as transformers' pipelines give them."""
+    """feature-extraction, text-classification and question-answering as transformers' pipelines give them."""
     folder = models("gqa", "Model")
     ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
     for text in [LONG, *TEXTS[:3]]:
@@ -100,6 +102,12 @@ def test_pipelines(models):
     assert [[r["label"] for r in row] for row in got] == [[r["label"] for r in row] for row in expected]
     assert_close(np.array([[r["score"] for r in row] for row in got]),
                  np.array([[r["score"] for r in row] for row in expected]), ATOL, "qwen3 text-classification")
+    folder = models("gqa", "ForQuestionAnswering")
+    ours, theirs = leanpipe.pipeline("question-answering", model=folder), transformers.pipeline("question-answering", model=str(folder))
+    question, context = "Where does the cat sleep?", " ".join(TEXTS[:4])
+    got, expected = ours(question=question, context=context, top_k=3), theirs(question=question, context=context, top_k=3)
+    assert [(r["start"], r["end"], r["answer"]) for r in got] == [(r["start"], r["end"], r["answer"]) for r in expected]
+    assert_close(np.array([r["score"] for r in got]), np.array([r["score"] for r in expected]), ATOL, "qwen3 question-answering")
 
 
 @pytest.mark.parametrize("side", ["right", "left"])

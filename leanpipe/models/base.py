@@ -114,7 +114,7 @@ class PreTrainedModel:
     def _load_weights(cls, name_or_path: str | os.PathLike, revision: str | None, left_out: tuple[str, ...] = ()) -> Weights:
         tensors, source = load_weights_from(name_or_path, revision=revision)
         try:
-            weights = Weights(tensors, prefix=cls.family.PREFIX, probe=getattr(cls.family, "PROBE", PROBE), source=source)
+            weights = Weights(tensors, prefix=cls._prefix(), probe=getattr(cls.family, "PROBE", PROBE), source=source)
         except CheckpointError as exc:  # a family's sibling class under another prefix (DPR's context encoder)
             own = getattr(cls.family, "BASE_MODEL_PREFIX", None)
             sibling = next((name for prefix, name in getattr(cls.family, "SIBLINGS", {}).items()
@@ -188,7 +188,7 @@ class PreTrainedModel:
             raise InputError("save_pretrained re-reads the checkpoint this model was loaded from; load it with from_pretrained")
         with hub.hub_options(self.hub_options):
             tensors, _ = load_weights_from(self.name_or_path, revision=self.revision)
-        left_out = tuple(f"{base}{prefix}" for prefix in self.left_out for base in ("", f"{self.family.PREFIX}."))
+        left_out = tuple(f"{base}{prefix}" for prefix in self.left_out for base in ("", f"{self._prefix()}."))
         tensors = {name: array for name, array in tensors.items() if not canonical_name(name).startswith(left_out)}
         folder.mkdir(parents=True, exist_ok=True)
         self.config.save_pretrained(folder)
@@ -347,7 +347,13 @@ class PreTrainedModel:
     @property
     def base_model_prefix(self) -> str:
         """The base model's name inside a task checkpoint ("bert", "roberta", "model", ...), as transformers'."""
-        return getattr(self.family, "BASE_MODEL_PREFIX", self.family.PREFIX)
+        return getattr(self.family, "BASE_MODEL_PREFIX", self._prefix())
+
+    @classmethod
+    def _prefix(cls) -> str:
+        """Where this head's checkpoints keep the base model's tensors: the family's PREFIX, or its
+        HEAD_PREFIXES entry for the head (Qwen3ForQuestionAnswering keeps `transformer.`, the others `model.`)."""
+        return getattr(cls.family, "HEAD_PREFIXES", {}).get(cls.head, cls.family.PREFIX)
 
     def get_input_embeddings(self) -> "Embedding":
         """The word-embedding table, read-only from the memory-mapped checkpoint: `.weight` (vocab, width)

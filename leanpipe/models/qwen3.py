@@ -1,5 +1,5 @@
 """Qwen 3's decoder as an encoder (model_type "qwen3": Qwen/Qwen3-Embedding-0.6B and its fine-tunes, and
-Qwen3ForSequenceClassification / Qwen3ForTokenClassification checkpoints) against the ops of
+Qwen3ForSequenceClassification / TokenClassification / QuestionAnswering checkpoints) against the ops of
 leanpipe.engine (modeling_qwen3's Qwen3Model).
 
 Token embeddings, then pre-normed layers: RMSNorm -> attention, added; RMSNorm -> gated MLP
@@ -11,7 +11,7 @@ It is causal: a query sees its own key and the real ones before it (a sliding la
 sliding_window of them); a padded query that sees no key (left padding) gets zeros, as torch's SDPA
 gives it. The classifier reads the last token that is not the pad id (either padding side), as
 transformers' GenericForSequenceClassification. Names are the checkpoint's own, `layers.0.self_attn.q_proj.weight`,
-bare or under `model.`; `score.weight` for the heads.
+bare or under `model.` (`transformer.` for the question-answering head); `score.weight` / `qa_outputs.weight` for the heads.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ INPUT_NAMES = ("input_ids", "attention_mask")
 # rotary positions and masked padded keys: a text's vectors are the same padded on either side (up to
 # rounding), so sentence-transformers' processor_kwargs={"padding_side": "left"} is taken (sentence_io)
 PADDING_SIDE_FREE = True
+HEAD_PREFIXES = {"question-answering": "transformer"}  # Qwen3ForQuestionAnswering's base_model_prefix, kept for old checkpoints
 
 
 def max_positions(c: Qwen3Config) -> int:
@@ -93,6 +94,15 @@ def token_classification(ops, w: Weights, c: Qwen3Config) -> None:
     x = encoder(ops, w, c)  # (B, T, H)
     h, labels = c.hidden_size, c.num_labels
     ops.output("logits", ops.linear(x, w.get("score.weight", (labels, h), head=True), w.get("score.bias", (labels,), head=True)))
+
+
+def question_answering(ops, w: Weights, c: Qwen3Config) -> None:
+    """`qa_outputs` (with bias) on every token -> start and end logits (B, T)."""
+    x = encoder(ops, w, c)  # (B, T, H)
+    weight, bias = w.get("qa_outputs.weight", (2, c.hidden_size), head=True), w.get("qa_outputs.bias", (2,), head=True)
+    start, end = ops.columns(ops.linear(x, weight, bias), 2)  # (B, T, 2)
+    ops.output("start_logits", start)
+    ops.output("end_logits", end)
 
 
 def check_feeds(head: str, feeds: dict[str, np.ndarray], c: Qwen3Config) -> None:
