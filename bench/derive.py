@@ -144,6 +144,25 @@ def model_targets(key: str, model: dict, systems: dict[str, dict], quality: dict
     return targets
 
 
+def int8_option(key: str, model: dict) -> list[Target]:
+    """The int8 option against the bounds of the fp32 targets it could stand in for: batch-1 latency,
+    cold start and peak RSS against transformers'. Information, not targets: the issue's targets are
+    leanpipe's default, fp32."""
+    cold, tf = model["cold_start"].get("leanpipe int8"), model["cold_start"]["transformers"]
+    lat, lat_tf = model["leanpipe"].get("int8_latency", {}), model["transformers"]["latency"]
+    rows = []
+    if "median_ms" in lat:
+        rows.append(check("batch-1 latency (median), leanpipe int8 / transformers", key,
+                          paired(lat.get("rounds_ms", [lat["median_ms"]]), lat_tf.get("rounds_ms", [lat_tf["median_ms"]])),
+                          "<=", 1 / 3, f"{lat['median_ms']:.1f} ms vs {lat_tf['median_ms']:.1f} ms"))
+    if cold:
+        rows.append(check("cold start, leanpipe int8 / transformers", key, cold["seconds"] / tf["seconds"], "<=", 1 / 8,
+                          f"{cold['seconds']:.2f} s vs {tf['seconds']:.2f} s"))
+        rows.append(check("peak RSS at first result, leanpipe int8 / transformers", key, cold["peak_rss_mb"] / tf["peak_rss_mb"],
+                          "<=", 1 / 4, f"{cold['peak_rss_mb']:.0f} MB vs {tf['peak_rss_mb']:.0f} MB"))
+    return rows
+
+
 def global_targets(raw: dict) -> list[Target]:
     install = raw.get("install")
     if install and "error" in install:
@@ -180,11 +199,13 @@ def quality(model: dict) -> dict[str, dict]:
 def derive(raw: dict) -> dict[str, Any]:
     models: dict[str, Any] = {}
     targets: list[Target] = []
+    int8: list[Target] = []
     for key, model in raw["models"].items():
         top = ceiling(raw, model)
         systems = system_rates(model, top)
         q = quality(model)
         models[key] = {"ceiling_tokens_s": top, "systems": systems, "quality": q}
         targets += model_targets(key, model, systems, q)
+        int8 += int8_option(key, model)
     targets += global_targets(raw)
-    return {"models": models, "targets": [asdict(t) for t in targets]}
+    return {"models": models, "targets": [asdict(t) for t in targets], "int8_option": [asdict(t) for t in int8]}

@@ -123,9 +123,11 @@ def cold_start(code: str, threads: int, repeats: int) -> dict[str, object]:
     }
 
 
-def cold_start_code(library: str, task: str, model_path: str, sentence: str) -> str:
-    """The child script: import, load, run one sentence, say READY, print peak RSS (KiB)."""
+def cold_start_code(library: str, task: str, model_path: str, sentence: str, quantize: str | None = None) -> str:
+    """The child script: import, load, run one sentence, say READY, print peak RSS (KiB); `quantize`
+    ("int8"): leanpipe's option."""
     threads_arg = ", num_threads=int(os.environ['LEANPIPE_NUM_THREADS'])" if library == "leanpipe" else ""
+    threads_arg += f", quantize={quantize!r}" if quantize else ""
     return (
         "import os, resource\n"
         f"from {library} import pipeline\n"

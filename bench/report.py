@@ -50,7 +50,7 @@ def header(raw: dict) -> list[str]:
         f"- Throughput runs use: {subsets}. {s['reps']} round(s) in two long-lived processes, one per library, "
         f"taking turns step by step: leanpipe's pass over a model's sentences, then transformers' (transformers "
         f"first in even-numbered rounds), each after warming up on the first and the longest batch; then "
-        f"{s['latency_calls']} single calls each for batch-1 latency; then leanpipe int8 and the torch loop. Tables give each system's median over the "
+        f"{s['latency_calls']} single calls each for batch-1 latency; then leanpipe int8 and the torch loop, and int8's batch-1 latency. Tables give each system's median over the "
         f"rounds; a target's ratio is the median of the rounds' own ratios, each between runs seconds apart (this "
         f"shared host's speed drifts by 10-20% within minutes). Cold start: median of {s['cold_repeats']} fresh processes after a discarded warm-up process. "
         f"Import: median of {s['import_repeats']}.",
@@ -67,6 +67,21 @@ def targets_table(derived: dict) -> list[str]:
     for t in derived["targets"]:
         lines.append(f"| {t['name']} | {t['model']} | {ratio_text(t['measured'], t['required'])} | {t['required']} | "
                      f"{verdict(t['passed'])} | {t['detail']} |")
+    return lines + [""]
+
+
+def int8_table(derived: dict) -> list[str]:
+    """The int8 option against the same bounds as fp32's batch-1, cold start and RSS targets (information)."""
+    rows = derived.get("int8_option") or []
+    if not rows:
+        return []
+    lines = ["## The int8 option against the same bounds", "",
+             "Information, not targets (the targets above are leanpipe's default, fp32; int8 is `quantize=\"int8\"`, "
+             "its accuracy in the output agreement table below).", "",
+             "| int8 vs transformers | model | measured | bound | within | detail |", "|---|---|---|---|---|---|"]
+    for t in rows:
+        lines.append(f"| {t['name']} | {t['model']} | {ratio_text(t['measured'], t['required'])} | {t['required']} | "
+                     f"{'yes' if t['passed'] else 'no'} | {t['detail']} |")
     return lines + [""]
 
 
@@ -101,8 +116,11 @@ def latency_cold_table(raw: dict) -> list[str]:
              "| model | system | latency median ms | latency p90 ms | cold start s (process start → first result) | peak RSS MB |",
              "|---|---|---|---|---|---|"]
     for key, m in raw["models"].items():
-        for lib in ("leanpipe", "transformers"):
-            lat, cold = m[lib]["latency"], m["cold_start"][lib]
+        for lib in ("leanpipe", "transformers", "leanpipe int8"):
+            lat = m[lib]["latency"] if lib in m else m["leanpipe"].get("int8_latency", {})
+            cold = m["cold_start"].get(lib)
+            if "median_ms" not in lat or cold is None:
+                continue
             lines.append(f"| {key} | {lib} pipeline | {lat['median_ms']:.1f} | {lat['p90_ms']:.1f} | "
                          f"{cold['seconds']:.2f} | {cold['peak_rss_mb']:.0f} |")
     return lines + [""]
@@ -143,7 +161,7 @@ def install_import_table(raw: dict) -> list[str]:
 
 
 def markdown(raw: dict, derived: dict) -> str:
-    parts = header(raw) + targets_table(derived) + throughput_table(raw, derived) + latency_cold_table(raw)
+    parts = header(raw) + targets_table(derived) + int8_table(derived) + throughput_table(raw, derived) + latency_cold_table(raw)
     parts += quality_table(derived) + install_import_table(raw)
     return "\n".join(parts)
 

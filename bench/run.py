@@ -132,7 +132,8 @@ class Worker:
 
 
 # the steps of a round, in order: (leanpipe's, transformers'), paired so each ratio's two runs are seconds apart
-PAIRED_STEPS = [("pipeline", "pipeline"), ("latency", "latency"), ("int8", "torch_loop")]
+# (leanpipe's step, transformers' step); None: that library has no step there
+PAIRED_STEPS = [("pipeline", "pipeline"), ("latency", "latency"), ("int8", "torch_loop"), ("int8_latency", None)]
 
 
 def run_rounds(models: dict, s: dict, out_dir: Path) -> dict[str, dict[str, list]]:
@@ -154,6 +155,8 @@ def run_rounds(models: dict, s: dict, out_dir: Path) -> dict[str, dict[str, list
                 for pair in steps:
                     for lib in order:
                         step = pair[LIBRARIES.index(lib)]
+                        if step is None:
+                            continue
                         log(f"round {r + 1}/{s['reps']}: {key} {lib} {step}")
                         results[lib]["pipeline_lists" if step == "lists" else step] = workers[lib].run(key, step)
                 results["transformers"]["torch_threads"] = results["transformers"]["torch_loop"].get("torch_threads")
@@ -177,10 +180,12 @@ def merge_rounds(rounds: list[dict]) -> dict:
             merged[name] = {**first, "runs": runs, "seconds": median(runs), "outputs": rounds[-1][name].get("outputs")}
             if "sgemm_around" in first:
                 merged[name]["sgemm_around"] = [r[name]["sgemm_around"] for r in rounds]
-    latencies = [r["latency"] for r in rounds]
-    merged["latency"] = {"median_ms": median([x["median_ms"] for x in latencies]),
-                         "p90_ms": median([x["p90_ms"] for x in latencies]),
-                         "calls": sum(x["calls"] for x in latencies), "rounds_ms": [x["median_ms"] for x in latencies]}
+    for name in ("latency", "int8_latency"):
+        latencies = [r.get(name, {}) for r in rounds]
+        if all("median_ms" in x for x in latencies):
+            merged[name] = {"median_ms": median([x["median_ms"] for x in latencies]),
+                            "p90_ms": median([x["p90_ms"] for x in latencies]),
+                            "calls": sum(x["calls"] for x in latencies), "rounds_ms": [x["median_ms"] for x in latencies]}
     return merged
 
 
@@ -234,11 +239,12 @@ def main(argv: list[str]) -> None:
     measure_sgemm("start")
     log("import times")
     raw["imports"] = {stmt: measure.import_time(stmt, threads, s["import_repeats"]) for stmt in IMPORTS}
-    for lib in ("leanpipe", "transformers"):
+    for lib, quantize in (("leanpipe", None), ("transformers", None), ("leanpipe", "int8")):
         for key, m in models.items():
-            log(f"cold start: {lib} {key}")
-            code = measure.cold_start_code(lib, m["task"], m["path"], COLD_SENTENCE)
-            m.setdefault("cold_start", {})[lib] = measure.cold_start(code, threads, s["cold_repeats"])
+            name = lib if quantize is None else f"{lib} {quantize}"
+            log(f"cold start: {name} {key}")
+            code = measure.cold_start_code(lib, m["task"], m["path"], COLD_SENTENCE, quantize)
+            m.setdefault("cold_start", {})[name] = measure.cold_start(code, threads, s["cold_repeats"])
     outputs = HERE / ".cache" / "outputs"
     # The host's speed drifts by 10-20% within minutes: the libraries take turns step by step
     rounds = run_rounds(models, s, outputs)
