@@ -293,16 +293,13 @@ test_int8_runs_near_fp32 = int8_test(FAMILIES, HEADS)
 
 def test_int8_quantizes_modernbert_mlp_down_projections_per_token(models, monkeypatch):
     """ModernBERT's gated-MLP Wo (no norm follows it, so not a dense_add_norm) is int8 per token too."""
-    onnx = pytest.importorskip("onnx")
-    import leanpipe.engine.onnx_engine as onnx_engine
+    from test_models import traced_graphs
 
-    quantized = []
-    original = onnx_engine._quantize_int8
-    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model, *keep: quantized.append(original(model, *keep)) or quantized[-1])
+    graphs = traced_graphs(monkeypatch)
     folder = models("modernbert", "Model")
     config = leanpipe.AutoConfig.from_pretrained(folder)
     leanpipe.AutoModel.from_pretrained(folder, quantize="int8")
-    graph = onnx.load_from_string(quantized[0]).graph
+    graph = graphs[0]
     shapes = {t.name: tuple(t.dims) for t in graph.initializer}
     per_token = {n.output[0] for n in graph.node if n.op_type == "QuantizeLinear"
                  and any(a.name == "axis" and a.i == 0 for a in n.attribute)}

@@ -275,28 +275,72 @@ def test_int8_is_close_to_fp32(minilm):
     assert cosine.min() > 0.97, f"int8 mean-pooled cosine vs fp32: {cosine}"
 
 
-def test_int8_quantizes_the_ffn_down_projections_per_token(minilm, monkeypatch):
-    """What keeps int8's cosine at ~0.995: the down-projections' post-GELU inputs get a scale and zero
-    point per token (QuantizeLinear along axis 0), not one for the whole batch as the quantizer gives the
-    other MatMuls. The cosine on three sentences cannot tell the schemes apart, so the graph is checked."""
+def traced_graphs(monkeypatch) -> list:
+    """Capture the ONNX graphs the engine builds from now on (onnx ModelProtos, weights as placeholders)."""
     onnx = pytest.importorskip("onnx")
     import leanpipe.engine.onnx_engine as onnx_engine
 
-    quantized = []
-    original = onnx_engine._quantize_int8
-    monkeypatch.setattr(onnx_engine, "_quantize_int8", lambda model, *keep: quantized.append(original(model, *keep)) or quantized[-1])
+    graphs, original = [], onnx_engine._traced
+    monkeypatch.setattr(onnx_engine, "_traced", lambda *a, **k: graphs.append(original(*a, **k)) or graphs[-1])
+    return _Graphs(graphs, onnx)
+
+
+class _Graphs:
+    def __init__(self, traced, onnx):
+        self.traced, self.onnx = traced, onnx
+
+    def __getitem__(self, i):
+        return self.onnx.load_from_string(self.traced[i][0]).graph
+
+
+def test_int8_quantizes_the_ffn_down_projections_per_token(minilm, monkeypatch):
+    """What keeps int8's cosine at ~0.995: the down-projections' post-GELU inputs get a scale and zero
+    point per token (QuantizeLinear along axis 0), not one for the whole batch as the other products'
+    (DynamicQuantizeMatMul, QAttention) have. The cosine on three sentences cannot tell the schemes apart,
+    so the graph is checked."""
+    graphs = traced_graphs(monkeypatch)
     AutoModel.from_pretrained(minilm, quantize="int8")
-    graph = onnx.load_from_string(quantized[0]).graph
+    graph = graphs[0]
     shapes = {t.name: tuple(t.dims) for t in graph.initializer}
-    fp32 = [n for n in graph.node if n.op_type == "MatMul" and n.input[1] in shapes]
+    fp32 = [n for n in graph.node if n.op_type in ("MatMul", "FusedMatMul") and n.input[1] in shapes]
     # only the pooler stays fp32: it reads one row per text (the first token), negligible work
-    assert [n.input[0].split("_")[0] for n in fp32] == ["cls"], f"fp32 MatMuls: {[n.input[0] for n in fp32]}"
+    assert [n.input[0].split("_")[0] for n in fp32] == ["cls"], f"fp32 products: {[n.input[0] for n in fp32]}"
     per_token = {n.output[0] for n in graph.node if n.op_type == "QuantizeLinear"
                  and any(a.name == "axis" and a.i == 0 for a in n.attribute)}
     down = [shapes[n.input[1]] for n in graph.node if n.op_type == "MatMulInteger" and n.input[0] in per_token]
     assert down == [(1536, 384)] * 6, f"per-token int8 weights: {down}"  # one (intermediate, hidden) per layer
     ops = [n.op_type for n in graph.node]
-    assert ops.count("MatMulInteger") == 12 + 6 and ops.count("QAttention") == 6, sorted(set(ops))
+    assert ops.count("MatMulInteger") == 6 and ops.count("DynamicQuantizeMatMul") == 12 and ops.count("QAttention") == 6, \
+        sorted(set(ops))
+
+
+def test_int8_loads_fast_without_the_onnx_package_and_matches_onnxruntimes_quantizer(minilm):
+    """The int8 weights are what onnxruntime's quantize_dynamic (per_channel, QInt8) stored for these
+    products, value for value, quantized in NumPy at load instead: a MatMul's weight (in, out) scaled per
+    output column by max |w| / 127, rounded, in [-127, 127]."""
+    from leanpipe.engine.onnx_ops import OnnxOps
+
+    ops = OnnxOps(for_quantization=True)
+    w = np.random.default_rng(0).normal(size=(96, 64)).astype(np.float32)  # (out, in)
+    quantized, scales = ops._int8_weight(w)
+    arrays = {name: value for name, value in _initializers(ops).items()}
+    q, s = arrays[quantized], arrays[scales]
+    assert q.dtype == np.int8 and q.shape == (64, 96) and s.shape == (96,)
+    assert np.array_equal(np.abs(q).max(axis=0), np.full(96, 127))
+    assert np.abs(q * s - w.T).max() <= s.max() / 2 + 1e-7
+
+
+def _initializers(ops) -> dict:
+    """name -> array of an OnnxOps' initializers (inline or handed over as external)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    out = dict(ops.external)
+    for blob in ops.initializers:
+        tensor = onnx.TensorProto.FromString(blob)
+        if tensor.name not in out:
+            out[tensor.name] = numpy_helper.to_array(tensor)
+    return out
 
 
 def test_int8_load_logs_no_quantizer_advice(minilm, caplog):

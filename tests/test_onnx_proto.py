@@ -274,7 +274,8 @@ print(json.dumps({"labels": len(out[0]), "total": sum(s["score"] for s in out[0]
 """
 
 
-def test_fp32_runs_without_onnx_and_int8_names_the_extra(checkpoints):
+def test_fp32_and_int8_run_without_onnx(checkpoints):
+    """Neither path imports the onnx package: leanpipe writes its graphs itself, int8 ones included."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-c", SCRIPT, str(checkpoints["bert-cls"])], capture_output=True, text=True,
                           env=env, timeout=300)
@@ -282,7 +283,7 @@ def test_fp32_runs_without_onnx_and_int8_names_the_extra(checkpoints):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["labels"] == 3 and abs(report["total"] - 1) < 1e-5 and report["hidden"] == [1, 3, 32]
     assert report["loaded"] == []
-    assert report["int8_error"] and 'pip install "leanpipe[int8]"' in report["int8_error"]
+    assert report["int8_error"] is None
 
 
 def test_if_node_with_graph_branches_equals_onnx_helper():

@@ -5,10 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
-import tempfile
 import threading
-from types import ModuleType
 
 import numpy as np
 
@@ -30,8 +27,9 @@ DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
 class OnnxEngine:
-    """`quantize="int8"`: onnxruntime's dynamic int8 quantization, per channel, of the MatMul and
-    Attention weights (activations are quantized per batch at run time). Faster, slightly less exact."""
+    """`quantize="int8"`: onnxruntime's dynamic int8 kernels (DynamicQuantizeMatMul, QAttention, and
+    MatMulInteger with a scale per token for FFN down-projections), the weights quantized per channel
+    by OnnxOps as the graph is written (activations per batch at run time). Faster, slightly less exact."""
 
     def __init__(self, forward, input_names: tuple[str, ...], *, num_threads: int, quantize: str | None = None,
                  records: frozenset[str] = frozenset()) -> None:
@@ -39,8 +37,6 @@ class OnnxEngine:
 
         if quantize not in QUANTIZATIONS:
             raise InputError(f"quantize={quantize!r} is not one of {list(QUANTIZATIONS)}")
-        if quantize:
-            _require_onnx()  # before tracing the graph, so a missing package fails fast
         graph = _traced(forward, quantize, records)
         # what onnxruntime was handed ("copied", "in_place" arrays, their OrtValues); kept for the session's life
         self._weights: dict[str, dict] = {}
@@ -125,15 +121,12 @@ class OnnxEngine:
 
 def _traced(forward, quantize: str | None, records: frozenset[str]) -> tuple[bytes, dict, dict, str | None]:
     """The model definition traced into ONNX: (graph bytes, arrays onnxruntime copies, arrays of the
-    memory-mapped checkpoint it uses in place, their folder); int8: quantized, every weight inside."""
+    memory-mapped checkpoint it uses in place, their folder); int8: the products as onnxruntime's int8 kernels (OnnxOps)."""
     ops = OnnxOps(for_quantization=quantize is not None, records_hidden="hidden_states" in records,
                   records_attentions="attentions" in records)
     forward(ops)
     model_bytes, external, shared, folder = ops.model(), ops.external, ops.shared, ops.folder
-    keep_fp32 = ops.fp32_nodes
     del ops  # its serialized nodes and initializers are in model_bytes now
-    if quantize:
-        model_bytes = _quantize_int8(model_bytes, keep_fp32)
     return model_bytes, external, shared, folder
 
 
@@ -213,63 +206,3 @@ def _feed_weights(ort, options, external: dict, shared: dict, folder: str | None
         options.add_session_config_entry("session.model_external_initializers_file_folder_path", folder)
         for name in shared:
             options.add_initializer(name, values[name])
-
-
-def _require_onnx() -> ModuleType:
-    """The `onnx` package, which onnxruntime's quantizer needs (the fp32 path writes its graph without it)."""
-    try:
-        import onnx
-    except ImportError as exc:
-        raise InputError('quantize="int8" needs the onnx package (onnxruntime\'s quantizer edits ONNX graphs with it); '
-                         'install it with: pip install "leanpipe[int8]" (or pip install "onnx>=1.15")') from exc
-    return onnx
-
-
-def _quantize_int8(model_bytes: bytes, keep_fp32: list[str] = ()) -> bytes:
-    """Dynamic int8 (one scale per activation tensor, per channel for the weights) of the remaining
-    MatMul and Attention nodes. The graph comes with its FFN down-projections already int8 with a
-    scale per token (OnnxOps._int8_rows): their post-GELU inputs lose too much under one scale for
-    the whole batch (all-MiniLM-L6-v2, 2,000 sentences: mean-pooled cosine with fp32 0.9907, min 0.971,
-    against 0.9946, min 0.984 per token); so is ModernBERT's gated-MLP Wo (OnnxOps.down_projection).
-    Other in > out MatMuls stay fp32: classifier and span heads; so do `keep_fp32`, the MatMuls over
-    one row per text (a pooler, DistilBERT's pre_classifier, a sequence classifier's last layer on its
-    first token): negligible work (the bench's DistilBERT classifier, 500 sentences: 0.99-1.01 s int8
-    either way), max |P int8 - P fp32| 4.2e-3 -> 3.8e-3, agreement cut at fp32's median P 93.4% -> 94.0%."""
-    onnx = _require_onnx()
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    model = onnx.load_from_string(model_bytes)
-    shapes = {t.name: list(t.dims) for t in model.graph.initializer}
-    down = [
-        n.name for n in model.graph.node
-        if n.op_type == "MatMul" and n.input[1] in shapes and len(shapes[n.input[1]]) == 2
-        and shapes[n.input[1]][0] > shapes[n.input[1]][1]
-    ]
-    with tempfile.TemporaryDirectory(prefix="leanpipe-int8-") as tmp:
-        out = os.path.join(tmp, "model.int8.onnx")
-        with _quiet_quantizer():
-            quantize_dynamic(model, out, per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Attention"],
-                             nodes_to_exclude=down + list(keep_fp32),
-                             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})  # types behind contrib ops
-        with open(out, "rb") as f:
-            return f.read()
-
-
-QUANTIZER_ADVICE = ("already quantized", "pre-processing before quantization")
-
-
-@contextlib.contextmanager
-def _quiet_quantizer():
-    """onnxruntime's quantizer gives two pieces of advice on the root logger that do not apply here:
-    that a graph with QuantizeLinear nodes may be quantized already (ours are the per-token
-    down-projections, built so on purpose) and that the model should be pre-processed first (leanpipe
-    builds the graph with the shapes and fusions it wants). Anything else it logs still shows."""
-    def drop(record: logging.LogRecord) -> bool:
-        return not any(advice in record.getMessage() for advice in QUANTIZER_ADVICE)
-
-    root = logging.getLogger()
-    root.addFilter(drop)
-    try:
-        yield
-    finally:
-        root.removeFilter(drop)

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from ..errors import ConfigError
-from ..weights.safetensors import file_region
+from ..weights.safetensors import drop_resident_pages, file_region
 from . import onnx_proto as proto
 from .onnx_block_sparse import BlockSparseAttention
 from .onnx_windowed import WindowedAttention
@@ -22,6 +22,7 @@ OPSET = 23  # LayerNormalization is standard from 17, Attention from 23 (reducti
 IR_VERSION = 10
 _NEG = float(np.finfo(np.float32).min)
 _EXTERNAL_MIN = 1024  # elements; smaller constants are embedded in the graph
+_EXTERNAL_TYPES = {np.dtype(np.float32): proto.FLOAT, np.dtype(np.int8): proto.INT8}  # what may be external
 IN_MEMORY = "leanpipe-in-memory"  # the external-data location of arrays fed by reference
 
 
@@ -29,10 +30,9 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
     """Builds a graph; `model()` returns the finished ModelProto, serialized (onnx_proto writes it)."""
 
     def __init__(self, *, for_quantization: bool = False, records_hidden: bool = False, records_attentions: bool = False) -> None:
-        # onnxruntime's dynamic quantizer needs the weights inside the graph and rewrites MatMul, not Gemm
+        # int8: the products come out as onnxruntime's int8 kernels, their weights quantized here (_int8_weight)
         self.for_quantization = for_quantization
         self.per_text: set[str] = set()  # tensors with one row per text (pooled, first token), under int8
-        self.fp32_nodes: list[str] = []  # MatMuls over such rows, which int8 leaves in fp32
         # hidden states and attention probabilities as graph outputs (attention runs unfused then)
         self._start_recording(records_hidden=records_hidden, records_attentions=records_attentions)
         # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
@@ -72,8 +72,8 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         return outs[0] if n_out == 1 else outs
 
     def _per_text(self, y: str) -> str:
-        """Mark y as one row per text (a pooled vector, the first token): under int8 the MatMuls over
-        such rows stay fp32 (see `fp32_nodes`), as they cost nothing next to the per-token ones."""
+        """Mark y as one row per text (a pooled vector, the first token): under int8 the products over
+        such rows stay fp32, as they cost nothing next to the per-token ones."""
         self.per_text.add(y)
         return y
 
@@ -87,7 +87,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         self._alive.append(array)  # an id() key stays unique only while its array lives
         if key not in self._consts:
             name = self._name("w")
-            if array.size >= _EXTERNAL_MIN and array.dtype == np.float32 and not self.for_quantization:
+            if array.size >= _EXTERNAL_MIN and array.dtype in _EXTERNAL_TYPES:  # int8: quantized weights
                 self.initializers.append(self._external(name, array))
             else:
                 self.initializers.append(proto.tensor(name, np.asarray(array)))  # 0-d stays 0-d
@@ -97,7 +97,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         return self._consts[key]
 
     def _external(self, name: str, array: np.ndarray) -> bytes:
-        """The placeholder of a large float array: its place in the checkpoint file when it is one
+        """The placeholder of a large float (or int8) array: its place in the checkpoint file when it is one
         stored tensor (all from one folder), else a name onnxruntime gets the array under."""
         region = file_region(array)
         if region is not None and os.path.dirname(region[0]) == (self.folder or os.path.dirname(region[0])):
@@ -106,7 +106,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
             self.shared[name] = array
             return proto.external_tensor(name, array.shape, os.path.basename(path), offset=offset, length=array.nbytes)
         self.external[name] = np.require(array, requirements="C")
-        return proto.external_tensor(name, array.shape, IN_MEMORY)
+        return proto.external_tensor(name, array.shape, IN_MEMORY, data_type=_EXTERNAL_TYPES[array.dtype])
 
     def _ints(self, values: list[int]) -> str:
         return self.const(np.array(values, dtype=np.int64), key=("ints", tuple(values)))
@@ -159,12 +159,13 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
 
     def _gemm(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
         """x @ w.T (+ b) for x of any rank, with w in the checkpoint's own (out, in) layout (no copy)."""
-        if self.for_quantization:
-            self._alive.append(w)
-            y = self._node("MatMul", [x, self.const(w.T, key=("T", id(w)))], "matmul")  # (..., out)
-            if x in self.per_text:
-                self.fp32_nodes.append(y)  # the node is named after its output
-            return self._node("Add", [y, self.const(b)], "linear") if b is not None else y
+        if self.for_quantization and x not in self.per_text and w.shape[1] <= w.shape[0]:
+            # int8: x quantized per tensor inside the kernel (uint8, asymmetric), w per output column. An
+            # in > out product stays fp32 (classifier and span heads; the FFN down-projections come
+            # through down_projection, int8 per token), as do products over one row per text.
+            wq, ws = self._int8_weight(w)
+            y = self._same_lead(self._node("DynamicQuantizeMatMul", [x, wq, ws], "matmul_int8", domain="com.microsoft"), x)
+            return self.add(y, self.const(b)) if b is not None else y
         # FusedMatMul: MatMul with a transposed B, which onnxruntime packs once like MatMul's; on x's own
         # rank, so no Reshape to 2-D and back per layer as Gemm needs (all-MiniLM-L6-v2 at batch 32:
         # 2.6% more tokens/s over five alternating pairs of runs; DistilBERT-base size unchanged)
@@ -178,6 +179,27 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         if (lead, out) not in self._shapes:
             self._shapes[(lead, out)] = self._node("Concat", [lead, self._ints([out])], "shape", axis=0)
         return self._same_lead(self._node("Reshape", [y, self._shapes[(lead, out)]], "linear"), x)
+
+    def _int8_weight(self, w, key: tuple | None = None) -> tuple[str, str]:
+        """w (out, in), stored once as (in, out) int8 with a scale per output column, symmetric in
+        [-127, 127]: what onnxruntime's dynamic quantizer (quantize_dynamic, per_channel, QInt8) stored for
+        leanpipe's MatMul and Attention weights, value for value. Quantized here, in NumPy: the quantizer
+        itself took 1.3 s for all-MiniLM-L6-v2 (one column at a time in Python), plus the onnx package and
+        a copy of the whole graph. `w` may be a list of matrices to stack (Q, K, V). Once quantized, the
+        checkpoint's pages it read are let go (as the fp32 path does while onnxruntime packs): a
+        DistilBERT-base-sized classifier's int8 load peaked at 429 MB RSS without, against 250 MB fp32.
+        -> (int8 weight, scales) initializer names."""
+        parts = w if isinstance(w, list) else [w]
+        key = key or ("id", id(w))
+        self._alive.append(w)  # the key may hold its id
+        if ("q8", key) not in self._consts:
+            wt = (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)).astype(np.float32, copy=False).T  # (in, out)
+            ws = (np.maximum(np.abs(wt).max(axis=0), 1e-30) / 127.0).astype(np.float32)  # (out,)
+            self.const(np.clip(np.rint(wt / ws), -127, 127).astype(np.int8), key=("q8", key))
+            self.const(ws, key=("q8s", key))
+            del wt
+            drop_resident_pages(parts)
+        return self._consts[("q8", key)], self._consts[("q8s", key)]
 
     def _int8_rows(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
         """x @ w.T + b in int8, with a scale and zero point per row of x (per token) and a scale per
@@ -238,8 +260,6 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         self._alive.append(w)
         y = self._node("MatMul", [self._derived[("groups", x, groups)], self.const(weight, key=("groups", id(w)))],
                        "grouped")  # (G, N, out / G)
-        if self.for_quantization:
-            self.fp32_nodes.append(y)
         y = self._node("Reshape", [self._node("Transpose", [y], perm=[1, 0, 2]), self._ints([-1, out])])  # (N, out)
         return self._bias_activation(self._unflatten(y, x, out), b, activation, x)  # (B, T, out)
 
@@ -336,10 +356,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
             q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
             return self._same_lead(self.attention(q, k, v, mask, heads, head_dim), x)
         if self.for_quantization and not first_only:
-            w, b = self._qkv_weights(qkv)
-            y = self._node("Attention", [x, w, b, self._mask_i32(mask)], "attn", domain="com.microsoft",
-                           num_heads=heads, mask_filter_value=_NEG)  # (B, T, H)
-            return self._same_lead(y, x)
+            return self._same_lead(self._q_attention(x, qkv, heads, self._mask_i32(mask), mask_filter_value=_NEG), x)
         (wq, bq), (wk, _), (wv, bv) = qkv
         q = self._gemm(self.first_rows(x) if first_only else x, wq, bq)  # (B, 1 or T, H)
         # K's bias adds q . b_k to every score of a query alike, which its softmax takes out: dropped
@@ -354,10 +371,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         k and v (B, Tk, H, or kv_heads heads shared by groups of query heads), the additive float `bias`
         broadcast to (B, heads, Tq, Tk) with its Tq axis present (onnxruntime 1.32 requires it), -> (B, Tq, H)."""
         scaled = {} if scale is None else {"scale": float(scale)}  # default 1 / sqrt(head_dim)
-        y = self._node("Attention", [q, k, v, bias], "attn", q_num_heads=heads, kv_num_heads=kv_heads or heads, **scaled)
-        if self.for_quantization:  # onnxruntime's quantizer takes any node named Attention for its own kernel's
-            self.fp32_nodes.append(y)
-        return y
+        return self._node("Attention", [q, k, v, bias], "attn", q_num_heads=heads, kv_num_heads=kv_heads or heads, **scaled)
 
     def causal_self_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], heads: int, head_dim: int) -> str:
         """A decoder's self-attention, each token over itself and the tokens before it, no padding
@@ -365,6 +379,8 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         if self.records_attentions:  # the fused kernel keeps no probabilities
             q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
             return self._same_lead(self.attention_with_bias(q, k, v, self._causal_bias(), heads, head_dim), x)
+        if self.for_quantization:
+            return self._same_lead(self._q_attention(x, qkv, heads, "", unidirectional=1, mask_filter_value=_NEG), x)
         w, b = self._qkv_weights(qkv)
         y = self._node("Attention", [x, w, b], "attn", domain="com.microsoft", num_heads=heads, unidirectional=1,
                        mask_filter_value=_NEG)  # (B, T, H)
@@ -417,12 +433,21 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         key = tuple(id(w_) for w_, _ in qkv)
         self._alive.append(qkv)
         if ("qkvw", key) not in self._consts:
-            if self.for_quantization:  # the quantizer wants the finished matrix
-                self.const(np.concatenate([w_ for w_, _ in qkv], axis=0).T, key=("qkvw", key))
-            else:
-                cat = self._node("Concat", [self.const(w_) for w_, _ in qkv], "qkv", axis=0)  # (3H, H)
-                self._consts[("qkvw", key)] = self._node("Transpose", [cat], "qkv_t", perm=[1, 0])  # (H, 3H)
+            cat = self._node("Concat", [self.const(w_) for w_, _ in qkv], "qkv", axis=0)  # (3H, H)
+            self._consts[("qkvw", key)] = self._node("Transpose", [cat], "qkv_t", perm=[1, 0])  # (H, 3H)
         return self._consts[("qkvw", key)], self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))
+
+    def _q_attention(self, x: str, qkv: list[tuple[np.ndarray, np.ndarray]], heads: int, mask: str, **attrs) -> str:
+        """int8 self-attention: onnxruntime's QAttention on x quantized per tensor (uint8) and the Q, K, V
+        weights joined (3H, H) and quantized per output column, as its quantizer made it of the fused
+        Attention kernel (which ran 5% faster than three int8 products and fp32 attention)."""
+        key = tuple(id(w_) for w_, _ in qkv)
+        self._alive.append(qkv)
+        wq, ws = self._int8_weight([w_ for w_, _ in qkv], key=("qkv8", key))  # (3H, H) stacked
+        b = self.const(np.concatenate([b_ for _, b_ in qkv]), key=("qkvb", key))
+        xq, xs, xz = self._node("DynamicQuantizeLinear", [x], "x_u8", n_out=3)
+        return self._node("QAttention", [xq, wq, b, xs, ws, mask, xz], "attn_int8", domain="com.microsoft",
+                          num_heads=heads, **attrs)  # (B, T, H)
 
     def first_rows(self, x: str) -> str:
         """(B, T, ...) -> (B, 1, ...): the first token, keeping the axis."""
