@@ -600,9 +600,9 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         FusedMatMuls and ONNX's Attention with the bias plus the padding mask's, as self_attention (an
         mpnet-base-sized classifier on 384 corpus sentences at batch 32: 6.12 vs 6.41 s with onnxruntime's
         fused Attention kernel through its MultiHeadAttention, batch-1 the same). int8 quantizes the three
-        products and keeps this attention in fp32: onnxruntime's quantizer turns a com.microsoft Attention
-        into a QAttention, which has no input for the bias and so dropped it (an MPNet with a strong
-        relative bias: relative error 0.41 from fp32, 0.008 this way)."""
+        products and keeps this attention in fp32: QAttention has no input for the bias (int8 ran through
+        it until 2026-12-06 and so dropped the bias: an MPNet with a strong relative bias gave relative
+        error 0.41 from fp32, 0.008 this way)."""
         if self.records_attentions:  # the fused kernel keeps no probabilities
             q, k, v = (self._gemm(x, w_, b_) for w_, b_ in qkv)  # (B, T, H) each
             return self._same_lead(self.attention_with_bias(q, k, v, self.add(bias, self._mask_to_bias(mask)), heads, head_dim), x)
