@@ -359,3 +359,19 @@ def test_quantize_needs_onnx_engine(checkpoints):
         AutoModel.from_pretrained(checkpoints["bert"], engine="numpy", quantize="int8")
     with pytest.raises(InputError, match="quantize='int4'"):
         AutoModel.from_pretrained(checkpoints["bert"], quantize="int4")
+
+
+def test_int8_weights_stay_in_memory_without_a_temporary_directory(minilm, monkeypatch):
+    """int8 maps its quantized weights from a temporary file (so their pages can be let go once
+    onnxruntime has packed them); where none can be written, it holds them in memory, same answers."""
+    import tempfile
+
+    inputs = {"input_ids": np.array([[101, 7592, 2088, 102]]), "attention_mask": np.ones((1, 4), dtype=np.int64)}
+    mapped = AutoModel.from_pretrained(minilm, quantize="int8")(**inputs).last_hidden_state
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    in_memory = AutoModel.from_pretrained(minilm, quantize="int8")(**inputs).last_hidden_state
+    assert np.array_equal(mapped, in_memory)

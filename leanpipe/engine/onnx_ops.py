@@ -8,6 +8,7 @@ Shapes: B batch, T tokens, H hidden, N heads, D head dim.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         # int8: the products come out as onnxruntime's int8 kernels, their weights quantized here (_int8_weight)
         self.for_quantization = for_quantization
         self.per_text: set[str] = set()  # tensors with one row per text (pooled, first token), under int8
+        self._spill = None  # int8: the temporary file its quantized weights are mapped from (_spilled)
         # hidden states and attention probabilities as graph outputs (attention runs unfused then)
         self._start_recording(records_hidden=records_hidden, records_attentions=records_attentions)
         # serialized NodeProto / TensorProto / ValueInfoProto messages, in graph order
@@ -195,11 +197,29 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
         if ("q8", key) not in self._consts:
             wt = (parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)).astype(np.float32, copy=False).T  # (in, out)
             ws = (np.maximum(np.abs(wt).max(axis=0), 1e-30) / 127.0).astype(np.float32)  # (out,)
-            self.const(np.clip(np.rint(wt / ws), -127, 127).astype(np.int8), key=("q8", key))
+            self.const(self._spilled(np.clip(np.rint(wt / ws), -127, 127).astype(np.int8)), key=("q8", key))
             self.const(ws, key=("q8s", key))
             del wt
             drop_resident_pages(parts)
         return self._consts[("q8", key)], self._consts[("q8s", key)]
+
+    def _spilled(self, array: np.ndarray) -> np.ndarray:
+        """`array` written to an unnamed temporary file and mapped back read-only: onnxruntime packs
+        the int8 weights into its own buffers, and the engine then lets these file pages go, so they
+        are not held twice (peak RSS at the first answer: a DistilBERT-base-sized classifier 210 -> 165 MB,
+        all-MiniLM-L6-v2 112 -> 103 MB). Where no temporary file can be written, the array stays in memory."""
+        try:
+            if self._spill is None:
+                self._spill = tempfile.TemporaryFile(prefix="leanpipe-int8-")
+            f = self._spill
+            offset = f.seek(0, os.SEEK_END)
+            f.write(b"\0" * (-offset % 64))  # each array 64-byte aligned
+            start = f.tell()
+            f.write(np.ascontiguousarray(array).tobytes())
+            f.flush()
+            return np.memmap(f, dtype=array.dtype, mode="r", offset=start, shape=array.shape)
+        except OSError:  # a read-only or full temporary directory: hold it in memory instead
+            return array
 
     def _int8_rows(self, x: str, w: np.ndarray, b: np.ndarray | None) -> str:
         """x @ w.T + b in int8, with a scale and zero point per row of x (per token) and a scale per
@@ -216,8 +236,10 @@ class OnnxOps(Recording, WindowedAttention, BlockSparseAttention):
             ws = (np.maximum(np.abs(wt).max(axis=0), 1e-30) / 127.0).astype(np.float32)  # (out,)
             wq = np.clip(np.rint(wt / ws), -127, 127).astype(np.int8)
             colsum = wq.sum(axis=0, dtype=np.int64).astype(np.float32)  # (out,), exact in float32 (|sum| < 2**24)
-            for part, array in (("int8", wq), ("scale", ws), ("colsum", colsum)):
+            for part, array in (("int8", self._spilled(wq)), ("scale", ws), ("colsum", colsum)):
                 self.const(array, key=(part, id(w)))
+            del wt, wq
+            drop_resident_pages([w])
         wq, ws, colsum = (self._consts[(part, id(w))] for part in ("int8", "scale", "colsum"))
         flat = self._node("Reshape", [x, self._ints([-1, inp])], "flat")  # (N, in)
         lo = self._node("Min", [self._node("ReduceMin", [flat, self._ints([1])], keepdims=1), self._scalar(0.0)], "row_min")  # (N, 1)
