@@ -178,7 +178,7 @@ def choose_class(
     name = tokenizer_class or config_tokenizer_class
     name = _strip_fast(name) if name else (expected_class(model_type or "") or None)
     name = CLASS_ALIASES.get(name, name)
-    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in (*CLS_SEP_JSON, GEMMA, QWEN2) and has_tokenizer_json):
+    if name in (BERT, DISTILBERT, DPR_READER) or name in FAMILY_RECIPES or (name in (*JSON_AS_IS, *CLS_SEP_JSON) and has_tokenizer_json):
         return name
     if name in (GENERIC, "PreTrainedTokenizer", "TokenizersBackend") or has_tokenizer_json:
         if name not in (None, GENERIC, "PreTrainedTokenizer", "TokenizersBackend"):
