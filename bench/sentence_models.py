@@ -1,9 +1,12 @@
-"""sentence-transformers' static, sparse and EmbeddingGemma models, measured: leanpipe's SentenceTransformer on a
-StaticEmbedding model (static-retrieval-mrl-en-v1's shape: a (30522, 1024) table over MiniLM's
-tokenizer, random weights), SparseEncoder on a SPLADE model (a DistilBERT-base-sized masked LM with
-random weights, max pooling) and SentenceTransformer on an embeddinggemma-300m-shaped model (Gemma 3's
+"""sentence-transformers' static, sparse, EmbeddingGemma and late-interaction models, measured: leanpipe's
+SentenceTransformer on a StaticEmbedding model (static-retrieval-mrl-en-v1's shape: a (30522, 1024) table over
+MiniLM's tokenizer, random weights), SparseEncoder on a SPLADE model (a DistilBERT-base-sized masked LM with
+random weights, max pooling), SentenceTransformer on an embeddinggemma-300m-shaped model (Gemma 3's
 bidirectional encoder, random weights, MiniLM's tokenizer; mean pooling, Dense 768 -> 3072 -> 768 without
-bias, Normalize), against sentence-transformers, each library in its own child process with the same threads.
+bias, Normalize) and MultiVectorEncoder on a ColBERT in PyLate's layout (all-MiniLM-L6-v2's real encoder, a
+random 384 -> 96 projection as answerai-colbert-small-v1's, queries expanded to 32 tokens, documents cut at
+180, punctuation skipped; documents timed, batch 1 a query), against sentence-transformers, each library in
+its own child process with the same threads.
 
     HF_HUB_OFFLINE=1 python bench/sentence_models.py        # ~3 minutes; --threads, --out
 
@@ -16,6 +19,7 @@ single-sentence calls. The vectors of both libraries are compared (max abs diffe
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -27,7 +31,9 @@ from corpus import make_corpus  # noqa: E402
 from measure import cpu_model, median, run_json, timed_passes  # noqa: E402
 
 STATIC, SPLADE, GEMMA = CACHE / "static-embedding-random", CACHE / "splade-distilbert-random", CACHE / "embeddinggemma-random"
-SETUPS = {"static": (STATIC, 2000, 200), "splade": (SPLADE, 384, 20), "embeddinggemma": (GEMMA, 384, 20)}  # folder, sentences, batch-1 calls
+COLBERT = CACHE / "colbert-minilm-pylate"
+SETUPS = {"static": (STATIC, 2000, 200), "splade": (SPLADE, 384, 20), "embeddinggemma": (GEMMA, 384, 20),
+          "colbert": (COLBERT, 1000, 100)}  # folder, sentences, batch-1 calls
 # embeddinggemma-300m's shape (bench/families.py's), on MiniLM's vocabulary
 GEMMA_SHAPE = dict(vocab_size=30522, hidden_size=768, intermediate_size=1152, num_hidden_layers=24, num_attention_heads=3,
                    num_key_value_heads=1, head_dim=256, max_position_embeddings=2048, sliding_window=512,
@@ -60,7 +66,35 @@ def build() -> dict:
     dense = [Dense(768, 3072, bias=False, activation_function=torch.nn.Identity()),
              Dense(3072, 768, bias=False, activation_function=torch.nn.Identity())]
     SentenceTransformer(modules=[Transformer(str(body)), Pooling(768, "mean"), *dense, Normalize()], device="cpu").save(str(GEMMA))
+    build_colbert()
     return {}
+
+
+def build_colbert() -> None:
+    """PyLate's layout around all-MiniLM-L6-v2's encoder (leanpipe.multi_vector_config's docstring)."""
+    import shutil
+    import string
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    if COLBERT.exists():
+        shutil.rmtree(COLBERT)
+    shutil.copytree(minilm_path(), COLBERT)
+    settings = {"model_type": "ColBERT", "prompts": {}, "query_prefix": "[unused0]", "document_prefix": "[unused1]",
+                "query_length": 32, "document_length": 180, "attend_to_expansion_tokens": False,
+                "skiplist_words": list(string.punctuation)}
+    files = {"modules.json": [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                              {"idx": 1, "name": "1", "path": "1_Dense", "type": "pylate.models.Dense.Dense"}],
+             "config_sentence_transformers.json": settings,
+             "sentence_bert_config.json": {"max_seq_length": 179, "do_lower_case": False},
+             "1_Dense/config.json": {"in_features": 384, "out_features": 96, "bias": False,
+                                     "activation_function": "torch.nn.modules.linear.Identity", "use_residual": False}}
+    for name, data in files.items():
+        (COLBERT / name).parent.mkdir(parents=True, exist_ok=True)
+        (COLBERT / name).write_text(json.dumps(data, indent=2))
+    weight = np.random.default_rng(0).normal(0, 0.05, (96, 384)).astype(np.float32)
+    save_file({"linear.weight": weight}, str(COLBERT / "1_Dense" / "model.safetensors"))
 
 
 def measure(library: str) -> dict:
@@ -71,37 +105,51 @@ def measure(library: str) -> dict:
         import leanpipe
 
         models = {"static": leanpipe.SentenceTransformer(str(STATIC)), "splade": leanpipe.SparseEncoder(str(SPLADE)),
-                  "embeddinggemma": leanpipe.SentenceTransformer(str(GEMMA))}
+                  "embeddinggemma": leanpipe.SentenceTransformer(str(GEMMA)), "colbert": leanpipe.MultiVectorEncoder(str(COLBERT))}
     else:
-        from sentence_transformers import SentenceTransformer, SparseEncoder
+        from sentence_transformers import MultiVectorEncoder, SentenceTransformer, SparseEncoder
 
         models = {"static": SentenceTransformer(str(STATIC), device="cpu"), "splade": SparseEncoder(str(SPLADE), device="cpu"),
-                  "embeddinggemma": SentenceTransformer(str(GEMMA), device="cpu")}
+                  "embeddinggemma": SentenceTransformer(str(GEMMA), device="cpu"),
+                  "colbert": MultiVectorEncoder(str(COLBERT), device="cpu")}
     out = {}
     for name, model in models.items():
         _, sentences, calls = SETUPS[name]
         texts = corpus[:sentences]
-        encode = (lambda t: model.encode(t)) if name != "splade" or library == "leanpipe" else \
-            (lambda t: model.encode(t, convert_to_sparse_tensor=False))
-        vectors = np.asarray(encode(texts))  # warm-up pass; its vectors are compared
+        encode, single = _calls(name, model, library)
+        vectors = encode(texts)  # warm-up pass; its vectors are compared
+        vectors = np.concatenate(vectors[:64]) if name == "colbert" else np.asarray(vectors)
         seconds = timed_passes(lambda: encode(texts), PASSES)
         singles = []
         for i in range(calls):
             start = time.perf_counter()
-            encode(texts[i])
+            single(texts[i])
             singles.append(time.perf_counter() - start)
         np.save(Path(CACHE) / f"{name}-{library}.npy", vectors[:64])
         out[name] = {"sentences": sentences, "seconds": seconds, "batch1_ms": 1000 * median(singles)}
     return out
 
 
+def _calls(name: str, model, library: str):
+    """(encode a list, encode one text) for a model: a ColBERT encodes documents (numpy arrays from both
+    libraries) and one query at batch 1; SPLADE's sentence-transformers vectors dense."""
+    if name == "colbert":
+        return (functools.partial(model.encode_document, convert_to_numpy=True),
+                functools.partial(model.encode_query, convert_to_numpy=True))
+    if name == "splade" and library != "leanpipe":
+        dense = functools.partial(model.encode, convert_to_sparse_tensor=False)
+        return dense, dense
+    return model.encode, model.encode
+
+
 def markdown(lp: dict, st: dict, diffs: dict, threads: int) -> str:
-    lines = ["# sentence-transformers' static, sparse and EmbeddingGemma models: leanpipe vs sentence-transformers", "",
+    lines = ["# sentence-transformers' static, sparse, EmbeddingGemma and ColBERT models: leanpipe vs sentence-transformers", "",
              f"{time.strftime('%Y-%m-%d %H:%M')}, {cpu_model()}. `python bench/sentence_models.py --threads {threads}`: a "
              f"StaticEmbedding model with a (30522, 1024) table, a SPLADE model (DistilBERT-base-sized masked LM, max "
              f"pooling) and an embeddinggemma-300m-shaped model (mean pooling, two Dense, Normalize), random "
-             f"weights, saved by sentence-transformers; corpus sentences, median of {PASSES} passes; batch 1: median of "
-             f"single-sentence calls.", "",
+             f"weights, saved by sentence-transformers, and a ColBERT in PyLate's layout (all-MiniLM-L6-v2's encoder, a "
+             f"random 384 -> 96 projection; encode_document timed, a query at batch 1); corpus sentences, median of "
+             f"{PASSES} passes; batch 1: median of single-sentence calls.", "",
              "| model | sentences | leanpipe s | sentence-transformers s | speed-up | batch-1 ms (leanpipe / sentence-transformers) "
              "| max abs difference |", "|---|---|---|---|---|---|---|"]
     for name in SETUPS:

@@ -145,6 +145,7 @@ _EXPORTS = {
     "SentenceTransformer": "sentence_models",
     "CrossEncoder": "sentence_models",
     "SparseEncoder": "sparse_encoder",
+    "MultiVectorEncoder": "multi_vector",
     "softmax": "functional",
     "sigmoid": "functional",
     "LeanpipeError": "errors",

@@ -78,19 +78,29 @@ class Dense:
 
 
 def read_dense(name_or_path: str | os.PathLike, folder: str, config: dict[str, Any] | None, *,
-               revision: str | None = None) -> Dense:
+               revision: str | None = None, tokens: bool = False, shape_from_weight: bool = False) -> Dense:
     """The Dense module in `folder` of a checkpoint (a local folder or hub repo), given its parsed
-    config.json (None when the folder has none)."""
+    config.json (None when the folder has none). `tokens`: a multi-vector model's, on token_embeddings
+    (else only sentence_embedding is taken); `shape_from_weight`: in / out read from linear.weight (a
+    Stanford-NLP ColBERT's projection, stored beside the encoder's weights with no config)."""
+    weights, source = _weights(name_or_path, folder, revision) if shape_from_weight else ({}, "")
+    if shape_from_weight:
+        n_out, n_in = np.shape(_tensor(weights, "linear.weight", None, source))
+        config = {**(config or {}), "in_features": int(n_in), "out_features": int(n_out)}
     _check_config(config, f"{name_or_path}/{folder}/config.json")
-    weights, source = _weights(name_or_path, folder, revision)
+    if not shape_from_weight:
+        weights, source = _weights(name_or_path, folder, revision)
     n_in, n_out = config.get("in_features"), config.get("out_features")
     bias, use_residual = bool(config.get("bias", True)), bool(config.get("use_residual", False))
     weight = _tensor(weights, "linear.weight", (n_out, n_in), source)
     residual = _tensor(weights, "residual.weight", (n_out, n_in), source) if use_residual and n_in != n_out else None
+    level = "token_embeddings" if tokens else "sentence_embedding"
     for key in ("module_input_name", "module_output_name"):
-        if config.get(key, "sentence_embedding") not in (None, "sentence_embedding"):
-            raise CheckpointError(f"{name_or_path}/{folder}/config.json: {key} {config[key]!r}: leanpipe runs Dense "
-                                  f"modules on the sentence embedding only (token-level Dense modules are not supported)")
+        if config.get(key, level) not in (None, level):
+            where = ("a multi-vector model's Dense modules on token_embeddings" if tokens else
+                     "Dense modules on the sentence embedding here (token-level Dense modules belong to multi-vector "
+                     "models: leanpipe.MultiVectorEncoder)")
+            raise CheckpointError(f"{name_or_path}/{folder}/config.json: {key} {config[key]!r}: leanpipe runs {where}")
     return Dense(folder=folder, weight=weight, bias=_tensor(weights, "linear.bias", (n_out,), source) if bias else None,
                  activation=_activation(config.get("activation_function"), name_or_path, folder),
                  residual=residual, use_residual=use_residual)
@@ -119,18 +129,19 @@ def _weights(name_or_path: str | os.PathLike, folder: str, revision: str | None)
     from .weights.torch_pickle import load_torch_pickle
 
     for filename, load in zip(WEIGHT_FILES, (load_safetensors, load_torch_pickle)):
-        path = hub.resolve_file(name_or_path, f"{folder}/{filename}", revision=revision, required=False)
+        path = hub.resolve_file(name_or_path, f"{folder}/{filename}" if folder else filename, revision=revision,
+                                required=False)
         if path is not None:  # pytorch_model.bin read without torch and without running pickle code
             return load(path), str(path)
     raise CheckpointError(f"{name_or_path}: the Dense module in {folder}/ has no {' or '.join(WEIGHT_FILES)}; "
                           f"download the checkpoint's {folder}/ folder too")
 
 
-def _tensor(weights: dict[str, np.ndarray], name: str, shape: tuple, source: str) -> np.ndarray:
+def _tensor(weights: dict[str, np.ndarray], name: str, shape: tuple | None, source: str) -> np.ndarray:
     if name not in weights:
         raise CheckpointError(f"{source} has no {name!r} (found {sorted(weights)[:6]}); re-download the checkpoint")
     array = np.asarray(weights[name], dtype=np.float32)
-    if array.shape != shape:
+    if shape is not None and array.shape != shape:
         raise CheckpointError(f"{source}: {name} has shape {list(array.shape)}, config.json says {list(shape)}")
     return array
 

@@ -101,6 +101,7 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
         return SentenceConfig()
     if not all(isinstance(m, dict) and isinstance(m.get("path", ""), str) for m in modules):
         raise CheckpointError(f"{name_or_path}/modules.json should list objects like {{\"type\": ..., \"path\": \"1_Pooling\"}}")
+    _refuse_multi_vector(name_or_path, modules, revision)
     order = [(_module_kind(m, name_or_path), m.get("path", "")) for m in modules]
     kinds = dict(order)
     _check_order([kind for kind, _ in order], name_or_path)
@@ -128,6 +129,15 @@ def read_sentence_config(name_or_path: str | os.PathLike, *, revision: str | Non
         prompt=_default_prompt(name_or_path, revision),
         include_prompt=bool(pooling.get("include_prompt", True)),
     )
+
+
+def _refuse_multi_vector(name_or_path: str | os.PathLike, modules: list[Any], revision: str | None) -> None:
+    """A late-interaction checkpoint (PyLate's model_type "ColBERT", sentence-transformers' MultiVectorEncoder)
+    gives a vector per token, not per text: named, with the class that loads it."""
+    settings = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}
+    if settings.get("model_type") in ("ColBERT", "MultiVectorEncoder") or any(kind_of(m) == "MultiVectorMask" for m in modules):
+        raise CheckpointError(f"{name_or_path} is a multi-vector (ColBERT-style) checkpoint: it gives a vector per token, "
+                              f"scored with MaxSim; load it with leanpipe.MultiVectorEncoder")
 
 
 def _dense_modules(name_or_path: str | os.PathLike, order: list[tuple[str, str]], revision: str | None) -> tuple[Dense, ...]:
