@@ -22,8 +22,7 @@ from .errors import InputError
 from .functional import sigmoid, softmax
 from .hub import hub_options
 from .pooling import model_settings, module_kinds
-from .sentence_io import (TorchStyle, _as_output, _check_device, _load_options, config_overrides_checked, legacy_names,
-                          loading_kwargs, processor_kwargs_of, reload_tokenizer)
+from .sentence_io import TorchStyle, _as_output, config_overrides_checked, legacy_names, load_arguments, reload_tokenizer
 from .sentence_modules import ModuleSequence, Transformer
 from .sentence_pool import PoolCalls, check_pool_call
 from .sentence_save import write_cross_encoder_modules, write_settings
@@ -56,13 +55,11 @@ class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
                  num_threads: int | None = None, quantize: str | None = None) -> None:
         from .pipeline import pipeline
 
-        _check_device(device)
-        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
+        processor_kwargs, options = load_arguments(device, backend, processor_kwargs, tokenizer_kwargs, cache_folder, token,
+                                                   local_files_only, revision, model_kwargs, config_kwargs,
+                                                   trust_remote_code, num_threads, quantize)
         with config_overrides_checked(config_kwargs):
-            self._pipe = pipeline("text-classification", model_name_or_path,
-                                  **_load_options(cache_folder, token, local_files_only, revision,
-                                                  loading_kwargs(model_kwargs, config_kwargs, revision),
-                                                  trust_remote_code, num_threads, quantize))
+            self._pipe = pipeline("text-classification", model_name_or_path, **options)
         reload_tokenizer(self._pipe, processor_kwargs, revision)
         self.model, self.tokenizer = self._pipe.model, self._pipe.tokenizer
         if num_labels is not None and num_labels != self.model.config.num_labels:

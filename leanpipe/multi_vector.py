@@ -27,8 +27,7 @@ from .hub import hub_options
 from .multi_vector_config import expansion_config, read_multi_vector_config
 from .multi_vector_scores import SIMILARITIES, maxsim, maxsim_pairwise, normalized
 from .pipeline import padded_batches, padding_changes_outputs, run_batches, runs_alone_past
-from .sentence_io import _check_device, _load_options, config_overrides_checked, loading_kwargs, processor_kwargs_of
-from .sentence_io import legacy_names, reload_tokenizer
+from .sentence_io import config_overrides_checked, legacy_names, load_arguments, reload_tokenizer
 from .sentence_models import _Encoder, _hub_options, _texts
 from .sentence_pool import check_pool_call
 
@@ -52,15 +51,10 @@ class MultiVectorEncoder(_Encoder):
                  quantize: str | None = None) -> None:
         from .pipeline import pipeline
 
-        _check_device(device)
         _refuse_token_pooling(token_pooling)
-        if backend not in ("torch", "onnx", "openvino"):
-            raise InputError(f"backend={backend!r} is not one of sentence-transformers' 'torch', 'onnx', 'openvino' "
-                             f"(leanpipe runs its own engine for each)")
-        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
-        options = _load_options(cache_folder, token, local_files_only, revision,
-                                loading_kwargs(model_kwargs, config_kwargs, revision), trust_remote_code,
-                                num_threads, quantize)
+        processor_kwargs, options = load_arguments(device, backend, processor_kwargs, tokenizer_kwargs, cache_folder, token,
+                                                   local_files_only, revision, model_kwargs, config_kwargs,
+                                                   trust_remote_code, num_threads, quantize)
         with hub_options(_hub_options(options)):
             self.config = read_multi_vector_config(model_name_or_path, revision=revision)
         with config_overrides_checked(config_kwargs):

@@ -22,6 +22,22 @@ def _load_options(cache_folder: str | None, token: Any, local_files_only: bool, 
                 num_threads=num_threads, quantize=quantize)
 
 
+def load_arguments(device: Any, backend: str, processor_kwargs: dict[str, Any] | None,
+                   tokenizer_kwargs: dict[str, Any] | None, cache_folder: str | None, token: Any, local_files_only: bool,
+                   revision: str | None, model_kwargs: dict[str, Any] | None, config_kwargs: dict[str, Any] | None,
+                   trust_remote_code: bool, num_threads: int | None, quantize: str | None
+                   ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """A sentence-transformers class's loading arguments checked (a CPU device, a backend it names) ->
+    (processor_kwargs, pipeline() keywords)."""
+    _check_device(device)
+    if backend not in ("torch", "onnx", "openvino"):
+        raise InputError(f"backend={backend!r} is not one of sentence-transformers' 'torch', 'onnx', 'openvino' "
+                         f"(leanpipe runs its own engine for each)")
+    options = _load_options(cache_folder, token, local_files_only, revision,
+                            loading_kwargs(model_kwargs, config_kwargs, revision), trust_remote_code, num_threads, quantize)
+    return processor_kwargs_of(processor_kwargs, tokenizer_kwargs), options
+
+
 def _dtype_name(value: Any) -> str:
     """torch.float16 -> "float16"; np.float32 / "float32" -> "float32"; "auto" -> "auto"."""
     text = str(value)

@@ -28,7 +28,7 @@ from .errors import InputError
 from .cross_encoder import CrossEncoder  # noqa: F401  (leanpipe.CrossEncoder is looked up here)
 from .pooling import l2_normalize, model_settings
 from .sentence_io import (TorchStyle, _as_output, _check_device, _load_options, legacy_names,  # noqa: F401  (leanpipe.sparse_encoder's too)
-                          config_overrides_checked, loading_kwargs, processor_kwargs_of, reload_tokenizer)
+                          config_overrides_checked, load_arguments, loading_kwargs, processor_kwargs_of, reload_tokenizer)
 from .sentence_modules import ModuleSequence, sentence_modules
 from .sentence_pool import PoolCalls, check_pool_call
 from .sentence_save import write_max_seq_length, write_settings
@@ -136,14 +136,9 @@ class SentenceTransformer(ModuleSequence, _Encoder):
                  num_threads: int | None = None, quantize: str | None = None) -> None:
         from .pipeline import pipeline
 
-        _check_device(device)
-        if backend not in ("torch", "onnx", "openvino"):
-            raise InputError(f"backend={backend!r} is not one of sentence-transformers' 'torch', 'onnx', 'openvino' "
-                             f"(leanpipe runs its own engine for each)")
-        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
-        options = _load_options(cache_folder, token, local_files_only, revision,
-                                loading_kwargs(model_kwargs, config_kwargs, revision), trust_remote_code,
-                                num_threads, quantize)
+        processor_kwargs, options = load_arguments(device, backend, processor_kwargs, tokenizer_kwargs, cache_folder, token,
+                                                   local_files_only, revision, model_kwargs, config_kwargs,
+                                                   trust_remote_code, num_threads, quantize)
         self._static = _static_model(model_name_or_path, options)  # a StaticEmbedding checkpoint, or None
         if self._static is not None:
             _refuse_static_kwargs(processor_kwargs, config_kwargs)

@@ -24,8 +24,8 @@ from . import sparse_router
 from .errors import CheckpointError, InputError
 from .hub import hub_options
 from .pooling import model_settings, module_kinds, read_model_settings, sentence_options
-from .sentence_io import config_overrides_checked, loading_kwargs, processor_kwargs_of, reload_tokenizer
-from .sentence_models import _check_device, _Encoder, _hub_options, _load_options, _texts, legacy_names
+from .sentence_io import config_overrides_checked, load_arguments, reload_tokenizer
+from .sentence_models import _Encoder, _hub_options, _texts, legacy_names
 from .sentence_modules import MLMTransformer, ModuleSequence, SpladePooling, Transformer
 from .sentence_pool import check_pool_call
 from .sentence_save import write_settings
@@ -50,11 +50,9 @@ class SparseEncoder(ModuleSequence, _Encoder):
                  processor_kwargs: dict[str, Any] | None = None, config_kwargs: dict[str, Any] | None = None,
                  tokenizer_kwargs: dict[str, Any] | None = None,
                  num_threads: int | None = None, quantize: str | None = None) -> None:
-        _check_device(device)
-        processor_kwargs = processor_kwargs_of(processor_kwargs, tokenizer_kwargs)
-        options = _load_options(cache_folder, token, local_files_only, revision,
-                                loading_kwargs(model_kwargs, config_kwargs, revision), trust_remote_code,
-                                num_threads, quantize)
+        processor_kwargs, options = load_arguments(device, backend, processor_kwargs, tokenizer_kwargs, cache_folder, token,
+                                                   local_files_only, revision, model_kwargs, config_kwargs,
+                                                   trust_remote_code, num_threads, quantize)
         hub = _hub_options(options)
         with hub_options(hub):
             routed = sparse_router.is_router(model_name_or_path, revision)

@@ -238,6 +238,9 @@ def test_refusals_name_the_fix(saved, checkpoints, minilm):
         leanpipe.SentenceTransformer(str(saved["pylate"]))
     with pytest.raises(CheckpointError, match="multi-vector.*MultiVectorEncoder"):
         leanpipe.SentenceTransformer(str(saved["native-fixed"]))
+    for cls in (leanpipe.MultiVectorEncoder, leanpipe.SparseEncoder, leanpipe.CrossEncoder):  # checked before loading
+        with pytest.raises(InputError, match="backend='tensorrt' is not one of"):
+            cls(str(saved["native-fixed"]), backend="tensorrt")
     model = leanpipe.MultiVectorEncoder(str(saved["native-fixed"]))
     with pytest.raises(InputError, match="no convert_to_tensor"):
         model.encode("x", convert_to_tensor=True)
