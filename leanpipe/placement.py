@@ -25,6 +25,21 @@ def check_placement(device: Any, device_map: Any) -> None:
         raise InputError(f"device_map={device_map!r}: leanpipe runs on the CPU; leave device_map unset")
 
 
+def check_to(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """`model.to(...)`'s arguments as far as a CPU float32 engine honours them: the CPU ("cpu",
+    torch.device("cpu")) is accepted, and a dtype too (kept in float32, as half() and from_pretrained(dtype=)
+    are); another device ("cuda", 0, torch.device("mps")) is refused with the fix."""
+    for value in (*args, kwargs.get("device")):
+        if value is None or isinstance(value, bool) or str(value) == "cpu":
+            continue
+        if isinstance(value, type) or type(value).__name__ == "dtype" or hasattr(value, "shape"):
+            continue  # a dtype (torch's, NumPy's) or a tensor to take the dtype / device of
+        if isinstance(value, str) and value.removeprefix("torch.") in ("float32", "float16", "bfloat16", "float", "half"):
+            continue
+        raise InputError(f"model.to({value!r}): leanpipe runs on the CPU; call to('cpu') or nothing (inputs.to(model.device) "
+                         f"moves inputs to it)")
+
+
 def remote_code(auto_map: Any, trust_remote_code: bool | None, source: Any, file: str) -> str | None:
     """What is wrong with trust_remote_code for a checkpoint whose `file` has this `auto_map`, or None.
 

@@ -180,6 +180,10 @@ def test_transformers_placement_arguments(checkpoints):
     assert model(**inputs).logits.dtype == torch.float32  # computed in float32 whatever dtype says
     # torch module habits: the same model back, still float32 on the CPU
     assert model.eval().cpu().float().half().bfloat16().to("cpu") is model and model.dtype == torch.float32
+    assert model.to(torch.device("cpu"), dtype=torch.float16).to(torch.float32).to(device="cpu", non_blocking=True) is model
+    for device in ("cuda", "cuda:0", 0, torch.device("meta")):  # was silently kept on the CPU
+        with pytest.raises(InputError, match=r"model.to\(.*runs on the CPU"):
+            model.to(device)
     assert model.training is False and model.main_input_name == "input_ids"
     # model.forward(**inputs) is model(**inputs), as in torch (it was an internal method taking a feeds dict)
     assert np.array_equal(model.forward(**inputs).logits.numpy(), model(**inputs).logits.numpy())

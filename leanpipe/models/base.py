@@ -20,7 +20,7 @@ import numpy as np
 from .. import hub
 from ..config import PretrainedConfig
 from ..engine import build_engine
-from ..placement import cpu_device, take_loader_options
+from ..placement import check_to, cpu_device, take_loader_options
 from ..errors import CheckpointError, ConfigError, InputError
 from ..weights import Weights, load_weights_from
 from ..weights.store import canonical_name
@@ -303,7 +303,9 @@ class PreTrainedModel:
     def eval(self) -> "PreTrainedModel":
         return self
 
-    def to(self, *_args: Any, **_kwargs: Any) -> "PreTrainedModel":
+    def to(self, *args: Any, **kwargs: Any) -> "PreTrainedModel":
+        """The model itself on the CPU (a dtype is taken and kept in float32); another device is refused."""
+        check_to(args, kwargs)
         return self
 
     def cpu(self) -> "PreTrainedModel":
