@@ -83,6 +83,7 @@ _EXPORTS = {
     "ElectraTokenizerFast": "tokenization",
     "MobileBertTokenizer": "tokenization",
     "MobileBertTokenizerFast": "tokenization",
+    **{f"{family}Tokenizer{fast}": "tokenization" for family in ("LayoutLM", "ConvBert", "Longformer") for fast in ("", "Fast")},
     **{f"DPR{part}EncoderTokenizer{fast}": "tokenization" for part in ("Question", "Context") for fast in ("", "Fast")},
     "DPRReaderTokenizer": "tokenization", "DPRReaderTokenizerFast": "tokenization",
     "GemmaTokenizer": "tokenization", "GemmaTokenizerFast": "tokenization",

@@ -37,6 +37,12 @@ from .auto import (
     EsmTokenizer,
     MobileBertTokenizer,
     MobileBertTokenizerFast,
+    LayoutLMTokenizer,
+    LayoutLMTokenizerFast,
+    ConvBertTokenizer,
+    ConvBertTokenizerFast,
+    LongformerTokenizer,
+    LongformerTokenizerFast,
     DPRQuestionEncoderTokenizer,
     DPRQuestionEncoderTokenizerFast,
     DPRContextEncoderTokenizer,
@@ -63,6 +69,12 @@ from .padding import pad_encodings
 from .tokenizer import PreTrainedTokenizerFast
 
 __all__ = [
+    "LayoutLMTokenizer",
+    "LayoutLMTokenizerFast",
+    "ConvBertTokenizer",
+    "ConvBertTokenizerFast",
+    "LongformerTokenizer",
+    "LongformerTokenizerFast",
     "AlbertTokenizer",
     "BartTokenizer",
     "BartTokenizerFast",

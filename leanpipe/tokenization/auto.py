@@ -169,12 +169,15 @@ BertTokenizerFast = BertTokenizer
 DistilBertTokenizerFast = DistilBertTokenizer
 ElectraTokenizer = ElectraTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
 MobileBertTokenizer = MobileBertTokenizerFast = BertTokenizer  # as tokenization_mobilebert does
+LayoutLMTokenizer = LayoutLMTokenizerFast = BertTokenizer  # transformers 5.2 resolves both names to BertTokenizer
+ConvBertTokenizer = ConvBertTokenizerFast = BertTokenizer  # tokenization_convbert: BertTokenizer, nothing changed
 # tokenization_dpr: BertTokenizer under each DPR encoder's name
 DPRQuestionEncoderTokenizer = DPRQuestionEncoderTokenizerFast = DPRContextEncoderTokenizer = DPRContextEncoderTokenizerFast = BertTokenizer
 DPRReaderTokenizerFast = DPRReaderTokenizer
 SqueezeBertTokenizer = SqueezeBertTokenizerFast = BertTokenizer  # as tokenization_squeezebert does
 RobertaTokenizerFast = RobertaTokenizer
 BartTokenizer = BartTokenizerFast = RobertaTokenizer  # as tokenization_bart does: BART's BPE is RoBERTa's
+LongformerTokenizer = LongformerTokenizerFast = RobertaTokenizer  # transformers 5.2 resolves both names to RobertaTokenizer
 XLMRobertaTokenizerFast = XLMRobertaTokenizer
 CamembertTokenizerFast = CamembertTokenizer
 AlbertTokenizerFast = AlbertTokenizer
