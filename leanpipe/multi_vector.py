@@ -119,6 +119,12 @@ class MultiVectorEncoder(_Encoder):
             expansion = expansion_config(value)
         except Exception as exc:
             raise InputError(str(exc)) from None
+        model = self._pipe.model
+        positions = model.family.max_positions(model.config) if hasattr(model.family, "max_positions") else \
+            getattr(model.config, "max_position_embeddings", None)
+        if expansion is not None and positions is not None and expansion["length"] > positions:
+            raise InputError(f"query_expansion length {expansion['length']} is more tokens than this model reads ({positions}); "
+                             f"use a length of at most {positions} (ColBERT uses 32)")
         if expansion is not None and expansion["token"] is not None:
             token = expansion["token"]
             if self.tokenizer.convert_tokens_to_ids(token) in (None, self.tokenizer.unk_token_id) and token != self.tokenizer.unk_token:

@@ -254,5 +254,7 @@ def test_refusals_name_the_fix(saved, checkpoints, minilm):
         model.similarity([np.ones((2, 8), np.float32)], [np.ones((2, 4), np.float32)])
     with pytest.raises(InputError, match="positive integer length"):
         model.query_expansion = {"strategy": "fixed"}
+    with pytest.raises(InputError, match="more tokens than this model reads"):
+        model.query_expansion = {"strategy": "fixed", "length": 10**9}
     model.query_expansion = None  # off: a query is its own tokens
     assert len(model.encode_query("hello there")) == 2 + 2 + 4  # [CLS] [ unused ##0 ] hello there [SEP]
