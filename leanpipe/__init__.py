@@ -57,6 +57,7 @@ _EXPORTS = {
     "LayoutLMConfig": "config",
     "Gemma3TextConfig": "config",
     "Qwen3Config": "config",
+    "Qwen2Config": "config",
     "BigBirdConfig": "config",
     "RemBertConfig": "config",
     "ConvBertConfig": "config",
@@ -130,8 +131,8 @@ _EXPORTS = {
                                                "ForPreTraining")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     "DPRQuestionEncoder": "models", "DPRContextEncoder": "models", "DPRReader": "models", "Gemma3TextModel": "models",
-    **{f"Qwen3{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification",
-                                                "ForQuestionAnswering")},
+    **{f"Qwen{version}{suffix}": "models" for version in ("2", "3") for suffix in (
+        "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")},
     **{f"LayoutLM{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
                                                    "ForQuestionAnswering")},
     **{f"IBert{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",

@@ -1,6 +1,7 @@
-"""Qwen 3's config (model_type "qwen3"), for its embedding models and classifiers: Qwen/Qwen3-Embedding-0.6B
-and its fine-tunes (sentence-transformers checkpoints whose Transformer module is a Qwen3Model), and
-Qwen3ForSequenceClassification / TokenClassification / QuestionAnswering checkpoints."""
+"""Qwen 3's and Qwen 2's configs (model_types "qwen3", "qwen2"), for their embedding models and classifiers:
+Qwen/Qwen3-Embedding-0.6B and its fine-tunes (sentence-transformers checkpoints whose Transformer module is a
+Qwen3Model), Qwen3ForSequenceClassification / TokenClassification / QuestionAnswering checkpoints, and the
+same heads of Qwen 2 / Qwen 2.5 fine-tunes."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Qwen3Config(PretrainedConfig):
     """
 
     model_type = "qwen3"
+    QK_NORM = True  # q_norm / k_norm on each head's queries and keys
     defaults = {
         "attention_bias": False,
         "attention_dropout": 0.0,
@@ -82,7 +84,8 @@ class Qwen3Config(PretrainedConfig):
         rope = self.rope_parameters
         if isinstance(rope, dict) and rope.get("rope_type") != "default":
             raise ConfigError(f"rope_parameters has rope_type {rope.get('rope_type')!r} (rope_scaling in older config.json files); "
-                              f"leanpipe runs rope_type 'default' only (Qwen3-Embedding's); other rotary scalings are not supported {where}")
+                              f"leanpipe runs rope_type 'default' only (Qwen3-Embedding's and most Qwen checkpoints'); other "
+                              f"rotary scalings are not supported {where}")
         per_kind = {kind: rope for kind in KINDS} if isinstance(rope, dict) else rope
         check_rotary_layers(self.layer_types, self.num_hidden_layers, per_kind, KINDS,
                             "use_sliding_window and max_window_layers", where)
@@ -90,3 +93,22 @@ class Qwen3Config(PretrainedConfig):
     def window(self) -> int:
         """How many keys a sliding layer's query sees: itself and the sliding_window - 1 before it."""
         return self.sliding_window
+
+
+class Qwen2Config(Qwen3Config):
+    """configuration_qwen2's Qwen2Config with transformers 5.2's defaults: Qwen 3's layers without q_norm / k_norm,
+    biases on the q / k / v projections always and never on o_proj (modeling_qwen2's Qwen2Attention), and
+    head_dim = hidden_size / num_attention_heads unless config.json names one (Qwen2Attention reads it then)."""
+
+    model_type = "qwen2"
+    QK_NORM = False
+    defaults = {k: v for k, v in Qwen3Config.defaults.items() if k not in ("head_dim", "attention_bias")}
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "head_dim":
+            return self.hidden_size // self.num_attention_heads if _is_int(self.hidden_size) and _is_int(
+                self.num_attention_heads) and self.num_attention_heads > 0 else None
+        return super().__getattr__(name)
+
+    def projection_biases(self) -> tuple[bool, bool]:
+        return True, False

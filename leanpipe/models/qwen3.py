@@ -59,7 +59,8 @@ def layer_inputs(ops, c: Qwen3Config, ids, mask):
 def attention(ops, w: Weights, c: Qwen3Config, p: str, x, rope, bias, seen):
     """Qwen3Attention -> o_proj output (B, T, H): q / k norms scaled by their weight, scores by head_dim^-1/2
     (rotary_decoder; Qwen3-Embedding-0.6B shares each of its 8 key / value heads between 2 query heads)."""
-    return rotary_decoder.attention(ops, w, c, p, x, rope, bias, seen, scale=c.head_dim ** -0.5, norm_shift=0.0)
+    return rotary_decoder.attention(ops, w, c, p, x, rope, bias, seen, scale=c.head_dim ** -0.5,
+                                    norm_shift=0.0 if c.QK_NORM else None)
 
 
 def encoder(ops, w: Weights, c: Qwen3Config):

@@ -1,7 +1,7 @@
-"""The attention and gated MLP that Gemma 3's and Qwen 3's layers share (modeling_gemma3, modeling_qwen3):
-grouped-query attention with per-head RMS-normed, rotated queries and keys, and down(act(gate x) * up x).
-The config gives hidden_size, num_attention_heads, num_key_value_heads, head_dim, rms_norm_eps and
-attention_bias under these names in both families."""
+"""The attention and gated MLP that Gemma 3's, Qwen 3's and Qwen 2's layers share (modeling_gemma3,
+modeling_qwen3, modeling_qwen2): grouped-query attention with rotated (Gemma 3, Qwen 3: per-head RMS-normed)
+queries and keys, and down(act(gate x) * up x). The config gives hidden_size, num_attention_heads,
+num_key_value_heads, head_dim, rms_norm_eps and attention_bias (or projection_biases) under these names."""
 
 from __future__ import annotations
 
@@ -10,10 +10,17 @@ import numpy as np
 from ..weights import Weights
 
 
-def projection(ops, w: Weights, c, x, name: str, heads: int):
-    """x @ W.T (+ bias with attention_bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
+def projection(ops, w: Weights, c, x, name: str, heads: int, bias: bool):
+    """x @ W.T (+ its bias) for `heads` heads of head_dim -> (B, T, heads * D)."""
     out = heads * c.head_dim
-    return ops.linear(x, w.get(f"{name}.weight", (out, c.hidden_size)), w.get(f"{name}.bias", (out,)) if c.attention_bias else None)
+    return ops.linear(x, w.get(f"{name}.weight", (out, c.hidden_size)), w.get(f"{name}.bias", (out,)) if bias else None)
+
+
+def biases(c) -> tuple[bool, bool]:
+    """(q / k / v biases, o_proj bias): attention_bias for both (Gemma 3, Qwen 3); a config's own
+    `projection_biases` where they differ (Qwen 2: q, k, v always, o_proj never)."""
+    own = getattr(type(c), "projection_biases", None)
+    return own(c) if own else (bool(c.attention_bias), bool(c.attention_bias))
 
 
 def norm_weight(w: Weights, name: str, width: int, shift: float) -> np.ndarray:
@@ -22,23 +29,26 @@ def norm_weight(w: Weights, name: str, width: int, shift: float) -> np.ndarray:
     return np.float32(shift) + weight if shift else weight
 
 
-def attention(ops, w: Weights, c, p: str, x, rope, bias, seen, *, scale: float, norm_shift: float):
+def attention(ops, w: Weights, c, p: str, x, rope, bias, seen, *, scale: float, norm_shift: float | None):
     """Self-attention under the mask `bias` -> o_proj output (B, T, H). Queries and keys are normed per head
-    (q_norm, k_norm, scaled by norm_shift + weight: Gemma's 1 + w, Qwen's w) and rotated; key / value heads
-    shared by several query heads are projected once and shared inside the attention. `seen` (B, T, 1),
-    when given, zeroes queries that see no key, as torch's SDPA gives them."""
+    (q_norm, k_norm, scaled by norm_shift + weight: Gemma's 1 + w, Qwen 3's w; norm_shift None: no such norms,
+    Qwen 2) and rotated; key / value heads shared by several query heads are projected once and shared
+    inside the attention. `seen` (B, T, 1), when given, zeroes queries that see no key, as torch's SDPA
+    gives them."""
     n, kv, d, eps = c.num_attention_heads, c.num_key_value_heads, c.head_dim, c.rms_norm_eps
-    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n)
-    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv)
-    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv)
-    q = ops.head_rms_norm(q, norm_weight(w, f"{p}.self_attn.q_norm", d, norm_shift), eps, n, d)
-    k = ops.head_rms_norm(k, norm_weight(w, f"{p}.self_attn.k_norm", d, norm_shift), eps, kv, d)
+    qkv_bias, o_bias = biases(c)
+    q = projection(ops, w, c, x, f"{p}.self_attn.q_proj", n, qkv_bias)
+    k = projection(ops, w, c, x, f"{p}.self_attn.k_proj", kv, qkv_bias)
+    v = projection(ops, w, c, x, f"{p}.self_attn.v_proj", kv, qkv_bias)
+    if norm_shift is not None:
+        q = ops.head_rms_norm(q, norm_weight(w, f"{p}.self_attn.q_norm", d, norm_shift), eps, n, d)
+        k = ops.head_rms_norm(k, norm_weight(w, f"{p}.self_attn.k_norm", d, norm_shift), eps, kv, d)
     cos, sin = rope
     q, k = ops.rotary(q, cos, sin, n, d), ops.rotary(k, cos, sin, kv, d)
     a = ops.attention_with_bias(q, k, v, bias, n, d, scale, queries_match_keys=True, kv_heads=kv)
     h = c.hidden_size
     out = w.get(f"{p}.self_attn.o_proj.weight", (h, n * d))
-    return ops.linear(a if seen is None else ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (h,)) if c.attention_bias else None)
+    return ops.linear(a if seen is None else ops.mul(a, seen), out, w.get(f"{p}.self_attn.o_proj.bias", (h,)) if o_bias else None)
 
 
 def mlp(ops, w: Weights, c, p: str, x, activation: str):
