@@ -12,17 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
-from conftest import assert_close  # noqa: E402
 from corpus import TEXTS  # noqa: E402
-from family_checks import ATOL, PARITY_MARKS, check_head_on_engines  # noqa: E402
-from test_qwen3 import AUTO, HEADS, inputs, qwen_tokenizer  # noqa: E402,F401  (qwen_tokenizer: a fixture)
+from family_checks import PARITY_MARKS, check_head_on_engines  # noqa: E402
+from test_qwen3 import AUTO, HEADS, inputs, qwen_tokenizer, same_text_classification  # noqa: E402,F401  (qwen_tokenizer: a fixture)
 from tiny_families import check_config_defaults, tiny_models  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -53,13 +51,7 @@ def test_head_parity(models, shape, head, support):
 
 
 def test_text_classification_pipeline(models):
-    folder = models("gqa", "ForSequenceClassification")
-    ours = leanpipe.pipeline("text-classification", model=folder)
-    theirs = transformers.pipeline("text-classification", model=str(folder))
-    got, expected = ours(TEXTS[:6], top_k=None, batch_size=4), theirs(TEXTS[:6], top_k=None, batch_size=4)
-    assert [[r["label"] for r in row] for row in got] == [[r["label"] for r in row] for row in expected]
-    assert_close(np.array([[r["score"] for r in row] for row in got]),
-                 np.array([[r["score"] for r in row] for row in expected]), ATOL, "qwen2 text-classification")
+    same_text_classification(models("gqa", "ForSequenceClassification"), "qwen2")
 
 
 def test_config_defaults():

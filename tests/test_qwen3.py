@@ -89,19 +89,23 @@ def test_classifier_without_pad_id(models, tmp_path):
         ours(**batch)
 
 
+def same_text_classification(folder, family: str) -> None:
+    """The text-classification pipeline's labels and scores (every label, batches of 4) as transformers'."""
+    ours = leanpipe.pipeline("text-classification", model=folder)
+    theirs = transformers.pipeline("text-classification", model=str(folder))
+    got, expected = ours(TEXTS[:6], top_k=None, batch_size=4), theirs(TEXTS[:6], top_k=None, batch_size=4)
+    assert [[r["label"] for r in row] for row in got] == [[r["label"] for r in row] for row in expected]
+    assert_close(np.array([[r["score"] for r in row] for row in got]),
+                 np.array([[r["score"] for r in row] for row in expected]), ATOL, f"{family} text-classification")
+
+
 def test_pipelines(models):
     """feature-extraction, text-classification and question-answering as transformers' pipelines give them."""
     folder = models("gqa", "Model")
     ours, theirs = leanpipe.pipeline("feature-extraction", model=folder), transformers.pipeline("feature-extraction", model=str(folder))
     for text in [LONG, *TEXTS[:3]]:
         assert_close(np.array(ours(text)), np.array(theirs(text)), ATOL, "qwen3 feature-extraction")
-    folder = models("gqa", "ForSequenceClassification")
-    ours = leanpipe.pipeline("text-classification", model=folder)
-    theirs = transformers.pipeline("text-classification", model=str(folder))
-    got, expected = ours(TEXTS[:6], top_k=None, batch_size=4), theirs(TEXTS[:6], top_k=None, batch_size=4)
-    assert [[r["label"] for r in row] for row in got] == [[r["label"] for r in row] for row in expected]
-    assert_close(np.array([[r["score"] for r in row] for row in got]),
-                 np.array([[r["score"] for r in row] for row in expected]), ATOL, "qwen3 text-classification")
+    same_text_classification(models("gqa", "ForSequenceClassification"), "qwen3")
     folder = models("gqa", "ForQuestionAnswering")
     ours, theirs = leanpipe.pipeline("question-answering", model=folder), transformers.pipeline("question-answering", model=str(folder))
     question, context = "Where does the cat sleep?", " ".join(TEXTS[:4])
