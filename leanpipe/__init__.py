@@ -58,6 +58,8 @@ _EXPORTS = {
     "Gemma3TextConfig": "config",
     "Qwen3Config": "config",
     "Qwen2Config": "config",
+    "LlamaConfig": "config",
+    "MistralConfig": "config",
     "BigBirdConfig": "config",
     "RemBertConfig": "config",
     "ConvBertConfig": "config",
@@ -131,7 +133,7 @@ _EXPORTS = {
                                                "ForPreTraining")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     "DPRQuestionEncoder": "models", "DPRContextEncoder": "models", "DPRReader": "models", "Gemma3TextModel": "models",
-    **{f"Qwen{version}{suffix}": "models" for version in ("2", "3") for suffix in (
+    **{f"{family}{suffix}": "models" for family in ("Qwen2", "Qwen3", "Llama", "Mistral") for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")},
     **{f"LayoutLM{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
                                                    "ForQuestionAnswering")},

@@ -21,7 +21,7 @@ TESTS = ["tests/test_models.py", "tests/test_tokenizer.py", "tests/test_families
          "tests/test_esm.py", "tests/test_bart.py", "tests/test_t5.py", "tests/test_multiple_choice.py",
          "tests/test_pre_training.py", "tests/test_big_bird.py", "tests/test_rembert.py", "tests/test_convbert.py", "tests/test_fnet.py",
          "tests/test_dpr.py", "tests/test_ibert.py", "tests/test_layoutlm.py", "tests/test_gemma3.py", "tests/test_qwen3.py",
-         "tests/test_qwen2.py"]
+         "tests/test_qwen2.py", "tests/test_llama.py"]
 HEADS = ["base", "sequence-classification", "token-classification", "question-answering", "masked-lm", "multiple-choice",
          "next-sentence-prediction", "pre-training"]
 START, END = "<!-- support-matrix:start -->", "<!-- support-matrix:end -->"

@@ -41,13 +41,14 @@ from .bert_like import (  # noqa: F401
 from .encoder_decoder import BartConfig, MT5Config, T5Config, UMT5Config  # noqa: F401
 from .gemma import Gemma3TextConfig  # noqa: F401
 from .qwen import Qwen2Config, Qwen3Config  # noqa: F401
+from .llama import LlamaConfig, MistralConfig  # noqa: F401
 from .other_encoders import CONV_ACTIVATIONS, DebertaConfig, DebertaV2Config, EsmConfig, FNetConfig, ModernBertConfig  # noqa: F401
 
 CONFIG_CLASSES: dict[str, type[PretrainedConfig]] = {
     c.model_type: c
     for c in (BertConfig, ErnieConfig, DistilBertConfig, RobertaConfig, XLMRobertaConfig, CamembertConfig, ElectraConfig, AlbertConfig,
               MPNetConfig, ModernBertConfig, DebertaConfig, DebertaV2Config, EsmConfig, LongformerConfig, MobileBertConfig, Data2VecTextConfig,
-              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, LayoutLMConfig, Gemma3TextConfig, Qwen3Config, Qwen2Config, BartConfig, T5Config, MT5Config, UMT5Config)
+              RobertaPreLayerNormConfig, XLMRobertaXLConfig, SqueezeBertConfig, MegatronBertConfig, BigBirdConfig, RemBertConfig, ConvBertConfig, FNetConfig, DPRConfig, IBertConfig, LayoutLMConfig, Gemma3TextConfig, Qwen3Config, Qwen2Config, LlamaConfig, MistralConfig, BartConfig, T5Config, MT5Config, UMT5Config)
 }
 
 

@@ -296,20 +296,59 @@ def check_decoder_sizes(c: Any, keys: tuple[str, ...], where: str) -> None:
         raise ConfigError(f"rms_norm_eps={eps!r} must be a small non-negative number such as 1e-06 {where}")
 
 
-def check_rotary_layers(types: Any, layers: int, rope: Any, kinds: tuple[str, ...], hint: str, where: str) -> None:
+def check_rotary_layers(types: Any, layers: int, rope: Any, kinds: tuple[str, ...], hint: str, where: str,
+                        rope_types: tuple[str, ...] = ("default",)) -> None:
     """A rotary encoder's `layer_types` (a list of `layers` names from `kinds`; `hint` names the key that
-    derives it) and its `rope_parameters` per kind used (rope_type "default", a positive rope_theta), or
-    ConfigError naming the key (ModernBERT's, Gemma 3's)."""
+    derives it) and its `rope_parameters` per kind used (a rope_type of `rope_types` with its keys, a positive
+    rope_theta), or ConfigError naming the key (ModernBERT's, Gemma 3's, the decoders')."""
     if not isinstance(types, list) or len(types) != layers or not set(types) <= set(kinds):
         raise ConfigError(f"layer_types must list {layers} of {list(kinds)} (or give {hint}) {where}")
     for kind in set(types):
         params = rope.get(kind) if isinstance(rope, dict) else None
-        if not isinstance(params, dict) or params.get("rope_type") != "default":
+        if not isinstance(params, dict) or params.get("rope_type") not in rope_types:
             found = params.get("rope_type") if isinstance(params, dict) else params
-            raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r}; only 'default' is supported {where}")
+            raise ConfigError(f"rope_parameters[{kind!r}] has rope_type {found!r} (rope_scaling in older config.json "
+                              f"files); leanpipe runs {list(rope_types)}, not other rotary scalings {where}")
         theta = params.get("rope_theta")
-        if not (isinstance(theta, (int, float)) and not isinstance(theta, bool) and 0 < theta < float("inf")):
+        if not _positive(theta):
             raise ConfigError(f"rope_theta={theta!r} for {kind} must be a positive number such as 10000.0 {where}")
+        for key in ROPE_KEYS.get(params["rope_type"], ()):
+            if not _positive(params.get(key)):
+                raise ConfigError(f"rope_parameters of rope_type {params['rope_type']!r} needs a positive {key}, got "
+                                  f"{params.get(key)!r} {where}")
+
+
+# the keys each rotary scaling leanpipe runs reads (modeling_rope_utils: _compute_linear_scaling_rope_parameters,
+# _compute_llama3_parameters)
+ROPE_KEYS = {"default": (), "linear": ("factor",),
+             "llama3": ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")}
+
+
+def standard_rope(rope_parameters: Any, rope_scaling: Any, rope_theta: Any, default_theta: float, max_positions: Any) -> Any:
+    """One rope_parameters dict as transformers 5.2 standardizes it (RotaryEmbeddingConfigMixin): the older
+    rope_scaling wins over rope_parameters, rope_theta (else the class's default) and rope_type (its older name
+    "type", else "default") filled in, and llama3's original_max_position_embeddings defaulting to
+    max_position_embeddings. Anything not a dict is returned as it is, for validate() to refuse."""
+    rope = copy.deepcopy(rope_scaling or rope_parameters)
+    rope = {} if rope is None else rope
+    if not isinstance(rope, dict):
+        return rope
+    rope.setdefault("rope_theta", rope_theta if rope_theta is not None else default_theta)
+    rope.setdefault("rope_type", rope.get("type", "default"))
+    if rope["rope_type"] == "llama3":
+        rope.setdefault("original_max_position_embeddings", max_positions)
+    return rope
+
+
+def rope_scaling_key(params: dict[str, Any]) -> tuple:
+    """A checked rope_parameters dict's scaling as a hashable key for the rotary tables: () for "default",
+    ("linear", factor), ("llama3", factor, low_freq_factor, high_freq_factor, original_max_position_embeddings)."""
+    kind = params.get("rope_type", "default")
+    return () if kind == "default" else (kind, *(float(params[k]) for k in ROPE_KEYS[kind]))
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf")
 
 
 def _is_int(value: Any) -> bool:

@@ -5,11 +5,10 @@ same heads of Qwen 2 / Qwen 2.5 fine-tunes."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ..errors import ConfigError
-from .base import PretrainedConfig, _is_int, check_decoder_sizes, check_rotary_layers
+from .base import ROPE_KEYS, PretrainedConfig, _is_int, check_decoder_sizes, check_rotary_layers, standard_rope
 
 KINDS = ("full_attention", "sliding_attention")
 
@@ -20,7 +19,8 @@ class Qwen3Config(PretrainedConfig):
     A causal decoder: each token sees itself and the real tokens before it; a "sliding_attention" layer
     (`layer_types`, else layers from `max_window_layers` on when `use_sliding_window`) only the last
     `sliding_window` of them. The rotary theta is `rope_parameters["rope_theta"]`, or config.json's older
-    `rope_theta` (Qwen3-Embedding-0.6B's: 1,000,000); only rope_type "default" runs. `sliding_window`
+    `rope_theta` (Qwen3-Embedding-0.6B's: 1,000,000); rope_types "default", "linear" and "llama3" run (YaRN,
+    dynamic and longrope are refused). `sliding_window`
     reads null unless `use_sliding_window`, as transformers sets it.
     """
 
@@ -65,13 +65,7 @@ class Qwen3Config(PretrainedConfig):
         if self.layer_types is None and _is_int(layers) and _is_int(self.max_window_layers):  # else validate() refuses
             self.layer_types = ["sliding_attention" if self.sliding_window is not None and i >= self.max_window_layers
                                 else "full_attention" for i in range(layers)]
-        rope = copy.deepcopy(self.rope_parameters)
-        if rope is None:
-            rope = dict(scaling) if isinstance(scaling, dict) else {}
-            rope.setdefault("rope_theta", theta if theta is not None else self.DEFAULT_THETA)
-        if isinstance(rope, dict):
-            rope.setdefault("rope_type", rope.get("type", "default"))
-        self.rope_parameters = rope
+        self.rope_parameters = standard_rope(self.rope_parameters, scaling, theta, self.DEFAULT_THETA, self.max_position_embeddings)
 
     def validate(self) -> None:
         where = f"({self._name_or_path or 'config'}/config.json)"
@@ -82,13 +76,13 @@ class Qwen3Config(PretrainedConfig):
             raise ConfigError(f"layer_types has sliding_attention layers but sliding_window is null (use_sliding_window="
                               f"{self.use_sliding_window!r}); set use_sliding_window true and a sliding_window {where}")
         rope = self.rope_parameters
-        if isinstance(rope, dict) and rope.get("rope_type") != "default":
-            raise ConfigError(f"rope_parameters has rope_type {rope.get('rope_type')!r} (rope_scaling in older config.json files); "
-                              f"leanpipe runs rope_type 'default' only (Qwen3-Embedding's and most Qwen checkpoints'); other "
-                              f"rotary scalings are not supported {where}")
         per_kind = {kind: rope for kind in KINDS} if isinstance(rope, dict) else rope
         check_rotary_layers(self.layer_types, self.num_hidden_layers, per_kind, KINDS,
-                            "use_sliding_window and max_window_layers", where)
+                            "use_sliding_window and max_window_layers", where, rope_types=tuple(ROPE_KEYS))
+
+    def attention_kinds(self) -> list[str]:
+        """Each layer's "full_attention" / "sliding_attention": layer_types."""
+        return self.layer_types
 
     def window(self) -> int:
         """How many keys a sliding layer's query sees: itself and the sliding_window - 1 before it."""

@@ -22,6 +22,8 @@ from ..config import (
     IBertConfig,
     Gemma3TextConfig,
     Qwen2Config,
+    LlamaConfig,
+    MistralConfig,
     Qwen3Config,
     LayoutLMConfig,
     FNetConfig,
@@ -43,7 +45,7 @@ from ..config import (
     supported_model_types,
 )
 from ..errors import ConfigError, InputError
-from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, dpr, electra, ernie, esm, fnet, gemma3, ibert, layoutlm, longformer, megatron_bert, mobilebert, modernbert, mpnet, mt5, qwen2, qwen3, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
+from . import albert, bart, bert, big_bird, camembert, convbert, data2vec_text, deberta, deberta_v2, distilbert, dpr, electra, ernie, esm, fnet, gemma3, ibert, layoutlm, llama, longformer, megatron_bert, mistral, mobilebert, modernbert, mpnet, mt5, qwen2, qwen3, rembert, roberta, roberta_prelayernorm, squeezebert, t5, umt5, xlm_roberta, xlm_roberta_xl
 from .base import HEADS, PreTrainedModel
 from .outputs import BaseModelOutput, ModelOutput, SequenceClassifierOutput
 
@@ -90,6 +92,8 @@ _FAMILIES = [
     (gemma3, Gemma3TextConfig, "Gemma3Text"),
     (qwen3, Qwen3Config, "Qwen3"),
     (qwen2, Qwen2Config, "Qwen2"),
+    (llama, LlamaConfig, "Llama"),
+    (mistral, MistralConfig, "Mistral"),
     (dpr, DPRConfig, "DPR"),  # AutoModel: DPRQuestionEncoder; DPRContextEncoder below
     (bart, BartConfig, "Bart"),
     (t5, T5Config, "T5"),

@@ -57,17 +57,39 @@ def _zeros(width: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def rotary_tables(theta: float, head_dim: int, positions: int) -> tuple[np.ndarray, np.ndarray]:
+def rotary_tables(theta: float, head_dim: int, positions: int, scaling: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin of position * inverse frequency, for every position: (positions, D) each.
 
     Computed in float32 as ModernBertRotaryEmbedding does (inv_freq = 1 / theta^(2i/D), the
-    frequencies repeated once: emb = cat(freqs, freqs)); cached, as the NumPy engine asks on every call.
+    frequencies repeated once: emb = cat(freqs, freqs)); `scaling` (config.base.rope_scaling_key) rescales
+    the frequencies as the decoders' linear / llama3 rotary scalings do. Cached, as the NumPy engine asks
+    on every call.
     """
-    d = head_dim
-    inv_freq = (1.0 / (theta ** (np.arange(0, d, 2, dtype=np.int64).astype(np.float32) / d))).astype(np.float32)
+    inv_freq = inverse_frequencies(theta, head_dim, scaling)
     freqs = np.arange(positions, dtype=np.float32)[:, None] * inv_freq[None, :]  # (P, D/2)
     emb = np.concatenate([freqs, freqs], axis=-1)  # (P, D)
     return np.cos(emb), np.sin(emb)
+
+
+def inverse_frequencies(theta: float, head_dim: int, scaling: tuple = ()) -> np.ndarray:
+    """(D/2,) float32: 1 / theta^(2i/D), then ("linear", factor): / factor; ("llama3", factor, low, high,
+    original): Llama 3.1's, long wavelengths / factor, short ones kept, the band between interpolated
+    (modeling_rope_utils._compute_llama3_parameters, in float32 as there)."""
+    d = head_dim
+    inv_freq = (1.0 / (theta ** (np.arange(0, d, 2, dtype=np.int64).astype(np.float32) / d))).astype(np.float32)
+    if not scaling:
+        return inv_freq
+    kind, factor, *rest = scaling
+    factor = np.float32(factor)
+    if kind == "linear":
+        return (inv_freq / factor).astype(np.float32)
+    low, high, original = (np.float32(v) for v in rest)
+    wavelen = np.float32(2 * np.pi) / inv_freq
+    scaled = np.where(wavelen > original / low, inv_freq / factor, inv_freq).astype(np.float32)
+    smooth = (original / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = ~(wavelen < original / high) & ~(wavelen > original / low)
+    return np.where(medium, smoothed, scaled).astype(np.float32)
 
 
 def layer_kind_inputs(ops, c, ids, mask, head_dim: int, positions: int, window: int):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import Qwen3Config
+from ..config.base import rope_scaling_key
 from ..errors import InputError
 from ..weights import Weights
 from . import rotary_decoder
@@ -49,10 +50,11 @@ def norm(ops, w: Weights, c: Qwen3Config, x, name: str):
 def layer_inputs(ops, c: Qwen3Config, ids, mask):
     """The rotary (cos, sin) rows for positions 0..T-1, and per kind of layer its causal mask bias and
     `seen` (B, T, 1): 1 where a query sees some key (a left-padded query sees none)."""
-    theta = float(c.rope_parameters["rope_theta"])
-    rope = tuple(ops.position_embed(t, ids) for t in rotary_tables(theta, c.head_dim, max_positions(c)))
+    params = c.rope_parameters
+    tables = rotary_tables(float(params["rope_theta"]), c.head_dim, max_positions(c), rope_scaling_key(params))
+    rope = tuple(ops.position_embed(t, ids) for t in tables)
     bias = {kind: ops.mask_bias(mask, causal=True, window=c.window() - 1 if kind == "sliding_attention" else None)
-            for kind in set(c.layer_types)}
+            for kind in set(c.attention_kinds())}
     return rope, bias, {kind: ops.queries_with_keys(b) for kind, b in bias.items()}
 
 
@@ -68,7 +70,7 @@ def encoder(ops, w: Weights, c: Qwen3Config):
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, c.hidden_size)), ids)
     rope, bias, seen = layer_inputs(ops, c, ids, mask)
-    for i, kind in enumerate(c.layer_types):
+    for i, kind in enumerate(c.attention_kinds()):
         ops.hidden(x)
         p = f"layers.{i}"
         x = ops.add(x, attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope, bias[kind], seen[kind]))
@@ -109,6 +111,6 @@ def question_answering(ops, w: Weights, c: Qwen3Config) -> None:
 def check_feeds(head: str, feeds: dict[str, np.ndarray], c: Qwen3Config) -> None:
     """A classifier without a pad id cannot tell padding from text, so it takes one text a call, as transformers refuses."""
     if head == "sequence-classification" and c.pad_token_id is None and len(feeds["input_ids"]) > 1:
-        raise InputError(f"this Qwen 3 classifier's config.json has no pad_token_id, so it cannot find each text's last "
+        raise InputError(f"this {c.model_type} classifier's config.json has no pad_token_id, so it cannot find each text's last "
                          f"token in a padded batch of {len(feeds['input_ids'])}: pass one text a call, or set pad_token_id "
                          f"(the tokenizer's pad id) in config.json or from_pretrained(..., pad_token_id=...)")

@@ -52,8 +52,14 @@ def attention(ops, w: Weights, c, p: str, x, rope, bias, seen, *, scale: float, 
 
 
 def mlp(ops, w: Weights, c, p: str, x, activation: str):
-    """down(act(gate(x)) * up(x)), no biases."""
+    """down(act(gate(x)) * up(x)), with biases where the config has mlp_bias (Llama's; none elsewhere)."""
     h, i = c.hidden_size, c.intermediate_size
-    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), None, activation)
-    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), None)
-    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), None)
+    own = getattr(type(c), "mlp_biased", None)  # Llama's mlp_bias; Mistral, Qwen and Gemma have none
+    biased = bool(own(c)) if own else False
+
+    def bias(name: str, width: int):
+        return w.get(f"{p}.mlp.{name}.bias", (width,)) if biased else None
+
+    gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), bias("gate_proj", i), activation)
+    up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), bias("up_proj", i))
+    return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), bias("down_proj", h))
