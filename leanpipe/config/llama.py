@@ -88,27 +88,10 @@ class MistralConfig(LlamaConfig):
     in config.json is ignored, as transformers ignores it for Mistral."""
 
     model_type = "mistral"
-    defaults = {
-        "attention_dropout": 0.0,
-        "bos_token_id": 1,
-        "eos_token_id": 2,
-        "head_dim": None,
-        "hidden_act": "silu",
-        "hidden_size": 4096,
-        "initializer_range": 0.02,
-        "intermediate_size": 14336,
-        "max_position_embeddings": 4096 * 32,
-        "num_attention_heads": 32,
-        "num_hidden_layers": 32,
-        "num_key_value_heads": 8,
-        "pad_token_id": None,
-        "rms_norm_eps": 1e-6,
-        "rope_parameters": None,
-        "sliding_window": 4096,
-        "tie_word_embeddings": False,
-        "use_cache": True,
-        "vocab_size": 32000,
-    }
+    # Llama's defaults without its bias and tensor-parallel keys, with Mistral-7B's sizes and window
+    defaults = {**{k: v for k, v in LlamaConfig.defaults.items() if k not in ("attention_bias", "mlp_bias", "pretraining_tp")},
+                "intermediate_size": 14336, "max_position_embeddings": 4096 * 32, "num_key_value_heads": 8,
+                "sliding_window": 4096}
 
     def window(self) -> int | None:
         return self.sliding_window
