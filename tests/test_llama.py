@@ -19,7 +19,7 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from family_checks import PARITY_MARKS, check_head_on_engines  # noqa: E402
-from test_qwen3 import AUTO, HEADS, inputs, same_text_classification  # noqa: E402
+from test_qwen3 import AUTO, HEADS, inputs, same_last_token_embeddings, same_text_classification  # noqa: E402
 from tiny_families import check_config_defaults, tiny_models  # noqa: E402
 
 pytestmark = PARITY_MARKS
@@ -61,6 +61,12 @@ def test_head_parity(models, family, shape, head, support):
 @pytest.mark.parametrize("family", list(SHAPES))
 def test_text_classification_pipeline(models, family):
     same_text_classification(models(family, next(iter(SHAPES[family])), "ForSequenceClassification"), family)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_mistral_sentence_transformer(models, tmp_path, side):
+    """An e5-mistral-shaped embedding model (MistralModel, last-token pooling, Normalize, an instruction prompt)."""
+    same_last_token_embeddings(models("mistral", "sliding", "Model"), tmp_path, side, "mistral")
 
 
 @pytest.mark.parametrize("name", ["LlamaConfig", "MistralConfig"])

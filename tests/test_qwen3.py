@@ -118,13 +118,21 @@ def test_pipelines(models):
 def test_sentence_transformer(models, tmp_path, side):
     """Qwen3-Embedding's modules: Transformer, last-token Pooling, Normalize, and its query prompt; padded
     on either side (the model card passes tokenizer_kwargs={"padding_side": "left"})."""
+    same_last_token_embeddings(models("gqa", "Model"), tmp_path, side, "qwen3")
+
+
+def same_last_token_embeddings(base, tmp_path, side: str, family: str) -> None:
+    """A decoder embedding model as sentence-transformers saves it (Qwen3-Embedding's and e5-mistral's modules:
+    Transformer over `base`, last-token Pooling, Normalize, an instruction prompt for queries): leanpipe's
+    SentenceTransformer gives sentence-transformers' vectors, padded on `side`."""
     st = pytest.importorskip("sentence_transformers")
     from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
-    body = Transformer(str(models("gqa", "Model")))
+    body = Transformer(str(base))
     prompts = {"query": "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:",
                "document": ""}
-    model = st.SentenceTransformer(modules=[body, Pooling(48, "lasttoken"), Normalize()], device="cpu", prompts=prompts)
+    width = body.get_embedding_dimension()
+    model = st.SentenceTransformer(modules=[body, Pooling(width, "lasttoken"), Normalize()], device="cpu", prompts=prompts)
     model.save(str(tmp_path / "st"))
     texts = [LONG, *TEXTS[:6]]
     kwargs = {"tokenizer_kwargs": {"padding_side": "left"}} if side == "left" else {}
@@ -133,8 +141,8 @@ def test_sentence_transformer(models, tmp_path, side):
     for options in ({}, {"prompt_name": "query"}):
         expected = theirs.encode(texts, batch_size=4, **options)
         got = ours.encode(texts, batch_size=4, **options)
-        assert got.shape == expected.shape == (len(texts), 48)
-        assert_close(got, expected, ATOL, f"qwen3 sentence-transformers {side} {options}")
+        assert got.shape == expected.shape == (len(texts), width)
+        assert_close(got, expected, ATOL, f"{family} sentence-transformers {side} {options}")
 
 
 def test_config_defaults():
