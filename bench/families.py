@@ -1,7 +1,7 @@
 """Other families side by side: leanpipe against a length-sorted torch loop and transformers' pipeline
 on base-sized random-weight classifiers, one per family (text-classification, batch 32; T5, whose
 encoder heads are all leanpipe runs, token-classification; EmbeddingGemma and Qwen3-Embedding, embedding
-models, feature-extraction as arrays), and batch-1.
+models, feature-extraction as arrays; SmolLM2, a Llama-shaped decoder as a classifier), and batch-1.
 
     HF_HUB_OFFLINE=1 python bench/families.py                       # every family below, ~25 minutes
     HF_HUB_OFFLINE=1 python bench/families.py --families deberta-v3,modernbert --sentences 192
@@ -72,6 +72,11 @@ FAMILIES = {
                                             num_attention_heads=16, num_key_value_heads=8, head_dim=128,
                                             max_position_embeddings=32768, rope_theta=1_000_000.0, tie_word_embeddings=True,
                                             pad_token_id=0)),
+    # SmolLM2-135M's shape (Llama: 30 causal layers, 9 query heads and 3 key / value heads of 64, gated silu MLP) as a
+    # sequence classifier (the last non-pad token's row), the small end of the Llama family a CPU box runs
+    "smollm2": ("LlamaConfig", dict(vocab_size=30522, hidden_size=576, intermediate_size=1536, num_hidden_layers=30,
+                                    num_attention_heads=9, num_key_value_heads=3, max_position_embeddings=8192,
+                                    rope_theta=100_000.0, rms_norm_eps=1e-5, tie_word_embeddings=True, pad_token_id=0)),
 }
 # tokenizer_config.json's model_input_names where the family's own tokenizer gives other inputs than
 # BERT's (FNet takes no attention_mask: FNetTokenizer gives input_ids and token_type_ids)
