@@ -121,8 +121,8 @@ def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revisio
         raise InputError(f"processor_kwargs={{'padding_side': {overrides['padding_side']!r}}}: leanpipe pads each batch "
                          f"on the right, which gives every text the vectors it has alone; left padding shifts the "
                          f"positions of a BERT-style model's shorter texts (sentence-transformers' vectors then depend on "
-                         f"the batch), which leanpipe does not reproduce. Leave padding_side unset (models with rotary "
-                         f"positions, Qwen 3 and Gemma 3, take either side)")
+                         f"the batch), which leanpipe does not reproduce. Leave padding_side unset (the rotary decoders, Qwen 2 / 3, "
+                         f"Llama, Mistral, and Gemma 3's encoder take either side)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(model.name_or_path, revision=model.revision,
                                                   **{**model.hub_options, **overrides})

@@ -11,6 +11,7 @@ leanpipe does not run refused naming the key."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -19,6 +20,7 @@ transformers = pytest.importorskip("transformers")
 
 import leanpipe  # noqa: E402
 from family_checks import PARITY_MARKS, check_head_on_engines  # noqa: E402
+from corpus import TEXTS  # noqa: E402
 from test_qwen3 import AUTO, HEADS, inputs, same_last_token_embeddings, same_text_classification  # noqa: E402
 from tiny_families import check_config_defaults, tiny_models  # noqa: E402
 
@@ -55,12 +57,54 @@ def test_head_parity(models, family, shape, head, support):
     check_head_on_engines(folder, theirs, auto, inputs(folder), keys, f"{family}/{shape}/{head}")
     assert type(getattr(leanpipe, f"{PREFIX[family]}{head}").from_pretrained(folder)).__name__ == f"{PREFIX[family]}{head}"
     support(family, "head", name)
-    support(family, "tokenizer", "tokenizer.json")  # as it is, as transformers 5.2 reads a Llama / Mistral one
 
 
 @pytest.mark.parametrize("family", list(SHAPES))
 def test_text_classification_pipeline(models, family):
     same_text_classification(models(family, next(iter(SHAPES[family])), "ForSequenceClassification"), family)
+
+
+@pytest.fixture(scope="module")
+def sentencepiece_style_bpe(tmp_path_factory):
+    """tokenizer.json as Llama 2's and Mistral's checkpoints ship it: a byte-fallback BPE whose normalizer
+    prepends and replaces spaces with "▁", a <s> post-processor, tokenizer_config.json naming LlamaTokenizerFast
+    (trained here on the test corpus)."""
+    from tokenizers import Tokenizer, decoders, models as tok_models, normalizers, processors, trainers
+
+    trained = Tokenizer(tok_models.BPE(byte_fallback=True, fuse_unk=True, unk_token="<unk>"))
+    trained.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    trained.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(),
+                                         decoders.Strip(" ", 1, 0)])
+    trained.train_from_iterator(TEXTS * 3, trainers.BpeTrainer(
+        vocab_size=500, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False,
+        initial_alphabet=[f"<0x{i:02X}>" for i in range(256)] + ["▁"]))
+    trained.post_processor = processors.TemplateProcessing(single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", 1)])
+    folder = tmp_path_factory.mktemp("llama-tokenizer")
+    trained.save(str(folder / "tokenizer.json"))
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "LlamaTokenizerFast", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
+        "add_bos_token": True, "add_eos_token": False, "legacy": False}))
+    return folder
+
+
+@pytest.mark.parametrize("family", list(SHAPES))
+def test_tokenizer(sentencepiece_style_bpe, tmp_path, family, support):
+    """A Llama / Mistral checkpoint's tokenizer.json read as transformers 5.2's AutoTokenizer reads it for these
+    model types: as it is (ids, offsets, padding side); its LlamaTokenizer class, which rebuilds the pipeline, is
+    not leanpipe's (leanpipe has AutoTokenizer only for these)."""
+    from family_checks import assert_same_encoding
+
+    folder = tmp_path / family
+    shutil.copytree(sentencepiece_style_bpe, folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": family, "vocab_size": 500}))
+    ours, theirs = leanpipe.AutoTokenizer.from_pretrained(folder), transformers.AutoTokenizer.from_pretrained(folder)
+    assert ours.padding_side == theirs.padding_side and ours.pad_token is theirs.pad_token is None
+    ours.pad_token, theirs.pad_token = ours.eos_token, theirs.eos_token  # what users of these checkpoints do to pad
+    texts = [*TEXTS[:8], " leading and  double spaces", "Ünïcödé, émojis 🙂 and digits 12345"]
+    options = dict(return_offsets_mapping=True, padding=True)
+    assert_same_encoding(ours(texts, **options), theirs(texts, **options), f"{family} tokenizer")
+    assert ours.decode(ours(texts[-1])["input_ids"]) == theirs.decode(theirs(texts[-1])["input_ids"])
+    support(family, "tokenizer", "tokenizer.json")
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
