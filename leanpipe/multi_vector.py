@@ -125,6 +125,16 @@ class MultiVectorEncoder(_Encoder):
         if expansion is not None and positions is not None and expansion["length"] > positions:
             raise InputError(f"query_expansion length {expansion['length']} is more tokens than this model reads ({positions}); "
                              f"use a length of at most {positions} (ColBERT uses 32)")
+        if expansion is not None and self.config.query_length is not None and self.config.query_length < expansion["length"]:
+            raise InputError(f"query_length={self.config.query_length} is smaller than the query_expansion length "
+                             f"{expansion['length']}, which is the queries' least width; drop query_length or raise it")
+        if expansion is not None and expansion["token"] is None and self.tokenizer.mask_token_id is None and \
+                self.tokenizer.eos_token_id is None:
+            raise InputError("query_expansion has no token and this tokenizer has neither a mask nor an eos token to expand "
+                             "queries with; name one: query_expansion={..., 'token': '<your token>'}")
+        if expansion is not None and not self.config.has_mask:
+            logger.warning("query_expansion is set but the model has no MultiVectorMask module, so the expansion tokens "
+                           "are not scored (as in sentence-transformers)")
         if expansion is not None and expansion["token"] is not None:
             token = expansion["token"]
             if self.tokenizer.convert_tokens_to_ids(token) in (None, self.tokenizer.unk_token_id) and token != self.tokenizer.unk_token:
@@ -226,43 +236,49 @@ class MultiVectorEncoder(_Encoder):
         dims = truncate_dim if truncate_dim is not None else self.truncate_dim
         encodings, expansion = self._encodings(texts, prompt, task)
         model = self._pipe.model
-        if output_value is None:  # padded as sentence-transformers pads them: batches of texts sorted by characters
+        if output_value is None or self.tokenizer.padding_side == "left":
+            # batched and padded as sentence-transformers does (texts sorted by characters, the tokenizer's side):
+            # the raw outputs' widths, and a left-padding tokenizer's vectors, depend on the batch there
             order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
             plan = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
-            padded = [(rows, self.tokenizer.pad_batch([encodings[i] for i in rows])) for rows in plan]
-        else:  # by tokens (leanpipe.batching), less padding; a text's vectors do not depend on its batch
-            padded = padded_batches(self.tokenizer, encodings, batch_size, equal_lengths=padding_changes_outputs(model),
-                                    alone_past=runs_alone_past(model))
-        batches = [(rows, self._expanded(feeds, expansion)) for rows, feeds in padded]
+            batches = [(rows, self._padded([encodings[i] for i in rows], expansion)) for rows in plan]
+        else:  # by tokens (leanpipe.batching), less padding; a right-padded text's vectors do not depend on its batch
+            batches = [(rows, self._expanded(feeds, expansion)) for rows, feeds in padded_batches(
+                self.tokenizer, encodings, batch_size, equal_lengths=padding_changes_outputs(model),
+                alone_past=runs_alone_past(model))]
         outputs = run_batches(model, [(rows, model.check_inputs(**feeds)) for rows, (feeds, _) in batches])
         results: list[Any] = [None] * len(texts)
         for (rows, out), (_, (feeds, expanded)) in zip(outputs, batches):
             vectors = self._token_vectors(out["last_hidden_state"])  # (B, T, D)
             keep = self._scoring_mask(feeds, expanded, task)
             for r, i in enumerate(rows):
-                results[i] = ({"token_embeddings": vectors[r], "attention_mask": keep[r], "input_ids": feeds["input_ids"][r]}
-                              if output_value is None else vectors[r][keep[r]])
+                results[i] = (_raw(vectors[r], keep[r], feeds, expanded, r) if output_value is None else vectors[r][keep[r]])
         if output_value is not None:
             results = [_finish(e, normalize_embeddings, dims) for e in results]
         elif dims is not None:
             results = [{**r, "token_embeddings": normalized(r["token_embeddings"][..., :dims])} for r in results]
         return results[0] if single else results
 
-    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, task: str | None = None
-                   ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        """Texts -> the encoder's feeds as sentence-transformers' Transformer makes them for `task` (one
-        batch, padded to its longest), and the query expansion positions (B, T) (None when not expanded).
-        A query with the "fixed" expansion is cut or padded to its length, the pads becoming the expansion
-        token (the tokenizer's mask token)."""
+    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, task: str | None = None) -> dict[str, np.ndarray]:
+        """Texts -> the encoder's (B, T) int64 feeds as sentence-transformers' Transformer makes them for `task`
+        (one batch, padded to its longest on the tokenizer's side), with "query_expansion_positions" (B, T) when
+        expanded: a query with the "fixed" expansion is cut or padded to its length, the pads becoming the
+        expansion token (the tokenizer's mask token)."""
         encodings, expansion = self._encodings(list(inputs), prompt or "", task)
-        return self._expanded(self.tokenizer.pad_batch(encodings), expansion)
+        feeds, expanded = self._padded(encodings, expansion)
+        return feeds if expanded is None else {**feeds, "query_expansion_positions": expanded}
+
+    def _padded(self, encodings: list[Any], expansion: dict[str, Any] | None) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """One batch padded on the tokenizer's side (a "fixed" expansion's queries to its length), then expanded."""
+        fixed = expansion is not None and expansion["strategy"] == "fixed"
+        return self._expanded(self.tokenizer.pad_batch(encodings, max_length=expansion["length"] if fixed else None), expansion)
 
     def _encodings(self, texts: list[Any], prompt: str, task: str | None) -> tuple[list[Any], dict[str, Any] | None]:
         """The texts (after the prompt) tokenized and cut for `task`: at the "fixed" expansion's length, else at
         query_length / document_length, else at max_seq_length ("min": at least the expansion's length)."""
         from .tasks.base import prompted
 
-        texts = prompted([_text(t) for t in texts], prompt, self.config.do_lower_case)
+        texts = prompted([_text(t) for t in texts], prompt, self.tokenizer, self.config.do_lower_case)
         expansion = self.query_expansion if task == "query" else None
         limit = {"query": self.config.query_length, "document": self.config.document_length}.get(task or "")
         max_length = limit if limit is not None else self.max_seq_length
@@ -296,6 +312,8 @@ class MultiVectorEncoder(_Encoder):
         """MultiVectorMask: the real tokens, a query's expansion positions, less the skiplist's tokens for its
         tasks (a text with no task is a document), and for tasks other than queries only keep_only_token_ids."""
         ids, keep = feeds["input_ids"], feeds["attention_mask"].astype(bool)
+        if not self.config.has_mask:  # no MultiVectorMask module: the attended tokens, as sentence-transformers slices
+            return keep
         if task == "query" and expanded is not None:
             keep = keep | expanded
         if (task or "document") in self.config.skiplist_tasks and len(self._skip_ids):
@@ -316,6 +334,9 @@ class MultiVectorEncoder(_Encoder):
         return maxsim_pairwise(embeddings1, embeddings2, length_normalize=self._length_normalize(options), **options)
 
     def _length_normalize(self, options: dict[str, Any]) -> bool:
+        unknown = set(options) - {"length_normalize", "a_mask", "b_mask", "chunk_elements", "device"}
+        if unknown:
+            raise InputError(f"similarity() takes length_normalize, a_mask, b_mask, chunk_elements and device; got {sorted(unknown)}")
         return bool(options.pop("length_normalize", self.similarity_fn_name == "meanmaxsim"))
 
     def __repr__(self) -> str:
@@ -349,6 +370,13 @@ def _expanded(feeds: dict[str, np.ndarray], expansion: dict[str, Any], token_id:
     if expansion["attend"]:
         feeds["attention_mask"] = np.where(positions, 1, mask)
     return feeds, positions
+
+
+def _raw(vectors: np.ndarray, keep: np.ndarray, feeds: dict[str, np.ndarray], expanded: np.ndarray | None, row: int
+         ) -> dict[str, np.ndarray]:
+    """output_value=None's per-text dict: its padded token vectors, scoring mask and feeds (and expansion positions)."""
+    out = {"token_embeddings": vectors, "attention_mask": keep, **{k: v[row] for k, v in feeds.items() if k != "attention_mask"}}
+    return out if expanded is None else {**out, "query_expansion_positions": expanded[row]}
 
 
 def _finish(vectors: np.ndarray, normalize: bool, dims: int | None) -> np.ndarray:

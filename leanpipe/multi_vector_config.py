@@ -53,6 +53,7 @@ class MultiVectorConfig:
     skiplist_words: tuple[str, ...] = ()
     skiplist_tasks: tuple[str, ...] = ("document",)
     keep_only_token_ids: tuple[int, ...] | None = None
+    has_mask: bool = True  # a MultiVectorMask module (or the layout's implied one); without it the attended tokens count
     max_seq_length: int | None = None
     do_lower_case: bool = False
     prompts: dict[str, str] = field(default_factory=dict)
@@ -107,9 +108,9 @@ def read_multi_vector_config(name_or_path: str | os.PathLike, *, revision: str |
     settings = _read_json(name_or_path, "config_sentence_transformers.json", revision) or {}
     prompts, prefixes = _prompts(settings)
     knobs, skiplist = _legacy_knobs(settings), settings.get("skiplist_words")
-    if _is_stanford(name_or_path, revision):
-        return _stanford(name_or_path, revision, settings, prompts)
     modules = _read_json(name_or_path, "modules.json", revision)
+    if _is_stanford(name_or_path, revision) and modules is None:  # sentence-transformers' rule: modules.json wins
+        return _stanford(name_or_path, revision, settings, prompts)
     if not modules:
         raise CheckpointError(f"{name_or_path} says it is a {settings.get('model_type')} checkpoint but has no modules.json; "
                               f"re-download the checkpoint")
@@ -127,17 +128,18 @@ def read_multi_vector_config(name_or_path: str | os.PathLike, *, revision: str |
         elif kind == "Normalize":
             _check_token_normalize(module_config, name_or_path, folder)
             steps.append("normalize")
-        else:
+        else:  # MultiVectorMask
             mask = module_config or {}
     if settings.get("model_type") == "ColBERT":  # PyLate <= 3 listed [Transformer, Dense]; the rest was built in
         mask = {"skiplist_words": skiplist if skiplist is not None else list(string.punctuation)}
         steps.append("normalize")
     merged = {**knobs, **{k: transformer[k] for k in ("query_length", "document_length", "query_expansion") if k in transformer}}
-    return _config(steps, merged, mask or {}, transformer, settings, prompts, prefixes)
+    return _config(steps, merged, mask, transformer, settings, prompts, prefixes)
 
 
-def _config(steps: list[Any], knobs: dict[str, Any], mask: dict[str, Any], transformer: dict[str, Any],
+def _config(steps: list[Any], knobs: dict[str, Any], mask: dict[str, Any] | None, transformer: dict[str, Any],
             settings: dict[str, Any], prompts: dict[str, str], prefixes: dict[str, str]) -> MultiVectorConfig:
+    has_mask, mask = mask is not None, mask or {}
     tasks = mask.get("skiplist_tasks")
     keep = mask.get("keep_only_token_ids")
     return MultiVectorConfig(
@@ -146,7 +148,7 @@ def _config(steps: list[Any], knobs: dict[str, Any], mask: dict[str, Any], trans
         expansion=expansion_config(knobs.get("query_expansion")),
         skiplist_words=tuple(mask.get("skiplist_words") or ()),
         skiplist_tasks=tuple([tasks] if isinstance(tasks, str) else tasks if tasks is not None else ["document"]),
-        keep_only_token_ids=tuple(keep) if keep is not None else None,
+        keep_only_token_ids=tuple(keep) if keep is not None else None, has_mask=has_mask,
         max_seq_length=_length(transformer.get("max_seq_length"), "max_seq_length"),
         do_lower_case=bool(transformer.get("do_lower_case", False)),
         prompts=prompts, default_prompt_name=settings.get("default_prompt_name"),

@@ -71,24 +71,27 @@ def _check_dims(queries: list[np.ndarray], documents: list[np.ndarray]) -> None:
                          f"(and the same truncate_dim)")
 
 
-def maxsim(queries: Any, documents: Any, *, length_normalize: bool = False) -> np.ndarray:
-    """(N, M) float32: query i against document j."""
-    a, b = _items(queries, "queries"), _items(documents, "documents")
+def maxsim(queries: Any, documents: Any, *, length_normalize: bool = False, a_mask: Any = None, b_mask: Any = None,
+           chunk_elements: int | None = None, device: Any = None) -> np.ndarray:
+    """(N, M) float32: query i against document j. `a_mask` / `b_mask` (per-item 1-D masks, or (N, T)): tokens with
+    0 / False left out; `chunk_elements`: numbers per block of token-pair scores; `device`: the CPU only."""
+    a, b = _options(queries, documents, a_mask, b_mask, chunk_elements, device)
     if not a or not b:
         return np.zeros((len(a), len(b)), np.float32)
     _check_dims(a, b)
     docs, mask = _padded(b)
     scores = np.zeros((len(a), len(b)), np.float32)
-    step = max(1, _CHUNK // max(1, docs.shape[1] * max(len(q) for q in a)))
+    step = max(1, (chunk_elements or _CHUNK) // max(1, docs.shape[1] * max(len(q) for q in a)))
     for i, query in enumerate(a):
         for start in range(0, len(b), step):
             scores[i, start:start + step] = _best_sums(query, docs[start:start + step], mask[start:start + step])
     return _finish(scores, a, ~mask.any(axis=1)[None, :], length_normalize)
 
 
-def maxsim_pairwise(queries: Any, documents: Any, *, length_normalize: bool = False) -> np.ndarray:
-    """(N,) float32: query i against document i."""
-    a, b = _items(queries, "queries"), _items(documents, "documents")
+def maxsim_pairwise(queries: Any, documents: Any, *, length_normalize: bool = False, a_mask: Any = None, b_mask: Any = None,
+                    chunk_elements: int | None = None, device: Any = None) -> np.ndarray:
+    """(N,) float32: query i against document i (the options as maxsim's)."""
+    a, b = _options(queries, documents, a_mask, b_mask, chunk_elements, device)
     if len(a) != len(b):
         raise InputError(f"similarity_pairwise scores query i against document i: got {len(a)} queries and {len(b)} documents")
     if not a:
@@ -97,6 +100,29 @@ def maxsim_pairwise(queries: Any, documents: Any, *, length_normalize: bool = Fa
     scores = np.array([_best_sums(q, d[None], np.ones((1, len(d)), bool))[0] if len(d) else 0.0
                        for q, d in zip(a, b)], np.float32)
     return _finish(scores[:, None], a, np.array([[len(d) == 0] for d in b]), length_normalize)[:, 0]
+
+
+def _options(queries: Any, documents: Any, a_mask: Any, b_mask: Any, chunk_elements: Any, device: Any
+             ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Both sides as lists of (T_i, D) arrays with their masks applied; the scoring options checked."""
+    if device is not None and str(device) != "cpu":
+        raise InputError(f"device={device!r}: leanpipe scores on the CPU; leave device unset")
+    if chunk_elements is not None and (isinstance(chunk_elements, bool) or not isinstance(chunk_elements, int) or chunk_elements < 1):
+        raise InputError(f"chunk_elements must be a positive integer, got {chunk_elements!r}")
+    return _masked(_items(queries, "queries"), a_mask, "a_mask"), _masked(_items(documents, "documents"), b_mask, "b_mask")
+
+
+def _masked(items: list[np.ndarray], mask: Any, name: str) -> list[np.ndarray]:
+    """Each item's tokens where its mask row is true (a row shorter than the item counts its missing end false)."""
+    if mask is None:
+        return items
+    rows = [_array(m, name) for m in mask] if isinstance(mask, (list, tuple)) else list(np.atleast_2d(_array(mask, name)))
+    if len(rows) == 1 and len(items) > 1:
+        rows = rows * len(items)
+    if len(rows) != len(items):
+        raise InputError(f"{name} has {len(rows)} rows for {len(items)} texts")
+    keep = [np.pad(r.astype(bool), (0, max(0, len(item) - len(r))))[:len(item)] for r, item in zip(rows, items)]
+    return [item[k] for item, k in zip(items, keep)]
 
 
 def _best_sums(query: np.ndarray, docs: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -259,9 +259,9 @@ def tokenize(tokenizer: Any, texts: Sequence[Any], max_length: int, lower: bool 
         raise InputError("tokenize takes texts, or (text, text) pairs, not a mix; got "
                          f"{[type(x).__name__ for x in items][:6]}")
     if all(pairs):
-        first, second = prompted([a for a, _ in items], prompt or "", lower), prompted([b for _, b in items], "", lower)
+        first, second = prompted([a for a, _ in items], prompt or "", tokenizer, lower), prompted([b for _, b in items], "")
     else:
-        first, second = prompted(items, prompt or "", lower), None
+        first, second = prompted(items, prompt or "", tokenizer, lower), None
     encoded = tokenizer(first, second, padding=True, truncation="longest_first", max_length=max_length,
                         return_tensors="np")
     arrays: dict[str, Any] = {key: np.asarray(value, dtype=np.int64) for key, value in encoded.items()}

@@ -159,13 +159,63 @@ def test_legacy_markers_are_one_token(saved):
     [CLS] [unused0] ... as ColBERT was trained; the query is [MASK]-expanded to its width."""
     for name in ("pylate", "stanford"):
         reference, model = both(saved[name])
-        feeds, expanded = model.preprocess(["hello there"], prompt=model.prompts["query"], task="query")
+        feeds = model.preprocess(["hello there"], prompt=model.prompts["query"], task="query")
+        expanded = feeds["query_expansion_positions"]
         ours = model.tokenizer.convert_ids_to_tokens(feeds["input_ids"][0].tolist())
         assert ours[:5] == ["[CLS]", "[unused0]", "hello", "there", "[SEP]"], ours
         assert set(ours[5:]) == {"[MASK]"} and expanded[0].sum() == len(ours) - 5
         theirs = reference.preprocess(["hello there"], prompt=reference.prompts["query"], task="query")
         assert feeds["input_ids"].tolist() == theirs["input_ids"].tolist()
         assert feeds["attention_mask"].tolist() == theirs["attention_mask"].tolist()
+        assert expanded.tolist() == theirs["query_expansion_positions"].tolist()
+
+
+def _edited(folder, tmp_path, name: str, files: dict) -> object:
+    """A copy of `folder` with some JSON files changed: {path: function of the file's dict (None when absent) -> dict}."""
+    copy = tmp_path / name
+    shutil.copytree(folder, copy)
+    for path, change in files.items():
+        target = copy / path
+        target.write_text(json.dumps(change(json.loads(target.read_text()) if target.exists() else None)))
+    return copy
+
+
+def test_layout_variants_as_sentence_transformers_reads_them(saved, tmp_path):
+    """A tokenizer padding on the left (queries [MASK]-padded before the text, batches as sentence-transformers
+    makes them), do_lower_case (lowercased inside the tokenizer: "[MASK]" stays one token), a PyLate layout whose
+    config.json names HF_ColBERT (modules.json wins), and an expansion without a MultiVectorMask module (the
+    expansion tokens then not scored)."""
+    native = saved["native-fixed"]
+    variants = {
+        "left": _edited(native, tmp_path, "left", {"tokenizer_config.json": lambda c: {**c, "padding_side": "left"}}),
+        "lower": _edited(native, tmp_path, "lower", {"sentence_bert_config.json": lambda c: {**c, "do_lower_case": True},
+                                                     "tokenizer_config.json": lambda c: {**c, "do_lower_case": False}}),
+        "hf-colbert": _edited(saved["pylate"], tmp_path, "hf-colbert",
+                              {"config.json": lambda c: {**c, "architectures": ["HF_ColBERT"]}}),
+        "no-mask": _edited(native, tmp_path, "no-mask", {"modules.json": lambda m: [x for x in m if "MultiVectorMask" not in x["type"]]}),
+    }
+    texts = [*DOCUMENTS, "a [MASK] b", "ΟΔΟΣ Straße CAPITALS"]
+    for name, folder in variants.items():
+        reference, model = both(folder)
+        for call in ("encode_query", "encode_document"):
+            same_vectors(getattr(model, call)(texts, batch_size=2), getattr(reference, call)(texts, batch_size=2, convert_to_numpy=True),
+                         f"{name} {call}")
+
+
+def test_similarity_options(saved):
+    reference, model = both(saved["native-fixed"])
+    q, d = reference.encode_query(QUERIES[:2]), reference.encode_document(DOCUMENTS[:3])
+    a_mask = [torch.arange(len(x)) % 3 != 0 for x in q]
+    b_mask = [torch.arange(len(x)) % 2 == 0 for x in d]
+    for options in ({"a_mask": a_mask}, {"b_mask": b_mask}, {"a_mask": a_mask, "length_normalize": True},
+                    {"chunk_elements": 50, "device": "cpu"}):
+        assert_close(model.similarity(q, d, **options), reference.similarity(q, d, **options).numpy(), SCORE_ATOL, str(options))
+    assert_close(model.similarity_pairwise(q, d[:2], b_mask=b_mask[:2]),
+                 reference.similarity_pairwise(q, d[:2], b_mask=b_mask[:2]).numpy(), SCORE_ATOL, "pairwise b_mask")
+    with pytest.raises(InputError, match="device='cuda'"):
+        model.similarity(q, d, device="cuda")
+    with pytest.raises(InputError, match="takes length_normalize"):
+        model.similarity(q, d, top_k=2)
 
 
 def test_meanmaxsim_truncate_dim_normalize_and_raw_outputs(saved):
@@ -182,6 +232,7 @@ def test_meanmaxsim_truncate_dim_normalize_and_raw_outputs(saved):
         assert_close(a["token_embeddings"], b["token_embeddings"].numpy(), ATOL, "raw token_embeddings")
         assert a["attention_mask"].tolist() == b["attention_mask"].bool().tolist()
         assert a["input_ids"].tolist() == b["input_ids"].tolist()
+        assert a["query_expansion_positions"].tolist() == b["query_expansion_positions"].tolist()
     one = model.encode_query("one text")
     assert isinstance(one, np.ndarray) and one.ndim == 2
 

@@ -115,14 +115,28 @@ def check_padding(params: dict[str, Any]) -> None:
         raise InputError(f"padding must be True, False, 'longest', 'max_length' or 'do_not_pad', got {padding!r}")
 
 
-def prompted(texts: Sequence[Any], prompt: str, lower: bool = False) -> list[str]:
-    """sentence-transformers' text preparation: `prompt` before every text, then lower-cased when its
-    Transformer module says do_lower_case; a non-string is refused naming it."""
+def prompted(texts: Sequence[Any], prompt: str, tokenizer: Any = None, lower: bool = False) -> list[str]:
+    """sentence-transformers' text preparation: `prompt` before every text; a non-string is refused naming it.
+    `lower` (its Transformer module's do_lower_case): the `tokenizer` lowercases, as lowercased_by makes it."""
     for text in texts:
         if not isinstance(text, str):
             raise InputError(f"expected a string, got {type(text).__name__}: {text!r:.80}")
-    texts = [prompt + t for t in texts]
-    return [t.lower() for t in texts] if lower else texts
+    if lower:
+        lowercased_by(tokenizer)
+    return [prompt + t for t in texts]
+
+
+def lowercased_by(tokenizer: Any) -> None:
+    """do_lower_case as sentence-transformers 6.3 applies it (base/modules/transformer.py): a Lowercase normalizer
+    put first in the tokenizer, unless it already has one, so that special tokens are found before and letters
+    are lowercased one by one ("[MASK]" stays one token, "ΟΔΟΣ" -> "οδοσ"), not Python's str.lower() on the text."""
+    from tokenizers.normalizers import Lowercase, Sequence as Normalizers
+
+    backend = tokenizer.backend_tokenizer
+    current = backend.normalizer
+    steps = list(current) if isinstance(current, Normalizers) else [] if current is None else [current]
+    if not any(isinstance(step, Lowercase) for step in steps):
+        backend.normalizer = Normalizers([Lowercase(), *steps])
 
 
 def tokenize_texts(

@@ -92,7 +92,7 @@ class _SentenceTask(Task):
     def _tokenize_texts(self, texts: Sequence[str], max_length: int | None, prompt: str | None) -> list[Encoding]:
         """Texts tokenized as sentence-transformers does, cut at `max_length` (None: not cut)."""
         c = self.sentence_config
-        texts = prompted(texts, c.prompt if prompt is None else prompt, c.do_lower_case)
+        texts = prompted(texts, c.prompt if prompt is None else prompt, self.tokenizer, c.do_lower_case)
         if self.static:  # sentence-transformers' StaticEmbedding: no special tokens, cut only at tokenizer.json's length
             return tokenize_texts(self.tokenizer, texts, None, truncation=max_length is not None, max_length=max_length,
                                   add_special_tokens=False)
@@ -107,7 +107,7 @@ class _SentenceTask(Task):
             return 0
         key = (text, self.max_length())
         if key not in self._prompt_lengths:
-            self._prompt_lengths[key] = prompt_tokens(self.tokenizer, prompted([text], "", c.do_lower_case)[0], key[1])
+            self._prompt_lengths[key] = prompt_tokens(self.tokenizer, prompted([text], "", self.tokenizer, c.do_lower_case)[0], key[1])
         return self._prompt_lengths[key]
 
     def embed(self, outputs: dict[str, np.ndarray], skip: int = 0) -> np.ndarray:

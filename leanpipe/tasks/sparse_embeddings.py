@@ -61,7 +61,7 @@ class SparseEmbeddings(Task):
 
     def tokenize(self, texts: Sequence[str], truncation: bool, prompt: str | None = None):
         c = self.splade_config
-        return tokenize_texts(self.tokenizer, prompted(texts, c.prompt if prompt is None else prompt, c.do_lower_case), None,
+        return tokenize_texts(self.tokenizer, prompted(texts, c.prompt if prompt is None else prompt, self.tokenizer, c.do_lower_case), None,
                               truncation=truncation, max_length=self.max_length() if truncation else None)
 
     def encode(self, inputs: Sequence[Any], params: dict[str, Any]) -> list[Sample]:
