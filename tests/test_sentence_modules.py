@@ -175,8 +175,10 @@ def test_tokenize_and_encode_with_do_lower_case(minilm, tmp_path):
     for kwargs in ({}, {"processor_kwargs": {"do_lower_case": False}}):
         ours, theirs = leanpipe.SentenceTransformer(folder, **kwargs), theirs_of(folder, **kwargs)
         assert ours[0].do_lower_case is theirs[0].do_lower_case is True
-        assert_same_inputs(ours.tokenize(TEXTS + ["ÅNGSTRÖM"]), theirs.tokenize(TEXTS + ["ÅNGSTRÖM"]), f"lower {kwargs}")
-        assert_close(ours.encode(TEXTS), theirs.encode(TEXTS), ATOL, f"encode lower {kwargs}")
+        # inside the tokenizer, as 6.3 lowercases: "[MASK]" stays one token, letters one by one ("ΟΔΟΣ" -> "οδοσ")
+        texts = TEXTS + ["ÅNGSTRÖM", "a [MASK] b", "ΟΔΟΣ Straße"]
+        assert_same_inputs(ours.tokenize(texts), theirs.tokenize(texts), f"lower {kwargs}")
+        assert_close(ours.encode(texts), theirs.encode(texts), ATOL, f"encode lower {kwargs}")
 
 
 # --- loading arguments -----------------------------------------------------------------------------
