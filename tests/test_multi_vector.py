@@ -193,6 +193,7 @@ def test_layout_variants_as_sentence_transformers_reads_them(saved, tmp_path):
         "hf-colbert": _edited(saved["pylate"], tmp_path, "hf-colbert",
                               {"config.json": lambda c: {**c, "architectures": ["HF_ColBERT"]}}),
         "no-mask": _edited(native, tmp_path, "no-mask", {"modules.json": lambda m: [x for x in m if "MultiVectorMask" not in x["type"]]}),
+        "pylate-tokenizer": _pylate_tokenizer(saved["pylate"], tmp_path / "pylate-tokenizer"),
     }
     texts = [*DOCUMENTS, "a [MASK] b", "ΟΔΟΣ Straße CAPITALS"]
     for name, folder in variants.items():
@@ -200,6 +201,19 @@ def test_layout_variants_as_sentence_transformers_reads_them(saved, tmp_path):
         for call in ("encode_query", "encode_document"):
             same_vectors(getattr(model, call)(texts, batch_size=2), getattr(reference, call)(texts, batch_size=2, convert_to_numpy=True),
                          f"{name} {call}")
+
+
+def _pylate_tokenizer(folder, target):
+    """The tokenizer as PyLate saves answerai-colbert-small-v1's: [unused0] / [unused1] added as normalized, non-special
+    tokens, and [MASK] as the pad token (so padding is [MASK] too)."""
+    import transformers
+
+    shutil.copytree(folder, target)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
+    tokenizer.add_tokens(["[unused0]", "[unused1]"])
+    tokenizer.pad_token = "[MASK]"
+    tokenizer.save_pretrained(str(target))
+    return target
 
 
 def test_similarity_options(saved):
