@@ -88,11 +88,31 @@ def test_sentence_transformer(models, tmp_path):
     assert_close(leanpipe.SentenceTransformer(str(tmp_path / "st"), **left).encode(texts, batch_size=4), expected, ATOL, "left")
 
 
-def test_causal_config_refused(tmp_path):
-    """Gemma 3 as a language model (causal attention) is not an encoder: refused at load, naming the key."""
-    transformers.Gemma3TextConfig(**{**TINY, "use_bidirectional_attention": False}).save_pretrained(tmp_path)
-    with pytest.raises(leanpipe.ConfigError, match="use_bidirectional_attention"):
-        leanpipe.AutoConfig.from_pretrained(tmp_path)
+# Gemma 3 as a language model (gemma-3-270m / 1b-shaped, causal) and its classifier; the global layers' rotary
+# linearly scaled in one shape, as gemma-3-4b's and larger's are
+CAUSAL = {"causal": {"num_key_value_heads": 1, "head_dim": 16},
+          "causal-linear": {"num_key_value_heads": 3, "head_dim": 16, "rope_parameters": {
+              "full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1_000_000.0},
+              "sliding_attention": {"rope_type": "default", "rope_theta": 10_000.0}}}}
+
+
+@pytest.fixture(scope="module")
+def causal_models(tmp_path_factory):
+    return tiny_models(tmp_path_factory, "Gemma3Text", CAUSAL, **{**TINY, "use_bidirectional_attention": False, "sliding_window": 6})
+
+
+@pytest.mark.parametrize("shape,head", [("causal", "Model"), ("causal", "ForSequenceClassification"), ("causal-linear", "Model")])
+def test_causal_parity(causal_models, shape, head, support):
+    """The causal model (a sliding layer's query sees its own key and the 5 before it) and
+    Gemma3TextForSequenceClassification (the last non-pad token), padded on the right and on the left."""
+    from family_checks import check_head_on_engines
+    from test_qwen3 import AUTO, inputs as padded_both_sides
+
+    folder = causal_models(shape, head)
+    auto, name, keys = AUTO[head]
+    theirs = getattr(transformers, f"Gemma3Text{head}").from_pretrained(folder).eval()
+    check_head_on_engines(folder, theirs, auto, padded_both_sides(folder), keys, f"gemma3-causal/{shape}/{head}")
+    support("gemma3_text", "head", name)
 
 
 def test_config_defaults():

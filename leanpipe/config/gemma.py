@@ -1,5 +1,6 @@
-"""Gemma 3's text config (model_type "gemma3_text"), for its bidirectional encoders: google/embeddinggemma-300m
-and fine-tunes (sentence-transformers checkpoints whose Transformer module is a Gemma3TextModel)."""
+"""Gemma 3's text config (model_type "gemma3_text"), for its bidirectional encoders (google/embeddinggemma-300m and
+fine-tunes: sentence-transformers checkpoints whose Transformer module is a Gemma3TextModel) and its causal
+models' base and sequence classifier (Gemma3TextForSequenceClassification)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import copy
 from typing import Any
 
 from ..errors import ConfigError
-from .base import PretrainedConfig, _is_int, check_decoder_sizes, check_rotary_layers
+from .base import ROPE_KEYS, PretrainedConfig, _is_int, check_decoder_sizes, check_rotary_layers
 
 ROPE_KINDS = ("full_attention", "sliding_attention")
 
@@ -17,11 +18,12 @@ class Gemma3TextConfig(PretrainedConfig):
 
     Layers are "sliding_attention" or "full_attention" (`layer_types`, else every `sliding_window_pattern`-th
     layer full); each kind has its rotary theta (`rope_parameters`, or config.json's older `rope_theta` /
-    `rope_local_base_freq`). With `use_bidirectional_attention` every query sees keys on both sides, a
-    sliding layer those fewer than (sliding_window // 2) + 1 positions away (`window()`), as transformers
-    computes it; `sliding_window` itself stays the value config.json gives (transformers 5.2 stores the
-    computed one, so its save / load round trip halves the window again; leanpipe's does not).
-    leanpipe runs the bidirectional encoders only: a causal config (Gemma 3 as a language model) is refused.
+    `rope_local_base_freq`; rope_type default, linear or llama3). With `use_bidirectional_attention` every query
+    sees keys on both sides, a sliding layer those fewer than (sliding_window // 2) + 1 positions away
+    (`window()`), as transformers computes it; `sliding_window` itself stays the value config.json gives
+    (transformers 5.2 stores the computed one, so its save / load round trip halves the window again;
+    leanpipe's does not). Without it (Gemma 3 as a language model) attention is causal, a sliding layer's
+    query seeing its own key and the sliding_window - 1 before it.
     """
 
     model_type = "gemma3_text"
@@ -76,14 +78,12 @@ class Gemma3TextConfig(PretrainedConfig):
     def window(self) -> int:
         """How far apart a sliding layer's query and key may be, exclusive: (sliding_window // 2) + 1 for a
         bidirectional model, as transformers' config sets it at load."""
-        return self.sliding_window // 2 + 1 if self.use_bidirectional_attention else self.sliding_window
+        return self.sliding_window // 2 + 1 if self.use_bidirectional_attention is True else self.sliding_window
 
     def validate(self) -> None:
         where = f"({self._name_or_path or 'config'}/config.json)"
-        if self.use_bidirectional_attention is not True:
-            raise ConfigError(f"this Gemma 3 config is a causal language model (use_bidirectional_attention is not true) "
-                              f"{where}; leanpipe runs encoders: Gemma 3's bidirectional ones, such as "
-                              f"google/embeddinggemma-300m, whose config.json sets \"use_bidirectional_attention\": true")
+        if not isinstance(self.use_bidirectional_attention, bool):
+            raise ConfigError(f"use_bidirectional_attention={self.use_bidirectional_attention!r} must be true or false {where}")
         check_decoder_sizes(self, ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
                                    "sliding_window"), where)
         for key in ("attn_logit_softcapping", "final_logit_softcapping"):
@@ -92,4 +92,4 @@ class Gemma3TextConfig(PretrainedConfig):
         if not isinstance(self.query_pre_attn_scalar, (int, float)) or self.query_pre_attn_scalar <= 0:
             raise ConfigError(f"query_pre_attn_scalar={self.query_pre_attn_scalar!r} must be a positive number {where}")
         check_rotary_layers(self.layer_types, self.num_hidden_layers, self.rope_parameters, ROPE_KINDS,
-                            "sliding_window_pattern, a positive integer", where)
+                            "sliding_window_pattern, a positive integer", where, rope_types=tuple(ROPE_KEYS))

@@ -1,5 +1,6 @@
-"""Gemma 3's bidirectional encoder (model_type "gemma3_text" with use_bidirectional_attention: google/
-embeddinggemma-300m and its fine-tunes) against the ops of leanpipe.engine (modeling_gemma3's Gemma3TextModel).
+"""Gemma 3's text model (model_type "gemma3_text") against the ops of leanpipe.engine (modeling_gemma3's
+Gemma3TextModel): the bidirectional encoder (use_bidirectional_attention: google/embeddinggemma-300m and its
+fine-tunes) and the causal model with its sequence classifier (Gemma3TextForSequenceClassification).
 
 Token embeddings times sqrt(H), then pre- and post-normed layers: RMSNorm -> attention -> RMSNorm, added;
 RMSNorm -> gated MLP (down(gelu_tanh(gate x) * up x)) -> RMSNorm, added; a final RMSNorm. Every RMSNorm
@@ -7,7 +8,8 @@ scales by (1 + weight). Attention projects N query heads and num_key_value_heads
 head_dim, normalises each head's queries and keys (q_norm, k_norm), rotates them (RoPE, one theta for
 full layers, one for sliding ones, positions 0..T-1 whatever the padding) and scales scores by
 query_pre_attn_scalar^-1/2; a sliding layer's query sees keys fewer than config.window() positions away,
-on both sides. Key / value heads shared by several query heads (grouped-query attention: embeddinggemma-300m
+on both sides (causal: its own and those before it, the real ones; a left-padded query that sees none gets
+zeros, as torch's SDPA gives it). Key / value heads shared by several query heads (grouped-query attention: embeddinggemma-300m
 has one for its three) are projected once and shared inside the attention. Names are the checkpoint's own,
 `layers.0.self_attn.q_proj.weight`, bare or under `model.`.
 """
@@ -19,7 +21,9 @@ import numpy as np
 from ..config import Gemma3TextConfig
 from ..weights import Weights
 from . import rotary_decoder
-from .modernbert import layer_kind_inputs
+from ..config.base import rope_scaling_key
+from .modernbert import layer_kind_inputs, rotary_tables
+from .rotary_decoder import TABLE_LIMIT, check_feeds, last_token_scores  # noqa: F401  (check_feeds: the family's, as Qwen 3's)
 from .rotary_decoder import norm_weight
 
 PREFIX = "model"
@@ -29,7 +33,6 @@ INPUT_NAMES = ("input_ids", "attention_mask")
 # rotary positions and masked padded keys: a text's vectors are the same padded on either side (up to
 # rounding), so sentence-transformers' processor_kwargs={"padding_side": "left"} is taken (sentence_io)
 PADDING_SIDE_FREE = True
-TABLE_LIMIT = 8192  # rotary rows built per kind: max_position_embeddings (2,048 for embeddinggemma-300m), at most this
 
 
 def max_positions(c: Gemma3TextConfig) -> int:
@@ -60,7 +63,10 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
     ids, mask, h = ops.input("input_ids"), ops.input("attention_mask"), c.hidden_size
     x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, h)), ids)
     x = ops.mul(x, ops.const(np.array(embed_scale(c), dtype=np.float32)))  # Gemma3TextScaledWordEmbedding
-    rope, bias, seen = layer_kind_inputs(ops, c, ids, mask, c.head_dim, max_positions(c), c.window() - 1)  # window() is exclusive
+    if c.use_bidirectional_attention:
+        rope, bias, seen = layer_kind_inputs(ops, c, ids, mask, c.head_dim, max_positions(c), c.window() - 1)  # window() is exclusive
+    else:
+        rope, bias, seen = causal_inputs(ops, c, ids, mask)
     for i, kind in enumerate(c.layer_types):
         ops.hidden(x)
         p = f"layers.{i}"
@@ -73,5 +79,21 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
     return x
 
 
+def causal_inputs(ops, c: Gemma3TextConfig, ids, mask):
+    """Per kind of layer: its rotary (cos, sin) rows, its causal mask bias (a sliding layer's query sees its own key
+    and the window() - 1 before it) and `seen` (B, T, 1): 1 where a query sees some key."""
+    kinds = sorted(set(c.layer_types))
+    rope = {kind: tuple(ops.position_embed(t, ids) for t in rotary_tables(
+        float(c.rope_parameters[kind]["rope_theta"]), c.head_dim, max_positions(c), rope_scaling_key(c.rope_parameters[kind])))
+        for kind in kinds}
+    bias = {kind: ops.mask_bias(mask, causal=True, window=c.window() - 1 if kind == "sliding_attention" else None) for kind in kinds}
+    return rope, bias, {kind: ops.queries_with_keys(b) for kind, b in bias.items()}
+
+
 def base(ops, w: Weights, c: Gemma3TextConfig) -> None:
     ops.output("last_hidden_state", encoder(ops, w, c))
+
+
+def sequence_classification(ops, w: Weights, c: Gemma3TextConfig) -> None:
+    """Gemma3TextForSequenceClassification: `score` on the last non-pad token (GenericForSequenceClassification)."""
+    last_token_scores(ops, w, c, encoder(ops, w, c))

@@ -18,6 +18,7 @@ import functools
 import numpy as np
 
 from ..config import ModernBertConfig
+from ..config.base import rope_scaling_key
 from ..weights import Weights
 from .heads import OneLabel
 
@@ -99,8 +100,9 @@ def layer_kind_inputs(ops, c, ids, mask, head_dim: int, positions: int, window: 
     where a sliding layer's query sees some key (None for full layers: every query sees its own).
     ModernBERT's and Gemma 3's encoders."""
     kinds = sorted(set(c.layer_types))
-    rope = {kind: tuple(ops.position_embed(t, ids) for t in rotary_tables(float(c.rope_parameters[kind]["rope_theta"]),
-                                                                          head_dim, positions)) for kind in kinds}
+    rope = {kind: tuple(ops.position_embed(t, ids) for t in rotary_tables(float(c.rope_parameters[kind]["rope_theta"]), head_dim,
+                                                                          positions, rope_scaling_key(c.rope_parameters[kind])))
+            for kind in kinds}
     bias = {kind: ops.mask_bias(mask, window=window if kind == "sliding_attention" else None) for kind in kinds}
     seen = {kind: ops.queries_with_keys(bias[kind]) if kind == "sliding_attention" else None for kind in kinds}
     return rope, bias, seen

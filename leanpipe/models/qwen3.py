@@ -16,14 +16,12 @@ bare or under `model.` (`transformer.` for the question-answering head); `score.
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..config import Qwen3Config
 from ..config.base import rope_scaling_key
-from ..errors import InputError
 from ..weights import Weights
 from . import rotary_decoder
-from .gemma3 import TABLE_LIMIT
+from .rotary_decoder import TABLE_LIMIT, check_feeds, last_token_scores  # noqa: F401  (check_feeds: the family's)
 from .modernbert import rotary_tables
 
 PREFIX = "model"
@@ -85,11 +83,7 @@ def base(ops, w: Weights, c: Qwen3Config) -> None:
 
 
 def sequence_classification(ops, w: Weights, c: Qwen3Config) -> None:
-    """`score` (no bias) on the last token that is not pad_token_id, or on the last position when the
-    config has no pad id (then one text a call: check_feeds)."""
-    x = encoder(ops, w, c)  # (B, T, H)
-    pooled = ops.last_token(x) if c.pad_token_id is None else ops.last_unmatched(x, ops.input("input_ids"), c.pad_token_id)
-    ops.output("logits", ops.linear(pooled, w.get("score.weight", (c.num_labels, c.hidden_size), head=True), None))
+    last_token_scores(ops, w, c, encoder(ops, w, c))
 
 
 def token_classification(ops, w: Weights, c: Qwen3Config) -> None:
@@ -106,11 +100,3 @@ def question_answering(ops, w: Weights, c: Qwen3Config) -> None:
     start, end = ops.columns(ops.linear(x, weight, bias), 2)  # (B, T, 2)
     ops.output("start_logits", start)
     ops.output("end_logits", end)
-
-
-def check_feeds(head: str, feeds: dict[str, np.ndarray], c: Qwen3Config) -> None:
-    """A classifier without a pad id cannot tell padding from text, so it takes one text a call, as transformers refuses."""
-    if head == "sequence-classification" and c.pad_token_id is None and len(feeds["input_ids"]) > 1:
-        raise InputError(f"this {c.model_type} classifier's config.json has no pad_token_id, so it cannot find each text's last "
-                         f"token in a padded batch of {len(feeds['input_ids'])}: pass one text a call, or set pad_token_id "
-                         f"(the tokenizer's pad id) in config.json or from_pretrained(..., pad_token_id=...)")

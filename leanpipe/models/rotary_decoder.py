@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ..weights import Weights
+
+TABLE_LIMIT = 8192  # rotary rows built per kind: max_position_embeddings, at most this (8,192 rows of head_dim 128 take 8 MB)
 
 
 def projection(ops, w: Weights, c, x, name: str, heads: int, bias: bool):
@@ -63,3 +66,18 @@ def mlp(ops, w: Weights, c, p: str, x, activation: str):
     gate = ops.linear(x, w.get(f"{p}.mlp.gate_proj.weight", (i, h)), bias("gate_proj", i), activation)
     up = ops.linear(x, w.get(f"{p}.mlp.up_proj.weight", (i, h)), bias("up_proj", i))
     return ops.down_projection(ops.mul(gate, up), w.get(f"{p}.mlp.down_proj.weight", (h, i)), bias("down_proj", h))
+
+
+def last_token_scores(ops, w: Weights, c, x) -> None:
+    """GenericForSequenceClassification: `score` (no bias) on the last token that is not pad_token_id, or on the
+    last position when the config has no pad id (then one text a call: check_feeds). x: (B, T, H)."""
+    pooled = ops.last_token(x) if c.pad_token_id is None else ops.last_unmatched(x, ops.input("input_ids"), c.pad_token_id)
+    ops.output("logits", ops.linear(pooled, w.get("score.weight", (c.num_labels, c.hidden_size), head=True), None))
+
+
+def check_feeds(head: str, feeds: dict[str, np.ndarray], c) -> None:
+    """A classifier without a pad id cannot tell padding from text, so it takes one text a call, as transformers refuses."""
+    if head == "sequence-classification" and c.pad_token_id is None and len(feeds["input_ids"]) > 1:
+        raise InputError(f"this {c.model_type} classifier's config.json has no pad_token_id, so it cannot find each text's last "
+                         f"token in a padded batch of {len(feeds['input_ids'])}: pass one text a call, or set pad_token_id "
+                         f"(the tokenizer's pad id) in config.json or from_pretrained(..., pad_token_id=...)")
