@@ -21,7 +21,7 @@ import numpy as np
 from .errors import InputError
 from .functional import sigmoid, softmax
 from .hub import hub_options
-from .pooling import model_settings, module_kinds
+from .pooling import model_settings, module_kinds, read_transformer_config, transformer_folder
 from .sentence_io import TorchStyle, _as_output, config_overrides_checked, legacy_names, load_arguments, reload_tokenizer
 from .sentence_modules import ModuleSequence, Transformer
 from .sentence_pool import PoolCalls, check_pool_call
@@ -60,7 +60,8 @@ class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
                                                    trust_remote_code, num_threads, quantize)
         with config_overrides_checked(config_kwargs):
             self._pipe = pipeline("text-classification", model_name_or_path, **options)
-        reload_tokenizer(self._pipe, processor_kwargs, revision)
+        self._do_lower_case = _lowercases(self._pipe.model)
+        reload_tokenizer(self._pipe, processor_kwargs, revision, self._do_lower_case)
         self.model, self.tokenizer = self._pipe.model, self._pipe.tokenizer
         if num_labels is not None and num_labels != self.model.config.num_labels:
             raise InputError(f"num_labels={num_labels}: {model_name_or_path} has {self.model.config.num_labels} labels; "
@@ -73,7 +74,8 @@ class CrossEncoder(ModuleSequence, TorchStyle, PoolCalls):
         self.activation_fn = activation_fn if activation_fn is not None else self._saved_activation(trust_remote_code)
 
     def _build_modules(self) -> list[Any]:
-        return [Transformer(self, "sequence-classification", method_output_name="logits", module_output_name="scores")]
+        return [Transformer(self, "sequence-classification", method_output_name="logits", module_output_name="scores",
+                            do_lower_case=self._do_lower_case)]
 
     def preprocess(self, inputs: Sequence[Any], prompt: str | None = None) -> dict[str, Any]:
         """(text, text) pairs (or texts) -> the model's padded inputs as sentence-transformers' tokenize
@@ -205,6 +207,14 @@ def _settings(model: Any) -> dict[str, Any]:
     with hub_options(model.hub_options):
         listed = module_kinds(model.name_or_path, revision=model.revision)
     return model_settings(model) if listed else {}
+
+
+def _lowercases(model: Any) -> bool:
+    """sentence_bert_config.json's do_lower_case, when the checkpoint has a modules.json (as _settings reads it)."""
+    with hub_options(model.hub_options):
+        listed = module_kinds(model.name_or_path, revision=model.revision)
+        return bool(listed) and bool(read_transformer_config(model.name_or_path, transformer_folder(
+            model.name_or_path, revision=model.revision), revision=model.revision).get("do_lower_case", False))
 
 
 def _activation(spec: Any) -> tuple[Any, str]:

@@ -59,7 +59,7 @@ class MultiVectorEncoder(_Encoder):
             self.config = read_multi_vector_config(model_name_or_path, revision=revision)
         with config_overrides_checked(config_kwargs):
             self._pipe = pipeline("feature-extraction", model_name_or_path, **options)
-        reload_tokenizer(self._pipe, processor_kwargs, revision)
+        reload_tokenizer(self._pipe, processor_kwargs, revision, self.config.do_lower_case)
         self._register_prefixes()
         limit = (processor_kwargs or {}).get("model_max_length")
         self._max_seq_length = int(limit) if limit is not None else self._default_length()
@@ -239,7 +239,7 @@ class MultiVectorEncoder(_Encoder):
         if output_value is None or self.tokenizer.padding_side == "left":
             # batched and padded as sentence-transformers does (texts sorted by characters, the tokenizer's side):
             # the raw outputs' widths, and a left-padding tokenizer's vectors, depend on the batch there
-            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+            order = np.argsort([-len(t) for t in texts]).tolist()  # numpy's default sort, as there: ties not in order
             plan = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
             batches = [(rows, self._padded([encodings[i] for i in rows], expansion)) for rows in plan]
         else:  # by tokens (leanpipe.batching), less padding; a right-padded text's vectors do not depend on its batch

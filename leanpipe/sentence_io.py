@@ -103,11 +103,17 @@ def config_overrides_checked(config_kwargs: dict[str, Any] | None) -> Iterator[N
                          f"leanpipe refuses rather than drop or invent weights: {exc}. Leave those keys out") from None
 
 
-def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revision: str | None) -> None:
+def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revision: str | None, lower: bool = False) -> None:
     """The pipeline's tokenizer read again from the model's files with sentence-transformers 6.3's
     processor_kwargs (tokenizer_kwargs) as from_pretrained overrides: model_max_length, do_lower_case,
     truncation_side, special tokens, ... (padding_side "left" only for a family whose vectors do not depend
     on the side: PADDING_SIDE_FREE). Nothing to do for {} or None."""
+    if lower:  # do_lower_case, applied at load as sentence-transformers applies it (tasks.base.lowercased_by)
+        from .tasks.base import lowercased_by
+
+        reload_tokenizer(pipe, processor_kwargs, revision)
+        lowercased_by(pipe.tokenizer)
+        return
     if not processor_kwargs:
         return
     from .errors import TokenizerError

@@ -148,7 +148,7 @@ class SentenceTransformer(ModuleSequence, _Encoder):
         self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)
         self.truncate_dim = truncate_dim if truncate_dim is not None else settings.get("truncate_dim")
         if self._static is None:
-            reload_tokenizer(self._pipe, processor_kwargs, revision)
+            reload_tokenizer(self._pipe, processor_kwargs, revision, self._pipe.runner.sentence_config.do_lower_case)
             limit = (processor_kwargs or {}).get("model_max_length")
             if limit is not None:  # the tokenizer's limit wins over sentence_bert_config.json's, uncapped, as there
                 self.max_seq_length = limit

@@ -74,7 +74,7 @@ class SparseEncoder(ModuleSequence, _Encoder):
                 raise CheckpointError(f"{model_name_or_path}: no route of its Router runs a masked LM; leanpipe needs one")
             self._pipe = pipes[0]  # its tokenizer decodes, its vocabulary is the vectors' width
         for pipe in self._masked_lms():
-            reload_tokenizer(pipe, processor_kwargs, revision)
+            reload_tokenizer(pipe, processor_kwargs, revision, pipe.runner.splade_config.do_lower_case)
         if (processor_kwargs or {}).get("model_max_length") is not None:  # over sentence_bert_config.json's, as there
             self.max_seq_length = processor_kwargs["model_max_length"]
         self._set_prompts(settings, prompts, default_prompt_name, similarity_fn_name)

@@ -161,3 +161,20 @@ def test_tokenizer(gemma_tokenizer, kind, support):
     ids = ours(TEXTS[0])["input_ids"]
     assert (ids[0], ids[-1]) == (2, 1) if kind == "bos-eos" else 2 not in ids  # the file's post-processor decides
     support("gemma3_text", "tokenizer", "tokenizer.json")
+
+
+def test_causal_config_variants(tmp_path):
+    """What transformers runs, leanpipe loads alike: use_bidirectional_attention null (causal), a
+    final_logit_softcapping (the LM head's, unused by the base model and classifier), and a llama3 rotary scaling on
+    the global layers without original_max_position_embeddings (max_position_embeddings then)."""
+    import json
+
+    base = transformers.Gemma3TextConfig(**{**TINY, **CAUSAL["causal"], "use_bidirectional_attention": False}).to_dict()
+    llama3 = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "rope_theta": 1_000_000.0}
+    for name, changes in {"null": {"use_bidirectional_attention": None}, "softcap": {"final_logit_softcapping": 30.0},
+                          "llama3": {"rope_parameters": {**base["rope_parameters"], "full_attention": llama3}}}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({**base, **changes}))
+        ours, theirs = leanpipe.AutoConfig.from_pretrained(tmp_path / name), transformers.AutoConfig.from_pretrained(tmp_path / name)
+        assert ours.window() == theirs.sliding_window, name
+        assert ours.rope_parameters == theirs.rope_parameters, name

@@ -216,6 +216,17 @@ def _pylate_tokenizer(folder, target):
     return target
 
 
+def test_left_padding_batches_as_sentence_transformers(saved, tmp_path):
+    """With a left-padding tokenizer a BERT's vectors depend on the batch, so the batches must be sentence-transformers'
+    own: texts sorted by length with numpy's default sort, whose ties (past 16 texts) are not kept in input order."""
+    folder = _edited(saved["native-fixed"], tmp_path, "left-ties", {"tokenizer_config.json": lambda c: {**c, "padding_side": "left"}})
+    reference, model = both(folder)
+    texts = [word * n for n, word in zip([12, 13, 14, 30] * 10, ["a ", "bc ", "d e ", "fgh "] * 10)]
+    texts = [t[:length] for t, length in zip(texts, [12, 13, 14, 30] * 10)]
+    same_vectors(model.encode_document(texts, batch_size=4), reference.encode_document(texts, batch_size=4, convert_to_numpy=True),
+                 "left padding, tied lengths")
+
+
 def test_similarity_options(saved):
     reference, model = both(saved["native-fixed"])
     q, d = reference.encode_query(QUERIES[:2]), reference.encode_document(DOCUMENTS[:3])

@@ -179,6 +179,34 @@ def test_tokenize_and_encode_with_do_lower_case(minilm, tmp_path):
         texts = TEXTS + ["ÅNGSTRÖM", "a [MASK] b", "ΟΔΟΣ Straße"]
         assert_same_inputs(ours.tokenize(texts), theirs.tokenize(texts), f"lower {kwargs}")
         assert_close(ours.encode(texts), theirs.encode(texts), ATOL, f"encode lower {kwargs}")
+    fresh, theirs = leanpipe.SentenceTransformer(folder, processor_kwargs={"do_lower_case": False}), \
+        theirs_of(folder, processor_kwargs={"do_lower_case": False})
+    assert fresh.tokenizer.tokenize("HELLO World") == theirs.tokenizer.tokenize("HELLO World")  # at load, before any encode
+
+
+def test_cross_encoder_do_lower_case(minilm, tmp_path):
+    """A cross-encoder whose sentence_bert_config.json says do_lower_case (over a tokenizer that keeps case), as
+    sentence-transformers 6.3's CrossEncoder reads it: the same ids and scores."""
+    st = pytest.importorskip("sentence_transformers")
+    import transformers
+
+    folder = tmp_path / "ce"
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                     intermediate_size=37, num_labels=1)
+    transformers.BertForSequenceClassification(config).eval().save_pretrained(folder)
+    for name in ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(minilm / name, folder / name)
+    st.CrossEncoder(str(folder), device="cpu").save(str(tmp_path / "saved"))
+    saved = tmp_path / "saved"
+    (saved / "sentence_bert_config.json").write_text(json.dumps({
+        **json.loads((saved / "sentence_bert_config.json").read_text()), "do_lower_case": True}))
+    settings = json.loads((saved / "tokenizer_config.json").read_text())
+    (saved / "tokenizer_config.json").write_text(json.dumps({**settings, "do_lower_case": False}))
+    ours, theirs = leanpipe.CrossEncoder(str(saved)), st.CrossEncoder(str(saved), device="cpu")
+    assert ours[0].do_lower_case is theirs[0].do_lower_case is True
+    pairs = [("HELLO World", "A Cased DOCUMENT"), ("ΟΔΟΣ", "Straße [MASK]")]
+    assert_close(ours.predict(pairs), theirs.predict(pairs), ATOL, "cross-encoder do_lower_case")
 
 
 # --- loading arguments -----------------------------------------------------------------------------

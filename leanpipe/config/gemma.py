@@ -73,6 +73,8 @@ class Gemma3TextConfig(PretrainedConfig):
                 params = rope.setdefault(kind, {"rope_type": "default"})
                 params.setdefault("rope_theta", thetas[kind] if thetas[kind] is not None else self.DEFAULT_THETA[kind])
                 params.setdefault("rope_type", params.get("type", "default"))
+                if params["rope_type"] == "llama3":
+                    params.setdefault("original_max_position_embeddings", self.max_position_embeddings)
         self.rope_parameters = rope
 
     def window(self) -> int:
@@ -82,13 +84,12 @@ class Gemma3TextConfig(PretrainedConfig):
 
     def validate(self) -> None:
         where = f"({self._name_or_path or 'config'}/config.json)"
-        if not isinstance(self.use_bidirectional_attention, bool):
+        if self.use_bidirectional_attention not in (True, False, None):  # null: causal, as transformers reads it
             raise ConfigError(f"use_bidirectional_attention={self.use_bidirectional_attention!r} must be true or false {where}")
         check_decoder_sizes(self, ("hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
                                    "sliding_window"), where)
-        for key in ("attn_logit_softcapping", "final_logit_softcapping"):
-            if getattr(self, key) is not None:
-                raise ConfigError(f"{key}={getattr(self, key)!r} is not supported (Gemma 3 sets null) {where}")
+        if self.attn_logit_softcapping is not None:  # final_logit_softcapping is the LM head's, which leanpipe does not run
+            raise ConfigError(f"attn_logit_softcapping={self.attn_logit_softcapping!r} is not supported (Gemma 3 sets null) {where}")
         if not isinstance(self.query_pre_attn_scalar, (int, float)) or self.query_pre_attn_scalar <= 0:
             raise ConfigError(f"query_pre_attn_scalar={self.query_pre_attn_scalar!r} must be a positive number {where}")
         check_rotary_layers(self.layer_types, self.num_hidden_layers, self.rope_parameters, ROPE_KINDS,

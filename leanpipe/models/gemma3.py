@@ -63,7 +63,7 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
     ids, mask, h = ops.input("input_ids"), ops.input("attention_mask"), c.hidden_size
     x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, h)), ids)
     x = ops.mul(x, ops.const(np.array(embed_scale(c), dtype=np.float32)))  # Gemma3TextScaledWordEmbedding
-    if c.use_bidirectional_attention:
+    if c.use_bidirectional_attention is True:
         rope, bias, seen = layer_kind_inputs(ops, c, ids, mask, c.head_dim, max_positions(c), c.window() - 1)  # window() is exclusive
     else:
         rope, bias, seen = causal_inputs(ops, c, ids, mask)
