@@ -133,6 +133,7 @@ _EXPORTS = {
                                                "ForPreTraining")},
     **{f"Esm{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM")},
     "DPRQuestionEncoder": "models", "DPRContextEncoder": "models", "DPRReader": "models", "Gemma3TextModel": "models",
+    "Gemma3TextForSequenceClassification": "models",
     **{f"{family}{suffix}": "models" for family in ("Qwen2", "Qwen3", "Llama", "Mistral") for suffix in (
         "Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering")},
     **{f"LayoutLM{suffix}": "models" for suffix in ("Model", "ForSequenceClassification", "ForTokenClassification", "ForMaskedLM",
