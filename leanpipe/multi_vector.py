@@ -278,7 +278,7 @@ class MultiVectorEncoder(_Encoder):
         query_length / document_length, else at max_seq_length ("min": at least the expansion's length)."""
         from .tasks.base import prompted
 
-        texts = prompted([_text(t) for t in texts], prompt, self.tokenizer, self.config.do_lower_case)
+        texts = prompted([_text(t) for t in texts], prompt)  # do_lower_case: the tokenizer lowercases (at load)
         expansion = self.query_expansion if task == "query" else None
         limit = {"query": self.config.query_length, "document": self.config.document_length}.get(task or "")
         max_length = limit if limit is not None else self.max_seq_length

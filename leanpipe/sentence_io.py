@@ -107,15 +107,17 @@ def reload_tokenizer(pipe: Any, processor_kwargs: dict[str, Any] | None, revisio
     """The pipeline's tokenizer read again from the model's files with sentence-transformers 6.3's
     processor_kwargs (tokenizer_kwargs) as from_pretrained overrides: model_max_length, do_lower_case,
     truncation_side, special tokens, ... (padding_side "left" only for a family whose vectors do not depend
-    on the side: PADDING_SIDE_FREE). Nothing to do for {} or None."""
-    if lower:  # do_lower_case, applied at load as sentence-transformers applies it (tasks.base.lowercased_by)
-        from .tasks.base import lowercased_by
+    on the side: PADDING_SIDE_FREE); nothing for {} or None. `lower`: the module's do_lower_case, applied to the
+    tokenizer at load as sentence-transformers applies it (tasks.base.lowercased_by)."""
+    from .tasks.base import lowercased_by
 
-        reload_tokenizer(pipe, processor_kwargs, revision)
+    if processor_kwargs:
+        _reloaded(pipe, processor_kwargs, revision)
+    if lower:
         lowercased_by(pipe.tokenizer)
-        return
-    if not processor_kwargs:
-        return
+
+
+def _reloaded(pipe: Any, processor_kwargs: dict[str, Any], revision: str | None) -> None:
     from .errors import TokenizerError
     from .pipeline import check_vocabulary
     from .tokenization import AutoTokenizer

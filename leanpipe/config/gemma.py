@@ -77,6 +77,10 @@ class Gemma3TextConfig(PretrainedConfig):
                     params.setdefault("original_max_position_embeddings", self.max_position_embeddings)
         self.rope_parameters = rope
 
+    def attention_kinds(self) -> list[str]:
+        """Each layer's "full_attention" / "sliding_attention": layer_types."""
+        return self.layer_types
+
     def window(self) -> int:
         """How far apart a sliding layer's query and key may be, exclusive: (sliding_window // 2) + 1 for a
         bidirectional model, as transformers' config sets it at load."""

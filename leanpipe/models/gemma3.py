@@ -21,8 +21,7 @@ import numpy as np
 from ..config import Gemma3TextConfig
 from ..weights import Weights
 from . import rotary_decoder
-from ..config.base import rope_scaling_key
-from .modernbert import layer_kind_inputs, rotary_tables
+from .modernbert import layer_kind_inputs
 from .rotary_decoder import TABLE_LIMIT, check_feeds, last_token_scores  # noqa: F401  (check_feeds: the family's, as Qwen 3's)
 from .rotary_decoder import norm_weight
 
@@ -66,7 +65,7 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
     if c.use_bidirectional_attention is True:
         rope, bias, seen = layer_kind_inputs(ops, c, ids, mask, c.head_dim, max_positions(c), c.window() - 1)  # window() is exclusive
     else:
-        rope, bias, seen = causal_inputs(ops, c, ids, mask)
+        rope, bias, seen = rotary_decoder.causal_inputs(ops, c, ids, mask, c.rope_parameters, max_positions(c))
     for i, kind in enumerate(c.layer_types):
         ops.hidden(x)
         p = f"layers.{i}"
@@ -77,17 +76,6 @@ def encoder(ops, w: Weights, c: Gemma3TextConfig):
     x = norm(ops, w, c, x, "norm")
     ops.hidden(x)
     return x
-
-
-def causal_inputs(ops, c: Gemma3TextConfig, ids, mask):
-    """Per kind of layer: its rotary (cos, sin) rows, its causal mask bias (a sliding layer's query sees its own key
-    and the window() - 1 before it) and `seen` (B, T, 1): 1 where a query sees some key."""
-    kinds = sorted(set(c.layer_types))
-    rope = {kind: tuple(ops.position_embed(t, ids) for t in rotary_tables(
-        float(c.rope_parameters[kind]["rope_theta"]), c.head_dim, max_positions(c), rope_scaling_key(c.rope_parameters[kind])))
-        for kind in kinds}
-    bias = {kind: ops.mask_bias(mask, causal=True, window=c.window() - 1 if kind == "sliding_attention" else None) for kind in kinds}
-    return rope, bias, {kind: ops.queries_with_keys(b) for kind, b in bias.items()}
 
 
 def base(ops, w: Weights, c: Gemma3TextConfig) -> None:

@@ -16,13 +16,10 @@ bare or under `model.` (`transformer.` for the question-answering head); `score.
 
 from __future__ import annotations
 
-
 from ..config import Qwen3Config
-from ..config.base import rope_scaling_key
 from ..weights import Weights
 from . import rotary_decoder
 from .rotary_decoder import TABLE_LIMIT, check_feeds, last_token_scores  # noqa: F401  (check_feeds: the family's)
-from .modernbert import rotary_tables
 
 PREFIX = "model"
 PROBE = "embed_tokens.weight"
@@ -45,17 +42,6 @@ def norm(ops, w: Weights, c: Qwen3Config, x, name: str):
     return ops.rms_norm(x, w.get(f"{name}.weight", (c.hidden_size,)), c.rms_norm_eps)
 
 
-def layer_inputs(ops, c: Qwen3Config, ids, mask):
-    """The rotary (cos, sin) rows for positions 0..T-1, and per kind of layer its causal mask bias and
-    `seen` (B, T, 1): 1 where a query sees some key (a left-padded query sees none)."""
-    params = c.rope_parameters
-    tables = rotary_tables(float(params["rope_theta"]), c.head_dim, max_positions(c), rope_scaling_key(params))
-    rope = tuple(ops.position_embed(t, ids) for t in tables)
-    bias = {kind: ops.mask_bias(mask, causal=True, window=c.window() - 1 if kind == "sliding_attention" else None)
-            for kind in set(c.attention_kinds())}
-    return rope, bias, {kind: ops.queries_with_keys(b) for kind, b in bias.items()}
-
-
 def attention(ops, w: Weights, c: Qwen3Config, p: str, x, rope, bias, seen):
     """Qwen3Attention -> o_proj output (B, T, H): q / k norms scaled by their weight, scores by head_dim^-1/2
     (rotary_decoder; Qwen3-Embedding-0.6B shares each of its 8 key / value heads between 2 query heads)."""
@@ -67,11 +53,12 @@ def encoder(ops, w: Weights, c: Qwen3Config):
     """input_ids, attention_mask -> final-normed hidden state (B, T, H)."""
     ids, mask = ops.input("input_ids"), ops.input("attention_mask")
     x = ops.embed(w.get("embed_tokens.weight", (c.vocab_size, c.hidden_size)), ids)
-    rope, bias, seen = layer_inputs(ops, c, ids, mask)
+    rope_of = {kind: c.rope_parameters for kind in set(c.attention_kinds())}  # one rotary for every layer
+    rope, bias, seen = rotary_decoder.causal_inputs(ops, c, ids, mask, rope_of, max_positions(c))
     for i, kind in enumerate(c.attention_kinds()):
         ops.hidden(x)
         p = f"layers.{i}"
-        x = ops.add(x, attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope, bias[kind], seen[kind]))
+        x = ops.add(x, attention(ops, w, c, p, norm(ops, w, c, x, f"{p}.input_layernorm"), rope[kind], bias[kind], seen[kind]))
         x = ops.add(x, rotary_decoder.mlp(ops, w, c, p, norm(ops, w, c, x, f"{p}.post_attention_layernorm"), c.hidden_act))
     x = norm(ops, w, c, x, "norm")
     ops.hidden(x)

@@ -7,10 +7,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config.base import rope_scaling_key
 from ..errors import InputError
 from ..weights import Weights
+from .modernbert import rotary_tables
 
 TABLE_LIMIT = 8192  # rotary rows built per kind: max_position_embeddings, at most this (8,192 rows of head_dim 128 take 8 MB)
+
+
+def causal_inputs(ops, c, ids, mask, rope_of: dict[str, dict], positions: int):
+    """Per kind of layer in c.attention_kinds(): its rotary (cos, sin) rows for positions 0..T-1 from `rope_of[kind]`
+    (rope_parameters; kinds with the same parameters share one pair), its causal mask bias (a sliding layer's query
+    sees its own key and the window() - 1 before it) and `seen` (B, T, 1): 1 where a query sees some key (a
+    left-padded query sees none). Qwen's, Llama's, Mistral's and causal Gemma 3's."""
+    kinds, built, rope = sorted(set(c.attention_kinds())), {}, {}
+    for kind in kinds:
+        params = rope_of[kind]
+        key = (float(params["rope_theta"]), rope_scaling_key(params))
+        if key not in built:
+            built[key] = tuple(ops.position_embed(t, ids) for t in rotary_tables(key[0], c.head_dim, positions, key[1]))
+        rope[kind] = built[key]
+    bias = {kind: ops.mask_bias(mask, causal=True, window=c.window() - 1 if kind == "sliding_attention" else None) for kind in kinds}
+    return rope, bias, {kind: ops.queries_with_keys(b) for kind, b in bias.items()}
 
 
 def projection(ops, w: Weights, c, x, name: str, heads: int, bias: bool):
